@@ -1,0 +1,44 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Registry } from 'prom-client';
+import type { PipelineConfig } from '../config/pipeline';
+import type { Logger } from '../core/logger';
+import { errorMiddleware } from './errors';
+import type { ApiMetrics } from './metrics';
+import { searchRoutes } from './routes/search';
+import type { SearchBackend } from './search/search-backend';
+
+export interface AppDeps {
+  pipeline: PipelineConfig;
+  search: SearchBackend;
+  metrics: ApiMetrics;
+  log: Logger;
+}
+
+/** The Koa app without a listening socket: main.ts listens, tests use app.callback(). */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  const router = new Router();
+  app.use(deps.metrics.middleware());
+  app.use(errorMiddleware(deps.log));
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const ok = await deps.search.ready();
+    ctx.status = ok ? 200 : 503;
+    ctx.body = ok ? { status: 'ready' } : { error: { code: 'NOT_READY', message: 'Elasticsearch is not reachable yet' } };
+  });
+  router.get('/metrics', async (ctx) => {
+    const registry: Registry = deps.metrics.registry;
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  });
+  searchRoutes(router, deps.pipeline, deps.search);
+
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: false }));
+  app.silent = true; // errors are logged by errorMiddleware
+  return app;
+}

@@ -1,0 +1,44 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from '../core/logger';
+
+/**
+ * One error shape for every response: `{ "error": { "code", "message" } }`. 4xx messages say
+ * what to fix; 5xx never leak internals (they are logged instead).
+ */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details?: unknown) {
+    super(message);
+  }
+}
+
+export const badRequest = (code: string, message: string, details?: unknown): ApiError => new ApiError(400, code, message, details);
+
+export function errorMiddleware(log: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new ApiError(404, 'ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}; see /openapi.json`);
+      }
+    } catch (err) {
+      const known = err instanceof ApiError ? err : fromKoa(err);
+      if (known) {
+        ctx.status = known.status;
+        ctx.body = { error: { code: known.code, message: known.message, ...(known.details === undefined ? {} : { details: known.details }) } };
+        return;
+      }
+      log.error('request failed', { method: ctx.method, path: ctx.path, err });
+      ctx.status = 500;
+      ctx.body = { error: { code: 'INTERNAL', message: 'internal error; it has been logged' } };
+    }
+  };
+}
+
+/** Koa's own client errors (e.g. a malformed URL) carry `status` and `expose`. */
+function fromKoa(err: unknown): ApiError | undefined {
+  const e = err as { status?: number; expose?: boolean; message?: string };
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
+    return new ApiError(e.status, 'BAD_REQUEST', e.message ?? 'bad request');
+  }
+  return undefined;
+}

@@ -1,0 +1,35 @@
+import { Client } from '@elastic/elasticsearch';
+import { loadApiConfig } from '../config';
+import { loadPipelineConfig } from '../config/pipeline';
+import { errorMessage } from '../core/errors';
+import { handleSignals, onceClose } from '../core/lifecycle';
+import { createLogger } from '../core/logger';
+import { createApp } from './app';
+import { createApiMetrics } from './metrics';
+import { EsSearchBackend } from './search/es-search-backend';
+
+async function main(): Promise<void> {
+  const config = loadApiConfig();
+  const log = createLogger('api', config.logLevel);
+  const pipeline = loadPipelineConfig(config.pipelineConfigPath);
+  const es = new Client({ node: config.elasticsearchUrl });
+  const app = createApp({ pipeline, search: new EsSearchBackend(es, config.queryTimeoutMs), metrics: createApiMetrics(), log });
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject)).catch((err: NodeJS.ErrnoException) => {
+    throw new Error(err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is taken; set API_PORT (or API_URL) to a free port` : err.message);
+  });
+  const close = onceClose(
+    [
+      ['http', () => new Promise<void>((r) => server.close(() => r()))],
+      ['es', () => es.close()],
+    ],
+    log,
+  );
+  handleSignals(close, log);
+  log.info('api listening', { url: `http://${config.host}:${config.port}` });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`api failed to start: ${errorMessage(err)}\n`);
+  process.exit(1);
+});

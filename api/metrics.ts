@@ -1,0 +1,27 @@
+import type { Context, Next } from 'koa';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createApiMetrics(registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: 'api_' });
+  const requestSeconds = new Histogram({
+    name: 'api_request_seconds',
+    help: 'Request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return {
+    registry,
+    requestSeconds,
+    middleware: () => async (ctx: Context, next: Next): Promise<void> => {
+      const end = requestSeconds.startTimer();
+      try {
+        await next();
+      } finally {
+        // The route pattern, never the raw path: unbounded label values would grow memory.
+        end({ method: ctx.method, route: (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched', status: String(ctx.status) });
+      }
+    },
+  };
+}
+export type ApiMetrics = ReturnType<typeof createApiMetrics>;

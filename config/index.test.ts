@@ -1,0 +1,24 @@
+import { loadApiConfig, loadIndexerConfig, loadIngestConfig } from './index';
+
+const env = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/db', KAFKA_BROKERS: '127.0.0.1:9092', ELASTICSEARCH_URL: 'http://127.0.0.1:9200' };
+
+describe('service config', () => {
+  it('applies defaults and freezes', () => {
+    const c = loadIngestConfig(env);
+    expect(c.slotName).toBe('search_pipeline');
+    expect(c.kafkaBrokers).toEqual(['127.0.0.1:9092']);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+  it('names a missing variable and where to get it', () => {
+    expect(() => loadIngestConfig({ KAFKA_BROKERS: 'a:1' })).toThrow(/DATABASE_URL is not set.*stack\.env/);
+  });
+  it('names a malformed variable and what it expects', () => {
+    expect(() => loadIndexerConfig({ ...env, INDEXER_BATCH_MAX_DOCS: 'lots' })).toThrow(/INDEXER_BATCH_MAX_DOCS="lots" is not an integer/);
+    expect(() => loadIngestConfig({ ...env, KAFKA_BROKERS: 'nohost' })).toThrow(/KAFKA_BROKERS has "nohost"; expected a comma-separated list of host:port/);
+    expect(() => loadApiConfig({ ...env, ELASTICSEARCH_URL: 'ftp://x' })).toThrow(/ELASTICSEARCH_URL.*expected http: or https:/);
+    expect(() => loadIngestConfig({ ...env, SLOT_NAME: 'Bad-Name' })).toThrow(/SLOT_NAME="Bad-Name" is not a valid name/);
+  });
+  it('takes the API port from API_URL', () => {
+    expect(loadApiConfig({ ...env, API_URL: 'http://127.0.0.1:41234' }).port).toBe(41234);
+  });
+});

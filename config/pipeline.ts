@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import Ajv, { type ErrorObject } from 'ajv';
+import { ConfigError } from '../core/errors';
+import { FIELD_TYPES, pipelineSchema } from './pipeline-schema';
+
+/**
+ * The pipeline config: which tables become which search indexes, and how each row becomes
+ * a document. Loaded once, validated with errors that name the file, the path inside it
+ * and the fix, then frozen.
+ */
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export interface FieldSpec {
+  name: string;
+  type: FieldType;
+  column: string;
+  analyzer: string;
+  searchable: boolean;
+  boost: number;
+  filterable: boolean;
+  facetable: boolean;
+  sortable: boolean;
+}
+
+export interface IndexSpec {
+  name: string;
+  source: { schema: string; table: string };
+  fields: readonly FieldSpec[];
+}
+
+export interface PipelineConfig {
+  file: string;
+  indexes: readonly IndexSpec[];
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile(pipelineSchema);
+
+export function loadPipelineConfig(file: string): Readonly<PipelineConfig> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`pipeline config ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err}). Set PIPELINE_CONFIG to the path of your pipeline JSON file.`, { file });
+  }
+  return parsePipelineConfig(text, file);
+}
+
+export function parsePipelineConfig(text: string, file = '<inline>'): Readonly<PipelineConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`pipeline config ${file}: not valid JSON: ${(err as Error).message}${where(text, err as Error)}. Fix the syntax (no comments or trailing commas in JSON).`, { file });
+  }
+  if (!validate(raw)) {
+    const lines = (validate.errors ?? []).map(describe);
+    throw new ConfigError(`pipeline config ${file} is invalid:\n  - ${[...new Set(lines)].join('\n  - ')}`, { file });
+  }
+  const problems: string[] = [];
+  const indexes = Object.entries((raw as RawConfig).indexes).map(([name, idx]) => compileIndex(name, idx, problems));
+  if (problems.length) throw new ConfigError(`pipeline config ${file} is invalid:\n  - ${problems.join('\n  - ')}`, { file });
+  return deepFreeze({ file, indexes });
+}
+
+interface RawField { type: FieldType; column?: string; analyzer?: string; searchable?: boolean; boost?: number; filterable?: boolean; facetable?: boolean; sortable?: boolean }
+interface RawIndex { table: string; fields: Record<string, RawField> }
+interface RawConfig { indexes: Record<string, RawIndex> }
+
+function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpec {
+  const [schema, table] = idx.table.includes('.') ? (idx.table.split('.') as [string, string]) : ['public', idx.table];
+  const fields = Object.entries(idx.fields).map(([fname, f]): FieldSpec => {
+    const at = `/indexes/${name}/fields/${fname}`;
+    const textual = f.type === 'text' || f.type === 'keyword';
+    if (f.searchable && !textual) problems.push(`${at}/searchable: only text and keyword fields can be searchable; remove it or change the type.`);
+    if (f.boost !== undefined && !f.searchable) problems.push(`${at}/boost: a boost needs "searchable": true.`);
+    if (f.analyzer !== undefined && f.type !== 'text') problems.push(`${at}/analyzer: analyzers apply to text fields only; remove it or use "type": "text".`);
+    if (fname === 'id' || fname.startsWith('_')) problems.push(`${at}: "${fname}" is reserved; rename the field and set "column": "${fname}".`);
+    return {
+      name: fname,
+      type: f.type,
+      column: f.column ?? fname,
+      analyzer: f.analyzer ?? 'standard',
+      searchable: f.searchable ?? false,
+      boost: f.boost ?? 1,
+      filterable: f.filterable ?? false,
+      facetable: f.facetable ?? false,
+      sortable: f.sortable ?? false,
+    };
+  });
+  if (!fields.some((f) => f.searchable && (f.type === 'text' || f.type === 'keyword'))) problems.push(`/indexes/${name}/fields: no field is "searchable": true; mark at least one text field searchable.`);
+  return { name, source: { schema, table }, fields };
+}
+
+function describe(e: ErrorObject): string {
+  const at = e.instancePath || '/';
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${at}: unknown key "${String(e.params.additionalProperty)}"; remove it or check its spelling.`;
+    case 'required':
+      return `${at}: missing "${String(e.params.missingProperty)}"; add it.`;
+    case 'enum':
+      return `${at}: ${e.message}: ${(e.params.allowedValues as unknown[]).join(', ')}.`;
+    case 'propertyNames':
+      return `${at}: the name ${JSON.stringify(e.params.propertyName)} is not allowed; ${e.message ?? ''}.`;
+    case 'pattern':
+      return `${at}: ${JSON.stringify(e.data)} must match ${String(e.params.pattern)}.`;
+    default:
+      return `${at}: ${e.message ?? 'is invalid'}.`;
+  }
+}
+
+function where(text: string, err: Error): string {
+  const m = /position (\d+)/.exec(err.message);
+  if (!m) return '';
+  const before = text.slice(0, Number(m[1]));
+  const line = before.split('\n').length;
+  return ` (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+export function findIndex(cfg: PipelineConfig, name: string): IndexSpec | undefined {
+  return cfg.indexes.find((i) => i.name === name);
+}

@@ -1,0 +1,85 @@
+import type { Client } from '@elastic/elasticsearch';
+import { PipelineError, errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { backoffDelayMs, sleep } from '../../core/retry';
+import { toNdjson, type BulkOp } from '../transform/to-bulk-ops';
+import { classifyItem } from './bulk-outcomes';
+
+export interface DeadLetter { op: BulkOp; errorType: string; reason: string }
+
+export interface DocumentSink {
+  /** Resolves when every op is durable or returned as a dead letter; throws only on a fatal outcome. */
+  write(ops: readonly BulkOp[], keepAlive: () => Promise<void>): Promise<DeadLetter[]>;
+}
+
+interface BulkItem { status: number; error?: { type?: string; reason?: string } }
+
+/**
+ * Elasticsearch _bulk with the outcome table: only failed items are sent again, with
+ * exponential backoff and jitter. A whole-request failure (Elasticsearch down, 429/503)
+ * is retried without bound: consumption stays paused meanwhile instead of buffering.
+ */
+export class EsDocumentSink implements DocumentSink {
+  constructor(
+    private readonly es: Client,
+    private readonly log: Logger,
+    private readonly opts: { maxUnknownRetries: number; onRetry?: (items: number) => void; onBulk?: (docs: number, ms: number) => void },
+  ) {}
+
+  async write(ops: readonly BulkOp[], keepAlive: () => Promise<void>): Promise<DeadLetter[]> {
+    const dead: DeadLetter[] = [];
+    let pending = [...ops];
+    let attempt = 0;
+    let unknownAttempts = 0;
+    while (pending.length) {
+      if (attempt > 0) {
+        await sleep(backoffDelayMs(attempt - 1, { initialMs: 100, maxMs: 30_000 }));
+        await keepAlive();
+      }
+      attempt++;
+      const items = await this.sendOnce(pending);
+      if (!items) continue; // whole request failed; retry all
+      const retry: BulkOp[] = [];
+      let sawUnknown = false;
+      items.forEach((item, i) => {
+        const op = pending[i] as BulkOp;
+        const outcome = classifyItem(item.status, item.error?.type, op.action);
+        if (outcome === 'dead-letter') dead.push({ op, errorType: item.error?.type ?? `http_${item.status}`, reason: item.error?.reason ?? '' });
+        else if (outcome === 'retry') retry.push(op);
+        else if (outcome === 'unknown') {
+          sawUnknown = true;
+          retry.push(op);
+          if (unknownAttempts >= this.opts.maxUnknownRetries) {
+            throw new PipelineError(`bulk item for ${op.index}/${op.id} keeps failing with ${item.status} ${item.error?.type ?? ''}: ${item.error?.reason ?? ''}; stopping this partition rather than skipping it`, {
+              code: 'BULK_ITEM_UNKNOWN_FAILURE', retriable: false, context: { ...op.origin, lsn: op.lsn },
+            });
+          }
+        }
+      });
+      if (sawUnknown) unknownAttempts++;
+      if (retry.length) {
+        this.opts.onRetry?.(retry.length);
+        this.log.warn('retrying failed bulk items', { items: retry.length, of: pending.length, attempt });
+      }
+      pending = retry;
+    }
+    return dead;
+  }
+
+  private async sendOnce(ops: readonly BulkOp[]): Promise<BulkItem[] | undefined> {
+    const started = Date.now();
+    try {
+      const res = (await this.es.bulk({ body: toNdjson(ops) } as never, { requestTimeout: 60_000 })) as unknown as { items: Array<Record<string, BulkItem>> };
+      this.opts.onBulk?.(ops.length, Date.now() - started);
+      return res.items.map((entry) => Object.values(entry)[0] as BulkItem);
+    } catch (err) {
+      const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
+      if (status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408) {
+        throw new PipelineError(`Elasticsearch refused the bulk request with ${status}: ${errorMessage(err)}`, { code: 'BULK_REFUSED', retriable: false, cause: err });
+      }
+      this.opts.onRetry?.(ops.length);
+      this.log.warn('bulk request failed; will retry', { err: errorMessage(err), docs: ops.length });
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { parsePipelineConfig } from '../../config/pipeline';
+import type { ChangeEvent } from '../../core/change-event';
+import { coalesce, toBulkOps, toNdjson } from './to-bulk-ops';
+
+const cfg = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { items: { table: 'items', fields: { title: { type: 'text', searchable: true }, label: { type: 'keyword', column: 'tag' } } } } }));
+const origin = { topic: 't', partition: 0, offset: '5' };
+const ev = (over: Partial<ChangeEvent>): ChangeEvent => ({ v: 1, op: 'c', source: { schema: 'public', table: 'items' }, key: { id: 1 }, after: { id: 1, title: 'x', tag: 'a', secret: 's' }, lsn: '1', commitLsn: '1', txId: 1, ts: 'now', ...over });
+
+describe('bulk ops', () => {
+  it('maps only configured fields, renaming columns', () => {
+    const [op] = toBulkOps(ev({}), origin, cfg.indexes);
+    expect(op).toMatchObject({ action: 'index', index: 'items', id: '1', doc: { title: 'x', label: 'a' } });
+    expect(op!.doc).not.toHaveProperty('secret');
+  });
+  it('prints versions above 2^53 exactly', () => {
+    const big = '9223372036854775000'; // above 2^53, below Elasticsearch's long limit
+    const nd = toNdjson(toBulkOps(ev({ commitLsn: big }), origin, cfg.indexes));
+    expect(nd.split('\n')[0]).toBe(`{"index":{"_index":"items","_id":"1","version":${big},"version_type":"external_gte"}}`);
+    expect(nd.endsWith('\n')).toBe(true);
+  });
+  it('turns deletes into versioned deletes without a body', () => {
+    const { after: _a, ...rest } = ev({});
+    const nd = toNdjson(toBulkOps({ ...rest, op: 'd', commitLsn: '77' }, origin, cfg.indexes));
+    expect(nd).toBe('{"delete":{"_index":"items","_id":"1","version":77,"version_type":"external_gte"}}\n');
+  });
+  it('keeps only the last op per document, so a retry can never reorder equal versions', () => {
+    const ops = [
+      ...toBulkOps(ev({ after: { title: 'first' }, commitLsn: '9' }), origin, cfg.indexes),
+      ...toBulkOps(ev({ key: { id: 2 }, after: { title: 'other' } }), origin, cfg.indexes),
+      ...toBulkOps(ev({ after: { title: 'second' }, commitLsn: '9' }), { ...origin, offset: '6' }, cfg.indexes),
+    ];
+    const out = coalesce(ops);
+    expect(out.map((o) => [o.id, o.doc?.title])).toEqual([['2', 'other'], ['1', 'second']]);
+  });
+  it('ignores tables the pipeline does not index', () => {
+    expect(toBulkOps(ev({ source: { schema: 'public', table: 'nope' } }), origin, cfg.indexes)).toEqual([]);
+  });
+});

@@ -1,0 +1,64 @@
+import type { FieldSpec, IndexSpec } from '../../config/pipeline';
+import { documentId, type ChangeEvent } from '../../core/change-event';
+
+/** Where an event came from, carried to the dead-letter topic. */
+export interface Origin { topic: string; partition: number; offset: string }
+
+export interface BulkOp {
+  action: 'index' | 'delete';
+  index: string;
+  id: string;
+  /** Decimal commit LSN: the external version, printed exactly into the NDJSON. */
+  version: string;
+  doc?: Record<string, unknown>;
+  origin: Origin;
+  lsn: string;
+}
+
+/** The document for one index from a row, holding only configured fields. */
+export function buildDocument(fields: readonly FieldSpec[], row: Record<string, unknown>): Record<string, unknown> {
+  const doc: Record<string, unknown> = {};
+  for (const f of fields) {
+    if (!Object.prototype.hasOwnProperty.call(row, f.column)) continue;
+    const v = row[f.column];
+    doc[f.name] = (f.type === 'text' || f.type === 'keyword') && v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+  }
+  return doc;
+}
+
+export function toBulkOps(event: ChangeEvent, origin: Origin, indexes: readonly IndexSpec[]): BulkOp[] {
+  if (event.op === 't') return [];
+  const targets = indexes.filter((i) => i.source.schema === event.source.schema && i.source.table === event.source.table);
+  const id = documentId(event.key);
+  return targets.map((spec) =>
+    event.op === 'd' || !event.after
+      ? { action: 'delete', index: spec.name, id, version: event.commitLsn, origin, lsn: event.lsn }
+      : { action: 'index', index: spec.name, id, version: event.commitLsn, doc: buildDocument(spec.fields, event.after), origin, lsn: event.lsn },
+  );
+}
+
+/**
+ * Keeps only the last op per document. Several changes of one row can share a version
+ * (one transaction); if they were all sent and one failed and was retried, the retry would
+ * win over a later change of equal version. One op per id per batch rules that out.
+ */
+export function coalesce(ops: readonly BulkOp[]): BulkOp[] {
+  const last = new Map<string, BulkOp>();
+  for (const op of ops) {
+    const k = `${op.index}\u0000${op.id}`;
+    last.delete(k); // re-insert so the map keeps the order of last occurrence
+    last.set(k, op);
+  }
+  return [...last.values()];
+}
+
+/** NDJSON by hand: the client would print a BigInt-sized version inexactly or refuse it. */
+export function toNdjson(ops: readonly BulkOp[]): string {
+  let out = '';
+  for (const op of ops) {
+    if (!/^\d{1,19}$/.test(op.version)) throw new RangeError(`version is not a decimal LSN: ${op.version}`);
+    out += `{"${op.action}":{"_index":${JSON.stringify(op.index)},"_id":${JSON.stringify(op.id)},"version":${op.version},"version_type":"external_gte"}}\n`;
+    if (op.action === 'index') out += `${JSON.stringify(op.doc)}\n`;
+  }
+  return out;
+}

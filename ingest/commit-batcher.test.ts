@@ -1,0 +1,65 @@
+import type { ChangeEvent } from '../core/change-event';
+import { silentLogger } from '../core/logger';
+import { CommitBatcher, type EventPublisher } from './commit-batcher';
+
+const ev = (n: number): ChangeEvent => ({ v: 1, op: 'c', source: { schema: 'public', table: 't' }, key: { id: n }, after: { id: n }, lsn: String(n), commitLsn: String(n), txId: 1, ts: 'now' });
+
+class FakePublisher implements EventPublisher {
+  sent: number[][] = [];
+  failNext = false;
+  gate: Promise<void> = Promise.resolve();
+  async publish(events: readonly ChangeEvent[]): Promise<void> {
+    await this.gate;
+    if (this.failNext) throw new Error('broker down');
+    this.sent.push(events.map((e) => e.key.id as number));
+  }
+}
+
+describe('CommitBatcher', () => {
+  it('confirms a commit only after its events were acknowledged', async () => {
+    const pub = new FakePublisher();
+    const confirmed: bigint[] = [];
+    let release!: () => void;
+    pub.gate = new Promise((r) => (release = r));
+    const b = new CommitBatcher(pub, async (l) => void confirmed.push(l), { maxEvents: 100, flushIntervalMs: 5 }, silentLogger);
+    await b.add([ev(1), ev(2)]);
+    await b.commit(200n);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(confirmed).toEqual([]); // Kafka has not answered yet
+    release();
+    await b.flush();
+    expect(pub.sent).toEqual([[1, 2]]);
+    expect(confirmed).toEqual([200n]);
+  });
+
+  it('sends a large transaction in bounded batches but confirms only at its commit', async () => {
+    const pub = new FakePublisher();
+    const confirmed: bigint[] = [];
+    const b = new CommitBatcher(pub, async (l) => void confirmed.push(l), { maxEvents: 3, flushIntervalMs: 1000 }, silentLogger);
+    for (let i = 0; i < 7; i++) await b.add([ev(i)]);
+    expect(pub.sent).toEqual([[0, 1, 2], [3, 4, 5]]);
+    expect(confirmed).toEqual([]);
+    await b.commit(900n);
+    await b.close();
+    expect(pub.sent.flat()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(confirmed).toEqual([900n]);
+  });
+
+  it('never confirms past a failed publish and reports it', async () => {
+    const pub = new FakePublisher();
+    const confirmed: bigint[] = [];
+    const fatal: unknown[] = [];
+    const b = new CommitBatcher(pub, async (l) => void confirmed.push(l), { maxEvents: 100, flushIntervalMs: 1000, onFatal: (e) => fatal.push(e) }, silentLogger);
+    await b.add([ev(1)]);
+    await b.commit(100n);
+    await b.flush();
+    pub.failNext = true;
+    await b.add([ev(2)]);
+    await b.commit(200n);
+    await expect(b.flush()).rejects.toThrow('broker down');
+    pub.failNext = false;
+    await expect(b.add([ev(3)])).rejects.toThrow('broker down');
+    expect(confirmed).toEqual([100n]);
+    expect(fatal).toHaveLength(1);
+  });
+});

@@ -1,0 +1,89 @@
+import type { ChangeEvent } from '../core/change-event';
+import type { Logger } from '../core/logger';
+
+/** Port in front of Kafka: resolves only when the broker acknowledged every event (acks=all). */
+export interface EventPublisher {
+  publish(events: readonly ChangeEvent[]): Promise<void>;
+}
+
+/**
+ * Batches change events across transactions and decides what may be confirmed to Postgres.
+ * The rule (DESIGN.md, acknowledgement order): a commit's end LSN is confirmed only after
+ * every event up to and including that commit was acknowledged by Kafka. Memory stays
+ * bounded: when the buffer is full, `add` waits for the send, which pauses the replication
+ * stream (flow control) instead of buffering a large transaction whole.
+ */
+export class CommitBatcher {
+  private buffer: ChangeEvent[] = [];
+  /** End LSN of the last commit whose events are all in `buffer` or already sent. */
+  private pendingCommit: bigint | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private failed: unknown;
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    private readonly confirm: (commitEndLsn: bigint) => Promise<void>,
+    private readonly opts: { maxEvents: number; flushIntervalMs: number; onSent?: (events: readonly ChangeEvent[], ms: number) => void; onFatal?: (err: unknown) => void },
+    private readonly log: Logger,
+  ) {}
+
+  async add(events: readonly ChangeEvent[]): Promise<void> {
+    this.throwIfFailed();
+    this.buffer.push(...events);
+    if (this.buffer.length >= this.opts.maxEvents) await this.flush();
+    else this.arm();
+  }
+
+  async commit(commitEndLsn: bigint): Promise<void> {
+    this.throwIfFailed();
+    this.pendingCommit = commitEndLsn;
+    this.arm();
+  }
+
+  /** Sends what is buffered and confirms the last complete commit. Flushes run one at a time, in order. */
+  flush(): Promise<void> {
+    this.disarm();
+    const events = this.buffer;
+    const commit = this.pendingCommit;
+    this.buffer = [];
+    this.pendingCommit = undefined;
+    this.chain = this.chain.then(async () => {
+      if (this.failed) return;
+      try {
+        if (events.length) {
+          const started = Date.now();
+          await this.publisher.publish(events);
+          this.opts.onSent?.(events, Date.now() - started);
+        }
+        if (commit !== undefined) await this.confirm(commit);
+      } catch (err) {
+        this.failed = err;
+        this.log.error('publishing to Kafka failed; nothing past the last confirmed commit is acknowledged', { err, events: events.length });
+        this.opts.onFatal?.(err);
+      }
+    });
+    return this.chain.then(() => this.throwIfFailed());
+  }
+
+  /** Flushes what is complete and stops the timer. */
+  async close(): Promise<void> {
+    await this.flush();
+  }
+
+  private arm(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch(() => undefined); // the failure is kept and thrown to the next add/commit
+    }, this.opts.flushIntervalMs);
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failed) throw this.failed;
+  }
+}

@@ -1,0 +1,45 @@
+import { Client } from 'pg';
+import { loadIngestConfig } from '../config';
+import { loadPipelineConfig } from '../config/pipeline';
+import { createKafka } from '../core/kafka';
+import { createLogger } from '../core/logger';
+import { handleSignals, onceClose } from '../core/lifecycle';
+import { startMetricsServer } from '../core/metrics-server';
+import { errorMessage } from '../core/errors';
+import { createIngest } from './ingest-service';
+import { createIngestMetrics } from './metrics';
+
+async function main(): Promise<void> {
+  const config = loadIngestConfig();
+  const log = createLogger('ingest', config.logLevel);
+  const pipeline = loadPipelineConfig(config.pipelineConfigPath);
+  const db = new Client({ connectionString: config.databaseUrl });
+  await db.connect();
+  const metrics = createIngestMetrics();
+  let healthy = true;
+  // A failed stream or publish ends the process: a supervisor restarts it, and it resumes from the slot's confirmed LSN.
+  const onFatal = (err: unknown): void => {
+    healthy = false;
+    metrics.errors.inc({ kind: 'fatal' });
+    log.error('ingest stopped on an error; restart resumes from the last confirmed commit', { err, message: errorMessage(err) });
+    void close().finally(() => process.exit(1));
+  };
+  const ingest = createIngest({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest', log), db, metrics, log, onFatal });
+  const server = await startMetricsServer(metrics.registry, config.metricsPort, () => healthy);
+  const close = onceClose(
+    [
+      ['ingest', () => ingest.close()],
+      ['db', () => db.end()],
+      ['metrics', () => new Promise<void>((r) => (server ? server.close(() => r()) : r()))],
+    ],
+    log,
+  );
+  handleSignals(close, log);
+  await ingest.start();
+  log.info('ingest ready', { slot: config.slotName, publication: config.publicationName, tables: pipeline.indexes.map((i) => `${i.source.schema}.${i.source.table}`) });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ingest failed to start: ${errorMessage(err)}\n`);
+  process.exit(1);
+});

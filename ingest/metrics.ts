@@ -1,0 +1,13 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createIngestMetrics(registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: 'ingest_' });
+  return {
+    registry,
+    events: new Counter({ name: 'ingest_events_total', help: 'Change events published to Kafka', labelNames: ['table', 'op'] as const, registers: [registry] }),
+    produceSeconds: new Histogram({ name: 'ingest_produce_seconds', help: 'Time for Kafka to acknowledge one batch', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
+    confirmedLsn: new Gauge({ name: 'ingest_confirmed_lsn', help: 'Last commit end LSN confirmed to Postgres (may lose precision above 2^53; for graphs only)', registers: [registry] }),
+    errors: new Counter({ name: 'ingest_errors_total', help: 'Errors by kind', labelNames: ['kind'] as const, registers: [registry] }),
+  };
+}
+export type IngestMetrics = ReturnType<typeof createIngestMetrics>;

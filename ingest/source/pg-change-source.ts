@@ -1,0 +1,123 @@
+import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
+import { formatLsn, parseLsn } from '../../core/lsn';
+import { PipelineError } from '../../core/errors';
+import { queryOnce } from './pg-query';
+import type { Logger } from '../../core/logger';
+import type { DecodedChange, RelationInfo } from '../transform/to-change-events';
+
+/** What the change source hands the pipeline, in WAL order. */
+export type SourceMessage =
+  | { kind: 'begin'; xid: number; commitLsn: bigint; ts: Date }
+  | { kind: 'change'; lsn: bigint; change: DecodedChange }
+  | { kind: 'commit'; commitLsn: bigint; commitEndLsn: bigint };
+
+export interface ChangeSource {
+  start(onMessage: (m: SourceMessage) => Promise<void>): Promise<void>;
+  /** Tells Postgres everything up to `commitEndLsn` is durable downstream. */
+  confirm(commitEndLsn: bigint): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * pgoutput over pg-logical-replication, with its traps handled (DESIGN.md):
+ * - `acknowledge(lsn)` sends lsn + 1, which would skip a transaction whose commit record
+ *   starts exactly at the confirmed position after a restart; we pass commitEndLsn − 1.
+ * - manual acks need `{ auto: false, timeoutSeconds: 0 }`, otherwise the library confirms
+ *   the last *received* position on a timer; then keepalives that ask for a reply must be
+ *   answered by us or the server drops us at wal_sender_timeout.
+ * - flow control on, so async handlers are awaited and the stream pauses while we publish.
+ * - values are kept as text (see pg-values.ts), not run through pg's global type parsers.
+ */
+export class PgChangeSource implements ChangeSource {
+  private service: LogicalReplicationService | undefined;
+  private confirmed = 0n;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly slot: string,
+    private readonly publication: string,
+    private readonly log: Logger,
+    private readonly onFatal: (err: unknown) => void,
+  ) {}
+
+  async start(onMessage: (m: SourceMessage) => Promise<void>): Promise<void> {
+    const service = new LogicalReplicationService(
+      { connectionString: this.connectionString },
+      { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
+    );
+    this.service = service;
+    const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.publication] });
+    const parse = plugin.parse.bind(plugin);
+    // Replace the relation's value parsers at parse time, before later tuples are decoded with them.
+    plugin.parse = (buffer: Buffer) => {
+      const msg = parse(buffer) as { tag: string; columns?: Array<{ parser: (raw: unknown) => unknown }> };
+      if (msg.tag === 'relation') for (const c of msg.columns ?? []) c.parser = (raw) => raw;
+      return msg as ReturnType<typeof parse>;
+    };
+
+    service.on('data', async (lsn: string, msg: Record<string, unknown> & { tag: string }) => {
+      const m = toSourceMessage(lsn, msg);
+      if (m) await onMessage(m);
+    });
+    service.on('heartbeat', async (_lsn: string, _ts: number, shouldRespond: boolean) => {
+      if (shouldRespond) await this.sendStatus();
+    });
+    service.on('error', (err: Error) => this.onFatal(new PipelineError(`replication stream failed: ${err.message}`, { code: 'REPLICATION_FAILED', retriable: true, cause: err })));
+
+    const { rows } = await queryOnce<{ confirmed_flush_lsn: string | null }>(
+      this.connectionString,
+      'SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1',
+      [this.slot],
+    );
+    const from = rows[0]?.confirmed_flush_lsn;
+    if (!from) throw new PipelineError(`replication slot ${this.slot} does not exist`, { code: 'SLOT_MISSING', retriable: false });
+    this.confirmed = parseLsn(from);
+    this.log.info('streaming from slot', { slot: this.slot, from });
+    // Start explicitly at the confirmed position: the library would otherwise resume from the last *received* one.
+    service.subscribe(plugin, this.slot, from).catch((err: unknown) => this.onFatal(err));
+  }
+
+  async confirm(commitEndLsn: bigint): Promise<void> {
+    if (commitEndLsn <= this.confirmed) return;
+    this.confirmed = commitEndLsn;
+    await this.sendStatus();
+  }
+
+  private async sendStatus(): Promise<void> {
+    if (!this.service || this.confirmed === 0n) return;
+    await this.service.acknowledge(formatLsn(this.confirmed - 1n));
+  }
+
+  confirmedLsn(): bigint {
+    return this.confirmed;
+  }
+
+  async close(): Promise<void> {
+    const s = this.service;
+    this.service = undefined;
+    await s?.destroy();
+  }
+}
+
+interface RawRelation { schema: string; name: string; keyColumns: string[]; columns: Array<{ name: string; typeOid: number }> }
+
+function relation(r: RawRelation): RelationInfo {
+  return { schema: r.schema, name: r.name, keyColumns: r.keyColumns, columns: r.columns.map((c) => ({ name: c.name, typeOid: c.typeOid })) };
+}
+
+function toSourceMessage(lsn: string, msg: Record<string, unknown> & { tag: string }): SourceMessage | undefined {
+  switch (msg.tag) {
+    case 'begin':
+      return { kind: 'begin', xid: msg.xid as number, commitLsn: parseLsn(msg.commitLsn as string), ts: new Date(Number((msg.commitTime as bigint) / 1000n)) };
+    case 'commit':
+      return { kind: 'commit', commitLsn: parseLsn(msg.commitLsn as string), commitEndLsn: parseLsn(msg.commitEndLsn as string) };
+    case 'insert':
+    case 'update':
+    case 'delete':
+      return { kind: 'change', lsn: parseLsn(lsn), change: { ...(msg as unknown as DecodedChange), relation: relation(msg.relation as RawRelation) } as DecodedChange };
+    case 'truncate':
+      return { kind: 'change', lsn: parseLsn(lsn), change: { tag: 'truncate', relations: (msg.relations as RawRelation[]).map(relation) } };
+    default:
+      return undefined; // relation, type, origin, message: nothing to publish
+  }
+}

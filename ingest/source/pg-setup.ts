@@ -1,0 +1,63 @@
+import type { ClientBase } from 'pg';
+import { PipelineError } from '../../core/errors';
+
+export interface TableRef { schema: string; table: string }
+
+const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
+const qualified = (t: TableRef): string => `${q(t.schema)}.${q(t.table)}`;
+
+/**
+ * Refuses tables that cannot become documents: missing, or without a primary key (a delete
+ * would carry no key) unless REPLICA IDENTITY FULL is set.
+ */
+export async function checkTables(db: ClientBase, tables: TableRef[]): Promise<void> {
+  for (const t of tables) {
+    const { rows } = await db.query<{ relreplident: string; has_pk: boolean }>(
+      `SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
+      [t.schema, t.table],
+    );
+    const row = rows[0];
+    if (!row) {
+      throw new PipelineError(`table ${t.schema}.${t.table} named in the pipeline config does not exist in the database. Create it, or fix "table" in the pipeline config.`, { code: 'TABLE_MISSING', retriable: false });
+    }
+    if (!row.has_pk && row.relreplident !== 'f') {
+      throw new PipelineError(`table ${t.schema}.${t.table} has no primary key, so its changes cannot be mapped to documents. Add a primary key (ALTER TABLE ... ADD PRIMARY KEY (...)).`, { code: 'NO_PRIMARY_KEY', retriable: false });
+    }
+  }
+}
+
+/** Creates the publication, or adds the tables it lacks. Never drops a table from it. */
+export async function ensurePublication(db: ClientBase, name: string, tables: TableRef[]): Promise<void> {
+  const { rows } = await db.query<{ schemaname: string; tablename: string }>(
+    'SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1',
+    [name],
+  );
+  const exists = (await db.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [name])).rowCount! > 0;
+  if (!exists) {
+    await db.query(`CREATE PUBLICATION ${q(name)} FOR TABLE ${tables.map(qualified).join(', ')}`);
+    return;
+  }
+  const have = new Set(rows.map((r) => `${r.schemaname}.${r.tablename}`));
+  const missing = tables.filter((t) => !have.has(`${t.schema}.${t.table}`));
+  if (missing.length) await db.query(`ALTER PUBLICATION ${q(name)} ADD TABLE ${missing.map(qualified).join(', ')}`);
+}
+
+export interface SlotState { created: boolean; confirmedFlushLsn: string | null }
+
+/** Creates the logical slot if it does not exist; reports whether it did, so the caller can decide about a snapshot. */
+export async function ensureSlot(db: ClientBase, slot: string): Promise<SlotState> {
+  const { rows } = await db.query<{ plugin: string; confirmed_flush_lsn: string | null; wal_status: string | null }>(
+    'SELECT plugin, confirmed_flush_lsn, wal_status FROM pg_replication_slots WHERE slot_name = $1',
+    [slot],
+  );
+  const row = rows[0];
+  if (row) {
+    if (row.plugin !== 'pgoutput') throw new PipelineError(`replication slot ${slot} uses plugin ${row.plugin}, not pgoutput. Choose another SLOT_NAME or drop that slot.`, { code: 'SLOT_PLUGIN', retriable: false });
+    if (row.wal_status === 'lost') throw new PipelineError(`replication slot ${slot} is invalidated (WAL it needed was removed, see max_slot_wal_keep_size): changes were lost. Drop the slot (SELECT pg_drop_replication_slot('${slot}')) and re-snapshot the tables.`, { code: 'SLOT_LOST', retriable: false });
+    return { created: false, confirmedFlushLsn: row.confirmed_flush_lsn };
+  }
+  const created = await db.query<{ lsn: string }>("SELECT lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+  return { created: true, confirmedFlushLsn: created.rows[0]?.lsn ?? null };
+}

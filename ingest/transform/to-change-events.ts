@@ -1,0 +1,89 @@
+import type { ChangeEvent, KeyValue } from '../../core/change-event';
+import { PipelineError } from '../../core/errors';
+import { convertPgText } from './pg-values';
+
+/** What a decoded pgoutput change carries, independent of the decoding library. */
+export interface RelationInfo {
+  schema: string;
+  name: string;
+  keyColumns: string[];
+  columns: Array<{ name: string; typeOid: number }>;
+}
+export type RawTuple = Record<string, string | null | undefined>;
+
+export type DecodedChange =
+  | { tag: 'insert'; relation: RelationInfo; new: RawTuple }
+  | { tag: 'update'; relation: RelationInfo; key: RawTuple | null; old: RawTuple | null; new: RawTuple }
+  | { tag: 'delete'; relation: RelationInfo; key: RawTuple | null; old: RawTuple | null }
+  | { tag: 'truncate'; relations: RelationInfo[] };
+
+export interface TxContext {
+  xid: number;
+  /** Commit LSN of the transaction (pgoutput's Begin carries it), decimal. */
+  commitLsn: string;
+  ts: string;
+}
+
+export class NoPrimaryKeyError extends PipelineError {
+  constructor(table: string) {
+    super(`table ${table} has no primary key (nor a replica identity index), so its rows cannot be mapped to documents. Add a primary key, or remove the table from the pipeline config.`, { code: 'NO_PRIMARY_KEY', retriable: false, context: { table } });
+  }
+}
+
+export function toChangeEvents(change: DecodedChange, lsn: string, tx: TxContext): ChangeEvent[] {
+  const base = { v: 1 as const, lsn, commitLsn: tx.commitLsn, txId: tx.xid, ts: tx.ts };
+  switch (change.tag) {
+    case 'insert':
+      return [{ ...base, op: 'c', source: src(change.relation), key: keyOf(change.relation, change.new), ...row(change.relation, change.new) }];
+    case 'update': {
+      const newKey = keyOf(change.relation, change.new);
+      const update: ChangeEvent = { ...base, op: 'u', source: src(change.relation), key: newKey, ...row(change.relation, change.new) };
+      // pgoutput sends the old key only when a key column changed: the old document must go.
+      const oldTuple = change.key ?? change.old;
+      if (oldTuple) {
+        const oldKey = keyOf(change.relation, oldTuple);
+        if (JSON.stringify(oldKey) !== JSON.stringify(newKey)) {
+          return [{ ...base, op: 'd', source: src(change.relation), key: oldKey }, update];
+        }
+      }
+      return [update];
+    }
+    case 'delete': {
+      const tuple = change.key ?? change.old;
+      if (!tuple) throw new NoPrimaryKeyError(`${change.relation.schema}.${change.relation.name}`);
+      return [{ ...base, op: 'd', source: src(change.relation), key: keyOf(change.relation, tuple) }];
+    }
+    case 'truncate':
+      return change.relations.map((r) => ({ ...base, op: 't' as const, source: src(r), key: {} }));
+  }
+}
+
+function src(r: RelationInfo): { schema: string; table: string } {
+  return { schema: r.schema, table: r.name };
+}
+
+function keyOf(r: RelationInfo, tuple: RawTuple): Record<string, KeyValue> {
+  if (r.keyColumns.length === 0) throw new NoPrimaryKeyError(`${r.schema}.${r.name}`);
+  const key: Record<string, KeyValue> = {};
+  for (const name of r.keyColumns) {
+    const col = r.columns.find((c) => c.name === name);
+    const text = tuple[name];
+    if (col === undefined || text === null || text === undefined) {
+      throw new PipelineError(`key column ${name} of ${r.schema}.${r.name} is missing from the change`, { code: 'KEY_MISSING', retriable: false });
+    }
+    key[name] = convertPgText(text, col.typeOid) as KeyValue;
+  }
+  return key;
+}
+
+/** The row as JSON values; columns pgoutput left out (unchanged TOAST) are listed, not nulled. */
+function row(r: RelationInfo, tuple: RawTuple): { after: Record<string, unknown>; unchanged?: string[] } {
+  const after: Record<string, unknown> = {};
+  const unchanged: string[] = [];
+  for (const col of r.columns) {
+    const text = tuple[col.name];
+    if (text === undefined) unchanged.push(col.name);
+    else after[col.name] = text === null ? null : convertPgText(text, col.typeOid);
+  }
+  return unchanged.length ? { after, unchanged } : { after };
+}
