@@ -1,6 +1,6 @@
 // Three tiers (STYLE.md #11): units beside the code, *.int.test.ts against the real services
 // started by stack/, and e2e/ for flows across stages. `npm test` runs them in that order.
-const tsJest = ['ts-jest', { isolatedModules: true, diagnostics: false }];
+const tsJest = ['ts-jest', { diagnostics: false }];
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': tsJest },

@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.join(__dirname, '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+export interface RunningService { name: string; child: ChildProcess; logFile: string; output: () => string }
+
+/** Starts a service the way `npm start` does (its own process, configured by environment). */
+export function startService(name: 'ingest' | 'indexer' | 'api', env: Record<string, string>): RunningService {
+  const logFile = path.join(os.tmpdir(), `e2e-${name}-${process.pid}-${Date.now()}.log`);
+  const out = fs.openSync(logFile, 'w');
+  const child = spawn(TSX, [path.join(ROOT, name, 'main.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  return { name, child, logFile, output: () => fs.readFileSync(logFile, 'utf8') };
+}
+
+export async function stopService(s: RunningService, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (s.child.exitCode !== null) return s.child.exitCode;
+  const exited = new Promise<number | null>((r) => s.child.once('exit', (code) => r(code)));
+  s.child.kill(signal);
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
