@@ -1,0 +1,107 @@
+import path from 'node:path';
+import { Client } from 'pg';
+import { loadStackConfig } from '../config/stack-config';
+import { stackDown } from '../stack/down';
+import { stackPaths } from '../stack/paths';
+import { kernelFreePort } from '../stack/ports';
+import { stackUp } from '../stack/up';
+import { ensureMameHashDir } from '../stack/datasets/mame-download';
+import { createTableSql, loadMame, quoteTableName } from '../stack/datasets/mame-load';
+import { parseMameLists } from '../stack/datasets/mame-parse';
+import { APP_NAMES, appLog, runningApp, startApp, stopApp, tailLog, type AppName } from './app-processes';
+import { progressBar } from './progress';
+import { waitFor } from './wait';
+
+/**
+ * `npm start`: the real services, the three pipeline processes, and the MAME software lists
+ * flowing Postgres → Kafka → Elasticsearch; returns once a search over the demo index answers.
+ */
+const DEMO_TABLE = 'public.software';
+const DEMO_INDEX = 'software';
+const say = (m: string): void => void process.stderr.write(`${m}\n`);
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const config = loadStackConfig();
+  const paths = stackPaths(config.stackDir);
+  say('Starting the local stack (Postgres, Kafka, Elasticsearch, Redis)...');
+  const up = await stackUp({ log: (m) => say(`  ${m}`) });
+  const startedApps: AppName[] = [];
+  try {
+    const env = up.env;
+    const db = new Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query(createTableSql(quoteTableName(DEMO_TABLE)));
+
+      const appEnv: Record<string, string> = {
+        ...(env as unknown as Record<string, string>),
+        PIPELINE_CONFIG: path.join(__dirname, '..', 'config', 'pipelines', 'demo.json'),
+        INGEST_METRICS_PORT: String(await kernelFreePort()),
+        INDEXER_METRICS_PORT: String(await kernelFreePort()),
+      };
+      say('Starting ingest, indexer and api...');
+      for (const name of APP_NAMES) {
+        if (!runningApp(paths, name)) startedApps.push(name);
+        await startApp(paths, name, appEnv);
+      }
+      const alive = (name: AppName): void => {
+        if (!runningApp(paths, name)) throw new Error(`${name} exited during start-up. Its log is ${appLog(paths, name)}; last lines:\n${tailLog(paths, name)}`);
+      };
+      await waitFor('the API to answer /readyz', 60_000, async () => {
+        APP_NAMES.forEach(alive);
+        return (await fetch(`${env.API_URL}/readyz`).catch(() => undefined))?.ok === true;
+      });
+      await waitFor('ingest to open its replication slot', 60_000, async () => {
+        alive('ingest');
+        return ((await db.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'search_pipeline' AND active")).rowCount ?? 0) > 0;
+      });
+
+      const before = await count(db);
+      if (before === 0) {
+        say('Loading the MAME software lists (Debian mame-data, CC0) into Postgres...');
+        const hashDir = await ensureMameHashDir(config.cacheDir, (m) => say(`  ${m}`));
+        const bar = progressBar('rows committed to Postgres', 133_294);
+        const rows = await loadMame(db, DEMO_TABLE, parseMameLists(hashDir), { onProgress: (n) => bar.update(n) });
+        bar.done(rows);
+      }
+      const total = await count(db);
+      const bar = progressBar('documents searchable', total);
+      await waitFor(`all ${total} rows to become searchable`, 300_000, async () => {
+        APP_NAMES.forEach(alive);
+        const res = await fetch(`${env.API_URL}/v1/indexes/${DEMO_INDEX}/search?size=0`).catch(() => undefined);
+        const n = res?.ok ? ((await res.json()) as { total: number }).total : 0;
+        bar.update(n);
+        if (n >= total) bar.done(n);
+        return n >= total;
+      });
+      const api = env.API_URL;
+      say('');
+      say(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${total.toLocaleString('en')} MAME software entries flow from Postgres (${DEMO_TABLE}) to the "${DEMO_INDEX}" index.`);
+      say(`  API            ${api}   (health ${api}/healthz, metrics ${api}/metrics)`);
+      say(`  ingest         metrics http://127.0.0.1:${appEnv.INGEST_METRICS_PORT}/metrics`);
+      say(`  indexer        metrics http://127.0.0.1:${appEnv.INDEXER_METRICS_PORT}/metrics`);
+      say(`  services       ${up.envFile}  (logs in ${paths.logsDir})`);
+      say('Try:');
+      say(`  curl '${api}/v1/indexes/${DEMO_INDEX}/search?q=street+fighter&size=3'`);
+      say(`  curl '${api}/v1/indexes/${DEMO_INDEX}/search?q=zelda+-link&page=2&size=5'`);
+      say('Then `npm run smoke` measures commit-to-searchable, and `npm stop` stops everything.');
+    } finally {
+      await db.end();
+    }
+  } catch (err) {
+    // Nothing half-started: stop what this run started, leave what was already running.
+    for (const name of [...startedApps].reverse()) await stopApp(paths, name).catch(() => undefined);
+    if (up.started.length) await stackDown({ services: up.started }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function count(db: Client): Promise<number> {
+  return Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteTableName(DEMO_TABLE)}`)).rows[0]?.n ?? 0);
+}
+
+main().catch((err: unknown) => {
+  say(`\nnpm start failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
