@@ -10,7 +10,7 @@ const common = {
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], setupFiles: ['<rootDir>/e2e/support/load-stack-env.ts'], testTimeout: 60_000 },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'], setupFiles: ['<rootDir>/e2e/support/load-stack-env.ts'], testTimeout: 120_000 },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/**/*.int.test.ts'], setupFiles: ['<rootDir>/e2e/support/load-stack-env.ts'], setupFilesAfterEnv: ['<rootDir>/e2e/support/timeout-integration.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'], setupFiles: ['<rootDir>/e2e/support/load-stack-env.ts'], setupFilesAfterEnv: ['<rootDir>/e2e/support/timeout-e2e.ts'] },
   ],
 };

@@ -16,6 +16,7 @@ describe('pipeline end to end', () => {
   let db: Client;
   let api: string;
   const services: RunningService[] = [];
+  const elastic = es();
 
   const search = async (q: string) => {
     const res = await fetch(`${api}/v1/indexes/${index}/search?q=${encodeURIComponent(q)}`);
@@ -39,7 +40,7 @@ describe('pipeline end to end', () => {
     services.push(startService('ingest', env), startService('indexer', env), startService('api', env));
     await eventually(async () => ((await fetch(`${api}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 'api ready');
     await eventually(async () => ((await db.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rowCount ? true : undefined), 'slot created by ingest');
-    await eventually(async () => ((await es().indices.exists({ index })) ? true : undefined), 'index created by indexer');
+    await eventually(async () => ((await elastic.indices.exists({ index })) ? true : undefined), 'index created by indexer');
   });
 
   afterAll(async () => {
@@ -51,6 +52,7 @@ describe('pipeline end to end', () => {
     await db.query(`DROP PUBLICATION IF EXISTS ${slot}`);
     await db.query(`DROP TABLE IF EXISTS ${table}`);
     await db.end();
+    await elastic.close();
   });
 
   it('makes an insert searchable, then an update, then a delete', async () => {

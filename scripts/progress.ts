@@ -16,7 +16,7 @@ export function progressBar(label: string, total: number, out: NodeJS.WriteStrea
       out.write(`\r  [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${text}\x1b[K${final ? '\n' : ''}`);
     } else {
       const decile = Math.floor(frac * 10);
-      if (decile !== lastDecile || final) {
+      if (decile !== lastDecile || (final && lastDecile !== 10)) {
         lastDecile = decile;
         out.write(`  ${text}\n`);
       }
