@@ -30,3 +30,12 @@ describe('change event contract', () => {
     expect(documentId({ b: 2, a: 'x' })).toBe('{"a":"x","b":2}');
   });
 });
+
+describe('heartbeats and truncates', () => {
+  const hb = { v: 1, op: 'h', source: { schema: 'public', table: 't' }, key: {}, lsn: '5', commitLsn: '5', txId: 0, ts: 'now' };
+  it('accepts a heartbeat with an empty key and refuses one with a key or a row', () => {
+    expect(eventProblems(hb)).toEqual([]);
+    expect(eventProblems({ ...hb, key: { id: 1 } }).length).toBeGreaterThan(0);
+    expect(eventProblems({ ...hb, after: {} }).length).toBeGreaterThan(0);
+  });
+});

@@ -6,7 +6,12 @@ import { PipelineError } from './errors';
  * LSNs are decimal strings: exact beyond 2^53, compared as BigInt, and usable as the
  * Elasticsearch external version without conversion.
  */
-export type Op = 'c' | 'u' | 'd' | 'r' | 't';
+/**
+ * c create, u update, d delete, r snapshot read, t truncate, h heartbeat. Truncates and heartbeats
+ * carry an empty key and are produced to every partition of the topic, so each partition's stream
+ * advances (freshness watermark) and a truncate is ordered against every row's changes.
+ */
+export type Op = 'c' | 'u' | 'd' | 'r' | 't' | 'h';
 export type KeyValue = string | number | boolean;
 
 export interface ChangeEvent {
@@ -36,7 +41,7 @@ export const changeEventSchema = {
   required: ['v', 'op', 'source', 'key', 'lsn', 'commitLsn', 'txId', 'ts'],
   properties: {
     v: { const: 1 },
-    op: { enum: ['c', 'u', 'd', 'r', 't'] },
+    op: { enum: ['c', 'u', 'd', 'r', 't', 'h'] },
     source: {
       type: 'object',
       additionalProperties: false,
@@ -53,7 +58,8 @@ export const changeEventSchema = {
   },
   allOf: [
     { if: { properties: { op: { enum: ['c', 'u', 'r'] } } }, then: { required: ['after'] } },
-    { if: { properties: { op: { enum: ['d', 't'] } } }, then: { not: { required: ['after'] } } },
+    { if: { properties: { op: { enum: ['d', 't', 'h'] } } }, then: { not: { required: ['after'] } } },
+    { if: { properties: { op: { enum: ['t', 'h'] } } }, then: { properties: { key: { maxProperties: 0 } } } },
     { if: { properties: { op: { enum: ['c', 'u', 'r', 'd'] } } }, then: { properties: { key: { minProperties: 1 } } } },
   ],
 } as const;

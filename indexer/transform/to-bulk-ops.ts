@@ -27,7 +27,7 @@ export function buildDocument(fields: readonly FieldSpec[], row: Record<string, 
 }
 
 export function toBulkOps(event: ChangeEvent, origin: Origin, indexes: readonly IndexSpec[]): BulkOp[] {
-  if (event.op === 't') return [];
+  if (event.op === 't' || event.op === 'h') return [];
   const targets = indexes.filter((i) => i.source.schema === event.source.schema && i.source.table === event.source.table);
   const id = documentId(event.key);
   return targets.map((spec) =>
