@@ -81,7 +81,8 @@ async function main(): Promise<void> {
       say(`  API            ${api}   (health ${api}/healthz, metrics ${api}/metrics)`);
       say(`  ingest         metrics http://127.0.0.1:${appEnv.INGEST_METRICS_PORT}/metrics`);
       say(`  indexer        metrics http://127.0.0.1:${appEnv.INDEXER_METRICS_PORT}/metrics`);
-      say(`  services       ${up.envFile}  (logs in ${paths.logsDir})`);
+      say(`  services       ${up.envFile}  (logs in ${paths.logsDir}):`);
+      for (const [k, v] of Object.entries(env)) say(`                 ${k}=${v}`);
       say('Try:');
       say(`  curl '${api}/v1/indexes/${DEMO_INDEX}/search?q=street+fighter&size=3'`);
       say(`  curl '${api}/v1/indexes/${DEMO_INDEX}/search?q=zelda+-link&page=2&size=5'`);
