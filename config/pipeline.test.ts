@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { loadPipelineConfig, parsePipelineConfig } from './pipeline';
+import { SCHEMA_FILE, renderSchema } from './write-pipeline-schema';
 
 const valid = { version: 1, indexes: { books: { table: 'books', fields: { title: { type: 'text', searchable: true, boost: 2 }, year: { type: 'integer', sortable: true } } } } };
 
@@ -34,5 +36,11 @@ describe('pipeline config', () => {
   it('accepts the shipped demo config', () => {
     const cfg = loadPipelineConfig(path.join(__dirname, 'pipelines', 'demo.json'));
     expect(cfg.indexes.map((i) => i.name)).toEqual(['software']);
+  });
+});
+
+describe('pipeline.schema.json', () => {
+  it('is the current schema (regenerate with `npm run schema`)', () => {
+    expect(fs.readFileSync(SCHEMA_FILE, 'utf8')).toBe(renderSchema());
   });
 });
