@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from './logger';
+import { backoffDelayMs, sleep } from './retry';
 
 /** A kafkajs client whose logs go through our structured logger. */
 export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
@@ -17,15 +18,46 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
   });
 }
 
-/** Creates the per-table topics up front so partition counts are ours, not the broker default. */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number): Promise<void> {
+/**
+ * Broker answers that only mean "the topic is being created right now" — by us or by another
+ * service racing us (ingest and indexer both ensure the same topics at start). kafkajs' own
+ * waitForLeaders retries LEADER_NOT_AVAILABLE but not UNKNOWN_TOPIC_OR_PARTITION, which KRaft
+ * brokers answer for a moment after creation.
+ */
+const TRANSIENT_TOPIC_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'TOPIC_ALREADY_EXISTS', 'NOT_CONTROLLER']);
+
+export function isTransientTopicError(err: unknown): boolean {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && TRANSIENT_TOPIC_ERRORS.has(type)) return true;
+  const nested = (err as { errors?: unknown } | null)?.errors;
+  return Array.isArray(nested) && nested.length > 0 && nested.every(isTransientTopicError);
+}
+
+/**
+ * Creates the per-table topics up front so partition counts are ours, not the broker default, and
+ * returns only once every partition has a leader, so the first produce or subscribe cannot hit a
+ * topic the broker does not serve yet.
+ */
+export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number, timeoutMs = 30_000): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
+  const deadline = Date.now() + timeoutMs;
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length) {
-      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length) {
+          await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+        }
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+        const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+        if (leaderless.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`Kafka topics have no leader yet: ${leaderless.map((t) => t.name).join(', ')}`);
+      } catch (err) {
+        if (!isTransientTopicError(err) || Date.now() > deadline) throw err;
+      }
+      await sleep(backoffDelayMs(attempt, { initialMs: 100, maxMs: 2_000 }));
     }
   } finally {
     await admin.disconnect();

@@ -1,0 +1,22 @@
+import { isTransientTopicError } from './kafka';
+
+describe('isTransientTopicError', () => {
+  it('treats "topic is being created" broker answers as transient', () => {
+    expect(isTransientTopicError({ type: 'UNKNOWN_TOPIC_OR_PARTITION' })).toBe(true);
+    expect(isTransientTopicError({ type: 'LEADER_NOT_AVAILABLE' })).toBe(true);
+    expect(isTransientTopicError({ type: 'TOPIC_ALREADY_EXISTS' })).toBe(true);
+  });
+
+  it('looks inside kafkajs aggregate errors, transient only if every inner error is', () => {
+    expect(isTransientTopicError({ errors: [{ type: 'TOPIC_ALREADY_EXISTS' }] })).toBe(true);
+    expect(isTransientTopicError({ errors: [{ type: 'TOPIC_ALREADY_EXISTS' }, { type: 'INVALID_REPLICATION_FACTOR' }] })).toBe(false);
+    expect(isTransientTopicError({ errors: [] })).toBe(false);
+  });
+
+  it('does not retry configuration or authorization errors', () => {
+    expect(isTransientTopicError({ type: 'INVALID_PARTITIONS' })).toBe(false);
+    expect(isTransientTopicError({ type: 'TOPIC_AUTHORIZATION_FAILED' })).toBe(false);
+    expect(isTransientTopicError(new Error('boom'))).toBe(false);
+    expect(isTransientTopicError(null)).toBe(false);
+  });
+});
