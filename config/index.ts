@@ -31,6 +31,21 @@ export interface IngestConfig extends CommonConfig {
   topicPartitions: number;
   /** Port of the ingest /metrics and /healthz endpoint (INGEST_METRICS_PORT); 0 = none. Default: 0. */
   metricsPort: number;
+  /** Interval of heartbeat messages through the slot, ms (INGEST_HEARTBEAT_INTERVAL_MS); 0 = off. Default: 1000. */
+  heartbeatIntervalMs: number;
+  /** Interval of slot lag samples, ms (INGEST_SLOT_LAG_INTERVAL_MS). Default: 5000. */
+  slotLagIntervalMs: number;
+  /** Slot lag in bytes above which ingest warns (INGEST_SLOT_LAG_WARN_BYTES). Default: 1073741824 (1 GiB). */
+  slotLagWarnBytes: number;
+  /** Slot lag in seconds above which ingest warns (INGEST_SLOT_LAG_WARN_SECONDS). Default: 300. */
+  slotLagWarnSeconds: number;
+  /** Rows per snapshot chunk (INGEST_SNAPSHOT_CHUNK_ROWS). Default: 5000. */
+  snapshotChunkRows: number;
+  /**
+   * INGEST_RESNAPSHOT=1 allows creating a new slot (and re-copying every table) although this
+   * pipeline ran before, or replacing an invalidated slot. Default: 0 (refuse and say why).
+   */
+  resnapshot: boolean;
 }
 
 export interface IndexerConfig extends CommonConfig {
@@ -46,6 +61,14 @@ export interface IndexerConfig extends CommonConfig {
   maxRetries: number;
   /** Port of the indexer /metrics endpoint (INDEXER_METRICS_PORT); 0 = none. Default: 0. */
   metricsPort: number;
+  /** How often written indexes are refreshed and the freshness watermark published, ms (INDEXER_WATERMARK_INTERVAL_MS). Default: 500. */
+  watermarkIntervalMs: number;
+  /** Kafka consumer session timeout, ms (INDEXER_SESSION_TIMEOUT_MS); heartbeats go out every third of it, also while Elasticsearch is retried. Default: 30000. */
+  sessionTimeoutMs: number;
+  /** Most bytes fetched per partition per Kafka fetch (INDEXER_FETCH_MAX_BYTES_PER_PARTITION); bounds memory while paused. Default: 1048576. */
+  fetchMaxBytesPerPartition: number;
+  /** Partitions whose batches are processed at once (INDEXER_PARTITIONS_CONCURRENCY); bulk requests in flight stay bounded by INDEXER_CONCURRENCY. Default: 2. */
+  partitionsConcurrency: number;
 }
 
 export interface ApiConfig extends CommonConfig {
@@ -54,6 +77,16 @@ export interface ApiConfig extends CommonConfig {
   port: number;
   /** Longest Elasticsearch query time, ms (API_QUERY_TIMEOUT_MS). Default: 5000. */
   queryTimeoutMs: number;
+  /** Largest accepted POST body, bytes after decompression (API_MAX_BODY_BYTES). Default: 65536. */
+  maxBodyBytes: number;
+  /**
+   * Key that signs search cursors (API_CURSOR_SECRET, at least 16 characters). Default: random
+   * per process, so cursors only work against the instance that issued them; set one shared
+   * value when several API instances sit behind a load balancer.
+   */
+  cursorSecret: string | undefined;
+  /** How long a cursor's point in time stays open between pages, s (API_CURSOR_KEEP_ALIVE_S). Default: 120. */
+  cursorKeepAliveS: number;
 }
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -79,6 +112,12 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
     flushIntervalMs: int(env, 'INGEST_FLUSH_INTERVAL_MS', 20, 1, 60_000),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
     metricsPort: int(env, 'INGEST_METRICS_PORT', 0, 0, 65535),
+    heartbeatIntervalMs: int(env, 'INGEST_HEARTBEAT_INTERVAL_MS', 1000, 0, 3_600_000),
+    slotLagIntervalMs: int(env, 'INGEST_SLOT_LAG_INTERVAL_MS', 5000, 100, 3_600_000),
+    slotLagWarnBytes: int(env, 'INGEST_SLOT_LAG_WARN_BYTES', 1024 ** 3, 0),
+    slotLagWarnSeconds: int(env, 'INGEST_SLOT_LAG_WARN_SECONDS', 300, 0),
+    snapshotChunkRows: int(env, 'INGEST_SNAPSHOT_CHUNK_ROWS', 5000, 1, 1_000_000),
+    resnapshot: int(env, 'INGEST_RESNAPSHOT', 0, 0, 1) === 1,
   });
 }
 
@@ -92,6 +131,10 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     concurrency: int(env, 'INDEXER_CONCURRENCY', 2, 1, 64),
     maxRetries: int(env, 'INDEXER_MAX_RETRIES', 8, 0, 1000),
     metricsPort: int(env, 'INDEXER_METRICS_PORT', 0, 0, 65535),
+    watermarkIntervalMs: int(env, 'INDEXER_WATERMARK_INTERVAL_MS', 500, 10, 60_000),
+    sessionTimeoutMs: int(env, 'INDEXER_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
+    fetchMaxBytesPerPartition: int(env, 'INDEXER_FETCH_MAX_BYTES_PER_PARTITION', 1_048_576, 1024, 104_857_600),
+    partitionsConcurrency: int(env, 'INDEXER_PARTITIONS_CONCURRENCY', 2, 1, 256),
   });
 }
 
@@ -103,5 +146,14 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
     host: str(env, 'API_HOST', fromUrl?.hostname ?? '127.0.0.1'),
     port: int(env, 'API_PORT', fromUrl?.port ? Number(fromUrl.port) : 8080, 0, 65535),
     queryTimeoutMs: int(env, 'API_QUERY_TIMEOUT_MS', 5000, 100, 60_000),
+    maxBodyBytes: int(env, 'API_MAX_BODY_BYTES', 65_536, 1024, 10_485_760),
+    cursorSecret: cursorSecret(env),
+    cursorKeepAliveS: int(env, 'API_CURSOR_KEEP_ALIVE_S', 120, 10, 3600),
   });
+}
+
+function cursorSecret(env: Env): string | undefined {
+  const s = optionalStr(env, 'API_CURSOR_SECRET');
+  if (s !== undefined && s.length < 16) throw new ConfigError('API_CURSOR_SECRET is too short; use at least 16 random characters (e.g. `openssl rand -hex 32`).', { variable: 'API_CURSOR_SECRET' });
+  return s;
 }

@@ -1,0 +1,113 @@
+import type { Client } from '@elastic/elasticsearch';
+
+/**
+ * The freshness watermark, stored in Elasticsearch so the API reads it with the client it already
+ * has (no Redis, no Kafka). One document per (index, topic, partition): the highest commit LSN of
+ * that partition such that every change up to it is durable and refreshed (searchable).
+ * The watermark of an index = the minimum over every partition of its topic; a partition that has
+ * no position yet means there is no watermark.
+ *
+ * Documents are written with `version = lsn, version_type = external_gte`, so a process that
+ * takes over a partition and replays from an older committed offset can never move it backwards.
+ */
+export const STATE_INDEX = 'search_pipeline_state';
+
+export interface PartitionPosition {
+  index: string;
+  topic: string;
+  partition: number;
+  /** Partitions of the topic when published; readers need it to know which positions to expect. */
+  partitions: number;
+  lsn: bigint;
+  /** Commit time of the change at `lsn` (the event's `ts`), for the watermark age. */
+  commitTs?: string;
+}
+
+export interface Watermark { lsn: bigint; updatedAt: Date }
+
+interface StateDoc { index: string; topic: string; partition: number; partitions: number; lsn: string; commitTs?: string; updatedAt: string }
+
+export function stateDocId(index: string, topic: string, partition: number): string {
+  return `${index}|${topic}|${partition}`;
+}
+
+export async function ensureStateIndex(es: Client): Promise<void> {
+  if (await es.indices.exists({ index: STATE_INDEX })) return;
+  try {
+    await es.indices.create({
+      index: STATE_INDEX,
+      settings: { number_of_shards: 1, number_of_replicas: 0 },
+      mappings: {
+        dynamic: false,
+        properties: {
+          index: { type: 'keyword' }, topic: { type: 'keyword' }, partition: { type: 'integer' }, partitions: { type: 'integer' },
+          lsn: { type: 'keyword' }, commitTs: { type: 'date' }, updatedAt: { type: 'date' },
+        },
+      },
+    });
+  } catch (err) {
+    if ((err as { body?: { error?: { type?: string } } }).body?.error?.type !== 'resource_already_exists_exception') throw err;
+  }
+}
+
+/**
+ * Writes positions. A 409 means a newer position is already stored (another process owns the
+ * partition now, or this one restarted behind it): that is success.
+ */
+export async function publishPositions(es: Client, positions: readonly PartitionPosition[], now: Date = new Date()): Promise<void> {
+  if (!positions.length) return;
+  let body = '';
+  for (const p of positions) {
+    const doc: StateDoc = { index: p.index, topic: p.topic, partition: p.partition, partitions: p.partitions, lsn: p.lsn.toString(), updatedAt: now.toISOString(), ...(p.commitTs ? { commitTs: p.commitTs } : {}) };
+    // NDJSON by hand: the version is a BigInt the client would refuse.
+    body += `{"index":{"_index":"${STATE_INDEX}","_id":${JSON.stringify(stateDocId(p.index, p.topic, p.partition))},"version":${p.lsn.toString()},"version_type":"external_gte"}}\n${JSON.stringify(doc)}\n`;
+  }
+  const res = (await es.bulk({ body } as never)) as unknown as { errors: boolean; items: Array<Record<string, { status: number; error?: { type?: string; reason?: string } }>> };
+  if (!res.errors) return;
+  const failed = res.items.map((i) => Object.values(i)[0]!).filter((i) => i.status >= 300 && i.status !== 409);
+  if (failed.length) throw new Error(`publishing watermark positions failed: ${failed[0]!.status} ${failed[0]!.error?.type ?? ''} ${failed[0]!.error?.reason ?? ''}`);
+}
+
+/**
+ * Every stored partition position of one index's topic (realtime GETs, no refresh needed). The
+ * partition count is the largest any publisher recorded, so a topic that grew is not reported
+ * complete while its new partitions have no position.
+ */
+export async function readPositions(es: Client, index: string, topic: string): Promise<{ partitions: number; positions: Map<number, StateDoc> } | undefined> {
+  const positions = new Map<number, StateDoc>();
+  let partitions = 1;
+  for (let read = 0; read < partitions;) {
+    const docs = await mget(es, Array.from({ length: partitions - read }, (_, i) => stateDocId(index, topic, read + i)));
+    docs.forEach((d, i) => {
+      if (!d) return;
+      positions.set(read + i, d);
+      partitions = Math.max(partitions, d.partitions);
+    });
+    read += docs.length || partitions;
+  }
+  return positions.size ? { partitions, positions } : undefined;
+}
+
+/**
+ * The watermark of `index` fed from `topic`: the lowest position over all partitions, and the
+ * oldest `updatedAt` among them (the time by which all of it was known to be searchable).
+ */
+export async function readWatermark(es: Client, index: string, topic: string): Promise<Watermark | undefined> {
+  const read = await readPositions(es, index, topic);
+  if (!read || read.positions.size < read.partitions) return undefined;
+  let lsn: bigint | undefined;
+  let updatedAt: Date | undefined;
+  for (const d of read.positions.values()) {
+    const v = BigInt(d.lsn);
+    const at = new Date(d.updatedAt);
+    if (lsn === undefined || v < lsn) lsn = v;
+    if (updatedAt === undefined || at < updatedAt) updatedAt = at;
+  }
+  return lsn === undefined || updatedAt === undefined ? undefined : { lsn, updatedAt };
+}
+
+async function mget(es: Client, ids: string[]): Promise<Array<StateDoc | undefined>> {
+  if (!ids.length) return [];
+  const res = await es.mget<StateDoc>({ index: STATE_INDEX, ids }, { ignore: [404] });
+  return (res.docs ?? []).map((d) => ('found' in d && d.found ? d._source : undefined));
+}
