@@ -15,15 +15,15 @@ export interface EventPublisher {
  */
 export class CommitBatcher {
   private buffer: ChangeEvent[] = [];
-  /** End LSN of the last commit whose events are all in `buffer` or already sent. */
-  private pendingCommit: bigint | undefined;
+  /** The last commit whose events are all in `buffer` or already sent (end LSN, commit time). */
+  private pendingCommit: { lsn: bigint; ts: Date | undefined } | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private failed: unknown;
 
   constructor(
     private readonly publisher: EventPublisher,
-    private readonly confirm: (commitEndLsn: bigint) => Promise<void>,
+    private readonly confirm: (commitEndLsn: bigint, commitTime: Date | undefined) => Promise<void>,
     private readonly opts: { maxEvents: number; flushIntervalMs: number; onSent?: (events: readonly ChangeEvent[], ms: number) => void; onFatal?: (err: unknown) => void },
     private readonly log: Logger,
   ) {}
@@ -35,9 +35,9 @@ export class CommitBatcher {
     else this.arm();
   }
 
-  async commit(commitEndLsn: bigint): Promise<void> {
+  async commit(commitEndLsn: bigint, commitTime?: Date): Promise<void> {
     this.throwIfFailed();
-    this.pendingCommit = commitEndLsn;
+    this.pendingCommit = { lsn: commitEndLsn, ts: commitTime };
     this.arm();
   }
 
@@ -56,7 +56,7 @@ export class CommitBatcher {
           await this.publisher.publish(events);
           this.opts.onSent?.(events, Date.now() - started);
         }
-        if (commit !== undefined) await this.confirm(commit);
+        if (commit !== undefined) await this.confirm(commit.lsn, commit.ts);
       } catch (err) {
         this.failed = err;
         this.log.error('publishing to Kafka failed; nothing past the last confirmed commit is acknowledged', { err, events: events.length });

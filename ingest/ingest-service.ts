@@ -1,16 +1,25 @@
 import type { Kafka } from 'kafkajs';
-import type { Client } from 'pg';
+import { Client } from 'pg';
 import type { IngestConfig } from '../config';
 import type { PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
 import { ensureTopics } from '../core/kafka';
 import type { Logger } from '../core/logger';
+import { every, type Periodic } from '../core/periodic';
 import { CommitBatcher } from './commit-batcher';
 import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
-import { PgChangeSource, type SourceMessage } from './source/pg-change-source';
-import { checkTables, ensurePublication, ensureSlot } from './source/pg-setup';
-import { toChangeEvents, type TxContext } from './transform/to-change-events';
+import { topicsWithEvents } from './sink/topic-history';
+import { startSlotLagMonitor } from './slot-lag';
+import { ChunkWindows } from './snapshot/chunk-window';
+import { addTables, ensureStateTable, hasState, pendingTables, resetState } from './snapshot/snapshot-state';
+import { awaitOlderTransactions } from './snapshot/older-transactions';
+import { createSnapshotter } from './snapshot/snapshotter';
+import { PgChangeSource } from './source/pg-change-source';
+import { emitHeartbeat } from './source/pg-messages';
+import { checkTables, createSlot, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
+import { decideSlot } from './source/slot-guard';
+import { createStreamHandler } from './stream-handler';
 
 export interface IngestDeps {
   config: Readonly<IngestConfig>;
@@ -25,14 +34,20 @@ export interface IngestDeps {
 /** Postgres slot → change events → Kafka, confirming the slot only behind Kafka's acks. */
 export function createIngest(deps: IngestDeps) {
   const { config, pipeline, kafka, db, metrics, log } = deps;
+  const slot = config.slotName;
   const tables = [...new Map(pipeline.indexes.map((i) => [`${i.source.schema}.${i.source.table}`, { schema: i.source.schema, table: i.source.table }])).values()];
-  const publisher = new KafkaEventPublisher(kafka, config.topicPrefix);
-  const source = new PgChangeSource(config.databaseUrl, config.slotName, config.publicationName, log.child('source'), deps.onFatal);
+  const topics = tables.map((t) => topicFor(config.topicPrefix, t));
+  const publisher = new KafkaEventPublisher(kafka, config.topicPrefix, topics);
+  const source = new PgChangeSource(config.databaseUrl, slot, config.publicationName, log.child('source'), deps.onFatal);
+  const windows = new ChunkWindows(slot);
+  let lastConfirmedCommitAt = new Date();
   const batcher = new CommitBatcher(
     publisher,
-    async (lsn) => {
+    async (lsn, commitTime) => {
       await source.confirm(lsn);
       metrics.confirmedLsn.set(Number(lsn));
+      if (commitTime) lastConfirmedCommitAt = commitTime;
+      windows.confirmed(lsn);
     },
     {
       maxEvents: config.batchMaxEvents,
@@ -45,37 +60,89 @@ export function createIngest(deps: IngestDeps) {
     },
     log.child('batcher'),
   );
+  const background: Array<{ stop(): Promise<void> | void }> = [];
+  let snapshotDone: Promise<void> = Promise.resolve();
+  let closing: Promise<void> | undefined;
 
-  let tx: TxContext | undefined;
-  async function onMessage(m: SourceMessage): Promise<void> {
-    switch (m.kind) {
-      case 'begin':
-        tx = { xid: m.xid, commitLsn: m.commitLsn.toString(), ts: m.ts.toISOString() };
-        return;
-      case 'change':
-        if (!tx) throw new Error('change outside a transaction');
-        return batcher.add(toChangeEvents(m.change, m.lsn.toString(), tx));
-      case 'commit':
-        tx = undefined;
-        return batcher.commit(m.commitEndLsn);
-    }
+  /** Streams from the existing slot, or creates one when that cannot hide a gap (slot-guard.ts). */
+  async function prepareSlot(): Promise<void> {
+    const row = await readSlot(db, slot);
+    const ranBefore = row !== undefined || (await hasState(db, slot)) || (await topicsWithEvents(kafka, topics)).length > 0;
+    const decision = decideSlot(slot, row, ranBefore, config.resnapshot);
+    if (decision.action === 'use') return;
+    if (decision.drop) await dropSlot(db, slot);
+    const lsn = await createSlot(db, slot);
+    await resetState(db, slot); // a new slot has seen nothing: every table is copied
+    log.info('created replication slot; every table will be snapshotted', { slot, lsn, reason: decision.reason });
+  }
+
+  function startSnapshot(pending: Awaited<ReturnType<typeof pendingTables>>): void {
+    if (pending.length === 0) return;
+    const snapDb = new Client({ connectionString: config.databaseUrl });
+    snapDb.on('error', () => undefined); // surfaces as the failing query's error
+    const snapshotter = createSnapshotter({
+      db: snapDb,
+      slot,
+      chunkRows: config.snapshotChunkRows,
+      windows,
+      log: log.child('snapshot'),
+      progress: { onTotal: (table, n) => metrics.snapshotRowsTotal.set({ table }, n), onDone: (table, n) => metrics.snapshotRowsDone.set({ table }, n) },
+    });
+    const stopWaiting = new AbortController();
+    background.unshift({ stop: async () => {
+      stopWaiting.abort();
+      snapshotter.stop();
+      await snapDb.end().catch(() => undefined);
+    } });
+    snapshotDone = snapDb
+      .connect()
+      .then(() => awaitOlderTransactions(snapDb, log.child('snapshot'), { signal: stopWaiting.signal }))
+      .then(() => snapshotter.run(pending))
+      .catch((err: unknown) => {
+        if (!stopWaiting.signal.aborted) deps.onFatal(err); // a query cut by close() is not a failure
+      });
   }
 
   return {
     async start(): Promise<void> {
       await checkTables(db, tables);
       await ensurePublication(db, config.publicationName, tables);
-      const slot = await ensureSlot(db, config.slotName);
-      if (slot.created) log.info('created replication slot', { slot: config.slotName, lsn: slot.confirmedFlushLsn });
-      await ensureTopics(kafka, tables.map((t) => topicFor(config.topicPrefix, t)), config.topicPartitions);
+      await ensureStateTable(db);
+      await prepareSlot();
+      await addTables(db, slot, tables.map((t) => `${t.schema}.${t.table}`));
+      await ensureTopics(kafka, topics, config.topicPartitions);
       await publisher.connect();
-      await source.start(onMessage);
+      await source.start(createStreamHandler({ slot, tables, batcher, windows }));
+      if (config.heartbeatIntervalMs > 0) {
+        const hb: Periodic = every(config.heartbeatIntervalMs, async () => {
+          await emitHeartbeat(db, slot);
+          metrics.heartbeats.inc();
+        }, (err) => log.warn('heartbeat failed; retrying at the next interval', { err }));
+        background.push(hb);
+      }
+      background.push(startSlotLagMonitor({
+        connectionString: config.databaseUrl,
+        slot,
+        intervalMs: config.slotLagIntervalMs,
+        thresholds: { warnBytes: config.slotLagWarnBytes, warnSeconds: config.heartbeatIntervalMs > 0 ? config.slotLagWarnSeconds : undefined },
+        lastConfirmedCommitAt: () => lastConfirmedCommitAt,
+        metrics,
+        log: log.child('slot-lag'),
+        onFatal: deps.onFatal,
+      }));
+      startSnapshot(await pendingTables(db, slot));
     },
-    /** Sends what is complete, confirms it, and stops. Unfinished transactions are re-read after restart. */
-    async close(): Promise<void> {
-      await source.close();
-      await batcher.close().catch((err: unknown) => log.warn('final flush failed', { err }));
-      await publisher.close();
+    /** Resolves when the snapshot started at `start` finished (or was stopped); for tests and tools. */
+    snapshotDone: (): Promise<void> => snapshotDone,
+    /** Sends what is complete, confirms it, and stops; safe to call twice. Unfinished transactions are re-read after restart. */
+    close(): Promise<void> {
+      closing ??= (async () => {
+        for (const b of background.splice(0)) await Promise.resolve(b.stop()).catch((err: unknown) => log.warn('stopping a background task failed', { err }));
+        await source.close();
+        await batcher.close().catch((err: unknown) => log.warn('final flush failed', { err }));
+        await publisher.close();
+      })();
+      return closing;
     },
   };
 }

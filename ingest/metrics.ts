@@ -8,6 +8,11 @@ export function createIngestMetrics(registry = new Registry()) {
     produceSeconds: new Histogram({ name: 'ingest_produce_seconds', help: 'Time for Kafka to acknowledge one batch', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
     confirmedLsn: new Gauge({ name: 'ingest_confirmed_lsn', help: 'Last commit end LSN confirmed to Postgres (may lose precision above 2^53; for graphs only)', registers: [registry] }),
     errors: new Counter({ name: 'ingest_errors_total', help: 'Errors by kind', labelNames: ['kind'] as const, registers: [registry] }),
+    slotLagBytes: new Gauge({ name: 'ingest_slot_lag_bytes', help: 'pg_current_wal_lsn() - confirmed_flush_lsn of the slot: WAL Postgres keeps for ingest', registers: [registry] }),
+    slotLagSeconds: new Gauge({ name: 'ingest_slot_lag_seconds', help: 'Seconds since the commit time of the last transaction confirmed to Postgres (heartbeats included)', registers: [registry] }),
+    heartbeats: new Counter({ name: 'ingest_heartbeats_total', help: 'Heartbeats emitted into the WAL', registers: [registry] }),
+    snapshotRowsTotal: new Gauge({ name: 'ingest_snapshot_rows_total', help: 'Rows of the table when its snapshot started', labelNames: ['table'] as const, registers: [registry] }),
+    snapshotRowsDone: new Gauge({ name: 'ingest_snapshot_rows_done', help: 'Rows of the table copied and acknowledged by Kafka', labelNames: ['table'] as const, registers: [registry] }),
   };
 }
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;

@@ -9,7 +9,9 @@ import type { DecodedChange, RelationInfo } from '../transform/to-change-events'
 export type SourceMessage =
   | { kind: 'begin'; xid: number; commitLsn: bigint; ts: Date }
   | { kind: 'change'; lsn: bigint; change: DecodedChange }
-  | { kind: 'commit'; commitLsn: bigint; commitEndLsn: bigint };
+  /** A pg_logical_emit_message (heartbeats, snapshot watermarks); transactional ones sit inside begin/commit. */
+  | { kind: 'message'; lsn: bigint; prefix: string; content: string; transactional: boolean }
+  | { kind: 'commit'; commitLsn: bigint; commitEndLsn: bigint; ts: Date };
 
 export interface ChangeSource {
   start(onMessage: (m: SourceMessage) => Promise<void>): Promise<void>;
@@ -46,7 +48,8 @@ export class PgChangeSource implements ChangeSource {
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
     this.service = service;
-    const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.publication] });
+    // messages: heartbeats and snapshot watermarks travel as logical decoding messages.
+    const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.publication], messages: true });
     const parse = plugin.parse.bind(plugin);
     // Replace the relation's value parsers at parse time, before later tuples are decoded with them.
     plugin.parse = (buffer: Buffer) => {
@@ -110,14 +113,16 @@ function toSourceMessage(lsn: string, msg: Record<string, unknown> & { tag: stri
     case 'begin':
       return { kind: 'begin', xid: msg.xid as number, commitLsn: parseLsn(msg.commitLsn as string), ts: new Date(Number((msg.commitTime as bigint) / 1000n)) };
     case 'commit':
-      return { kind: 'commit', commitLsn: parseLsn(msg.commitLsn as string), commitEndLsn: parseLsn(msg.commitEndLsn as string) };
+      return { kind: 'commit', commitLsn: parseLsn(msg.commitLsn as string), commitEndLsn: parseLsn(msg.commitEndLsn as string), ts: new Date(Number((msg.commitTime as bigint) / 1000n)) };
     case 'insert':
     case 'update':
     case 'delete':
       return { kind: 'change', lsn: parseLsn(lsn), change: { ...(msg as unknown as DecodedChange), relation: relation(msg.relation as RawRelation) } as DecodedChange };
     case 'truncate':
       return { kind: 'change', lsn: parseLsn(lsn), change: { tag: 'truncate', relations: (msg.relations as RawRelation[]).map(relation) } };
+    case 'message':
+      return { kind: 'message', lsn: parseLsn(lsn), prefix: msg.prefix as string, content: Buffer.from(msg.content as Uint8Array).toString('utf8'), transactional: msg.transactional as boolean };
     default:
-      return undefined; // relation, type, origin, message: nothing to publish
+      return undefined; // relation, type, origin: nothing to publish
   }
 }

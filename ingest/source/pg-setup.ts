@@ -44,20 +44,28 @@ export async function ensurePublication(db: ClientBase, name: string, tables: Ta
   if (missing.length) await db.query(`ALTER PUBLICATION ${q(name)} ADD TABLE ${missing.map(qualified).join(', ')}`);
 }
 
-export interface SlotState { created: boolean; confirmedFlushLsn: string | null }
+export interface SlotRow {
+  plugin: string;
+  confirmedFlushLsn: string | null;
+  /** reserved | extended | unreserved | lost (pg_replication_slots.wal_status). */
+  walStatus: string | null;
+}
 
-/** Creates the logical slot if it does not exist; reports whether it did, so the caller can decide about a snapshot. */
-export async function ensureSlot(db: ClientBase, slot: string): Promise<SlotState> {
+export async function readSlot(db: ClientBase, slot: string): Promise<SlotRow | undefined> {
   const { rows } = await db.query<{ plugin: string; confirmed_flush_lsn: string | null; wal_status: string | null }>(
     'SELECT plugin, confirmed_flush_lsn, wal_status FROM pg_replication_slots WHERE slot_name = $1',
     [slot],
   );
   const row = rows[0];
-  if (row) {
-    if (row.plugin !== 'pgoutput') throw new PipelineError(`replication slot ${slot} uses plugin ${row.plugin}, not pgoutput. Choose another SLOT_NAME or drop that slot.`, { code: 'SLOT_PLUGIN', retriable: false });
-    if (row.wal_status === 'lost') throw new PipelineError(`replication slot ${slot} is invalidated (WAL it needed was removed, see max_slot_wal_keep_size): changes were lost. Drop the slot (SELECT pg_drop_replication_slot('${slot}')) and re-snapshot the tables.`, { code: 'SLOT_LOST', retriable: false });
-    return { created: false, confirmedFlushLsn: row.confirmed_flush_lsn };
-  }
+  return row && { plugin: row.plugin, confirmedFlushLsn: row.confirmed_flush_lsn, walStatus: row.wal_status };
+}
+
+/** Creates the logical slot; returns its consistent point. */
+export async function createSlot(db: ClientBase, slot: string): Promise<string | null> {
   const created = await db.query<{ lsn: string }>("SELECT lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
-  return { created: true, confirmedFlushLsn: created.rows[0]?.lsn ?? null };
+  return created.rows[0]?.lsn ?? null;
+}
+
+export async function dropSlot(db: ClientBase, slot: string): Promise<void> {
+  await db.query('SELECT pg_drop_replication_slot($1)', [slot]);
 }

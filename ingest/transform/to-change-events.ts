@@ -87,3 +87,11 @@ function row(r: RelationInfo, tuple: RawTuple): { after: Record<string, unknown>
   }
   return unchanged.length ? { after, unchanged } : { after };
 }
+
+/**
+ * A row read by the snapshot: op 'r', versioned with the commit LSN of the chunk's high
+ * watermark, so any transaction committing later (a higher commit LSN) wins over it.
+ */
+export function toSnapshotEvent(relation: RelationInfo, tuple: RawTuple, lsn: string, tx: TxContext): ChangeEvent {
+  return { v: 1, op: 'r', source: src(relation), key: keyOf(relation, tuple), after: row(relation, tuple).after, lsn, commitLsn: tx.commitLsn, txId: tx.xid, ts: tx.ts };
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'pg';
+import type { Logger } from '../../core/logger';
+import { emitWatermark } from '../source/pg-messages';
+import type { ChunkWindows } from './chunk-window';
+import { saveProgress, type TableProgress } from './snapshot-state';
+import { countRows, describeTable, keyTexts, readChunk } from './table-reader';
+
+export interface SnapshotProgress {
+  onTotal(table: string, rows: number): void;
+  onDone(table: string, rows: number): void;
+}
+
+/**
+ * The reading side of the watermark snapshot: for each pending table, chunk by chunk in primary-
+ * key order, emit the low watermark, read the chunk, emit the high watermark, then wait until the
+ * stream published the chunk and Kafka acknowledged it (ChunkWindows) before saving the position.
+ * Runs beside the stream on its own connection; a crash resumes from the last saved chunk.
+ */
+export function createSnapshotter(deps: { db: Client; slot: string; chunkRows: number; windows: ChunkWindows; progress: SnapshotProgress; log: Logger }) {
+  const { db, slot, chunkRows, windows, log } = deps;
+  const run = randomBytes(4).toString('hex'); // chunk ids of an earlier run, re-read after a restart, are ignored
+  let seq = 0;
+  let stopped = false;
+
+  async function copyTable(p: TableProgress): Promise<void> {
+    const [schema, table] = splitName(p.table);
+    const relation = await describeTable(db, schema, table);
+    const total = p.rowsTotal ?? (await countRows(db, schema, table));
+    const state: TableProgress = { ...p, rowsTotal: total };
+    deps.progress.onTotal(p.table, total);
+    deps.progress.onDone(p.table, state.rowsDone);
+    const started = Date.now();
+    let readThisRun = 0;
+    log.info('snapshot of table starting', { table: p.table, rowsTotal: total, resumeAfterRows: state.rowsDone });
+    while (!stopped) {
+      const id = `${run}:${seq++}`;
+      const chunk = { id, relation, rows: undefined as Awaited<ReturnType<typeof readChunk>> | undefined };
+      const acked = windows.expect(chunk);
+      acked.catch(() => undefined); // rejected only by abort; awaited below unless a query failed first
+      await emitWatermark(db, { slot, chunk: id, mark: 'low' });
+      const rows = await readChunk(db, relation, state.lastKey, chunkRows);
+      const last = rows[rows.length - 1];
+      chunk.rows = rows;
+      await emitWatermark(db, { slot, chunk: id, mark: 'high' });
+      const result = await acked;
+      state.rowsDone += rows.length;
+      readThisRun += rows.length;
+      if (last) state.lastKey = keyTexts(relation, last);
+      state.done = rows.length < chunkRows;
+      await saveProgress(db, slot, state);
+      deps.progress.onDone(p.table, state.rowsDone);
+      const rate = readThisRun / Math.max(0.001, (Date.now() - started) / 1000);
+      const left = Math.max(0, total - state.rowsDone);
+      log.info('snapshot progress', { table: p.table, rowsDone: state.rowsDone, rowsTotal: total, rowsPerSec: Math.round(rate), etaSec: state.done ? 0 : Math.round(left / Math.max(rate, 1)), published: result.emitted, leftToStream: result.skipped });
+      if (state.done) {
+        log.info('snapshot of table done', { table: p.table, rows: state.rowsDone });
+        return;
+      }
+    }
+  }
+
+  return {
+    /** Copies every pending table, one after another. Resolves when done or stopped. */
+    async run(tables: readonly TableProgress[]): Promise<void> {
+      try {
+        for (const t of tables) {
+          if (stopped) return;
+          await copyTable(t);
+        }
+      } catch (err) {
+        windows.abort(err);
+        if (!stopped) throw err;
+      }
+    },
+    stop(): void {
+      stopped = true;
+      windows.abort(new Error('snapshot stopped'));
+    },
+  };
+}
+
+function splitName(qualified: string): [string, string] {
+  const dot = qualified.indexOf('.');
+  return [qualified.slice(0, dot), qualified.slice(dot + 1)];
+}

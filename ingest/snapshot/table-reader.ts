@@ -1,0 +1,52 @@
+import type { ClientBase } from 'pg';
+import { NoPrimaryKeyError, type RawTuple, type RelationInfo } from '../transform/to-change-events';
+
+const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
+
+/**
+ * The table as the stream describes it: the columns pgoutput sends (not dropped, not generated),
+ * with the type OIDs the stream's value conversion uses, and the primary key in index order
+ * (the keyset order of the snapshot).
+ */
+export async function describeTable(db: ClientBase, schema: string, table: string): Promise<RelationInfo> {
+  const cols = await db.query<{ name: string; oid: number }>(
+    `SELECT a.attname AS name, a.atttypid::int AS oid
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      ORDER BY a.attnum`,
+    [schema, table],
+  );
+  const keys = await db.query<{ name: string }>(
+    `SELECT a.attname AS name
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+      WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary
+      ORDER BY k.ord`,
+    [schema, table],
+  );
+  // Keyset paging needs a unique order; a REPLICA IDENTITY FULL table without a key has none.
+  if (keys.rows.length === 0) throw new NoPrimaryKeyError(`${schema}.${table}`);
+  return { schema, name: table, keyColumns: keys.rows.map((r) => r.name), columns: cols.rows.map((r) => ({ name: r.name, typeOid: r.oid })) };
+}
+
+/** Values as Postgres prints them, like pgoutput sends them: converted by the same code afterwards. */
+const rawText = { getTypeParser: () => (value: string) => value };
+
+/** The next `limit` rows after `afterKey` (key column texts) in primary-key order. */
+export async function readChunk(db: ClientBase, rel: RelationInfo, afterKey: readonly string[] | null, limit: number): Promise<RawTuple[]> {
+  const keys = rel.keyColumns.map(q).join(', ');
+  const where = afterKey ? `WHERE (${keys}) > (${afterKey.map((_, i) => `$${i + 1}`).join(', ')})` : '';
+  const text = `SELECT ${rel.columns.map((c) => q(c.name)).join(', ')} FROM ${q(rel.schema)}.${q(rel.name)} ${where} ORDER BY ${keys} LIMIT ${Math.floor(limit)}`;
+  const { rows } = await db.query<RawTuple>({ text, values: afterKey ? [...afterKey] : [], types: rawText });
+  return rows;
+}
+
+export function keyTexts(rel: RelationInfo, row: RawTuple): string[] {
+  return rel.keyColumns.map((k) => row[k] as string);
+}
+
+export async function countRows(db: ClientBase, schema: string, table: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(schema)}.${q(table)}`);
+  return Number(rows[0]?.n ?? 0);
+}

@@ -1,0 +1,50 @@
+import type { ChangeEvent } from '../core/change-event';
+import type { CommitBatcher } from './commit-batcher';
+import type { ChunkWindows } from './snapshot/chunk-window';
+import { HEARTBEAT_PREFIX, parseWatermark, WATERMARK_PREFIX } from './source/pg-messages';
+import type { SourceMessage } from './source/pg-change-source';
+import type { TableRef } from './source/pg-setup';
+import { toChangeEvents, type TxContext } from './transform/to-change-events';
+
+/**
+ * The replication stream, message by message in WAL order: data changes become change events;
+ * our heartbeat becomes one 'h' event per table topic (the publisher copies it to every
+ * partition); our snapshot watermarks open and close a chunk's window; a commit lets the batcher
+ * confirm that transaction once Kafka acknowledged everything before it.
+ */
+export function createStreamHandler(deps: { slot: string; tables: readonly TableRef[]; batcher: CommitBatcher; windows: ChunkWindows }) {
+  const { slot, tables, batcher, windows } = deps;
+  let tx: TxContext | undefined;
+
+  function heartbeats(lsn: bigint, t: TxContext): ChangeEvent[] {
+    return tables.map((s) => ({ v: 1, op: 'h', source: { schema: s.schema, table: s.table }, key: {}, lsn: lsn.toString(), commitLsn: t.commitLsn, txId: t.xid, ts: t.ts }));
+  }
+
+  return async function onMessage(m: SourceMessage): Promise<void> {
+    switch (m.kind) {
+      case 'begin':
+        tx = { xid: m.xid, commitLsn: m.commitLsn.toString(), ts: m.ts.toISOString() };
+        return;
+      case 'change': {
+        if (!tx) throw new Error('change outside a transaction');
+        const events = toChangeEvents(m.change, m.lsn.toString(), tx);
+        windows.observe(events);
+        return batcher.add(events);
+      }
+      case 'message': {
+        // Ours are transactional (they need a commit LSN); another pipeline's carry another slot name.
+        if (!m.transactional || !tx) return;
+        if (m.prefix === HEARTBEAT_PREFIX && m.content === slot) return batcher.add(heartbeats(m.lsn, tx));
+        if (m.prefix !== WATERMARK_PREFIX) return;
+        const w = parseWatermark(m.content);
+        if (!w) return;
+        const events = windows.onWatermark(w, m.lsn, tx);
+        if (events.length) await batcher.add(events);
+        return;
+      }
+      case 'commit':
+        tx = undefined;
+        return batcher.commit(m.commitEndLsn, m.ts);
+    }
+  }
+}

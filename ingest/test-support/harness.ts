@@ -1,0 +1,99 @@
+import type { Kafka } from 'kafkajs';
+import type { Client } from 'pg';
+import { loadIngestConfig } from '../../config';
+import { parsePipelineConfig } from '../../config/pipeline';
+import { canonicalKey, type ChangeEvent } from '../../core/change-event';
+import { createKafka } from '../../core/kafka';
+import { silentLogger } from '../../core/logger';
+import { parseLsn } from '../../core/lsn';
+import { createIngest } from '../ingest-service';
+import { createIngestMetrics } from '../metrics';
+import { STATE_TABLE } from '../snapshot/snapshot-state';
+
+/**
+ * Shared by the ingest integration tests (real Postgres and Kafka). Not production code; it
+ * lives here because ingest/ may import only core/ and config/, and tests pass their clients in.
+ */
+export function pipelineFor(tables: readonly string[]): string {
+  return JSON.stringify({ version: 1, indexes: Object.fromEntries(tables.map((t) => [t.replace(/_/g, '-'), { table: t, fields: { v: { type: 'text', searchable: true } } }])) });
+}
+
+export function startIngestInProcess(db: Client, tables: readonly string[], env: Record<string, string>) {
+  const config = loadIngestConfig({ ...process.env, INGEST_FLUSH_INTERVAL_MS: '10', ...env });
+  const fatal: unknown[] = [];
+  const metrics = createIngestMetrics();
+  const ingest = createIngest({ config, pipeline: parsePipelineConfig(pipelineFor(tables)), kafka: createKafka(config.kafkaBrokers, 'ingest-test', silentLogger), db, metrics, log: silentLogger, onFatal: (e) => fatal.push(e) });
+  return { ingest, fatal, metrics, config };
+}
+
+/** Every message of a topic at the moment of the call (up to the high watermarks). */
+export async function readAllEvents(kafka: Kafka, topic: string): Promise<Array<{ partition: number; key: string; event: ChangeEvent }>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const want = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+  const total = [...want.values()].reduce((a, b) => a + b, 0n);
+  const out: Array<{ partition: number; key: string; event: ChangeEvent }> = [];
+  if (total === 0n) return out;
+  const consumer = kafka.consumer({ groupId: `reader-${Date.now()}-${Math.random().toString(36).slice(2)}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const seen = new Map<number, bigint>();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const limit = want.get(partition) ?? 0n;
+      if (BigInt(message.offset) >= limit) return;
+      out.push({ partition, key: message.key?.toString() ?? '', event: JSON.parse(message.value!.toString()) as ChangeEvent });
+      seen.set(partition, BigInt(message.offset) + 1n);
+      if ([...want].every(([p, high]) => (seen.get(p) ?? 0n) >= high)) done();
+    },
+  });
+  const timeout = setTimeout(done, 60_000);
+  await finished;
+  clearTimeout(timeout);
+  await consumer.disconnect();
+  return out;
+}
+
+/** Stream order of one row's events: by commit LSN, then position inside the transaction. */
+export function compareEvents(a: ChangeEvent, b: ChangeEvent): number {
+  const c = BigInt(a.commitLsn) - BigInt(b.commitLsn);
+  if (c !== 0n) return c < 0n ? -1 : 1;
+  const l = BigInt(a.lsn) - BigInt(b.lsn);
+  return l === 0n ? 0 : l < 0n ? -1 : 1;
+}
+
+/** What the index ends with when every event is applied with version = commit LSN: the latest event per key. */
+export function latestByKey(events: readonly ChangeEvent[]): Map<string, ChangeEvent> {
+  const latest = new Map<string, ChangeEvent>();
+  for (const e of events) {
+    if (e.op === 'h' || e.op === 't') continue;
+    const k = canonicalKey(e.key);
+    const cur = latest.get(k);
+    if (!cur || compareEvents(cur, e) <= 0) latest.set(k, e);
+  }
+  return latest;
+}
+
+export async function currentWalLsn(db: Client): Promise<bigint> {
+  return parseLsn((await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')).rows[0]!.lsn);
+}
+
+export async function confirmedLsn(db: Client, slot: string): Promise<bigint | undefined> {
+  const r = await db.query<{ lsn: string | null }>('SELECT confirmed_flush_lsn AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  const lsn = r.rows[0]?.lsn;
+  return lsn ? parseLsn(lsn) : undefined;
+}
+
+export async function snapshotState(db: Client, slot: string): Promise<Array<{ table_name: string; rows_done: string; rows_total: string | null; done: boolean }>> {
+  return (await db.query(`SELECT table_name, rows_done, rows_total, done FROM ${STATE_TABLE} WHERE slot_name = $1 ORDER BY table_name`, [slot])).rows;
+}
+
+export async function dropPipelineObjects(db: Client, slot: string, tables: readonly string[]): Promise<void> {
+  await db.query('SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]).catch(() => undefined);
+  await db.query(`DROP PUBLICATION IF EXISTS ${slot}`).catch(() => undefined);
+  await db.query(`DELETE FROM ${STATE_TABLE} WHERE slot_name = $1`, [slot]).catch(() => undefined);
+  for (const t of tables) await db.query(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
+}
