@@ -26,10 +26,25 @@ describe('processBatch', () => {
     const sink = new RecordingSink(new Set(['3']));
     const parked: DeadLetterRecord[] = [];
     const messages = [msg(1, {}), msg(2, {}), msg(3, {}), msg(4, 'not json'), msg(5, {})];
-    const r = await processBatch('topic-a', 2, messages, { indexes: cfg.indexes, sink, deadLetters: async (d) => void parked.push(...d), maxDocsPerBulk: 2, limit: pLimit(2), keepAlive: async () => undefined });
+    const r = await processBatch('topic-a', 2, messages, { indexes: cfg.indexes, sink, deadLetters: async (d) => void parked.push(...d), truncate: async () => [], maxDocsPerBulk: 2, limit: pLimit(2), keepAlive: async () => undefined });
     expect(sink.writes.map((w) => w.map((o) => o.id))).toEqual([['1', '2'], ['3', '5']]);
-    expect(r).toEqual({ ops: 4, deadLetters: 2 });
+    expect(r).toMatchObject({ ops: 4, deadLetters: 2, written: new Set(['items']) });
     expect(parked.map((p) => [p.offset, p.errorType])).toEqual([['4', 'invalid_event'], ['3', 'document_parsing_exception']]);
     expect(parked[1]).toMatchObject({ topic: 'topic-a', partition: 2, index: 'items', id: '3', commitLsn: '1' });
+  });
+
+  it('drops what precedes a truncate, writes what follows after it, and reports the highest commit LSN', async () => {
+    const sink = new RecordingSink();
+    const log: string[] = [];
+    const recording: DocumentSink = { write: async (ops) => { log.push(`write ${ops.map((o) => o.id).join(',')}`); return sink.write(ops); } };
+    const truncate = { op: 't', key: {}, after: undefined, commitLsn: '20', lsn: '19' } as const;
+    const heartbeat = { op: 'h', key: {}, after: undefined, commitLsn: '30', lsn: '30', ts: '2026-01-01T00:00:30Z' } as const;
+    const messages = [msg(1, { commitLsn: '10' }), msg(2, truncate), msg(3, { commitLsn: '20' }), msg(4, heartbeat)];
+    const r = await processBatch('topic-a', 0, messages, {
+      indexes: cfg.indexes, sink: recording, deadLetters: async () => undefined, maxDocsPerBulk: 10, limit: pLimit(2), keepAlive: async () => undefined,
+      truncate: async (index, event) => { log.push(`truncate ${index} ${event.commitLsn}`); return []; },
+    });
+    expect(log).toEqual(['truncate items 20', 'write 3']);
+    expect(r.position).toEqual({ lsn: 30n, commitTs: '2026-01-01T00:00:30Z' });
   });
 });

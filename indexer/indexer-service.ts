@@ -1,16 +1,22 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import pLimit from 'p-limit';
 import type { IndexerConfig } from '../config';
 import type { PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
+import { PipelineError, errorMessage } from '../core/errors';
 import { ensureTopics } from '../core/kafka';
 import type { Logger } from '../core/logger';
+import { ensureStateIndex } from '../core/watermark-store';
 import { processBatch } from './batch-processor';
 import { DeadLetterPublisher } from './dead-letters';
+import { consumerLag } from './lag';
 import { ensureIndex } from './mappings';
 import type { IndexerMetrics } from './metrics';
 import { EsDocumentSink } from './sink/es-document-sink';
+import { applyTruncate } from './truncate';
+import { PositionTracker } from './watermark/positions';
+import { WatermarkPublisher } from './watermark/publisher';
 
 export interface IndexerDeps {
   config: Readonly<IndexerConfig>;
@@ -22,10 +28,18 @@ export interface IndexerDeps {
   onFatal: (err: unknown) => void;
 }
 
-/** Kafka → Elasticsearch. Offsets are committed only after the batch is durable or dead-lettered. */
+/**
+ * Kafka → Elasticsearch. Offsets are committed only after the batch is durable or dead-lettered;
+ * a periodic task refreshes what was written and publishes the freshness watermark.
+ */
 export function createIndexer(deps: IndexerDeps) {
   const { config, pipeline, kafka, es, metrics, log } = deps;
-  const topics = [...new Set(pipeline.indexes.map((i) => topicFor(config.topicPrefix, i.source)))];
+  const indexesByTopic = new Map<string, string[]>();
+  for (const spec of pipeline.indexes) {
+    const topic = topicFor(config.topicPrefix, spec.source);
+    indexesByTopic.set(topic, [...(indexesByTopic.get(topic) ?? []), spec.name]);
+  }
+  const topics = [...indexesByTopic.keys()];
   const dlq = new DeadLetterPublisher(kafka, `${config.topicPrefix}.dead-letters`);
   const sink = new EsDocumentSink(es, log.child('sink'), {
     maxUnknownRetries: config.maxRetries,
@@ -36,47 +50,107 @@ export function createIndexer(deps: IndexerDeps) {
     },
   });
   const limit = pLimit(config.concurrency);
-  const consumer: Consumer = kafka.consumer({ groupId: config.groupId, maxWaitTimeInMs: 100, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  const heartbeatIntervalMs = Math.floor(config.sessionTimeoutMs / 10);
+  const consumer: Consumer = kafka.consumer({ groupId: config.groupId, maxWaitTimeInMs: 100, sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, maxBytesPerPartition: config.fetchMaxBytesPerPartition });
+  const admin: Admin = kafka.admin();
+  const partitionCounts = new Map<string, number>();
+  const tracker = new PositionTracker();
+  const publisher = new WatermarkPublisher({
+    es, tracker, indexesByTopic, intervalMs: config.watermarkIntervalMs, log: log.child('watermark'),
+    partitionCount: (t) => partitionCounts.get(t),
+    onPublished: (positions) => {
+      const oldest = new Map<string, number>();
+      for (const p of positions) {
+        const ms = p.commitTs ? Date.parse(p.commitTs) : NaN;
+        if (Number.isFinite(ms) && ms < (oldest.get(p.index) ?? Infinity)) oldest.set(p.index, ms);
+      }
+      metrics.sources.watermarkCommitMs.clear();
+      for (const [index, ms] of oldest) metrics.sources.watermarkCommitMs.set(index, ms);
+    },
+  });
+  const refreshPartitionCounts = async (): Promise<void> => {
+    const meta = await admin.fetchTopicMetadata({ topics });
+    for (const t of meta.topics) partitionCounts.set(t.name, t.partitions.length);
+  };
 
   return {
+    consumer,
+    tracker,
+    publisher,
     async start(): Promise<void> {
       for (const spec of pipeline.indexes) await ensureIndex(es, spec);
+      await ensureStateIndex(es);
       await ensureTopics(kafka, [...topics, dlq.topic], 1);
+      await admin.connect();
+      await refreshPartitionCounts();
+      metrics.sources.consumerLag = () => consumerLag(admin, config.groupId, topics);
       await dlq.connect();
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         if (!payload.restart) deps.onFatal(payload.error);
       });
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        tracker.retain(payload.memberAssignment);
+        refreshPartitionCounts().catch((err: unknown) => log.warn('reading partition counts failed', { err: errorMessage(err) }));
+      });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: config.concurrency,
+        partitionsConsumedConcurrently: config.partitionsConcurrency,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (!isRunning() || isStale() || batch.messages.length === 0) return;
-          const result = await processBatch(batch.topic, batch.partition, batch.messages, {
-            indexes: pipeline.indexes,
-            sink,
-            deadLetters: async (records) => {
-              await dlq.publish(records);
-              for (const r of records) metrics.deadLetters.inc({ reason: r.errorType });
-            },
-            maxDocsPerBulk: config.batchMaxDocs,
-            limit,
-            keepAlive: heartbeat,
-          });
-          const last = batch.lastOffset();
-          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-          resolveOffset(last);
-          metrics.docs.inc({ topic: batch.topic }, result.ops);
-          await heartbeat();
+          const origin = { topic: batch.topic, partition: batch.partition };
+          metrics.inFlightMessages.inc(batch.messages.length);
+          // Heartbeats keep flowing while Elasticsearch is slow or retried, so the group does not
+          // evict this member and hand its partitions to another one mid-write.
+          const ticker = setInterval(() => heartbeat().catch((err: unknown) => log.warn('heartbeat failed', { ...origin, err: errorMessage(err) })), heartbeatIntervalMs);
+          try {
+            const result = await processBatch(batch.topic, batch.partition, batch.messages, {
+              indexes: pipeline.indexes,
+              sink,
+              deadLetters: async (records) => {
+                await dlq.publish(records);
+                for (const r of records) metrics.deadLetters.inc({ reason: r.errorType });
+              },
+              truncate: async (index, event, o) => {
+                const r = await applyTruncate(index, event.commitLsn, event.lsn, o, { es, sink, pageSize: config.batchMaxDocs, keepAlive: heartbeat });
+                metrics.truncates.inc({ index });
+                log.info('truncate applied', { ...o, index, commitLsn: event.commitLsn, deletesSent: r.deleteRequests });
+                return r.dead;
+              },
+              maxDocsPerBulk: config.batchMaxDocs,
+              limit,
+              keepAlive: heartbeat,
+            });
+            // Dirty indexes before the position: the watermark task takes both together.
+            tracker.markWritten(result.written);
+            if (result.position) tracker.record(batch.topic, batch.partition, result.position);
+            const last = batch.lastOffset();
+            await consumer.commitOffsets([{ ...origin, offset: (BigInt(last) + 1n).toString() }]);
+            resolveOffset(last);
+            metrics.docs.inc({ topic: batch.topic }, result.ops);
+            await heartbeat();
+          } catch (err) {
+            // kafkajs would restart the consumer on any error; one that retrying cannot fix stops us.
+            if (err instanceof PipelineError && !err.retriable) deps.onFatal(err);
+            throw err;
+          } finally {
+            clearInterval(ticker);
+            metrics.inFlightMessages.dec(batch.messages.length);
+          }
         },
       });
+      publisher.start();
       log.info('indexer consuming', { topics, groupId: config.groupId });
     },
+    /** Drains the batch in progress, publishes the last watermark, then disconnects. */
     async close(): Promise<void> {
       await consumer.disconnect();
+      await publisher.stop();
+      await publisher.tick();
       await dlq.close();
+      await admin.disconnect();
     },
   };
 }

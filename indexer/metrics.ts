@@ -1,14 +1,39 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Filled by the running indexer; read when /metrics is scraped, so ages keep growing while stuck. */
+export interface MetricSources {
+  /** Per index, commit time (ms) of the oldest published position this process owns. */
+  watermarkCommitMs: Map<string, number>;
+  consumerLag?: () => Promise<Array<{ topic: string; partition: number; lag: number }>>;
+}
 
 export function createIndexerMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'indexer_' });
+  const sources: MetricSources = { watermarkCommitMs: new Map() };
   return {
     registry,
+    sources,
     docs: new Counter({ name: 'indexer_docs_total', help: 'Bulk items written (including stale no-ops)', labelNames: ['topic'] as const, registers: [registry] }),
     bulkSeconds: new Histogram({ name: 'indexer_bulk_seconds', help: 'Bulk request latency', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
     batchSize: new Histogram({ name: 'indexer_batch_docs', help: 'Documents per bulk request', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000], registers: [registry] }),
     retries: new Counter({ name: 'indexer_retried_items_total', help: 'Bulk items sent again', registers: [registry] }),
     deadLetters: new Counter({ name: 'indexer_dead_letters_total', help: 'Items parked in the dead-letter topic', labelNames: ['reason'] as const, registers: [registry] }),
+    truncates: new Counter({ name: 'indexer_truncates_total', help: 'TRUNCATEs applied to an index (once per partition carrying it)', labelNames: ['index'] as const, registers: [registry] }),
+    inFlightMessages: new Gauge({ name: 'indexer_in_flight_messages', help: 'Messages handed to the indexer and not yet committed; flat while Elasticsearch is down', registers: [registry] }),
+    watermarkAge: new Gauge({ name: 'indexer_watermark_age_seconds', help: 'Now minus the commit time of the oldest published position of the partitions this process owns', labelNames: ['index'] as const, registers: [registry],
+      collect() {
+        this.reset();
+        for (const [index, ms] of sources.watermarkCommitMs) this.set({ index }, Math.max(0, (Date.now() - ms) / 1000));
+      },
+    }),
+    consumerLag: new Gauge({ name: 'indexer_consumer_lag', help: 'High watermark minus committed offset of the group, per partition', labelNames: ['topic', 'partition'] as const, registers: [registry],
+      async collect() {
+        const lag = await sources.consumerLag?.().catch(() => undefined);
+        if (!lag) return;
+        this.reset();
+        for (const l of lag) this.set({ topic: l.topic, partition: String(l.partition) }, l.lag);
+      },
+    }),
   };
 }
 export type IndexerMetrics = ReturnType<typeof createIndexerMetrics>;

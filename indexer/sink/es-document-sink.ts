@@ -33,7 +33,7 @@ export class EsDocumentSink implements DocumentSink {
     let unknownAttempts = 0;
     while (pending.length) {
       if (attempt > 0) {
-        await sleep(backoffDelayMs(attempt - 1, { initialMs: 100, maxMs: 30_000 }));
+        await sleep(backoffDelayMs(attempt - 1, { initialMs: 100, maxMs: 10_000 }));
         await keepAlive();
       }
       attempt++;

@@ -13,6 +13,11 @@ export interface BulkOp {
   doc?: Record<string, unknown>;
   origin: Origin;
   lsn: string;
+  /**
+   * external_gte (default) lets changes of one transaction (equal versions) apply in order;
+   * a truncate's deletes use external, so rows its own transaction wrote after it survive.
+   */
+  versionType?: 'external' | 'external_gte';
 }
 
 /** The document for one index from a row, holding only configured fields. */
@@ -57,7 +62,7 @@ export function toNdjson(ops: readonly BulkOp[]): string {
   let out = '';
   for (const op of ops) {
     if (!/^\d{1,19}$/.test(op.version)) throw new RangeError(`version is not a decimal LSN: ${op.version}`);
-    out += `{"${op.action}":{"_index":${JSON.stringify(op.index)},"_id":${JSON.stringify(op.id)},"version":${op.version},"version_type":"external_gte"}}\n`;
+    out += `{"${op.action}":{"_index":${JSON.stringify(op.index)},"_id":${JSON.stringify(op.id)},"version":${op.version},"version_type":"${op.versionType ?? 'external_gte'}"}}\n`;
     if (op.action === 'index') out += `${JSON.stringify(op.doc)}\n`;
   }
   return out;

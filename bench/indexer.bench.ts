@@ -1,0 +1,197 @@
+/**
+ * Indexer throughput, Kafka to searchable, side by side with what this machine's Elasticsearch
+ * takes from a tight loader and from `client.helpers.bulk` with its defaults. Not a test.
+ *
+ *   npx tsx bench/indexer.bench.ts [--docs300 100000] [--docs2k 30000] [--tight 1000x2,2000x4]
+ *       [--indexer ,2000x4x3x4096x500]   (indexer variants: batch x bulks in flight x partitions at
+ *                                          once x fetch KB per partition x watermark interval ms;
+ *                                          empty = the configured defaults)
+ *
+ * Needs the local stack (`npm run stack:up`). Every run uses fresh topics and indexes and
+ * deletes its indexes afterwards.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client } from '@elastic/elasticsearch';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import pLimit from 'p-limit';
+import { loadIndexerConfig } from '../config';
+import { parsePipelineConfig, type IndexSpec } from '../config/pipeline';
+import { canonicalKey, type ChangeEvent } from '../core/change-event';
+import { createKafka, ensureTopics } from '../core/kafka';
+import { silentLogger } from '../core/logger';
+import { readWatermark } from '../core/watermark-store';
+import { createIndexer } from '../indexer/indexer-service';
+import { indexBody } from '../indexer/mappings';
+import { createIndexerMetrics } from '../indexer/metrics';
+
+const stackEnv = path.join(__dirname, '..', '.stack', 'stack.env');
+for (const line of fs.existsSync(stackEnv) ? fs.readFileSync(stackEnv, 'utf8').split('\n') : []) {
+  const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+  if (m && process.env[m[1]!] === undefined) process.env[m[1]!] = m[2];
+}
+const { values: args } = parseArgs({ options: { docs300: { type: 'string', default: '100000' }, docs2k: { type: 'string', default: '30000' }, indexer: { type: 'string', default: '' }, partitions: { type: 'string', default: '3' }, tight: { type: 'string', default: '500x2,1000x2,1000x4,2000x2,2000x4' } } });
+const ES_URL = process.env.ELASTICSEARCH_URL!;
+const BROKERS = process.env.KAFKA_BROKERS!.split(',');
+const run = `${Date.now().toString(36)}`;
+const FIELDS = { title: { type: 'text', searchable: true }, notes: { type: 'text', searchable: true }, year: { type: 'integer' }, n: { type: 'long' } };
+const es = new Client({ node: ES_URL });
+
+interface Row { id: string; lsn: bigint; doc: Record<string, unknown> }
+
+function makeRows(count: number, bytes: number): Row[] {
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
+  const rows: Row[] = [];
+  for (let i = 0; i < count; i++) {
+    const title = `${words[i % 12]} ${words[(i * 7) % 12]} ${i}`;
+    let notes = '';
+    for (let w = i; notes.length < bytes - 90; w += 5) notes += `${words[w % 12]} `;
+    rows.push({ id: String(i + 1), lsn: 1_000_000n + BigInt(i), doc: { title, notes, year: 1950 + (i % 70), n: i } });
+  }
+  return rows;
+}
+
+const ndjson = (index: string, rows: readonly Row[]) =>
+  rows.map((r) => `{"index":{"_index":"${index}","_id":"${r.id}","version":${r.lsn},"version_type":"external_gte"}}\n${JSON.stringify(r.doc)}\n`).join('');
+
+async function freshIndex(spec: IndexSpec, name: string): Promise<void> {
+  await es.indices.create({ index: name, ...indexBody(spec) });
+}
+
+/** (a) the ceiling: pre-built NDJSON bodies from memory, fixed batch size and requests in flight. */
+async function tightLoader(spec: IndexSpec, rows: readonly Row[], batch: number, concurrency: number): Promise<number> {
+  const index = `bench_tight_${run}_${batch}x${concurrency}_${rows.length}`;
+  await freshIndex(spec, index);
+  const bodies: string[] = [];
+  for (let i = 0; i < rows.length; i += batch) bodies.push(ndjson(index, rows.slice(i, i + batch)));
+  const limit = pLimit(concurrency);
+  const started = performance.now();
+  await Promise.all(bodies.map((body) => limit(async () => {
+    const res = (await es.bulk({ body } as never)) as unknown as { errors: boolean };
+    if (res.errors) throw new Error('tight loader: item errors');
+  })));
+  await es.indices.refresh({ index });
+  const secs = (performance.now() - started) / 1000;
+  await checkCount(index, rows.length);
+  await es.indices.delete({ index });
+  return rows.length / secs;
+}
+
+/** (b) `client.helpers.bulk` with its defaults. */
+async function helperBulk(spec: IndexSpec, rows: readonly Row[]): Promise<number> {
+  const index = `bench_helper_${run}_${rows.length}`;
+  await freshIndex(spec, index);
+  const started = performance.now();
+  const result = await es.helpers.bulk({ datasource: [...rows], onDocument: (r) => [{ index: { _index: index, _id: r.id } }, r.doc] as never });
+  await es.indices.refresh({ index });
+  const secs = (performance.now() - started) / 1000;
+  if (result.failed) throw new Error(`helpers.bulk: ${result.failed} failed`);
+  await checkCount(index, rows.length);
+  await es.indices.delete({ index });
+  return rows.length / secs;
+}
+
+/** The indexer: events pre-produced to Kafka; timed from joining the group to the watermark at the last LSN. */
+/** CPU this process spent in the indexer's timed window, per document (the machine has 2 cores, shared with Elasticsearch). */
+let lastCpuUsPerDoc = 0;
+
+async function pipeline(rows: readonly Row[], variant: Record<string, string>, label: string): Promise<number> {
+  const prefix = `bench_${run}_${label}`;
+  const index = `bench_idx_${run}_${label}`;
+  const topic = `${prefix}.public.items`;
+  const kafka = new Kafka({ clientId: 'bench', brokers: BROKERS, logLevel: logLevel.NOTHING });
+  const partitions = Number(args.partitions);
+  await ensureTopics(kafka, [topic], partitions);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const event = (r: Row): ChangeEvent => ({ v: 1, op: 'c', source: { schema: 'public', table: 'items' }, key: { id: r.id }, after: r.doc, lsn: r.lsn.toString(), commitLsn: r.lsn.toString(), txId: 1, ts: new Date().toISOString() });
+  for (let i = 0; i < rows.length; i += 1000) {
+    await producer.send({ topic, acks: -1, messages: rows.slice(i, i + 1000).map((r) => ({ key: canonicalKey({ id: r.id }), value: JSON.stringify(event(r)) })) });
+  }
+  const last = rows[rows.length - 1]!.lsn + 1n;
+  const hb: ChangeEvent = { v: 1, op: 'h', source: { schema: 'public', table: 'items' }, key: {}, lsn: last.toString(), commitLsn: last.toString(), txId: 0, ts: new Date().toISOString() };
+  await producer.send({ topic, acks: -1, messages: Array.from({ length: partitions }, (_, partition) => ({ partition, key: null, value: JSON.stringify(hb) })) });
+  await producer.disconnect();
+
+  const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: `${prefix}_g`, ...variant });
+  const spec = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [index]: { table: 'items', fields: FIELDS } } }));
+  const client = new Client({ node: ES_URL });
+  const indexer = createIndexer({ config, pipeline: spec, kafka: createKafka(config.kafkaBrokers, 'bench', silentLogger), es: client, metrics: createIndexerMetrics(), log: silentLogger, onFatal: (e) => { throw e; } });
+  let joinedAt = 0;
+  let cpuAtJoin: NodeJS.CpuUsage | undefined;
+  indexer.consumer.on(indexer.consumer.events.GROUP_JOIN, () => {
+    joinedAt ||= performance.now();
+    cpuAtJoin ??= process.cpuUsage();
+  });
+  await indexer.start();
+  for (;;) {
+    const wm = await readWatermark(client, index, topic);
+    if (wm && wm.lsn >= last) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const secs = (performance.now() - joinedAt) / 1000;
+  const cpu = process.cpuUsage(cpuAtJoin);
+  lastCpuUsPerDoc = (cpu.user + cpu.system) / rows.length;
+  await indexer.close();
+  await checkCount(index, rows.length);
+  await es.indices.delete({ index: `${index}_v1` });
+  await client.close();
+  return rows.length / secs;
+}
+
+async function checkCount(index: string, expected: number): Promise<void> {
+  const { count } = await es.count({ index });
+  if (count !== expected) throw new Error(`${index}: ${count} documents, expected ${expected}`);
+}
+
+async function main(): Promise<void> {
+  const spec = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { bench: { table: 'items', fields: FIELDS } } })).indexes[0]!;
+  // batch x bulks in flight x partitions at once x fetch KB per partition x watermark interval ms
+  const variants = args.indexer!.split(',').map((v) => {
+    const [batch, conc, parts, fetchKb, watermarkMs] = v.split('x');
+    return {
+      label: v,
+      env: {
+        ...(batch ? { INDEXER_BATCH_MAX_DOCS: batch } : {}),
+        ...(conc ? { INDEXER_CONCURRENCY: conc } : {}),
+        ...(parts ? { INDEXER_PARTITIONS_CONCURRENCY: parts } : {}),
+        ...(fetchKb ? { INDEXER_FETCH_MAX_BYTES_PER_PARTITION: String(Number(fetchKb) * 1024) } : {}),
+        ...(watermarkMs ? { INDEXER_WATERMARK_INTERVAL_MS: watermarkMs } : {}),
+      },
+    };
+  });
+  const table: Array<Record<string, string>> = [];
+  for (const [label, count, bytes] of [['~300 B', Number(args.docs300), 300], ['~2 KB', Number(args.docs2k), 2000]] as const) {
+    const rows = makeRows(count, bytes);
+    const size = Math.round(rows.slice(0, 100).reduce((s, r) => s + JSON.stringify(r.doc).length, 0) / 100);
+    let best = { rate: 0, how: '' };
+    for (const [batch, conc] of args.tight!.split(',').map((v) => v.split('x').map(Number) as [number, number])) {
+      const rate = await tightLoader(spec, rows, batch, conc);
+      process.stderr.write(`${label} tight ${batch}x${conc}: ${rate.toFixed(0)} docs/s\n`);
+      if (rate > best.rate) best = { rate, how: `${batch} docs x ${conc} in flight` };
+    }
+    const helper = await helperBulk(spec, rows);
+    process.stderr.write(`${label} helpers.bulk: ${helper.toFixed(0)} docs/s\n`);
+    for (const v of variants) {
+      const rate = await pipeline(rows, v.env, `${bytes}_${v.label}`);
+      process.stderr.write(`${label} indexer ${v.label}: ${rate.toFixed(0)} docs/s\n`);
+      table.push({
+        docs: `${label} (${size} B source) x ${count}`,
+        'indexer (Kafka → searchable)': `${rate.toFixed(0)} docs/s (${v.label || 'defaults'})`,
+        'ceiling (tight loader)': `${best.rate.toFixed(0)} docs/s (${best.how})`,
+        'helpers.bulk defaults': `${helper.toFixed(0)} docs/s`,
+        'indexer / ceiling': `${((rate / best.rate) * 100).toFixed(0)} %`,
+        'indexer / helper': `${(rate / helper).toFixed(2)}x`,
+        'indexer CPU': `${lastCpuUsPerDoc.toFixed(1)} µs/doc`,
+      });
+    }
+  }
+  console.table(table);
+  await es.close();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+import { ensureStateIndex, publishPositions, readWatermark } from '../core/watermark-store';
+import { change, createHarness, indexerFor, keyless, type Harness } from '../e2e/support/indexer-harness';
+import { es, eventually, uniqueName } from '../e2e/support/services';
+
+/** The freshness watermark against real Kafka and Elasticsearch. */
+describe('freshness watermark', () => {
+  let h: Harness;
+  let run: ReturnType<typeof indexerFor>;
+
+  beforeAll(async () => {
+    h = await createHarness(3);
+    run = indexerFor(h);
+    await run.indexer.start();
+    // Only the indexer's own refresh may make documents searchable here, so a watermark that ran
+    // ahead of the refresh would show up as a missing hit.
+    await h.client.indices.putSettings({ index: h.index, settings: { refresh_interval: '-1' } });
+  });
+
+  afterAll(async () => {
+    await run.close();
+    await h.close();
+  });
+
+  const searchableUpTo = async (lsn: bigint): Promise<number> => {
+    const res = await h.client.count({ index: h.index, query: { range: { n: { lte: lsn.toString() } } } });
+    return res.count;
+  };
+
+  it('has no watermark while a partition has no position yet', async () => {
+    await h.send(change(1, 10, { title: 'one', n: 10 }));
+    await eventually(async () => ((await h.client.exists({ index: h.index, id: '1' })) ? true : undefined), 'doc 1 durable');
+    expect(await readWatermark(h.client, h.index, h.topic)).toBeUndefined();
+  });
+
+  it('reaches the last commit LSN, and every document at or below it is searchable whenever it is read', async () => {
+    const sent: bigint[] = [10n];
+    for (let round = 0; round < 5; round++) {
+      const events = Array.from({ length: 40 }, (_, i) => {
+        const lsn = 100 + round * 100 + i;
+        sent.push(BigInt(lsn));
+        return change(1000 + round * 40 + i, lsn, { title: `doc ${lsn}`, n: lsn });
+      });
+      await h.send(...events);
+      await h.broadcast(keyless('h', 100 + round * 100 + 50));
+      // Read the watermark while the writes flow; what it claims must be searchable right then.
+      const wm = await readWatermark(h.client, h.index, h.topic);
+      if (wm) expect(await searchableUpTo(wm.lsn)).toBe(sent.filter((l) => l <= wm.lsn).length);
+    }
+    const last = 100n + 4n * 100n + 50n;
+    const wm = await eventually(async () => {
+      const w = await readWatermark(h.client, h.index, h.topic);
+      return w && w.lsn >= last ? w : undefined;
+    }, 'watermark at the last heartbeat');
+    expect(wm.lsn).toBe(last);
+    expect(await searchableUpTo(wm.lsn)).toBe(sent.length);
+    expect(Date.now() - wm.updatedAt.getTime()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('keeps advancing on heartbeats alone, and reports its age', async () => {
+    await h.broadcast(keyless('h', '9007199254740993'));
+    const wm = await eventually(async () => {
+      const w = await readWatermark(h.client, h.index, h.topic);
+      return w && w.lsn === 9_007_199_254_740_993n ? w : undefined;
+    }, 'watermark above 2^53, exact');
+    expect(wm.lsn.toString()).toBe('9007199254740993');
+    const metrics = await run.metrics.registry.getSingleMetricAsString('indexer_watermark_age_seconds');
+    expect(metrics).toContain(`index="${h.index}"`);
+    // Everything consumed and committed: the group's lag is 0 on every partition.
+    const lag = await eventually(async () => {
+      const text = await run.metrics.registry.getSingleMetricAsString('indexer_consumer_lag');
+      return [0, 1, 2].every((p) => text.includes(`indexer_consumer_lag{topic="${h.topic}",partition="${p}"} 0`)) ? text : undefined;
+    }, 'consumer lag 0 on every partition');
+    expect(lag).not.toMatch(/ [1-9]\d*$/m);
+  });
+});
+
+describe('watermark store', () => {
+  const client = es();
+  afterAll(() => client.close());
+
+  it('never moves a partition back, and needs every partition', async () => {
+    const index = uniqueName('wm');
+    await ensureStateIndex(client);
+    const at = (partition: number, lsn: bigint) => ({ index, topic: 't', partition, partitions: 2, lsn });
+    await publishPositions(client, [at(0, 50n), at(1, 40n)]);
+    expect((await readWatermark(client, index, 't'))?.lsn).toBe(40n);
+    await publishPositions(client, [at(1, 30n)]); // a process that took over and replays
+    expect((await readWatermark(client, index, 't'))?.lsn).toBe(40n);
+    await publishPositions(client, [{ ...at(1, 60n), partitions: 3 }]); // the topic grew
+    expect(await readWatermark(client, index, 't')).toBeUndefined();
+  });
+});

@@ -1,0 +1,79 @@
+import type { Client } from '@elastic/elasticsearch';
+import { errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { publishPositions, type PartitionPosition } from '../../core/watermark-store';
+import type { PositionTracker } from './positions';
+
+export interface WatermarkPublisherDeps {
+  es: Client;
+  tracker: PositionTracker;
+  /** Index names fed by each topic. */
+  indexesByTopic: ReadonlyMap<string, readonly string[]>;
+  /** Partition count of a topic, if known; positions of an unknown topic are not published. */
+  partitionCount: (topic: string) => number | undefined;
+  intervalMs: number;
+  log: Logger;
+  /** Called after each successful publish with what was published. */
+  onPublished?: (positions: readonly PartitionPosition[]) => void;
+}
+
+/**
+ * Every `intervalMs`: take the positions, refresh the indexes written since the last refresh,
+ * and only then publish the positions taken before the refresh. Everything up to a published
+ * position was durable before the refresh began, so the refresh made it searchable.
+ */
+export class WatermarkPublisher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: WatermarkPublisherDeps) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Stops the timer and waits for a tick in progress. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One refresh-and-publish round; exported for tests and for a final flush on close. */
+  async tick(): Promise<void> {
+    const { es, tracker, indexesByTopic, partitionCount, log } = this.deps;
+    const { positions, dirty } = tracker.take();
+    if (dirty.size) {
+      try {
+        await es.indices.refresh({ index: [...dirty], ignore_unavailable: true });
+      } catch (err) {
+        tracker.restoreDirty(dirty);
+        log.warn('refresh failed; watermark not advanced', { err: errorMessage(err), indexes: [...dirty] });
+        return;
+      }
+    }
+    const out: PartitionPosition[] = [];
+    for (const [topic, byPartition] of positions) {
+      const partitions = partitionCount(topic);
+      if (partitions === undefined) continue;
+      for (const index of indexesByTopic.get(topic) ?? []) {
+        for (const [partition, p] of byPartition) out.push({ index, topic, partition, partitions, lsn: p.lsn, ...(p.commitTs ? { commitTs: p.commitTs } : {}) });
+      }
+    }
+    try {
+      await publishPositions(es, out);
+      this.deps.onPublished?.(out);
+    } catch (err) {
+      log.warn('publishing the watermark failed; will try again', { err: errorMessage(err) });
+    }
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.tick().finally(() => this.schedule());
+    }, this.deps.intervalMs);
+  }
+}
