@@ -5,7 +5,11 @@ import type { PipelineConfig } from '../config/pipeline';
 import type { Logger } from '../core/logger';
 import { errorMiddleware } from './errors';
 import type { ApiMetrics } from './metrics';
+import { DOCS_HTML } from './openapi/docs-page';
+import { buildOpenApi } from './openapi/spec';
+import { analyticsRoutes } from './routes/analytics';
 import { searchRoutes } from './routes/search';
+import { CursorCodec } from './search/cursor';
 import type { SearchBackend } from './search/search-backend';
 
 export interface AppDeps {
@@ -13,6 +17,10 @@ export interface AppDeps {
   search: SearchBackend;
   metrics: ApiMetrics;
   log: Logger;
+  /** Signs search cursors; a random key when omitted (cursors then only work on this instance). */
+  cursorSecret?: string;
+  /** Largest POST body, bytes after decompression. Default: 65536. */
+  maxBodyBytes?: number;
 }
 
 /** The Koa app without a listening socket: main.ts listens, tests use app.callback(). */
@@ -35,7 +43,17 @@ export function createApp(deps: AppDeps): Koa {
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });
-  searchRoutes(router, deps.pipeline, deps.search);
+  const openapi = buildOpenApi(deps.pipeline);
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+  router.get('/docs', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = DOCS_HTML;
+  });
+  const routeDeps = { pipeline: deps.pipeline, search: deps.search, maxBodyBytes: deps.maxBodyBytes ?? 65_536 };
+  searchRoutes(router, { ...routeDeps, cursors: new CursorCodec(deps.cursorSecret) });
+  analyticsRoutes(router, routeDeps);
 
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));

@@ -20,6 +20,14 @@ export function errorMiddleware(log: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new ApiError(404, 'ROUTE_NOT_FOUND', `no route for ${ctx.method} ${ctx.path}; see /openapi.json`);
       }
+      // The router answers an unknown method (TRACE, …) with 501 and a known one on the wrong
+      // route with 405, both without a body: the caller's mistake either way, so a 405 that
+      // keeps the router's Allow header.
+      if ((ctx.status === 405 || ctx.status === 501) && !ctx.body) {
+        const allow = ctx.response.get('Allow');
+        ctx.status = 405;
+        ctx.body = { error: { code: 'METHOD_NOT_ALLOWED', message: `${ctx.method} is not allowed here${allow ? `; use ${allow}` : ''}` } };
+      }
     } catch (err) {
       const known = err instanceof ApiError ? err : fromKoa(err);
       if (known) {

@@ -13,7 +13,10 @@ async function main(): Promise<void> {
   const log = createLogger('api', config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
   const es = new Client({ node: config.elasticsearchUrl });
-  const app = createApp({ pipeline, search: new EsSearchBackend(es, config.queryTimeoutMs), metrics: createApiMetrics(), log });
+  const metrics = createApiMetrics();
+  if (!config.cursorSecret) log.warn('API_CURSOR_SECRET is not set: search cursors only work against this instance; set one shared secret when running several');
+  const search = new EsSearchBackend(es, { timeoutMs: config.queryTimeoutMs, cursorKeepAliveS: config.cursorKeepAliveS, observe: metrics.observeElasticsearch, log });
+  const app = createApp({ pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject)).catch((err: NodeJS.ErrnoException) => {
     throw new Error(err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is taken; set API_PORT (or API_URL) to a free port` : err.message);

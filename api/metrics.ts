@@ -10,9 +10,18 @@ export function createApiMetrics(registry = new Registry()) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const elasticsearchSeconds = new Histogram({
+    name: 'api_elasticsearch_seconds',
+    help: 'Time spent in Elasticsearch calls, by operation and outcome',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
   return {
     registry,
     requestSeconds,
+    /** For the search backend: one observation per Elasticsearch call. */
+    observeElasticsearch: (operation: string, seconds: number, outcome: 'ok' | 'error'): void => elasticsearchSeconds.observe({ operation, outcome }, seconds),
     middleware: () => async (ctx: Context, next: Next): Promise<void> => {
       const end = requestSeconds.startTimer();
       try {

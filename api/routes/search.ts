@@ -1,40 +1,65 @@
-import type Router from '@koa/router';
+import type { default as Router, RouterContext } from '@koa/router';
 import type { PipelineConfig } from '../../config/pipeline';
-import { findIndex } from '../../config/pipeline';
-import { ApiError, badRequest } from '../errors';
-import type { SearchBackend } from '../search/search-backend';
+import { badRequest } from '../errors';
+import { requestParams, resolveIndex } from '../http/request';
+import { CursorCodec, hashRequest } from '../search/cursor';
+import { SEARCH_PARAMS, parseSearch } from '../search/search-params';
+import { SUGGEST_PARAMS, parseSuggest } from '../search/suggest';
+import type { SearchBackend, SearchRequest } from '../search/search-backend';
 
-/** Elasticsearch refuses from + size beyond 10,000; deeper pages will use cursors. */
-const MAX_WINDOW = 10_000;
-const MAX_SIZE = 100;
-const MAX_QUERY_CHARS = 1_000;
+export interface SearchRouteDeps {
+  pipeline: PipelineConfig;
+  search: SearchBackend;
+  cursors: CursorCodec;
+  maxBodyBytes: number;
+}
 
-export function searchRoutes(router: Router, pipeline: PipelineConfig, backend: SearchBackend): void {
-  router.get('/v1/indexes/:index/search', async (ctx) => {
-    const index = findIndex(pipeline, String(ctx.params.index));
-    if (!index) throw new ApiError(404, 'INDEX_NOT_FOUND', `no index named ${JSON.stringify(ctx.params.index)}; known indexes: ${pipeline.indexes.map((i) => i.name).join(', ')}`);
-    const q = single(ctx.query.q, 'q') ?? '';
-    if (q.length > MAX_QUERY_CHARS) throw badRequest('QUERY_TOO_LONG', `q is ${q.length} characters; at most ${MAX_QUERY_CHARS} are allowed`);
-    if (/\u0000/.test(q)) throw badRequest('QUERY_INVALID', 'q contains a NUL character; remove it');
-    const size = intParam(ctx.query.size, 'size', 10, 0, MAX_SIZE);
-    const page = intParam(ctx.query.page, 'page', 1, 1, MAX_WINDOW);
-    const from = (page - 1) * size;
-    if (from + size > MAX_WINDOW) throw badRequest('PAGE_TOO_DEEP', `page ${page} with size ${size} reaches past result ${MAX_WINDOW}; narrow the query`);
-    const result = await backend.search(index, { q, size, from });
-    ctx.body = { index: index.name, q, page, size, ...result };
+/** Elasticsearch's own limit on _id, in UTF-8 bytes. */
+const MAX_ID_BYTES = 512;
+
+/** GET/POST /v1/indexes/:index/search, GET …/suggest and GET …/documents/:id. */
+export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
+  const search = async (ctx: RouterContext) => {
+    const index = resolveIndex(deps.pipeline, ctx.params.index);
+    const params = await requestParams(ctx, SEARCH_PARAMS, deps.maxBodyBytes);
+    const parsed = parseSearch(index, params);
+    const queryHash = hashRequest(parsed.identity);
+    let cursor: SearchRequest['cursor'];
+    if (parsed.cursor === 'start') cursor = 'start';
+    else if (parsed.cursor) {
+      const { pitId, searchAfter } = deps.cursors.decode(parsed.cursor, queryHash);
+      cursor = { pitId, searchAfter };
+    }
+    const result = await deps.search.search(index, { ...parsed.request, ...(cursor ? { cursor } : {}) });
+    const { next, ...rest } = result;
+    ctx.body = {
+      index: index.name,
+      q: parsed.request.q,
+      ...(cursor ? {} : { page: parsed.page }),
+      size: parsed.request.size,
+      ...rest,
+      ...(cursor ? { cursor: next ? deps.cursors.encode({ ...next, queryHash }) : null } : {}),
+    };
+  };
+  router.get('/v1/indexes/:index/search', search);
+  router.post('/v1/indexes/:index/search', search);
+
+  router.get('/v1/indexes/:index/suggest', async (ctx) => {
+    const index = resolveIndex(deps.pipeline, ctx.params.index);
+    const req = parseSuggest(index, await requestParams(ctx, SUGGEST_PARAMS, deps.maxBodyBytes));
+    ctx.body = { index: index.name, q: req.q, field: req.field, suggestions: await deps.search.suggest(index, req) };
   });
-}
 
-function single(v: string | string[] | undefined, name: string): string | undefined {
-  if (Array.isArray(v)) throw badRequest('PARAM_REPEATED', `${name} is given ${v.length} times; give it once`);
-  return v;
-}
-
-function intParam(v: string | string[] | undefined, name: string, fallback: number, min: number, max: number): number {
-  const s = single(v, name);
-  if (s === undefined || s === '') return fallback;
-  if (!/^\d{1,9}$/.test(s)) throw badRequest('PARAM_INVALID', `${name} must be a whole number between ${min} and ${max}; got ${JSON.stringify(s.slice(0, 40))}`);
-  const n = Number(s);
-  if (n < min || n > max) throw badRequest('PARAM_OUT_OF_RANGE', `${name} must be between ${min} and ${max}; got ${n}`);
-  return n;
+  router.get('/v1/indexes/:index/documents/:id', async (ctx) => {
+    const index = resolveIndex(deps.pipeline, ctx.params.index);
+    const id = String(ctx.params.id);
+    if (Buffer.byteLength(id) > MAX_ID_BYTES || /[\u0000-\u001f]/.test(id)) throw badRequest('ID_INVALID', `id must be at most ${MAX_ID_BYTES} bytes (UTF-8) without control characters`);
+    const document = await deps.search.getDocument(index, id);
+    if (!document) {
+      ctx.status = 404;
+      ctx.body = { error: { code: 'DOCUMENT_NOT_FOUND', message: `no document ${JSON.stringify(id.slice(0, 100))} in ${index.name}; it may not be indexed yet` } };
+      return;
+    }
+    ctx.body = { index: index.name, id, document };
+  });
 }

@@ -1,51 +1,85 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { IndexSpec } from '../../config/pipeline';
+import type { Logger } from '../../core/logger';
+import { buildAnalyticsBody, parseAnalyticsResponse } from '../analytics/es-analytics';
+import type { AnalyticsRequest, AnalyticsResult, FieldRange } from '../analytics/analytics-request';
 import { ApiError } from '../errors';
-import type { SearchBackend, SearchRequest, SearchResult } from './search-backend';
+import { esFilters } from './es-filters';
+import type { FilterClause } from './filter';
+import { buildSearchBody } from './query-builder';
+import { buildSuggestBody, type SuggestRequest } from './suggest';
+import type { FacetBucket, SearchBackend, SearchRequest, SearchResult } from './search-backend';
 
-/**
- * Queries are built from validated parameters over the fields the pipeline config allows;
- * user text only ever reaches `simple_query_string`, whose syntax errors cannot fail a request.
- */
-export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<string, unknown> {
-  const searchable = index.fields.filter((f) => f.searchable);
-  const query = req.q.trim()
-    ? { simple_query_string: { query: req.q, fields: searchable.map((f) => (f.boost === 1 ? f.name : `${f.name}^${f.boost}`)), default_operator: 'and', lenient: true } }
-    : { match_all: {} };
-  return {
-    query,
-    size: req.size,
-    from: req.from,
-    track_total_hits: true,
-    highlight: req.q.trim()
-      ? { fields: Object.fromEntries(searchable.filter((f) => f.type === 'text').map((f) => [f.name, {}])), pre_tags: ['<mark>'], post_tags: ['</mark>'] }
-      : undefined,
-  };
+export interface EsBackendOptions {
+  timeoutMs: number;
+  cursorKeepAliveS: number;
+  /** Records how long each Elasticsearch call took (api_elasticsearch_seconds). */
+  observe?: (operation: string, seconds: number, outcome: 'ok' | 'error') => void;
+  log?: Logger;
 }
 
+type AnyBody = Record<string, unknown>;
+
+/** The Elasticsearch adapter of the SearchBackend port: query bodies come from the pure builders. */
 export class EsSearchBackend implements SearchBackend {
-  constructor(private readonly es: Client, private readonly timeoutMs: number) {}
+  constructor(private readonly es: Client, private readonly opts: EsBackendOptions) {}
 
   async search(index: IndexSpec, req: SearchRequest): Promise<SearchResult> {
-    try {
-      const res = await this.es.search<Record<string, unknown>>(
-        { index: index.name, timeout: `${this.timeoutMs}ms`, ...buildSearchBody(index, req) },
-        { requestTimeout: this.timeoutMs + 1000 },
-      );
-      const total = res.hits.total;
-      return {
-        total: typeof total === 'number' ? total : total?.value ?? 0,
-        totalRelation: typeof total === 'object' && total.relation === 'gte' ? 'gte' : 'eq',
-        tookMs: res.took,
-        hits: res.hits.hits.map((h) => ({ id: h._id ?? '', score: h._score ?? null, document: h._source ?? {}, ...(h.highlight ? { highlight: h.highlight } : {}) })),
-      };
-    } catch (err) {
-      const meta = (err as { meta?: { statusCode?: number; body?: { error?: { type?: string } } } }).meta;
-      if (meta?.body?.error?.type === 'index_not_found_exception') {
-        throw new ApiError(503, 'INDEX_NOT_READY', `index ${index.name} has not been created yet; the indexer creates it when it starts`);
-      }
-      throw new ApiError(503, 'SEARCH_UNAVAILABLE', 'the search engine did not answer; retry shortly');
+    const keepAlive = `${this.opts.cursorKeepAliveS}s`;
+    let pitId: string | undefined;
+    if (req.cursor === 'start') {
+      pitId = (await this.call('open_pit', () => this.es.openPointInTime({ index: index.name, keep_alive: keepAlive }))).id;
+    } else if (req.cursor) pitId = req.cursor.pitId;
+
+    const body = buildSearchBody(index, req);
+    // With a point in time the index is fixed by the PIT and must not be named again.
+    const target = pitId ? { pit: { id: pitId, keep_alive: keepAlive } } : { index: index.name };
+    const after = req.cursor && req.cursor !== 'start' ? { search_after: req.cursor.searchAfter } : {};
+    const res = await this.call('search', () =>
+      this.es.search<AnyBody>({ ...target, ...after, ...body, timeout: `${this.opts.timeoutMs}ms` } as never, { requestTimeout: this.opts.timeoutMs + 1000 }),
+    );
+    const total = res.hits.total;
+    const hits = res.hits.hits;
+    const result: SearchResult = {
+      total: typeof total === 'number' ? total : (total?.value ?? 0),
+      totalRelation: typeof total === 'object' && total.relation === 'gte' ? 'gte' : 'eq',
+      tookMs: res.took,
+      hits: hits.map((h) => ({ id: h._id ?? '', score: h._score ?? null, document: h._source ?? {}, ...(h.highlight ? { highlight: h.highlight } : {}) })),
+    };
+    if (req.facets.length) result.facets = Object.fromEntries(req.facets.map((f) => [f.field, facetBuckets(res.aggregations?.[f.field])]));
+    if (pitId) {
+      const last = hits[hits.length - 1];
+      const newPit = res.pit_id ?? pitId;
+      if (last?.sort && hits.length === req.size) result.next = { pitId: newPit, searchAfter: last.sort };
+      else void this.es.closePointInTime({ id: newPit }).catch(() => undefined); // last page: free the PIT now
     }
+    return result;
+  }
+
+  async getDocument(index: IndexSpec, id: string): Promise<Record<string, unknown> | undefined> {
+    const res = await this.call('get', () => this.es.get<AnyBody>({ index: index.name, id }, { ignore: [404], requestTimeout: this.opts.timeoutMs }));
+    return res.found ? (res._source ?? {}) : undefined;
+  }
+
+  async suggest(index: IndexSpec, req: SuggestRequest): Promise<string[]> {
+    const res = await this.call('suggest', () => this.es.search<AnyBody>({ index: index.name, ...buildSuggestBody(req), timeout: `${this.opts.timeoutMs}ms` } as never, { requestTimeout: this.opts.timeoutMs + 1000 }));
+    const values = res.hits.hits.map((h) => h._source?.[req.field]).filter((v): v is string => typeof v === 'string');
+    return [...new Set(values)];
+  }
+
+  async fieldRange(index: IndexSpec, esField: string, filters: FilterClause[]): Promise<FieldRange> {
+    const { filter, must_not } = esFilters(filters);
+    const res = await this.call('field_range', () =>
+      this.es.search({ index: index.name, size: 0, query: { bool: { filter, must_not } } as never, aggs: { min: { min: { field: esField } }, max: { max: { field: esField } } }, timeout: `${this.opts.timeoutMs}ms` }),
+    );
+    const aggs = res.aggregations as { min?: { value: number | null }; max?: { value: number | null } } | undefined;
+    return { min: aggs?.min?.value ?? null, max: aggs?.max?.value ?? null };
+  }
+
+  async analytics(index: IndexSpec, req: AnalyticsRequest): Promise<AnalyticsResult> {
+    const body = buildAnalyticsBody(req);
+    const res = await this.call('analytics', () => this.es.search({ index: index.name, ...body, timeout: `${this.opts.timeoutMs}ms` } as never, { requestTimeout: this.opts.timeoutMs + 1000 }));
+    return parseAnalyticsResponse(req, res as never);
   }
 
   async ready(): Promise<boolean> {
@@ -56,4 +90,41 @@ export class EsSearchBackend implements SearchBackend {
       return false;
     }
   }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    const start = process.hrtime.bigint();
+    let outcome: 'ok' | 'error' = 'ok';
+    try {
+      return await fn();
+    } catch (err) {
+      outcome = 'error';
+      throw this.translate(operation, err);
+    } finally {
+      this.opts.observe?.(operation, Number(process.hrtime.bigint() - start) / 1e9, outcome);
+    }
+  }
+
+  /** Elasticsearch failures → the API's error shape; internals stay in the log. */
+  private translate(operation: string, err: unknown): ApiError {
+    const meta = (err as { meta?: { statusCode?: number; body?: { error?: { type?: string; root_cause?: Array<{ type?: string }>; caused_by?: { type?: string } } } } }).meta;
+    const error = meta?.body?.error;
+    const types = [error?.type, error?.caused_by?.type, ...(error?.root_cause ?? []).map((c) => c.type)];
+    if (types.includes('index_not_found_exception')) {
+      return new ApiError(503, 'INDEX_NOT_READY', 'the index has not been created yet; the indexer creates it when it starts');
+    }
+    if (types.includes('search_context_missing_exception')) {
+      return new ApiError(400, 'CURSOR_EXPIRED', `the cursor expired (${this.opts.cursorKeepAliveS} s between pages at most); start again with cursor=start`);
+    }
+    this.opts.log?.warn('elasticsearch call failed', { operation, status: meta?.statusCode, types, err });
+    if (meta?.statusCode === 400) return new ApiError(400, 'QUERY_REJECTED', 'the search engine rejected this request; simplify the query or filters');
+    if (meta?.statusCode === 429) return new ApiError(503, 'SEARCH_BUSY', 'the search engine is busy; retry shortly');
+    return new ApiError(503, 'SEARCH_UNAVAILABLE', 'the search engine did not answer; retry shortly');
+  }
+}
+
+function facetBuckets(agg: unknown): FacetBucket[] {
+  const buckets = (agg as { buckets?: Array<{ key: string | number; key_as_string?: string; doc_count: number }> } | undefined)?.buckets ?? [];
+  // Booleans come back as 1/0 and dates as epoch millis; key_as_string holds the readable form.
+  const value = (b: { key: string | number; key_as_string?: string }) => (b.key_as_string === undefined ? b.key : b.key_as_string === 'true' || b.key_as_string === 'false' ? b.key_as_string === 'true' : b.key_as_string);
+  return buckets.map((b) => ({ value: value(b), count: b.doc_count }));
 }

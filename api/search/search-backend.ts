@@ -1,9 +1,30 @@
 import type { IndexSpec } from '../../config/pipeline';
+import type { AnalyticsRequest, AnalyticsResult, FieldRange } from '../analytics/analytics-request';
+import type { FilterClause } from './filter';
+import type { SuggestRequest } from './suggest';
+
+/** A validated search: every field named here was checked against the pipeline config. */
+export interface SortKey {
+  field: string;
+  /** The Elasticsearch field to sort on (`<text>.raw` for text). */
+  esField: string;
+  order: 'asc' | 'desc';
+}
 
 export interface SearchRequest {
   q: string;
+  /** Typo tolerance: also match words within an edit distance (AUTO) of the query's words. */
+  fuzzy: boolean;
+  filters: FilterClause[];
+  /** Empty: by relevance. */
+  sort: SortKey[];
+  facets: Array<{ field: string; esField: string }>;
+  facetSize: number;
+  highlight: boolean;
   size: number;
   from: number;
+  /** Cursor paging: `start` opens a point in time; otherwise continue after `searchAfter`. */
+  cursor?: { pitId: string; searchAfter: unknown[] } | 'start';
 }
 
 export interface SearchHit {
@@ -13,15 +34,29 @@ export interface SearchHit {
   highlight?: Record<string, string[]>;
 }
 
+export interface FacetBucket {
+  value: string | number | boolean;
+  count: number;
+}
+
 export interface SearchResult {
   total: number;
   totalRelation: 'eq' | 'gte';
   tookMs: number;
   hits: SearchHit[];
+  facets?: Record<string, FacetBucket[]>;
+  /** Only for cursor paging: the point in time and the last hit's sort values. */
+  next?: { pitId: string; searchAfter: unknown[] };
 }
 
 /** Port in front of the search engine; routes never see the Elasticsearch client. */
 export interface SearchBackend {
   search(index: IndexSpec, req: SearchRequest): Promise<SearchResult>;
+  getDocument(index: IndexSpec, id: string): Promise<Record<string, unknown> | undefined>;
+  /** Distinct values of the suggestion field for what was typed so far, best first. */
+  suggest(index: IndexSpec, req: SuggestRequest): Promise<string[]>;
+  /** Smallest and largest value of a numeric or date field among documents matching the filters. */
+  fieldRange(index: IndexSpec, esField: string, filters: FilterClause[]): Promise<FieldRange>;
+  analytics(index: IndexSpec, req: AnalyticsRequest): Promise<AnalyticsResult>;
   ready(): Promise<boolean>;
 }

@@ -1,0 +1,200 @@
+import type { FieldSpec, IndexSpec } from '../../config/pipeline';
+import { exactFieldName } from '../../core/field-names';
+import { badRequest } from '../errors';
+import type { ParamKinds, Params } from '../http/params';
+import { canonicalFilter, parseFilter, typedValue, type FilterClause } from '../search/filter';
+import type { AnalyticsRequest, GroupKey, Metric, MetricFn } from './analytics-request';
+
+/**
+ * Analytics parameters (README "Analytics API"), the same for GET and POST:
+ *   metrics=count,avg(year),percentiles(rom_bytes),cardinality(publisher)
+ *   groupBy=system | year:10 | release_date:month | release_date:6h | system,year:10 (composite)
+ *   ranges=..1990,1990..2000,2000..   (with one groupBy field: range buckets, from ≤ x < to)
+ *   filter=... (as in search), timeField/from/to, timeZone, groupSize, composite, after, percents
+ */
+export const ANALYTICS_PARAMS = {
+  filter: 'string',
+  metrics: 'string',
+  groupBy: 'string',
+  groupSize: 'integer',
+  ranges: 'string',
+  timeField: 'string',
+  from: 'string',
+  to: 'string',
+  timeZone: 'string',
+  composite: 'boolean',
+  after: 'string',
+  percents: 'string',
+  format: 'string',
+} as const satisfies ParamKinds;
+
+export const MAX_GROUP_SIZE = 1_000;
+const MAX_METRICS = 10;
+const MAX_GROUP_KEYS = 3;
+const MAX_RANGES = 50;
+const CALENDAR = ['minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'] as const;
+const FIXED = /^(\d{1,6})(ms|s|m|h|d)$/;
+const NUMERIC = ['integer', 'long', 'float', 'double'];
+
+export interface ParsedAnalytics {
+  request: AnalyticsRequest;
+  /** The time range, checked and typed, when from/to were given. */
+  time?: { field: string; from?: string; to?: string };
+  normalised: Record<string, unknown>;
+}
+
+export function parseAnalytics(index: IndexSpec, p: Params): ParsedAnalytics {
+  const filters = parseFilter(p.str('filter'), index);
+  const time = timeRange(index, p);
+  if (time) filters.push(time.clause);
+  const percents = p.list('percents', 10).map((s) => {
+    const n = Number(s);
+    if (!/^\d{1,3}(\.\d{1,3})?$/.test(s) || n < 0 || n > 100) throw badRequest('PARAM_INVALID', `percents: ${JSON.stringify(s.slice(0, 20))} is not a percentage between 0 and 100`);
+    return n;
+  });
+  const metricNames = p.list('metrics', MAX_METRICS);
+  const metrics = (metricNames.length ? metricNames : ['count']).map((m) => parseMetric(index, m, percents.length ? percents : [50, 90, 95, 99]));
+  const groupBy = p.list('groupBy', MAX_GROUP_KEYS).map((g) => parseGroup(index, g));
+  const rangesText = p.str('ranges');
+  if (rangesText !== undefined) {
+    const only = groupBy[0];
+    if (groupBy.length !== 1 || only?.kind !== 'terms') throw badRequest('PARAM_CONFLICT', 'ranges needs exactly one groupBy field without an interval, e.g. groupBy=year&ranges=..1990,1990..2000,2000..');
+    groupBy[0] = rangeGroup(index, only.field, rangesText);
+  }
+  const composite = p.bool('composite', false) || groupBy.length > 1 || p.has('after');
+  if (composite && !groupBy.length) throw badRequest('PARAM_CONFLICT', 'composite paging needs groupBy');
+  if (composite && groupBy.some((g) => g.kind === 'range')) throw badRequest('PARAM_CONFLICT', 'range buckets cannot be paged; drop ranges or composite/after, or group by more than one field without ranges');
+  const timeZone = p.str('timeZone');
+  if (timeZone !== undefined && !validTimeZone(timeZone)) throw badRequest('PARAM_INVALID', `timeZone: ${JSON.stringify(timeZone.slice(0, 60))} is not a time zone; use an IANA name (Europe/Paris) or an offset (+02:00)`);
+  const request: AnalyticsRequest = {
+    filters,
+    metrics,
+    groupBy,
+    groupSize: p.int('groupSize', 10, 1, MAX_GROUP_SIZE),
+    composite,
+    ...(p.has('after') ? { after: parseAfter(p.str('after') as string, groupBy) } : {}),
+    ...(timeZone ? { timeZone } : {}),
+  };
+  // Everything the answer depends on, canonical and in a fixed key order: the future cache key.
+  const normalised = {
+    index: index.name,
+    filter: canonicalFilter(filters),
+    metrics: metrics.map((m) => m.name),
+    percents: metrics.some((m) => m.fn === 'percentiles') ? (metrics.find((m) => m.percents)?.percents ?? null) : null,
+    groupBy: p.list('groupBy', MAX_GROUP_KEYS),
+    ranges: rangesText ?? null,
+    groupSize: request.groupSize,
+    composite,
+    after: request.after ?? null,
+    timeZone: timeZone ?? null,
+  };
+  return { request, ...(time ? { time: { field: time.clause.field, from: time.from, to: time.to } } : {}), normalised };
+}
+
+function aggregatable(index: IndexSpec, name: string, what: string): FieldSpec {
+  const f = index.fields.find((x) => x.name === name);
+  // Text is analysed; only its .raw sub-field (present when facetable/filterable/sortable) aggregates.
+  if (!f || (f.type === 'text' && !(f.facetable || f.filterable || f.sortable))) {
+    const ok = index.fields.filter((x) => x.type !== 'text' || x.facetable || x.filterable || x.sortable).map((x) => x.name);
+    throw badRequest('ANALYTICS_FIELD_NOT_ALLOWED', `${what}: ${JSON.stringify(name.slice(0, 60))} cannot be aggregated in ${index.name}; fields: ${ok.join(', ')}`);
+  }
+  return f;
+}
+
+function parseMetric(index: IndexSpec, text: string, percents: number[]): Metric {
+  if (text === 'count') return { name: 'count', fn: 'count' };
+  const m = /^(sum|avg|min|max|percentiles|cardinality)\(([A-Za-z][A-Za-z0-9_]*)\)$/.exec(text);
+  if (!m) throw badRequest('METRIC_INVALID', `metrics: ${JSON.stringify(text.slice(0, 60))} is not a metric; use count, or sum, avg, min, max, percentiles, cardinality with a field, e.g. avg(year)`);
+  const fn = m[1] as MetricFn;
+  const f = aggregatable(index, m[2] as string, `metrics ${text}`);
+  const numeric = NUMERIC.includes(f.type) || (f.type === 'date' && (fn === 'min' || fn === 'max'));
+  if (fn !== 'cardinality' && !numeric) throw badRequest('METRIC_INVALID', `metrics: ${fn} needs a numeric field and ${f.name} is ${f.type}; cardinality works on any field`);
+  return { name: text, fn, esField: exactFieldName(f), ...(fn === 'percentiles' ? { percents } : {}) };
+}
+
+function parseGroup(index: IndexSpec, text: string): GroupKey {
+  const [name, interval, ...rest] = text.split(':');
+  if (rest.length || !name) throw badRequest('GROUP_INVALID', `groupBy: ${JSON.stringify(text.slice(0, 60))} is not field or field:interval`);
+  const f = aggregatable(index, name, 'groupBy');
+  const base = { field: f.name, esField: exactFieldName(f) };
+  if (interval === undefined) return { ...base, kind: 'terms' };
+  if (NUMERIC.includes(f.type)) {
+    const n = Number(interval);
+    if (!/^\d+(\.\d+)?$/.test(interval) || !(n > 0)) throw badRequest('GROUP_INVALID', `groupBy: the interval of ${f.name} must be a positive number, e.g. ${f.name}:10`);
+    return { ...base, kind: 'histogram', interval: n };
+  }
+  if (f.type === 'date') {
+    if ((CALENDAR as readonly string[]).includes(interval)) return { ...base, kind: 'date_histogram', calendarInterval: interval };
+    if (FIXED.test(interval) && Number(FIXED.exec(interval)?.[1]) > 0) return { ...base, kind: 'date_histogram', fixedInterval: interval };
+    throw badRequest('GROUP_INVALID', `groupBy: the interval of ${f.name} must be a calendar unit (${CALENDAR.join(', ')}) or a fixed length like 30m, 6h, 7d`);
+  }
+  throw badRequest('GROUP_INVALID', `groupBy: ${f.name} is a ${f.type} field; intervals apply to numeric and date fields (group by ${f.name} alone for its values)`);
+}
+
+function rangeGroup(index: IndexSpec, name: string, text: string): GroupKey {
+  const f = aggregatable(index, name, 'groupBy');
+  if (!NUMERIC.includes(f.type) && f.type !== 'date') throw badRequest('GROUP_INVALID', `ranges: ${f.name} is a ${f.type} field; ranges apply to numeric and date fields`);
+  const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!parts.length || parts.length > MAX_RANGES) throw badRequest('GROUP_INVALID', `ranges: give 1 to ${MAX_RANGES} ranges like ..1990,1990..2000,2000..`);
+  const ranges = parts.map((part) => {
+    const [lo, hi, ...rest] = part.split('..');
+    if (rest.length || hi === undefined || (lo === '' && hi === '')) throw badRequest('GROUP_INVALID', `ranges: ${JSON.stringify(part.slice(0, 40))} is not from..to, from.. or ..to`);
+    const val = (v: string) => typedValue(f, v) as string | number;
+    return { key: part, ...(lo ? { from: val(lo) } : {}), ...(hi ? { to: val(hi) } : {}) };
+  });
+  return { field: f.name, esField: exactFieldName(f), kind: 'range', date: f.type === 'date', ranges };
+}
+
+function timeRange(index: IndexSpec, p: Params): { clause: FilterClause & { kind: 'range' }; from?: string; to?: string } | undefined {
+  const from = p.str('from') || undefined;
+  const to = p.str('to') || undefined;
+  if (!from && !to) {
+    if (p.str('timeField')) throw badRequest('PARAM_CONFLICT', 'timeField needs from and/or to');
+    return undefined;
+  }
+  const dates = index.fields.filter((f) => f.type === 'date');
+  const name = p.str('timeField') ?? (dates.length === 1 ? dates[0]?.name : undefined);
+  const f = dates.find((x) => x.name === name);
+  if (!f) throw badRequest('PARAM_INVALID', `timeField: name the date field of the time range; date fields of ${index.name}: ${dates.map((d) => d.name).join(', ') || 'none'}`);
+  const gte = from === undefined ? undefined : (typedValue(f, from) as string);
+  const lte = to === undefined ? undefined : (typedValue(f, to) as string);
+  if (gte && lte && Date.parse(pad(gte)) > Date.parse(pad(lte))) throw badRequest('PARAM_INVALID', 'from is after to; swap them');
+  const clause = { field: f.name, esField: f.name, type: f.type, negate: false, kind: 'range' as const, ...(gte ? { gte } : {}), ...(lte ? { lte } : {}) };
+  return { clause, ...(gte ? { from: gte } : {}), ...(lte ? { to: lte } : {}) };
+}
+
+/** A year alone parses as a number in some engines; make every date string a full ISO prefix. */
+export function pad(d: string): string {
+  return /^\d{4}$/.test(d) ? `${d}-01-01` : d;
+}
+
+function validTimeZone(tz: string): boolean {
+  if (/^[+-]\d{2}:\d{2}$/.test(tz)) return true;
+  if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/.test(tz)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseAfter(text: string, groupBy: GroupKey[]): Record<string, unknown> {
+  const invalid = badRequest('AFTER_INVALID', 'after must be the after value of the previous analytics response, unchanged');
+  let obj: unknown;
+  try {
+    obj = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw invalid;
+  const keys = Object.keys(obj);
+  const expected = groupBy.map((g) => g.field);
+  if (keys.length !== expected.length || !keys.every((k) => expected.includes(k))) throw invalid;
+  for (const v of Object.values(obj)) if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) throw invalid;
+  return obj as Record<string, unknown>;
+}
+
+export function encodeAfter(after: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(after)).toString('base64url');
+}

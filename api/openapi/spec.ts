@@ -1,0 +1,171 @@
+import type { PipelineConfig } from '../../config/pipeline';
+import { ANALYTICS_PARAMS, MAX_GROUP_SIZE } from '../analytics/analytics-params';
+import { MAX_FACET_SIZE, MAX_SIZE, MAX_WINDOW, SEARCH_PARAMS } from '../search/search-params';
+import { MAX_SUGGEST_SIZE, SUGGEST_PARAMS } from '../search/suggest';
+
+/**
+ * The OpenAPI 3 description of every route, built from the pipeline config so the index names
+ * are an enum. `openapi.test.ts` keeps it and the router in step.
+ */
+type Schema = Record<string, unknown>;
+
+const str = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
+const int = (description: string, minimum: number, maximum: number, dflt?: number): Schema => ({ type: 'integer', description, minimum, maximum, ...(dflt === undefined ? {} : { default: dflt }) });
+const bool = (description: string, dflt: boolean): Schema => ({ type: 'boolean', description, default: dflt });
+
+const SEARCH_FIELDS: Record<keyof typeof SEARCH_PARAMS, Schema> = {
+  q: str('Words to find in the searchable fields (boosted per the pipeline config). Operators: + | - "phrase" (group) and a trailing * (zel*).', { maxLength: 1000 }),
+  filter: str('Clauses separated by spaces, all must hold: field:a,b (one of), field:1990..1999 (range), -field:x (exclude), field:"with space".'),
+  facets: str('Comma-separated facetable fields to count values of.'),
+  facetSize: int('Values per facet.', 1, MAX_FACET_SIZE, 10),
+  sort: str('Comma-separated sortable fields, - for descending, relevance for score (e.g. -year,title). Default: relevance.'),
+  highlight: bool('Return highlighted fragments of matching text fields.', true),
+  fuzzy: bool('Typo tolerance for queries without operators.', true),
+  page: int('Page number; page × size may not pass 10,000 (use cursor beyond).', 1, MAX_WINDOW, 1),
+  size: int('Hits per page.', 0, MAX_SIZE, 10),
+  cursor: str('start to begin cursor paging, then the cursor value of the previous response (same q, filter, sort).'),
+};
+
+const SUGGEST_FIELDS: Record<keyof typeof SUGGEST_PARAMS, Schema> = {
+  q: str('What was typed so far; every word must match, the last one as a prefix.', { minLength: 1, maxLength: 100 }),
+  size: int('Suggestions to return.', 1, MAX_SUGGEST_SIZE, 5),
+  filter: SEARCH_FIELDS.filter,
+};
+
+const ANALYTICS_FIELDS: Record<keyof typeof ANALYTICS_PARAMS, Schema> = {
+  filter: SEARCH_FIELDS.filter,
+  metrics: str('Comma-separated: count, sum(f), avg(f), min(f), max(f), percentiles(f), cardinality(f). Default: count.'),
+  groupBy: str('Comma-separated (up to 3): field (terms), numericField:10 (histogram), dateField:month or dateField:6h (date histogram).'),
+  groupSize: int('Buckets per terms group, or per composite page.', 1, MAX_GROUP_SIZE, 10),
+  ranges: str('With one groupBy field: ..1990,1990..2000,2000.. (from ≤ x < to).'),
+  timeField: str('Date field of the time range (default: the only date field).'),
+  from: str('Start of the time range (inclusive), e.g. 1990 or 1990-06-01T00:00:00Z.'),
+  to: str('End of the time range (inclusive).'),
+  timeZone: str('Time zone of date buckets: an IANA name (Europe/Paris) or an offset (+02:00).'),
+  composite: bool('Page through every group (sorted by key) with after.', false),
+  after: str('The after value of the previous composite page.'),
+  percents: str('Comma-separated percentiles for percentiles(f). Default: 50,90,95,99.'),
+  // A pattern, not an enum: an empty value means "not given" (see Params).
+  format: { type: 'string', pattern: '^(json|csv)?$', description: 'json or csv; Accept: text/csv also selects CSV. Default: json.' },
+};
+
+function queryParams(fields: Record<string, Schema>): Schema[] {
+  return Object.entries(fields).map(([name, schema]) => ({ name, in: 'query', required: false, schema, description: schema.description }));
+}
+
+function bodySchema(fields: Record<string, Schema>): Schema {
+  return { type: 'object', additionalProperties: false, properties: fields };
+}
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const ERRORS = { '400': errorResponse('The request is invalid; the message says what to change.'), '404': errorResponse('No such index (or route).'), '503': errorResponse('Elasticsearch is not available.') };
+const BODY_ERRORS = { ...ERRORS, '413': errorResponse('The body is too large.'), '415': errorResponse('The body is not JSON or uses an unknown encoding.') };
+const json = (schema: Schema) => ({ 'application/json': { schema } });
+
+export function buildOpenApi(pipeline: PipelineConfig): Schema {
+  const indexParam = { name: 'index', in: 'path', required: true, schema: { type: 'string', enum: pipeline.indexes.map((i) => i.name) } };
+  const search = { summary: 'Full-text search', tags: ['search'], responses: { '200': { description: 'Hits', content: json({ $ref: '#/components/schemas/SearchResponse' }) }, ...ERRORS } };
+  const analytics = {
+    summary: 'Metrics, optionally grouped',
+    tags: ['analytics'],
+    responses: { '200': { description: 'Metrics and groups', content: { ...json({ $ref: '#/components/schemas/AnalyticsResponse' }), 'text/csv': { schema: { type: 'string' } } } }, ...ERRORS },
+  };
+  const text = (description: string, type: string) => ({ responses: { '200': { description, content: { [type]: { schema: { type: 'string' } } } } } });
+  return {
+    openapi: '3.0.3',
+    info: { title: 'search-pipeline API', version: '1', description: 'Search and analytics over the indexes of the pipeline config. Errors are {"error": {"code", "message"}}.' },
+    paths: {
+      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive', content: json({ type: 'object', properties: { status: { type: 'string' } }, required: ['status'] }) } } } },
+      '/readyz': { get: { summary: 'Readiness (Elasticsearch reachable)', responses: { '200': { description: 'Ready', content: json({ type: 'object' }) }, '503': errorResponse('Not ready') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', ...text('Metrics', 'text/plain') } },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3', content: json({ type: 'object' }) } } } },
+      '/docs': { get: { summary: 'A page to try requests in a browser', ...text('HTML', 'text/html') } },
+      '/v1/indexes/{index}/search': {
+        parameters: [indexParam],
+        get: { ...search, operationId: 'search', parameters: queryParams(SEARCH_FIELDS) },
+        post: { ...search, operationId: 'searchPost', requestBody: { required: false, content: json(bodySchema(SEARCH_FIELDS)) }, responses: { ...search.responses, ...BODY_ERRORS } },
+      },
+      '/v1/indexes/{index}/suggest': {
+        parameters: [indexParam],
+        get: {
+          summary: 'Suggestions while typing (values of the most important text field)',
+          tags: ['search'],
+          operationId: 'suggest',
+          parameters: queryParams(SUGGEST_FIELDS).map((p) => (p.name === 'q' ? { ...p, required: true } : p)),
+          responses: { '200': { description: 'Suggestions', content: json({ $ref: '#/components/schemas/SuggestResponse' }) }, ...ERRORS },
+        },
+      },
+      '/v1/indexes/{index}/documents/{id}': {
+        parameters: [indexParam, { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 512 } }],
+        get: { summary: 'One document by id', tags: ['search'], operationId: 'getDocument', responses: { '200': { description: 'The document', content: json({ $ref: '#/components/schemas/DocumentResponse' }) }, ...ERRORS } },
+      },
+      '/v1/indexes/{index}/analytics': {
+        parameters: [indexParam],
+        get: { ...analytics, operationId: 'analytics', parameters: queryParams(ANALYTICS_FIELDS) },
+        post: { ...analytics, operationId: 'analyticsPost', requestBody: { required: false, content: json(bodySchema(ANALYTICS_FIELDS)) }, responses: { ...analytics.responses, ...BODY_ERRORS } },
+      },
+    },
+    components: { schemas: SCHEMAS },
+  };
+}
+
+// Untyped on purpose: OpenAPI 3.0 cannot say "string, number, boolean or null" without oneOf, which
+// validators then read as "exactly one" and `nullable` does not reach inside.
+const scalar = { description: 'A string, number, boolean or null.' };
+const metricValue = { description: 'A number, a date string (min/max of dates), null (no values) or, for percentiles, an object of percent → value.' };
+
+const SCHEMAS: Record<string, Schema> = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+  },
+  SearchResponse: {
+    type: 'object',
+    required: ['index', 'q', 'size', 'total', 'totalRelation', 'tookMs', 'hits'],
+    properties: {
+      index: { type: 'string' },
+      q: { type: 'string' },
+      page: { type: 'integer' },
+      size: { type: 'integer' },
+      total: { type: 'integer' },
+      totalRelation: { type: 'string', enum: ['eq', 'gte'] },
+      tookMs: { type: 'integer' },
+      hits: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'score', 'document'],
+          properties: { id: { type: 'string' }, score: { type: 'number', nullable: true }, document: { type: 'object' }, highlight: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } } },
+        },
+      },
+      facets: { type: 'object', additionalProperties: { type: 'array', items: { type: 'object', required: ['value', 'count'], properties: { value: scalar, count: { type: 'integer' } } } } },
+      cursor: { type: 'string', nullable: true, description: 'Pass as cursor for the next page; null after the last page.' },
+    },
+  },
+  SuggestResponse: {
+    type: 'object',
+    required: ['index', 'q', 'field', 'suggestions'],
+    properties: { index: { type: 'string' }, q: { type: 'string' }, field: { type: 'string' }, suggestions: { type: 'array', items: { type: 'string' } } },
+  },
+  DocumentResponse: { type: 'object', required: ['index', 'id', 'document'], properties: { index: { type: 'string' }, id: { type: 'string' }, document: { type: 'object' } } },
+  AnalyticsResponse: {
+    type: 'object',
+    required: ['index', 'tookMs', 'total', 'metrics'],
+    properties: {
+      index: { type: 'string' },
+      tookMs: { type: 'integer' },
+      total: { type: 'integer' },
+      metrics: { type: 'object', additionalProperties: metricValue },
+      groups: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['key', 'count', 'metrics'],
+          properties: { key: { type: 'object', additionalProperties: scalar }, count: { type: 'integer' }, metrics: { type: 'object', additionalProperties: metricValue } },
+        },
+      },
+      after: { type: 'string', nullable: true, description: 'Composite paging: pass as after for the next page; null on the last page.' },
+    },
+  },
+};

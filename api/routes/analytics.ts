@@ -1,0 +1,37 @@
+import type { default as Router, RouterContext } from '@koa/router';
+import type { PipelineConfig } from '../../config/pipeline';
+import { encodeAfter, ANALYTICS_PARAMS, parseAnalytics } from '../analytics/analytics-params';
+import { checkBuckets } from '../analytics/bucket-limit';
+import { toCsv } from '../analytics/csv';
+import { requestParams, resolveIndex } from '../http/request';
+import type { SearchBackend } from '../search/search-backend';
+
+export interface AnalyticsRouteDeps {
+  pipeline: PipelineConfig;
+  search: SearchBackend;
+  maxBodyBytes: number;
+}
+
+/** GET/POST /v1/indexes/:index/analytics: metrics, optionally grouped; JSON or CSV. */
+export function analyticsRoutes(router: Router, deps: AnalyticsRouteDeps): void {
+  const analytics = async (ctx: RouterContext) => {
+    const index = resolveIndex(deps.pipeline, ctx.params.index);
+    const params = await requestParams(ctx, ANALYTICS_PARAMS, deps.maxBodyBytes);
+    // format=csv wins; otherwise content negotiation, JSON unless the client prefers CSV.
+    const format = params.oneOf('format', ['json', 'csv'] as const, ctx.accepts('application/json', 'text/csv') === 'text/csv' ? 'csv' : 'json');
+    const parsed = parseAnalytics(index, params);
+    await checkBuckets(index, parsed, deps.search);
+    const result = await deps.search.analytics(index, parsed.request);
+    if (format === 'csv') {
+      ctx.type = 'text/csv; charset=utf-8';
+      ctx.set('Content-Disposition', `inline; filename="${index.name}-analytics.csv"`);
+      if (result.after) ctx.set('X-Next-After', encodeAfter(result.after));
+      ctx.body = toCsv(parsed.request, result);
+      return;
+    }
+    const { after, ...rest } = result;
+    ctx.body = { index: index.name, ...rest, ...(after === undefined ? {} : { after: after === null ? null : encodeAfter(after) }) };
+  };
+  router.get('/v1/indexes/:index/analytics', analytics);
+  router.post('/v1/indexes/:index/analytics', analytics);
+}

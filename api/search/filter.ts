@@ -1,0 +1,148 @@
+import type { FieldSpec, FieldType, IndexSpec } from '../../config/pipeline';
+import { exactFieldName } from '../../core/field-names';
+import { badRequest } from '../errors';
+
+/**
+ * The filter syntax (documented in README "Search API"): clauses separated by spaces, all of
+ * which must hold (AND).
+ *
+ *   system:nes,snes          field is one of the values
+ *   year:1990..1999          inclusive range; either end may be left out (year:2000..)
+ *   -supported:no            excludes the matching documents
+ *   publisher:"Sega, Inc."   double quotes around values with spaces, commas or quotes (\" inside)
+ *
+ * Only fields marked `filterable` can be named; values are checked against the field's type
+ * before anything reaches Elasticsearch.
+ */
+export type FilterValue = string | number | boolean;
+
+interface ClauseBase {
+  field: string;
+  esField: string;
+  type: FieldType;
+  negate: boolean;
+}
+export type FilterClause = ClauseBase & ({ kind: 'terms'; values: FilterValue[] } | { kind: 'range'; gte?: FilterValue; lte?: FilterValue });
+
+const MAX_CLAUSES = 20;
+const MAX_VALUES = 100;
+const MAX_VALUE_CHARS = 1_024;
+
+export function parseFilter(text: string | undefined, index: IndexSpec): FilterClause[] {
+  if (text === undefined || text.trim() === '') return [];
+  const clauses: FilterClause[] = [];
+  let pos = 0;
+  const fail = (what: string): never => {
+    throw badRequest('FILTER_INVALID', `filter: ${what} at character ${pos + 1}; the syntax is field:value[,value] or field:from..to, clauses separated by spaces, e.g. system:nes,snes year:1990..1999 -supported:no`);
+  };
+  while (pos < text.length) {
+    if (/\s/.test(text[pos] as string)) {
+      pos++;
+      continue;
+    }
+    if (clauses.length === MAX_CLAUSES) throw badRequest('FILTER_TOO_COMPLEX', `filter has more than ${MAX_CLAUSES} clauses; combine values into one clause (field:a,b,c)`);
+    const negate = text[pos] === '-';
+    if (negate) pos++;
+    const name = /^[A-Za-z][A-Za-z0-9_]*/.exec(text.slice(pos))?.[0];
+    if (!name) fail('expected a field name');
+    pos += (name as string).length;
+    if (text[pos] !== ':') fail(`expected ":" after ${JSON.stringify(name)}`);
+    pos++;
+    const field = filterableField(index, name as string);
+    const raw: Array<{ v: string; quoted: boolean }> = [];
+    for (;;) {
+      if (text[pos] === '"') {
+        let v = '';
+        pos++;
+        while (pos < text.length && text[pos] !== '"') {
+          if (text[pos] === '\\' && pos + 1 < text.length) pos++;
+          v += text[pos];
+          pos++;
+        }
+        if (pos >= text.length) fail('unclosed double quote');
+        pos++;
+        raw.push({ v, quoted: true });
+      } else {
+        const v = /^[^\s,"]*/.exec(text.slice(pos))?.[0] ?? '';
+        if (v === '') fail(`expected a value for ${field.name}`);
+        pos += v.length;
+        raw.push({ v, quoted: false });
+      }
+      if (raw.length > MAX_VALUES) throw badRequest('FILTER_TOO_COMPLEX', `filter on ${field.name} lists more than ${MAX_VALUES} values`);
+      if (text[pos] !== ',') break;
+      pos++;
+    }
+    if (pos < text.length && !/\s/.test(text[pos] as string)) fail('expected a space between clauses');
+    clauses.push(toClause(field, negate, raw));
+  }
+  return clauses;
+}
+
+function filterableField(index: IndexSpec, name: string): FieldSpec {
+  const field = index.fields.find((f) => f.name === name);
+  if (!field || !field.filterable) {
+    const allowed = index.fields.filter((f) => f.filterable).map((f) => f.name);
+    throw badRequest('FILTER_FIELD_NOT_ALLOWED', `filter: ${JSON.stringify(name)} is not a filterable field of ${index.name}; filterable fields: ${allowed.join(', ') || 'none'}`);
+  }
+  return field;
+}
+
+function toClause(field: FieldSpec, negate: boolean, raw: Array<{ v: string; quoted: boolean }>): FilterClause {
+  const base = { field: field.name, esField: exactFieldName(field), type: field.type, negate };
+  const first = raw[0] as { v: string; quoted: boolean };
+  if (raw.length === 1 && !first.quoted && first.v.includes('..')) {
+    if (!isOrdered(field.type)) throw badRequest('FILTER_INVALID', `filter: ${field.name} is a ${field.type} field; ranges (a..b) apply to numeric and date fields only`);
+    const [lo, hi, ...rest] = first.v.split('..');
+    if (rest.length || (lo === '' && hi === '')) throw badRequest('FILTER_INVALID', `filter: ${JSON.stringify(first.v)} is not a range; write from..to, from.. or ..to`);
+    const gte = lo ? typedValue(field, lo) : undefined;
+    const lte = hi ? typedValue(field, hi) : undefined;
+    if (typeof gte === 'number' && typeof lte === 'number' && gte > lte) throw badRequest('FILTER_INVALID', `filter: the range ${first.v} on ${field.name} is empty; put the smaller value first`);
+    return { ...base, kind: 'range', ...(gte === undefined ? {} : { gte }), ...(lte === undefined ? {} : { lte }) };
+  }
+  return { ...base, kind: 'terms', values: raw.map((r) => typedValue(field, r.v)) };
+}
+
+export function isOrdered(type: FieldType): boolean {
+  return ['integer', 'long', 'float', 'double', 'date'].includes(type);
+}
+
+const DATE = /^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
+const INT_LIMITS: Partial<Record<FieldType, bigint>> = { integer: 2n ** 31n, long: 2n ** 63n };
+
+/** Converts one value to the field's type, or explains why it does not fit. */
+export function typedValue(field: FieldSpec, v: string): FilterValue {
+  const bad = (expected: string): never => {
+    throw badRequest('FILTER_VALUE_INVALID', `filter: ${JSON.stringify(v.slice(0, 60))} is not a valid value for ${field.name}; expected ${expected}`);
+  };
+  switch (field.type) {
+    case 'integer':
+    case 'long': {
+      if (!/^-?\d{1,19}$/.test(v)) return bad('a whole number');
+      const n = BigInt(v);
+      const limit = INT_LIMITS[field.type] as bigint;
+      if (n >= limit || n < -limit) return bad(`a ${field.type} (within ±${limit})`);
+      // Beyond 2^53 the exact digits travel as a string; Elasticsearch parses them exactly.
+      return Number.isSafeInteger(Number(v)) ? Number(v) : v;
+    }
+    case 'float':
+    case 'double': {
+      const n = Number(v);
+      if (!/^-?\d+(\.\d+)?([eE][-+]?\d{1,3})?$/.test(v) || !Number.isFinite(n)) return bad('a number such as 1.5');
+      return n;
+    }
+    case 'date':
+      if (!DATE.test(v) || Number.isNaN(Date.parse(v.length === 4 ? `${v}-01-01` : v))) return bad('a date such as 1994, 1994-03 or 1994-03-21T10:00:00Z');
+      return v;
+    case 'boolean':
+      if (v !== 'true' && v !== 'false') return bad('true or false');
+      return v === 'true';
+    default:
+      if (v.length > MAX_VALUE_CHARS) return bad(`at most ${MAX_VALUE_CHARS} characters`);
+      return v;
+  }
+}
+
+/** A canonical text of the filters (clause order does not change the result): for cursor and cache keys. */
+export function canonicalFilter(clauses: readonly FilterClause[]): string[] {
+  return clauses.map((c) => JSON.stringify([c.negate, c.field, c.kind === 'terms' ? [...c.values].map(String).sort() : [c.gte ?? null, c.lte ?? null]])).sort();
+}

@@ -1,0 +1,10 @@
+import request from 'supertest';
+import { silentLogger } from '../../core/logger';
+import { createApp } from '../app';
+import { createApiMetrics } from '../metrics';
+import { FakeBackend, testPipeline } from './fake-backend';
+
+/** The app over a FakeBackend, driven through supertest without a port (STYLE.md #8). */
+export function testApp(backend = new FakeBackend()) {
+  return { backend, http: request(createApp({ pipeline: testPipeline, search: backend, metrics: createApiMetrics(), log: silentLogger, cursorSecret: 'x'.repeat(32), maxBodyBytes: 4096 }).callback()) };
+}
