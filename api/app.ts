@@ -3,10 +3,13 @@ import Koa from 'koa';
 import type { Registry } from 'prom-client';
 import type { PipelineConfig } from '../config/pipeline';
 import type { Logger } from '../core/logger';
+import { authMiddleware, type AuthMode } from './auth/middleware';
 import { errorMiddleware } from './errors';
 import type { ApiMetrics } from './metrics';
 import { DOCS_HTML } from './openapi/docs-page';
 import { buildOpenApi } from './openapi/spec';
+import type { RateLimiter } from './rate-limit/rate-limiter';
+import { rateLimitMiddleware } from './rate-limit/middleware';
 import { analyticsRoutes } from './routes/analytics';
 import { searchRoutes } from './routes/search';
 import { CursorCodec } from './search/cursor';
@@ -21,6 +24,10 @@ export interface AppDeps {
   cursorSecret?: string;
   /** Largest POST body, bytes after decompression. Default: 65536. */
   maxBodyBytes?: number;
+  /** API keys (API_AUTH=keys) or none. Default: off, every caller unrestricted. */
+  auth?: AuthMode;
+  /** Per-key token buckets; none: no rate limit. */
+  rateLimiter?: RateLimiter;
 }
 
 /** The Koa app without a listening socket: main.ts listens, tests use app.callback(). */
@@ -29,6 +36,8 @@ export function createApp(deps: AppDeps): Koa {
   const router = new Router();
   app.use(deps.metrics.middleware());
   app.use(errorMiddleware(deps.log));
+  app.use(authMiddleware(deps.auth ?? { mode: 'off' }));
+  if (deps.rateLimiter) app.use(rateLimitMiddleware(deps.rateLimiter, deps.metrics.rateLimit, deps.log));
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

@@ -1,5 +1,5 @@
 import type { Context, Next } from 'koa';
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createApiMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'api_' });
@@ -17,9 +17,18 @@ export function createApiMetrics(registry = new Registry()) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // Labelled by key id and tenant: bounded by the number of keys issued, and what an operator
+  // needs to tell one noisy client from a general overload.
+  const rateLimited = new Counter({ name: 'api_rate_limited_total', help: 'Requests refused with 429 by the per-key rate limit', labelNames: ['key_id', 'tenant'] as const, registers: [registry] });
+  const rateLimitUnavailable = new Counter({ name: 'api_rate_limit_unavailable_total', help: 'Requests let through unlimited because Redis could not be asked (fail open)', registers: [registry] });
   return {
     registry,
     requestSeconds,
+    /** For the rate-limit middleware. */
+    rateLimit: {
+      limited: (p: { keyId: string; tenant: string | undefined }): void => rateLimited.inc({ key_id: p.keyId, tenant: p.tenant ?? '' }),
+      unavailable: (): void => rateLimitUnavailable.inc(),
+    },
     /** For the search backend: one observation per Elasticsearch call. */
     observeElasticsearch: (operation: string, seconds: number, outcome: 'ok' | 'error'): void => elasticsearchSeconds.observe({ operation, outcome }, seconds),
     middleware: () => async (ctx: Context, next: Next): Promise<void> => {

@@ -87,6 +87,29 @@ export interface ApiConfig extends CommonConfig {
   cursorSecret: string | undefined;
   /** How long a cursor's point in time stays open between pages, s (API_CURSOR_KEEP_ALIVE_S). Default: 120. */
   cursorKeepAliveS: number;
+  /**
+   * API_AUTH: `keys` requires an API key (stored in Redis, so REDIS_URL is then required) on
+   * every /v1 route; `off` serves everyone as one trusted caller without tenant filtering.
+   * Default: off, so a local demo works without a key (the API logs a warning at start).
+   */
+  authMode: 'keys' | 'off';
+  /**
+   * How long a verified key is trusted before Redis is asked again, ms (API_KEY_CACHE_MS); this
+   * bounds how long a revoked key keeps working. Default: 5000.
+   */
+  keyCacheMs: number;
+  /** Sustained requests per second each key may make (API_RATE_LIMIT_PER_SEC); 0 = no limit. Default: 50. */
+  rateLimitPerSec: number;
+  /** Requests a key may make at once above the sustained rate (API_RATE_LIMIT_BURST). Default: 100. */
+  rateLimitBurst: number;
+  /** Prefix of the Redis keys holding API keys and rate-limit buckets (API_REDIS_PREFIX). Default: search-pipeline: */
+  redisPrefix: string;
+}
+
+/** What the `npm run api-keys` CLI needs: the Redis the API reads keys from. */
+export interface ApiKeysConfig {
+  redisUrl: string;
+  redisPrefix: string;
 }
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -149,7 +172,34 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
     maxBodyBytes: int(env, 'API_MAX_BODY_BYTES', 65_536, 1024, 10_485_760),
     cursorSecret: cursorSecret(env),
     cursorKeepAliveS: int(env, 'API_CURSOR_KEEP_ALIVE_S', 120, 10, 3600),
+    ...apiAuth(env),
   });
+}
+
+function apiAuth(env: Env): Pick<ApiConfig, 'authMode' | 'keyCacheMs' | 'rateLimitPerSec' | 'rateLimitBurst' | 'redisPrefix'> {
+  const authMode = str(env, 'API_AUTH', 'off');
+  if (authMode !== 'keys' && authMode !== 'off') throw new ConfigError(`API_AUTH=${JSON.stringify(authMode)} is not one of keys, off.`, { variable: 'API_AUTH' });
+  if (authMode === 'keys' && !optionalStr(env, 'API_REDIS_URL') && !optionalStr(env, 'REDIS_URL')) {
+    throw new ConfigError('API_AUTH=keys needs REDIS_URL (or API_REDIS_URL): API keys are stored in Redis. Set it, or API_AUTH=off for a local demo.', { variable: 'REDIS_URL' });
+  }
+  return {
+    authMode,
+    keyCacheMs: int(env, 'API_KEY_CACHE_MS', 5000, 0, 300_000),
+    rateLimitPerSec: int(env, 'API_RATE_LIMIT_PER_SEC', 50, 0, 1_000_000),
+    rateLimitBurst: int(env, 'API_RATE_LIMIT_BURST', 100, 1, 1_000_000),
+    redisPrefix: redisPrefix(env),
+  };
+}
+
+function redisPrefix(env: Env): string {
+  const p = str(env, 'API_REDIS_PREFIX', 'search-pipeline:');
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(p)) throw new ConfigError(`API_REDIS_PREFIX=${JSON.stringify(p)} is not a valid prefix; use up to 64 letters, digits and _ . : -`, { variable: 'API_REDIS_PREFIX' });
+  return p;
+}
+
+export function loadApiKeysConfig(env: Env = process.env): Readonly<ApiKeysConfig> {
+  const name = optionalStr(env, 'API_REDIS_URL') ? 'API_REDIS_URL' : 'REDIS_URL';
+  return Object.freeze({ redisUrl: url(env, name, ['redis:', 'rediss:']), redisPrefix: redisPrefix(env) });
 }
 
 function cursorSecret(env: Env): string | undefined {

@@ -21,6 +21,11 @@ export const pipelineSchema = {
         required: ['table', 'fields'],
         properties: {
           table: { type: 'string', pattern: '^([a-z_][a-z0-9_$]*\\.)?[a-z_][a-z0-9_$]*$', description: 'Source table, schema-qualified or in public.' },
+          tenantField: {
+            type: 'string',
+            pattern: '^[A-Za-z][A-Za-z0-9_]{0,62}$',
+            description: 'A keyword field holding the tenant of each document: the API then only shows a caller the documents of its API key\'s tenant. Without it the index is shared by every tenant.',
+          },
           fields: {
             type: 'object',
             minProperties: 1,

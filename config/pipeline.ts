@@ -26,6 +26,11 @@ export interface IndexSpec {
   name: string;
   source: { schema: string; table: string };
   fields: readonly FieldSpec[];
+  /**
+   * Keyword field naming each document's tenant: the API filters every read on the caller's
+   * tenant. Undefined: a shared index that every tenant may read.
+   */
+  tenantField?: string;
 }
 
 export interface PipelineConfig {
@@ -33,7 +38,8 @@ export interface PipelineConfig {
   indexes: readonly IndexSpec[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: errors carry the offending value, which the messages quote.
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validate = ajv.compile(pipelineSchema);
 
 export function loadPipelineConfig(file: string): Readonly<PipelineConfig> {
@@ -64,7 +70,7 @@ export function parsePipelineConfig(text: string, file = '<inline>'): Readonly<P
 }
 
 interface RawField { type: FieldType; column?: string; analyzer?: string; searchable?: boolean; boost?: number; filterable?: boolean; facetable?: boolean; sortable?: boolean }
-interface RawIndex { table: string; fields: Record<string, RawField> }
+interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string }
 interface RawConfig { indexes: Record<string, RawIndex> }
 
 function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpec {
@@ -89,7 +95,12 @@ function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpe
     };
   });
   if (!fields.some((f) => f.searchable && (f.type === 'text' || f.type === 'keyword'))) problems.push(`/indexes/${name}/fields: no field is "searchable": true; mark at least one text field searchable.`);
-  return { name, source: { schema, table }, fields };
+  if (idx.tenantField === undefined) return { name, source: { schema, table }, fields };
+  // A term filter needs the exact value: text is analysed (and its .raw sub-field optional).
+  const tenant = fields.find((f) => f.name === idx.tenantField);
+  if (!tenant) problems.push(`/indexes/${name}/tenantField: "${idx.tenantField}" is not a field of this index; add it under "fields" with "type": "keyword".`);
+  else if (tenant.type !== 'keyword') problems.push(`/indexes/${name}/tenantField: "${idx.tenantField}" is ${tenant.type}; a tenant field must be "type": "keyword".`);
+  return { name, source: { schema, table }, fields, tenantField: idx.tenantField };
 }
 
 function describe(e: ErrorObject): string {

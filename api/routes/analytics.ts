@@ -3,6 +3,9 @@ import type { PipelineConfig } from '../../config/pipeline';
 import { encodeAfter, ANALYTICS_PARAMS, parseAnalytics } from '../analytics/analytics-params';
 import { checkBuckets } from '../analytics/bucket-limit';
 import { toCsv } from '../analytics/csv';
+import { requireScope } from '../auth/middleware';
+import { principalOf } from '../auth/principal';
+import { tenantScoped } from '../auth/tenant-scope';
 import { requestParams, resolveIndex } from '../http/request';
 import type { SearchBackend } from '../search/search-backend';
 
@@ -20,8 +23,10 @@ export function analyticsRoutes(router: Router, deps: AnalyticsRouteDeps): void 
     // format=csv wins; otherwise content negotiation, JSON unless the client prefers CSV.
     const format = params.oneOf('format', ['json', 'csv'] as const, ctx.accepts('application/json', 'text/csv') === 'text/csv' ? 'csv' : 'json');
     const parsed = parseAnalytics(index, params);
-    await checkBuckets(index, parsed, deps.search);
-    const result = await deps.search.analytics(index, parsed.request);
+    // Scoped before the bucket estimate too: its min/max would otherwise reveal other tenants' values.
+    const search = tenantScoped(deps.search, principalOf(ctx).tenant);
+    await checkBuckets(index, parsed, search);
+    const result = await search.analytics(index, parsed.request);
     if (format === 'csv') {
       ctx.type = 'text/csv; charset=utf-8';
       ctx.set('Content-Disposition', `inline; filename="${index.name}-analytics.csv"`);
@@ -32,6 +37,6 @@ export function analyticsRoutes(router: Router, deps: AnalyticsRouteDeps): void 
     const { after, ...rest } = result;
     ctx.body = { index: index.name, ...rest, ...(after === undefined ? {} : { after: after === null ? null : encodeAfter(after) }) };
   };
-  router.get('/v1/indexes/:index/analytics', analytics);
-  router.post('/v1/indexes/:index/analytics', analytics);
+  router.get('/v1/indexes/:index/analytics', requireScope('analytics'), analytics);
+  router.post('/v1/indexes/:index/analytics', requireScope('analytics'), analytics);
 }

@@ -1,5 +1,8 @@
 import type { default as Router, RouterContext } from '@koa/router';
 import type { PipelineConfig } from '../../config/pipeline';
+import { principalOf } from '../auth/principal';
+import { requireScope } from '../auth/middleware';
+import { tenantScoped } from '../auth/tenant-scope';
 import { badRequest } from '../errors';
 import { requestParams, resolveIndex } from '../http/request';
 import { CursorCodec, hashRequest } from '../search/cursor';
@@ -23,14 +26,16 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
     const index = resolveIndex(deps.pipeline, ctx.params.index);
     const params = await requestParams(ctx, SEARCH_PARAMS, deps.maxBodyBytes);
     const parsed = parseSearch(index, params);
-    const queryHash = hashRequest(parsed.identity);
+    const tenant = principalOf(ctx).tenant;
+    // The tenant joins the query identity: a cursor opened by one tenant is refused for another.
+    const queryHash = hashRequest({ ...parsed.identity, tenant: tenant ?? null });
     let cursor: SearchRequest['cursor'];
     if (parsed.cursor === 'start') cursor = 'start';
     else if (parsed.cursor) {
       const { pitId, searchAfter } = deps.cursors.decode(parsed.cursor, queryHash);
       cursor = { pitId, searchAfter };
     }
-    const result = await deps.search.search(index, { ...parsed.request, ...(cursor ? { cursor } : {}) });
+    const result = await tenantScoped(deps.search, tenant).search(index, { ...parsed.request, ...(cursor ? { cursor } : {}) });
     const { next, ...rest } = result;
     ctx.body = {
       index: index.name,
@@ -41,20 +46,21 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
       ...(cursor ? { cursor: next ? deps.cursors.encode({ ...next, queryHash }) : null } : {}),
     };
   };
-  router.get('/v1/indexes/:index/search', search);
-  router.post('/v1/indexes/:index/search', search);
+  router.get('/v1/indexes/:index/search', requireScope('search'), search);
+  router.post('/v1/indexes/:index/search', requireScope('search'), search);
 
-  router.get('/v1/indexes/:index/suggest', async (ctx) => {
+  router.get('/v1/indexes/:index/suggest', requireScope('search'), async (ctx) => {
     const index = resolveIndex(deps.pipeline, ctx.params.index);
     const req = parseSuggest(index, await requestParams(ctx, SUGGEST_PARAMS, deps.maxBodyBytes));
-    ctx.body = { index: index.name, q: req.q, field: req.field, suggestions: await deps.search.suggest(index, req) };
+    ctx.body = { index: index.name, q: req.q, field: req.field, suggestions: await tenantScoped(deps.search, principalOf(ctx).tenant).suggest(index, req) };
   });
 
-  router.get('/v1/indexes/:index/documents/:id', async (ctx) => {
+  router.get('/v1/indexes/:index/documents/:id', requireScope('search'), async (ctx) => {
     const index = resolveIndex(deps.pipeline, ctx.params.index);
     const id = String(ctx.params.id);
     if (Buffer.byteLength(id) > MAX_ID_BYTES || /[\u0000-\u001f]/.test(id)) throw badRequest('ID_INVALID', `id must be at most ${MAX_ID_BYTES} bytes (UTF-8) without control characters`);
-    const document = await deps.search.getDocument(index, id);
+    // Another tenant's document is answered exactly like a missing one: its existence is not shown.
+    const document = await tenantScoped(deps.search, principalOf(ctx).tenant).getDocument(index, id);
     if (!document) {
       ctx.status = 404;
       ctx.body = { error: { code: 'DOCUMENT_NOT_FOUND', message: `no document ${JSON.stringify(id.slice(0, 100))} in ${index.name}; it may not be indexed yet` } };

@@ -1,0 +1,55 @@
+import type { Context, Next } from 'koa';
+import { ApiError } from '../errors';
+import { unauthorized, type Authenticator } from './authenticator';
+import { ANONYMOUS, principalOf, setPrincipal } from './principal';
+import { hasScope, type Scope } from './scopes';
+
+/** Routes anyone may call: probes, metrics scraping and the API description. */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
+
+export type AuthMode = { mode: 'off' } | { mode: 'keys'; authenticator: Authenticator };
+
+/**
+ * Puts the caller's Principal on ctx.state for every route except OPEN_PATHS: with keys, from
+ * `Authorization: Bearer <key>` or `X-API-Key: <key>`, else a 401; with auth off, ANONYMOUS.
+ */
+export function authMiddleware(auth: AuthMode) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (auth.mode === 'off') setPrincipal(ctx, ANONYMOUS);
+    else if (!OPEN_PATHS.has(ctx.path)) {
+      try {
+        setPrincipal(ctx, await auth.authenticator.authenticate(presentedKey(ctx)));
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="search-pipeline"');
+        throw err;
+      }
+    }
+    await next();
+  };
+}
+
+function presentedKey(ctx: Context): string {
+  const header = ctx.get('Authorization');
+  const apiKey = ctx.get('X-API-Key').trim();
+  let bearer: string | undefined;
+  if (header) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw unauthorized('AUTH_SCHEME_INVALID', 'the Authorization header must be "Bearer <API key>"');
+    bearer = m[1];
+  }
+  if (bearer && apiKey && bearer !== apiKey) throw unauthorized('API_KEY_AMBIGUOUS', 'Authorization and X-API-Key carry different keys; send one key');
+  const key = bearer ?? apiKey;
+  if (!key) throw unauthorized('API_KEY_MISSING', 'this route needs an API key: send "Authorization: Bearer <key>" (or "X-API-Key: <key>"); create one with `npm run api-keys -- create`');
+  return key;
+}
+
+/** Route guard: 403 when the caller's key lacks `scope`. */
+export function requireScope(scope: Scope) {
+  return async <C extends Context>(ctx: C, next: Next): Promise<void> => {
+    const p = principalOf(ctx);
+    if (!hasScope(p.scopes, scope)) {
+      throw new ApiError(403, 'SCOPE_MISSING', `the API key ${p.keyId} lacks the "${scope}" scope this route needs (it has ${p.scopes.join(', ') || 'none'}); use a key with that scope`);
+    }
+    await next();
+  };
+}
