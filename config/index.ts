@@ -46,6 +46,20 @@ export interface IngestConfig extends CommonConfig {
    * pipeline ran before, or replacing an invalidated slot. Default: 0 (refuse and say why).
    */
   resnapshot: boolean;
+  /** Port of the upstream event intake `POST /v1/events` (INGEST_HTTP_PORT); 0 = off. Default: 0. */
+  httpPort: number;
+  /** Interface the event intake listens on (INGEST_HTTP_HOST). Default: 127.0.0.1. */
+  httpHost: string;
+  /** Largest intake request body, bytes after gzip decoding (INGEST_HTTP_MAX_BODY_BYTES); spooled to disk past a few MiB, so memory stays bounded. Default: 33554432 (32 MiB). */
+  httpMaxBodyBytes: number;
+  /** Largest single event as a Kafka record, key + value bytes (INGEST_HTTP_MAX_EVENT_BYTES); keep it below the broker's message.max.bytes. Default: 1000000. */
+  httpMaxEventBytes: number;
+  /**
+   * Tables (`schema.table`, each also in the pipeline config) that accept events over HTTP
+   * (INGEST_HTTP_TABLES, comma-separated). Their versions come from the upstream service, so
+   * nothing may write their rows in Postgres too (docs/change-event.md). Default: none.
+   */
+  httpTables: string[];
 }
 
 export interface IndexerConfig extends CommonConfig {
@@ -141,7 +155,20 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
     slotLagWarnSeconds: int(env, 'INGEST_SLOT_LAG_WARN_SECONDS', 300, 0),
     snapshotChunkRows: int(env, 'INGEST_SNAPSHOT_CHUNK_ROWS', 5000, 1, 1_000_000),
     resnapshot: int(env, 'INGEST_RESNAPSHOT', 0, 0, 1) === 1,
+    httpPort: int(env, 'INGEST_HTTP_PORT', 0, 0, 65535),
+    httpHost: str(env, 'INGEST_HTTP_HOST', '127.0.0.1'),
+    httpMaxBodyBytes: int(env, 'INGEST_HTTP_MAX_BODY_BYTES', 32 * 1024 ** 2, 1024, 1024 ** 3),
+    httpMaxEventBytes: int(env, 'INGEST_HTTP_MAX_EVENT_BYTES', 1_000_000, 1024, 100 * 1024 ** 2),
+    httpTables: tableList(env, 'INGEST_HTTP_TABLES'),
   });
+}
+
+function tableList(env: Env, name: string): string[] {
+  const list = (optionalStr(env, name) ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of list) {
+    if (!/^[^.\s]+\.[^.\s]+$/.test(t)) throw new ConfigError(`${name} has ${JSON.stringify(t)}; expected a comma-separated list of schema.table (e.g. public.orders).`, { variable: name });
+  }
+  return list;
 }
 
 export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfig> {

@@ -7,12 +7,15 @@ import { handleSignals, onceClose } from '../core/lifecycle';
 import { startMetricsServer } from '../core/metrics-server';
 import { errorMessage } from '../core/errors';
 import { createIngest } from './ingest-service';
+import { intakeTables } from './intake/intake-app';
+import { startIntakeServer, type IntakeServer } from './intake/intake-server';
 import { createIngestMetrics } from './metrics';
 
 async function main(): Promise<void> {
   const config = loadIngestConfig();
   const log = createLogger('ingest', config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
+  if (config.httpPort) intakeTables(pipeline, config.httpTables); // a bad INGEST_HTTP_TABLES fails before the slot is touched
   const db = new Client({ connectionString: config.databaseUrl });
   await db.connect();
   const metrics = createIngestMetrics();
@@ -26,8 +29,11 @@ async function main(): Promise<void> {
   };
   const ingest = createIngest({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest', log), db, metrics, log, onFatal });
   const server = await startMetricsServer(metrics.registry, config.metricsPort, () => healthy);
+  let intake: IntakeServer | undefined = undefined; // set once ingest started
   const close = onceClose(
     [
+      // The intake first: requests in flight still get Kafka's answer before the producers go.
+      ['intake', () => intake?.close()],
       ['ingest', () => ingest.close()],
       ['db', () => db.end()],
       ['metrics', () => new Promise<void>((r) => (server ? server.close(() => r()) : r()))],
@@ -36,6 +42,8 @@ async function main(): Promise<void> {
   );
   handleSignals(close, log);
   await ingest.start();
+  // After ingest.start, which creates the table topics the intake produces to.
+  intake = await startIntakeServer({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log), registry: metrics.registry, log: log.child('intake') });
   log.info('ingest ready', { slot: config.slotName, publication: config.publicationName, tables: pipeline.indexes.map((i) => `${i.source.schema}.${i.source.table}`) });
 }
 

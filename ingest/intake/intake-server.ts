@@ -1,0 +1,60 @@
+import type http from 'node:http';
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { IngestConfig } from '../../config';
+import type { PipelineConfig } from '../../config/pipeline';
+import { topicFor } from '../../core/change-event';
+import type { Logger } from '../../core/logger';
+import { createIntakeApp, intakeTables } from './intake-app';
+import { createIntakeMetrics } from './intake-metrics';
+import { KafkaIntakePublisher } from './kafka-intake-publisher';
+
+export interface IntakeServer {
+  url: string;
+  /** Stops accepting, lets requests in flight finish (they answer after Kafka's ack), then disconnects. */
+  close(): Promise<void>;
+}
+
+/** Starts POST /v1/events when INGEST_HTTP_PORT is set; undefined when the intake is off. */
+export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; pipeline: PipelineConfig; kafka: Kafka; registry: Registry; log: Logger }): Promise<IntakeServer | undefined> {
+  const { config, pipeline, log } = deps;
+  if (config.httpPort === 0) return undefined;
+  const { accepted } = intakeTables(pipeline, config.httpTables);
+  if (accepted.size === 0) log.warn('the event intake is on but INGEST_HTTP_TABLES lists no table, so every event will be refused', { port: config.httpPort });
+  const topics = [...accepted].map((t) => {
+    const [schema, table] = t.split('.') as [string, string];
+    return topicFor(config.topicPrefix, { schema, table });
+  });
+  const publisher = new KafkaIntakePublisher(deps.kafka, topics);
+  await publisher.connect();
+  const app = createIntakeApp({
+    pipeline,
+    topicPrefix: config.topicPrefix,
+    httpTables: config.httpTables,
+    publisher,
+    metrics: createIntakeMetrics(deps.registry),
+    log,
+    maxBodyBytes: config.httpMaxBodyBytes,
+    maxEventBytes: config.httpMaxEventBytes,
+    batchMaxEvents: config.batchMaxEvents,
+  });
+  let server: http.Server;
+  try {
+    server = await new Promise<http.Server>((resolve, reject) => {
+      const s = app.listen(config.httpPort, config.httpHost);
+      s.once('listening', () => resolve(s)).once('error', (err: NodeJS.ErrnoException) => {
+        reject(new Error(err.code === 'EADDRINUSE' ? `port ${config.httpPort} on ${config.httpHost} is taken; set INGEST_HTTP_PORT to a free port` : err.message));
+      });
+    });
+  } catch (err) {
+    await publisher.close();
+    throw err;
+  }
+  const url = `http://${config.httpHost}:${config.httpPort}`;
+  log.info('event intake listening', { url: `${url}/v1/events`, tables: [...accepted] });
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close: () => (closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(() => publisher.close())),
+  };
+}

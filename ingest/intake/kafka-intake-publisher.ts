@@ -1,0 +1,103 @@
+import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
+import type { TokenPosition } from '../../core/consistency-token';
+import { PipelineError } from '../../core/errors';
+import type { AcceptedEvent } from './event-check';
+import type { IntakePublisher } from './intake-publisher';
+
+/**
+ * Produces intake events with acks=all on the same partitions CDC would use: the partition is
+ * computed here with kafkajs's default partitioner (murmur2 of the canonical key, as the CDC
+ * producer's), so the produce acknowledgement, which is per partition, tells which commit LSNs
+ * each partition now holds. Truncates go to every partition. One request in flight keeps a
+ * partition's events in order across retries. Not the experimental idempotent producer: a
+ * duplicate after a retry is harmless because documents are versioned.
+ */
+export class KafkaIntakePublisher implements IntakePublisher {
+  private readonly producer: Producer;
+  private readonly partitionOf = Partitioners.DefaultPartitioner();
+  private partitions = new Map<string, PartitionMetadata[]>();
+  private stale = true;
+
+  constructor(private readonly kafka: Kafka, private readonly topics: readonly string[]) {
+    // Few, short retries: a caller waits on this, and a 503 tells it to come back later.
+    this.producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    if (this.topics.length) await this.refreshPartitions();
+  }
+
+  async publish(events: readonly AcceptedEvent[]): Promise<TokenPosition[]> {
+    try {
+      if (this.stale || events.some((e) => !this.partitions.has(e.topic))) await this.refreshPartitions();
+      const { byTopic, highest } = this.place(events);
+      const acks = await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      const acked = new Set(acks.filter((a) => a.errorCode === 0).map((a) => `${a.partition}:${a.topicName}`));
+      const missing = [...highest.keys()].filter((k) => !acked.has(k));
+      if (missing.length) throw new Error(`no acknowledgement for partitions ${missing.join(', ')}`);
+      return [...highest.values()];
+    } catch (err) {
+      this.stale = true;
+      if (err instanceof PipelineError) throw err;
+      const type = (err as { type?: unknown }).type;
+      if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') {
+        throw new PipelineError('the broker refused a record as too large: its message.max.bytes is below INGEST_HTTP_MAX_EVENT_BYTES', { code: 'KAFKA_RECORD_TOO_LARGE', retriable: false, cause: err });
+      }
+      throw new PipelineError('Kafka did not acknowledge the events', { code: 'KAFKA_PRODUCE_FAILED', retriable: true, cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+
+  private place(events: readonly AcceptedEvent[]) {
+    const byTopic = new Map<string, Message[]>();
+    const highest = new Map<string, TokenPosition>();
+    const note = (topic: string, partition: number, lsn: bigint): void => {
+      const k = `${partition}:${topic}`;
+      const had = highest.get(k);
+      if (!had || lsn > had.lsn) highest.set(k, { topic, partition, lsn });
+    };
+    for (const e of events) {
+      const meta = this.partitions.get(e.topic);
+      if (!meta?.length) throw new PipelineError(`Kafka topic ${e.topic} does not exist (yet); ingest creates it at start`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic: e.topic } });
+      let list = byTopic.get(e.topic);
+      if (!list) byTopic.set(e.topic, (list = []));
+      const lsn = BigInt(e.commitLsn);
+      if (e.everyPartition) {
+        for (const p of meta) {
+          list.push({ key: '', value: e.value, partition: p.partitionId });
+          note(e.topic, p.partitionId, lsn);
+        }
+      } else {
+        const partition = this.partitionOf({ topic: e.topic, partitionMetadata: meta, message: { key: e.key, value: e.value } });
+        list.push({ key: e.key, value: e.value, partition });
+        note(e.topic, partition, lsn);
+      }
+    }
+    return { byTopic, highest };
+  }
+
+  private async refreshPartitions(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const wanted = [...this.topics];
+      const existing = new Set(await admin.listTopics());
+      const present = wanted.filter((t) => existing.has(t));
+      // An empty list would fetch every topic of the cluster.
+      const { topics } = present.length ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
+      this.partitions = new Map(topics.map((t) => [t.name, [...t.partitions].sort((a, b) => a.partitionId - b.partitionId)]));
+      this.stale = false;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
