@@ -69,7 +69,7 @@ describe('suggest route', () => {
 describe('documents route', () => {
   it('returns a document or a 404 in the error shape', async () => {
     const { http } = app();
-    expect((await http.get('/v1/indexes/books/documents/1')).body).toEqual({ index: 'books', id: '1', document: { title: 'Dune' } });
+    expect((await http.get('/v1/indexes/books/documents/1')).body).toEqual({ index: 'books', id: '1', document: { title: 'Dune' }, asOf: { lsn: null, ageMs: null }, stale: false, cache: 'bypass' });
     const missing = await http.get('/v1/indexes/books/documents/2');
     expect([missing.status, missing.body.error.code]).toEqual([404, 'DOCUMENT_NOT_FOUND']);
     const long = await http.get(`/v1/indexes/books/documents/${'x'.repeat(600)}`);

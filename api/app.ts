@@ -4,7 +4,10 @@ import type { Registry } from 'prom-client';
 import type { PipelineConfig } from '../config/pipeline';
 import type { Logger } from '../core/logger';
 import { authMiddleware, type AuthMode } from './auth/middleware';
+import { ResultCache } from './cache/result-cache';
 import { errorMiddleware } from './errors';
+import { NO_POSITIONS } from './freshness/positions-source';
+import { WatermarkCache } from './freshness/watermark-cache';
 import type { ApiMetrics } from './metrics';
 import { DOCS_HTML } from './openapi/docs-page';
 import { buildOpenApi } from './openapi/spec';
@@ -28,6 +31,12 @@ export interface AppDeps {
   auth?: AuthMode;
   /** Per-key token buckets; none: no rate limit. */
   rateLimiter?: RateLimiter;
+  /** Result cache; none: every answer computed (X-Cache: bypass). */
+  cache?: ResultCache;
+  /** The indexes' freshness watermarks (asOf, cache generations, read-your-writes); none: no index has one. */
+  watermarks?: WatermarkCache;
+  /** Longest read-your-writes wait, ms. Default: 5000. */
+  consistencyWaitMs?: number;
 }
 
 /** The Koa app without a listening socket: main.ts listens, tests use app.callback(). */
@@ -60,7 +69,17 @@ export function createApp(deps: AppDeps): Koa {
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = DOCS_HTML;
   });
-  const routeDeps = { pipeline: deps.pipeline, search: deps.search, maxBodyBytes: deps.maxBodyBytes ?? 65_536 };
+  const routeDeps = {
+    pipeline: deps.pipeline,
+    search: deps.search,
+    maxBodyBytes: deps.maxBodyBytes ?? 65_536,
+    cache: { cache: deps.cache ?? new ResultCache({ maxEntries: 0, maxBytes: 0, ttlMs: 0 }), onResponse: deps.metrics.cache.response },
+    freshness: {
+      watermarks: deps.watermarks ?? new WatermarkCache(NO_POSITIONS, { refreshMs: 60_000, log: deps.log }),
+      consistencyWaitMs: deps.consistencyWaitMs ?? 5_000,
+      onConsistencyWait: deps.metrics.consistencyWait,
+    },
+  };
   searchRoutes(router, { ...routeDeps, cursors: new CursorCodec(deps.cursorSecret) });
   analyticsRoutes(router, routeDeps);
 

@@ -5,6 +5,12 @@ import { errorMessage } from '../core/errors';
 import { handleSignals, onceClose } from '../core/lifecycle';
 import { createLogger } from '../core/logger';
 import { createApp } from './app';
+import { setUpAuth } from './auth/auth-setup';
+import { createCacheRedis } from './cache/redis-client';
+import { ResultCache } from './cache/result-cache';
+import { RedisStore } from './cache/shared-store';
+import { EsPositionsSource } from './freshness/positions-source';
+import { WatermarkCache } from './freshness/watermark-cache';
 import { createApiMetrics } from './metrics';
 import { EsSearchBackend } from './search/es-search-backend';
 
@@ -16,7 +22,22 @@ async function main(): Promise<void> {
   const metrics = createApiMetrics();
   if (!config.cursorSecret) log.warn('API_CURSOR_SECRET is not set: search cursors only work against this instance; set one shared secret when running several');
   const search = new EsSearchBackend(es, { timeoutMs: config.queryTimeoutMs, cursorKeepAliveS: config.cursorKeepAliveS, observe: metrics.observeElasticsearch, log });
-  const app = createApp({ pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes });
+  const cacheRedis = config.redisUrl && config.cacheMaxEntries > 0 ? createCacheRedis(config.redisUrl, log.child('cache')) : undefined;
+  if (!cacheRedis && config.cacheMaxEntries > 0) log.warn('no REDIS_URL (or API_REDIS_URL): results are cached in this process only');
+  const cache = new ResultCache({
+    maxEntries: config.cacheMaxEntries,
+    maxBytes: config.cacheMaxBytes,
+    ttlMs: config.cacheTtlS * 1000,
+    events: metrics.cache,
+    ...(cacheRedis ? { shared: new RedisStore(cacheRedis, { prefix: 'search-cache:', log: log.child('cache'), onError: metrics.cache.redisError }) } : {}),
+  });
+  const watermarks = new WatermarkCache(new EsPositionsSource(es, config.topicPrefix), {
+    refreshMs: config.watermarkRefreshMs,
+    log: log.child('watermark'),
+    onRead: (index, f) => metrics.watermarkRead(index, f.asOfTime),
+  });
+  const { close: closeAuth, ...auth } = setUpAuth(config, log);
+  const app = createApp({ pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, consistencyWaitMs: config.consistencyWaitMs, ...auth });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject)).catch((err: NodeJS.ErrnoException) => {
     throw new Error(err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is taken; set API_PORT (or API_URL) to a free port` : err.message);
@@ -24,6 +45,9 @@ async function main(): Promise<void> {
   const close = onceClose(
     [
       ['http', () => new Promise<void>((r) => server.close(() => r()))],
+      ['auth-redis', closeAuth],
+      ['watermarks', () => watermarks.close()],
+      ['cache-redis', async () => void (await cacheRedis?.quit())],
       ['es', () => es.close()],
     ],
     log,

@@ -102,6 +102,21 @@ export interface ApiConfig extends CommonConfig {
   /** How long a cursor's point in time stays open between pages, s (API_CURSOR_KEEP_ALIVE_S). Default: 120. */
   cursorKeepAliveS: number;
   /**
+   * Redis of the shared result cache (API_REDIS_URL, else REDIS_URL). Default: none, the cache is
+   * then in-process only (each API instance caches on its own).
+   */
+  redisUrl: string | undefined;
+  /** Backstop lifetime of a cached result, s (API_CACHE_TTL_S), ± 20% jitter; a watermark change invalidates sooner. Default: 300. */
+  cacheTtlS: number;
+  /** Entries of the in-process cache level (API_CACHE_MAX_ENTRIES); 0 turns the whole cache off. Default: 5000. */
+  cacheMaxEntries: number;
+  /** Bytes of cached bodies the in-process level holds at most (API_CACHE_MAX_BYTES). Default: 67108864 (64 MiB). */
+  cacheMaxBytes: number;
+  /** How long the in-process copy of an index's freshness watermark is used before it is read again, ms (API_WATERMARK_REFRESH_MS). Default: 200. */
+  watermarkRefreshMs: number;
+  /** Longest wait for the watermark to reach a caller's minLsn or consistency token before answering with stale: true, ms (API_CONSISTENCY_WAIT_MS). Default: 5000. */
+  consistencyWaitMs: number;
+  /**
    * API_AUTH: `keys` requires an API key (stored in Redis, so REDIS_URL is then required) on
    * every /v1 route; `off` serves everyone as one trusted caller without tenant filtering.
    * Default: off, so a local demo works without a key (the API logs a warning at start).
@@ -199,6 +214,12 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
     maxBodyBytes: int(env, 'API_MAX_BODY_BYTES', 65_536, 1024, 10_485_760),
     cursorSecret: cursorSecret(env),
     cursorKeepAliveS: int(env, 'API_CURSOR_KEEP_ALIVE_S', 120, 10, 3600),
+    redisUrl: optionalStr(env, 'API_REDIS_URL') ? url(env, 'API_REDIS_URL', ['redis:', 'rediss:']) : optionalStr(env, 'REDIS_URL') ? url(env, 'REDIS_URL', ['redis:', 'rediss:']) : undefined,
+    cacheTtlS: int(env, 'API_CACHE_TTL_S', 300, 1, 86_400),
+    cacheMaxEntries: int(env, 'API_CACHE_MAX_ENTRIES', 5000, 0, 1_000_000),
+    cacheMaxBytes: int(env, 'API_CACHE_MAX_BYTES', 64 * 1024 * 1024, 0, 8 * 1024 ** 3),
+    watermarkRefreshMs: int(env, 'API_WATERMARK_REFRESH_MS', 200, 10, 60_000),
+    consistencyWaitMs: int(env, 'API_CONSISTENCY_WAIT_MS', 5000, 0, 60_000),
     ...apiAuth(env),
   });
 }

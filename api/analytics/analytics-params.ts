@@ -1,6 +1,7 @@
 import type { FieldSpec, IndexSpec } from '../../config/pipeline';
 import { exactFieldName } from '../../core/field-names';
 import { badRequest } from '../errors';
+import { CONSISTENCY_PARAMS } from '../freshness/read-your-writes';
 import type { ParamKinds, Params } from '../http/params';
 import { canonicalFilter, parseFilter, typedValue, type FilterClause } from '../search/filter';
 import type { AnalyticsRequest, GroupKey, Metric, MetricFn } from './analytics-request';
@@ -26,6 +27,8 @@ export const ANALYTICS_PARAMS = {
   after: 'string',
   percents: 'string',
   format: 'string',
+  // Read-your-writes (freshness/read-your-writes.ts); not part of the normalised request.
+  ...CONSISTENCY_PARAMS,
 } as const satisfies ParamKinds;
 
 export const MAX_GROUP_SIZE = 1_000;

@@ -1,5 +1,6 @@
 import type { PipelineConfig } from '../../config/pipeline';
 import { ANALYTICS_PARAMS, MAX_GROUP_SIZE } from '../analytics/analytics-params';
+import { CONSISTENCY_PARAMS } from '../freshness/read-your-writes';
 import { MAX_FACET_SIZE, MAX_SIZE, MAX_WINDOW, SEARCH_PARAMS } from '../search/search-params';
 import { MAX_SUGGEST_SIZE, SUGGEST_PARAMS } from '../search/suggest';
 
@@ -13,6 +14,12 @@ const str = (description: string, extra: Schema = {}): Schema => ({ type: 'strin
 const int = (description: string, minimum: number, maximum: number, dflt?: number): Schema => ({ type: 'integer', description, minimum, maximum, ...(dflt === undefined ? {} : { default: dflt }) });
 const bool = (description: string, dflt: boolean): Schema => ({ type: 'boolean', description, default: dflt });
 
+// Read-your-writes, on search, analytics and document lookups.
+const CONSISTENCY_FIELDS: Record<keyof typeof CONSISTENCY_PARAMS, Schema> = {
+  minLsn: str('Commit LSN (decimal) of your own write: the answer waits (bounded) until the index has reached it, else says stale: true.', { pattern: '^[0-9]{1,20}$' }),
+  consistency: str('The consistency token POST /v1/events returned: the answer waits (bounded) until the index includes those events, else says stale: true.'),
+};
+
 const SEARCH_FIELDS: Record<keyof typeof SEARCH_PARAMS, Schema> = {
   q: str('Words to find in the searchable fields (boosted per the pipeline config). Operators: + | - "phrase" (group) and a trailing * (zel*).', { maxLength: 1000 }),
   filter: str('Clauses separated by spaces, all must hold: field:a,b (one of), field:1990..1999 (range), -field:x (exclude), field:"with space".'),
@@ -24,6 +31,7 @@ const SEARCH_FIELDS: Record<keyof typeof SEARCH_PARAMS, Schema> = {
   page: int('Page number; page × size may not pass 10,000 (use cursor beyond).', 1, MAX_WINDOW, 1),
   size: int('Hits per page.', 0, MAX_SIZE, 10),
   cursor: str('start to begin cursor paging, then the cursor value of the previous response (same q, filter, sort).'),
+  ...CONSISTENCY_FIELDS,
 };
 
 const SUGGEST_FIELDS: Record<keyof typeof SUGGEST_PARAMS, Schema> = {
@@ -47,6 +55,7 @@ const ANALYTICS_FIELDS: Record<keyof typeof ANALYTICS_PARAMS, Schema> = {
   percents: str('Comma-separated percentiles for percentiles(f). Default: 50,90,95,99.'),
   // A pattern, not an enum: an empty value means "not given" (see Params).
   format: { type: 'string', pattern: '^(json|csv)?$', description: 'json or csv; Accept: text/csv also selects CSV. Default: json.' },
+  ...CONSISTENCY_FIELDS,
 };
 
 function queryParams(fields: Record<string, Schema>): Schema[] {
@@ -61,14 +70,22 @@ const errorResponse = (description: string) => ({ description, content: { 'appli
 const ERRORS = { '400': errorResponse('The request is invalid; the message says what to change.'), '404': errorResponse('No such index (or route).'), '503': errorResponse('Elasticsearch is not available.') };
 const BODY_ERRORS = { ...ERRORS, '413': errorResponse('The body is too large.'), '415': errorResponse('The body is not JSON or uses an unknown encoding.') };
 const json = (schema: Schema) => ({ 'application/json': { schema } });
+const header = (description: string, schema: Schema = { type: 'string' }) => ({ description, schema });
+const FRESHNESS_HEADERS = {
+  'X-Cache': header('hit (from the result cache, or joined an identical request in flight), miss (computed now) or bypass (never cached: cursor pages, documents).', { type: 'string', enum: ['hit', 'miss', 'bypass'] }),
+  'X-As-Of-Lsn': header('The index\'s freshness watermark (decimal commit LSN) the answer reflects; absent when the index has none.'),
+  'X-Stale': header('true when minLsn/consistency was given and the index had not reached it within the wait bound.', { type: 'string', enum: ['true', 'false'] }),
+};
+const CACHED_HEADERS = { ...FRESHNESS_HEADERS, ETag: header('Validator of the cached answer; send it back as If-None-Match for a 304.'), 'Cache-Control': header('private, no-cache: keep it, but revalidate.') };
+const NOT_MODIFIED = { '304': { description: 'Not modified: If-None-Match matched the current answer\'s ETag (no Elasticsearch query).', headers: CACHED_HEADERS } };
 
 export function buildOpenApi(pipeline: PipelineConfig): Schema {
   const indexParam = { name: 'index', in: 'path', required: true, schema: { type: 'string', enum: pipeline.indexes.map((i) => i.name) } };
-  const search = { summary: 'Full-text search', tags: ['search'], responses: { '200': { description: 'Hits', content: json({ $ref: '#/components/schemas/SearchResponse' }) }, ...ERRORS } };
+  const search = { summary: 'Full-text search', tags: ['search'], responses: { '200': { description: 'Hits', headers: CACHED_HEADERS, content: json({ $ref: '#/components/schemas/SearchResponse' }) }, ...ERRORS } };
   const analytics = {
     summary: 'Metrics, optionally grouped',
     tags: ['analytics'],
-    responses: { '200': { description: 'Metrics and groups', content: { ...json({ $ref: '#/components/schemas/AnalyticsResponse' }), 'text/csv': { schema: { type: 'string' } } } }, ...ERRORS },
+    responses: { '200': { description: 'Metrics and groups', headers: CACHED_HEADERS, content: { ...json({ $ref: '#/components/schemas/AnalyticsResponse' }), 'text/csv': { schema: { type: 'string' } } } }, ...ERRORS },
   };
   const text = (description: string, type: string) => ({ responses: { '200': { description, content: { [type]: { schema: { type: 'string' } } } } } });
   return {
@@ -82,7 +99,7 @@ export function buildOpenApi(pipeline: PipelineConfig): Schema {
       '/docs': { get: { summary: 'A page to try requests in a browser', ...text('HTML', 'text/html') } },
       '/v1/indexes/{index}/search': {
         parameters: [indexParam],
-        get: { ...search, operationId: 'search', parameters: queryParams(SEARCH_FIELDS) },
+        get: { ...search, operationId: 'search', parameters: queryParams(SEARCH_FIELDS), responses: { ...search.responses, ...NOT_MODIFIED } },
         post: { ...search, operationId: 'searchPost', requestBody: { required: false, content: json(bodySchema(SEARCH_FIELDS)) }, responses: { ...search.responses, ...BODY_ERRORS } },
       },
       '/v1/indexes/{index}/suggest': {
@@ -97,11 +114,17 @@ export function buildOpenApi(pipeline: PipelineConfig): Schema {
       },
       '/v1/indexes/{index}/documents/{id}': {
         parameters: [indexParam, { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 512 } }],
-        get: { summary: 'One document by id', tags: ['search'], operationId: 'getDocument', responses: { '200': { description: 'The document', content: json({ $ref: '#/components/schemas/DocumentResponse' }) }, ...ERRORS } },
+        get: {
+          summary: 'One document by id',
+          tags: ['search'],
+          operationId: 'getDocument',
+          parameters: queryParams(CONSISTENCY_FIELDS),
+          responses: { '200': { description: 'The document', headers: FRESHNESS_HEADERS, content: json({ $ref: '#/components/schemas/DocumentResponse' }) }, ...ERRORS },
+        },
       },
       '/v1/indexes/{index}/analytics': {
         parameters: [indexParam],
-        get: { ...analytics, operationId: 'analytics', parameters: queryParams(ANALYTICS_FIELDS) },
+        get: { ...analytics, operationId: 'analytics', parameters: queryParams(ANALYTICS_FIELDS), responses: { ...analytics.responses, ...NOT_MODIFIED } },
         post: { ...analytics, operationId: 'analyticsPost', requestBody: { required: false, content: json(bodySchema(ANALYTICS_FIELDS)) }, responses: { ...analytics.responses, ...BODY_ERRORS } },
       },
     },
@@ -114,6 +137,19 @@ export function buildOpenApi(pipeline: PipelineConfig): Schema {
 const scalar = { description: 'A string, number, boolean or null.' };
 const metricValue = { description: 'A number, a date string (min/max of dates), null (no values) or, for percentiles, an object of percent → value.' };
 
+// Added to every search, analytics and document answer (api/cache/respond.ts).
+const FRESHNESS_REQUIRED = ['asOf', 'stale', 'cache'];
+const FRESHNESS_PROPS = {
+  asOf: {
+    type: 'object',
+    required: ['lsn', 'ageMs'],
+    description: 'The index\'s freshness watermark the answer reflects: every change committed up to lsn is included. Null when the index publishes none.',
+    properties: { lsn: { type: 'string', nullable: true, description: 'Decimal commit LSN.' }, ageMs: { type: 'integer', nullable: true, description: 'Time since that commit, ms.' } },
+  },
+  stale: { type: 'boolean', description: 'true when minLsn/consistency was given and the index had not reached it within the wait bound.' },
+  cache: { type: 'string', enum: ['hit', 'miss', 'bypass'], description: 'As the X-Cache header.' },
+};
+
 const SCHEMAS: Record<string, Schema> = {
   Error: {
     type: 'object',
@@ -122,8 +158,9 @@ const SCHEMAS: Record<string, Schema> = {
   },
   SearchResponse: {
     type: 'object',
-    required: ['index', 'q', 'size', 'total', 'totalRelation', 'tookMs', 'hits'],
+    required: ['index', 'q', 'size', 'total', 'totalRelation', 'tookMs', 'hits', ...FRESHNESS_REQUIRED],
     properties: {
+      ...FRESHNESS_PROPS,
       index: { type: 'string' },
       q: { type: 'string' },
       page: { type: 'integer' },
@@ -148,11 +185,12 @@ const SCHEMAS: Record<string, Schema> = {
     required: ['index', 'q', 'field', 'suggestions'],
     properties: { index: { type: 'string' }, q: { type: 'string' }, field: { type: 'string' }, suggestions: { type: 'array', items: { type: 'string' } } },
   },
-  DocumentResponse: { type: 'object', required: ['index', 'id', 'document'], properties: { index: { type: 'string' }, id: { type: 'string' }, document: { type: 'object' } } },
+  DocumentResponse: { type: 'object', required: ['index', 'id', 'document', ...FRESHNESS_REQUIRED], properties: { ...FRESHNESS_PROPS, index: { type: 'string' }, id: { type: 'string' }, document: { type: 'object' } } },
   AnalyticsResponse: {
     type: 'object',
-    required: ['index', 'tookMs', 'total', 'metrics'],
+    required: ['index', 'tookMs', 'total', 'metrics', ...FRESHNESS_REQUIRED],
     properties: {
+      ...FRESHNESS_PROPS,
       index: { type: 'string' },
       tookMs: { type: 'integer' },
       total: { type: 'integer' },

@@ -6,6 +6,9 @@ import { toCsv } from '../analytics/csv';
 import { requireScope } from '../auth/middleware';
 import { principalOf } from '../auth/principal';
 import { tenantScoped } from '../auth/tenant-scope';
+import { answer, type CacheDeps } from '../cache/respond';
+import { readPoint, type FreshnessDeps } from '../freshness/read-context';
+import { parseRequirement } from '../freshness/read-your-writes';
 import { requestParams, resolveIndex } from '../http/request';
 import type { SearchBackend } from '../search/search-backend';
 
@@ -13,6 +16,8 @@ export interface AnalyticsRouteDeps {
   pipeline: PipelineConfig;
   search: SearchBackend;
   maxBodyBytes: number;
+  cache: CacheDeps;
+  freshness: FreshnessDeps;
 }
 
 /** GET/POST /v1/indexes/:index/analytics: metrics, optionally grouped; JSON or CSV. */
@@ -25,17 +30,24 @@ export function analyticsRoutes(router: Router, deps: AnalyticsRouteDeps): void 
     const parsed = parseAnalytics(index, params);
     // Scoped before the bucket estimate too: its min/max would otherwise reveal other tenants' values.
     const search = tenantScoped(deps.search, principalOf(ctx).tenant);
-    await checkBuckets(index, parsed, search);
-    const result = await search.analytics(index, parsed.request);
-    if (format === 'csv') {
-      ctx.type = 'text/csv; charset=utf-8';
-      ctx.set('Content-Disposition', `inline; filename="${index.name}-analytics.csv"`);
-      if (result.after) ctx.set('X-Next-After', encodeAfter(result.after));
-      ctx.body = toCsv(parsed.request, result);
-      return;
-    }
-    const { after, ...rest } = result;
-    ctx.body = { index: index.name, ...rest, ...(after === undefined ? {} : { after: after === null ? null : encodeAfter(after) }) };
+    const read = await readPoint(deps.freshness, index, parseRequirement(params));
+    await answer(ctx, deps.cache, {
+      route: 'analytics',
+      index,
+      read,
+      request: { ...parsed.normalised, format },
+      compute: async () => {
+        await checkBuckets(index, parsed, search);
+        const result = await search.analytics(index, parsed.request);
+        if (format === 'csv') {
+          const headers: Record<string, string> = { 'Content-Disposition': `inline; filename="${index.name}-analytics.csv"` };
+          if (result.after) headers['X-Next-After'] = encodeAfter(result.after);
+          return { type: 'text/csv; charset=utf-8', body: toCsv(parsed.request, result), headers };
+        }
+        const { after, ...rest } = result;
+        return { type: 'json', body: { index: index.name, ...rest, ...(after === undefined ? {} : { after: after === null ? null : encodeAfter(after) }) } };
+      },
+    });
   };
   router.get('/v1/indexes/:index/analytics', requireScope('analytics'), analytics);
   router.post('/v1/indexes/:index/analytics', requireScope('analytics'), analytics);

@@ -3,7 +3,11 @@ import type { PipelineConfig } from '../../config/pipeline';
 import { principalOf } from '../auth/principal';
 import { requireScope } from '../auth/middleware';
 import { tenantScoped } from '../auth/tenant-scope';
+import { answer, send, type CacheDeps } from '../cache/respond';
 import { badRequest } from '../errors';
+import { readPoint, type FreshnessDeps } from '../freshness/read-context';
+import { CONSISTENCY_PARAMS, parseRequirement } from '../freshness/read-your-writes';
+import { Params } from '../http/params';
 import { requestParams, resolveIndex } from '../http/request';
 import { CursorCodec, hashRequest } from '../search/cursor';
 import { SEARCH_PARAMS, parseSearch } from '../search/search-params';
@@ -15,6 +19,8 @@ export interface SearchRouteDeps {
   search: SearchBackend;
   cursors: CursorCodec;
   maxBodyBytes: number;
+  cache: CacheDeps;
+  freshness: FreshnessDeps;
 }
 
 /** Elasticsearch's own limit on _id, in UTF-8 bytes. */
@@ -35,16 +41,27 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
       const { pitId, searchAfter } = deps.cursors.decode(parsed.cursor, queryHash);
       cursor = { pitId, searchAfter };
     }
-    const result = await tenantScoped(deps.search, tenant).search(index, { ...parsed.request, ...(cursor ? { cursor } : {}) });
-    const { next, ...rest } = result;
-    ctx.body = {
-      index: index.name,
-      q: parsed.request.q,
-      ...(cursor ? {} : { page: parsed.page }),
-      size: parsed.request.size,
-      ...rest,
-      ...(cursor ? { cursor: next ? deps.cursors.encode({ ...next, queryHash }) : null } : {}),
-    };
+    const read = await readPoint(deps.freshness, index, parseRequirement(params));
+    await answer(ctx, deps.cache, {
+      route: 'search',
+      index,
+      read,
+      // Cursor pages read a point in time of their own and are never cached.
+      request: cursor ? undefined : parsed.normalised,
+      compute: async () => {
+        const result = await tenantScoped(deps.search, tenant).search(index, { ...parsed.request, ...(cursor ? { cursor } : {}) });
+        const { next, ...rest } = result;
+        const body = {
+          index: index.name,
+          q: parsed.request.q,
+          ...(cursor ? {} : { page: parsed.page }),
+          size: parsed.request.size,
+          ...rest,
+          ...(cursor ? { cursor: next ? deps.cursors.encode({ ...next, queryHash }) : null } : {}),
+        };
+        return { type: 'json', body };
+      },
+    });
   };
   router.get('/v1/indexes/:index/search', requireScope('search'), search);
   router.post('/v1/indexes/:index/search', requireScope('search'), search);
@@ -59,6 +76,7 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
     const index = resolveIndex(deps.pipeline, ctx.params.index);
     const id = String(ctx.params.id);
     if (Buffer.byteLength(id) > MAX_ID_BYTES || /[\u0000-\u001f]/.test(id)) throw badRequest('ID_INVALID', `id must be at most ${MAX_ID_BYTES} bytes (UTF-8) without control characters`);
+    const read = await readPoint(deps.freshness, index, parseRequirement(new Params({ ...ctx.query }, CONSISTENCY_PARAMS)));
     // Another tenant's document is answered exactly like a missing one: its existence is not shown.
     const document = await tenantScoped(deps.search, principalOf(ctx).tenant).getDocument(index, id);
     if (!document) {
@@ -66,6 +84,8 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
       ctx.body = { error: { code: 'DOCUMENT_NOT_FOUND', message: `no document ${JSON.stringify(id.slice(0, 100))} in ${index.name}; it may not be indexed yet` } };
       return;
     }
-    ctx.body = { index: index.name, id, document };
+    // A lookup by id is cheap and realtime in Elasticsearch: not cached, but it says its asOf too.
+    deps.cache.onResponse?.('document', 'bypass');
+    send(ctx, read, { type: 'application/json; charset=utf-8', body: JSON.stringify({ index: index.name, id, document }), headers: {} }, 'bypass');
   });
 }

@@ -2,6 +2,7 @@ import type { IndexSpec } from '../../config/pipeline';
 import { exactFieldName } from '../../core/field-names';
 import { badRequest } from '../errors';
 import type { ParamKinds, Params } from '../http/params';
+import { CONSISTENCY_PARAMS } from '../freshness/read-your-writes';
 import { canonicalFilter, parseFilter } from './filter';
 import { checkQuery } from './query-text';
 import type { SearchRequest, SortKey } from './search-backend';
@@ -25,6 +26,8 @@ export const SEARCH_PARAMS = {
   page: 'integer',
   size: 'integer',
   cursor: 'string',
+  // Read-your-writes (freshness/read-your-writes.ts); not part of the normalised request.
+  ...CONSISTENCY_PARAMS,
 } as const satisfies ParamKinds;
 
 export interface ParsedSearch {

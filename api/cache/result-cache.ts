@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { LruCache } from './lru';
+import type { SharedStore } from './shared-store';
+import { SingleFlight } from './single-flight';
+
+/** A rendered 200 answer as it is cached: the body as sent, its content type, extra headers and ETag. */
+export interface CachedResponse {
+  type: string;
+  body: string;
+  headers: Record<string, string>;
+  etag: string;
+}
+
+export type CacheLevel = 'memory' | 'redis';
+
+export interface CacheLookup {
+  response: CachedResponse;
+  /** hit: answered from a level, or by joining an identical request already in flight. */
+  result: 'hit' | 'miss';
+  /** Where it was found, or `joined`; absent on a miss. */
+  source?: CacheLevel | 'joined';
+}
+
+export interface CacheEvents {
+  lookup(route: string, level: CacheLevel, result: 'hit' | 'miss'): void;
+  joined(route: string): void;
+}
+
+export interface ResultCacheOptions {
+  /** In-process level bounds; maxEntries 0 switches caching off entirely. */
+  maxEntries: number;
+  maxBytes: number;
+  /** Backstop lifetime; each entry gets ± `jitter` of it at random so entries do not expire together. */
+  ttlMs: number;
+  jitter?: number;
+  shared?: SharedStore;
+  events?: CacheEvents;
+  random?: () => number;
+  now?: () => number;
+}
+
+/**
+ * Two cache levels (in-process LRU, then the shared store) in front of a computation, with
+ * single-flight so concurrent identical misses compute once. Entries are never invalidated in
+ * place: the key carries the index's watermark generation (cache-key.ts), so a change reaching
+ * the index makes new keys and old entries age out.
+ */
+export class ResultCache {
+  private readonly memory: LruCache<CachedResponse>;
+  private readonly flights = new SingleFlight<{ response: CachedResponse; source?: CacheLevel }>();
+
+  constructor(private readonly opts: ResultCacheOptions) {
+    this.memory = new LruCache(opts.maxEntries, opts.maxBytes, opts.now);
+  }
+
+  get enabled(): boolean {
+    return this.opts.maxEntries > 0;
+  }
+
+  async getOrCompute(key: string, route: string, compute: () => Promise<Omit<CachedResponse, 'etag'>>): Promise<CacheLookup> {
+    const events = this.opts.events;
+    const inMemory = this.memory.get(key);
+    events?.lookup(route, 'memory', inMemory ? 'hit' : 'miss');
+    if (inMemory) return { response: inMemory, result: 'hit', source: 'memory' };
+
+    const { value, joined } = await this.flights.run(key, async () => {
+      const fromShared = await this.readShared(key);
+      if (this.opts.shared) events?.lookup(route, 'redis', fromShared ? 'hit' : 'miss');
+      if (fromShared) {
+        this.remember(key, fromShared);
+        return { response: fromShared, source: 'redis' as const };
+      }
+      const rendered = await compute();
+      const response = { ...rendered, etag: etagOf(rendered.body) };
+      const ttlMs = this.remember(key, response);
+      // Not awaited: the caller should not wait for Redis to answer with what it already has.
+      void this.opts.shared?.set(key, JSON.stringify(response), ttlMs);
+      return { response };
+    });
+    if (joined) {
+      events?.joined(route);
+      return { response: value.response, result: 'hit', source: 'joined' };
+    }
+    return value.source ? { response: value.response, result: 'hit', source: value.source } : { response: value.response, result: 'miss' };
+  }
+
+  private remember(key: string, response: CachedResponse): number {
+    const jitter = this.opts.jitter ?? 0.2;
+    const ttlMs = this.opts.ttlMs * (1 - jitter + 2 * jitter * (this.opts.random ?? Math.random)());
+    this.memory.set(key, response, response.body.length * 2 + 256, ttlMs);
+    return ttlMs;
+  }
+
+  private async readShared(key: string): Promise<CachedResponse | undefined> {
+    const raw = await this.opts.shared?.get(key);
+    if (!raw) return undefined;
+    try {
+      const v = JSON.parse(raw) as CachedResponse;
+      return typeof v.body === 'string' && typeof v.etag === 'string' && typeof v.type === 'string' ? { ...v, headers: v.headers ?? {} } : undefined;
+    } catch {
+      return undefined; // an entry we cannot read is a miss; a fresh one will overwrite it
+    }
+  }
+}
+
+/** A weak validator: the bodies sent on a hit and a miss differ only in the cache and age fields. */
+export function etagOf(body: string): string {
+  return `W/"${createHash('sha1').update(body).digest('base64url')}"`;
+}

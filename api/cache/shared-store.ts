@@ -1,0 +1,58 @@
+import type Redis from 'ioredis';
+import { errorMessage } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+
+/**
+ * The second cache level, shared by every API instance. A port so the cache logic is tested
+ * without Redis. Its methods never throw: a cache that is down makes requests uncached, never
+ * failed (each failure is counted and logged, at most every LOG_EVERY_MS).
+ */
+export interface SharedStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+}
+
+const LOG_EVERY_MS = 10_000;
+
+export class RedisStore implements SharedStore {
+  private lastLog = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: { prefix: string; log: Logger; onError: (operation: 'get' | 'set') => void; now?: () => number },
+  ) {}
+
+  async get(key: string): Promise<string | undefined> {
+    if (!this.usable('get')) return undefined;
+    try {
+      return (await this.redis.get(this.opts.prefix + key)) ?? undefined;
+    } catch (err) {
+      this.failed('get', err);
+      return undefined;
+    }
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    if (!this.usable('set')) return;
+    try {
+      await this.redis.set(this.opts.prefix + key, value, 'PX', Math.max(1, Math.round(ttlMs)));
+    } catch (err) {
+      this.failed('set', err);
+    }
+  }
+
+  /** While disconnected, skip Redis at once instead of queueing or timing out on every request. */
+  private usable(operation: 'get' | 'set'): boolean {
+    if (this.redis.status === 'ready') return true;
+    this.failed(operation, new Error(`redis is ${this.redis.status}`));
+    return false;
+  }
+
+  private failed(operation: 'get' | 'set', err: unknown): void {
+    this.opts.onError(operation);
+    const now = (this.opts.now ?? Date.now)();
+    if (now - this.lastLog < LOG_EVERY_MS) return;
+    this.lastLog = now;
+    this.opts.log.warn('result cache: redis unavailable, serving uncached', { operation, err: errorMessage(err) });
+  }
+}

@@ -1,0 +1,131 @@
+import { encodeConsistencyToken, decodeConsistencyToken } from '../../core/consistency-token';
+import { silentLogger } from '../../core/logger';
+import { testPipeline } from '../testing/fake-backend';
+import { Params } from '../http/params';
+import { asOfOf, freshnessOf } from './freshness';
+import type { IndexPositions, PositionsSource } from './positions-source';
+import { CONSISTENCY_PARAMS, parseRequirement, requirementMet } from './read-your-writes';
+import { UNAVAILABLE, WatermarkCache } from './watermark-cache';
+
+const books = testPipeline.indexes[0]!;
+const TOPIC = 'cdc.public.books';
+const at = (iso: string) => ({ updatedAt: iso, commitTs: iso });
+const read = (partitions: number, lsns: Array<[number, bigint, string?]>): IndexPositions => ({
+  topic: TOPIC,
+  partitions,
+  positions: new Map(lsns.map(([p, lsn, ts]) => [p, { lsn, ...at(ts ?? '2026-01-01T00:00:00.000Z') }])),
+});
+
+/** A watermark store the test moves by hand; counts reads. */
+class MovableSource implements PositionsSource {
+  reads = 0;
+  fail = false;
+  constructor(public current: IndexPositions) {}
+  topicOf() {
+    return TOPIC;
+  }
+  async read() {
+    this.reads++;
+    if (this.fail) throw new Error('es down');
+    return this.current;
+  }
+}
+
+describe('freshness of an index', () => {
+  it('is the lowest partition position and the oldest commit time, once every partition has one', () => {
+    const f = freshnessOf(read(3, [[0, 30n, '2026-01-01T00:00:03Z'], [1, 10n, '2026-01-01T00:00:01Z'], [2, 20n, '2026-01-01T00:00:02Z']]));
+    expect(f.lsn).toBe(10n);
+    expect(asOfOf(f, Date.parse('2026-01-01T00:00:04Z'))).toEqual({ lsn: '10', ageMs: 3000 });
+    const partial = freshnessOf(read(3, [[0, 30n], [1, 10n]]));
+    expect(partial.lsn).toBeUndefined();
+    expect(asOfOf(partial, 0)).toEqual({ lsn: null, ageMs: null });
+  });
+
+  it('keeps LSNs above 2^53 exact', () => {
+    const big = 2n ** 53n + 1n;
+    expect(asOfOf(freshnessOf(read(1, [[0, big]])), 0).lsn).toBe('9007199254740993');
+  });
+
+  it('gets a new generation when any partition moves, not only the lowest', () => {
+    const g = (lsns: Array<[number, bigint]>) => freshnessOf(read(2, lsns)).generation;
+    expect(g([[0, 10n], [1, 20n]])).toBe(g([[1, 20n], [0, 10n]]));
+    expect(g([[0, 10n], [1, 21n]])).not.toBe(g([[0, 10n], [1, 20n]]));
+    expect(freshnessOf(read(0, [])).generation).toBe('none');
+  });
+});
+
+describe('read-your-writes requirements', () => {
+  const parse = (raw: Record<string, string>) => parseRequirement(new Params(raw, CONSISTENCY_PARAMS));
+  const f = freshnessOf(read(3, [[0, 100n], [1, 50n], [2, 200n]]));
+
+  it('compares minLsn with the watermark (the lowest partition)', () => {
+    expect(requirementMet(parse({ minLsn: '50' })!, f)).toBe(true);
+    expect(requirementMet(parse({ minLsn: '51' })!, f)).toBe(false);
+  });
+
+  it('compares a token with the positions of the partitions it names, on this index\'s topic only', () => {
+    const token = (p: number, lsn: bigint, topic = TOPIC) => encodeConsistencyToken([{ topic, partition: p, lsn }]);
+    expect(requirementMet(parse({ consistency: token(2, 150n) })!, f)).toBe(true); // above the watermark, but partition 2 has it
+    expect(requirementMet(parse({ consistency: token(1, 51n) })!, f)).toBe(false);
+    expect(requirementMet(parse({ consistency: token(0, 999n, 'cdc.public.other') })!, f)).toBe(true);
+    expect(requirementMet({ token: decodeConsistencyToken(token(5, 1n)) }, f)).toBe(false); // an unknown partition has nothing yet
+  });
+
+  it('refuses malformed values with a 400 saying what to send', () => {
+    expect(parse({})).toBeUndefined();
+    expect(() => parse({ minLsn: '0/16B3748' })).toThrow(/minLsn must be a decimal LSN/);
+    expect(() => parse({ minLsn: '99999999999999999999' })).toThrow(/minLsn/);
+    try {
+      parse({ consistency: 'garbage' });
+      throw new Error('no error');
+    } catch (err) {
+      expect(err).toMatchObject({ status: 400, code: 'CONSISTENCY_TOKEN_INVALID' });
+    }
+  });
+});
+
+describe('WatermarkCache', () => {
+  let cache: WatermarkCache | undefined;
+  afterEach(() => cache?.close());
+
+  it('serves the in-process copy to many requests with one read, and a poller refreshes it', async () => {
+    const source = new MovableSource(read(1, [[0, 1n]]));
+    cache = new WatermarkCache(source, { refreshMs: 20, log: silentLogger });
+    const all = await Promise.all(Array.from({ length: 100 }, () => cache!.current(books)));
+    expect(all.every((f) => f.lsn === 1n)).toBe(true);
+    expect(source.reads).toBe(1);
+    source.current = read(1, [[0, 2n]]);
+    for (let i = 0; i < 200 && (await cache.current(books)).lsn !== 2n; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await cache.current(books)).lsn).toBe(2n);
+  });
+
+  it('waits until a requirement is met, or answers unsatisfied when the bound passes', async () => {
+    const source = new MovableSource(read(1, [[0, 1n]]));
+    cache = new WatermarkCache(source, { refreshMs: 1_000, waitPollMs: 5, log: silentLogger });
+    setTimeout(() => (source.current = read(1, [[0, 5n]])), 30);
+    const met = await cache.waitFor(books, (f) => (f.lsn ?? 0n) >= 5n, 5_000);
+    expect([met.satisfied, met.freshness.lsn]).toEqual([true, 5n]);
+    const missed = await cache.waitFor(books, (f) => (f.lsn ?? 0n) >= 6n, 50);
+    expect([missed.satisfied, missed.freshness.lsn]).toEqual([false, 5n]);
+  });
+
+  it('does not wait on an index that never published a watermark', async () => {
+    const source = new MovableSource(read(0, []));
+    cache = new WatermarkCache(source, { refreshMs: 1_000, log: silentLogger });
+    const r = await cache.waitFor(books, () => false, 60_000);
+    expect([r.satisfied, r.freshness.generation]).toEqual([false, 'none']);
+  });
+
+  it('keeps the last reading when a read fails, and says unavailable when there is none', async () => {
+    const source = new MovableSource(read(1, [[0, 7n]]));
+    source.fail = true;
+    cache = new WatermarkCache(source, { refreshMs: 10, log: silentLogger });
+    expect((await cache.current(books)).generation).toBe(UNAVAILABLE);
+    source.fail = false;
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await cache.current(books)).lsn).toBe(7n);
+    source.fail = true;
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await cache.current(books)).lsn).toBe(7n);
+  });
+});

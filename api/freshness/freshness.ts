@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { IndexPositions } from './positions-source';
+
+/**
+ * One reading of an index's freshness watermark, in the forms the API needs: the LSN and age for
+ * `asOf`, per-partition positions for consistency tokens, and a generation for cache keys.
+ */
+export interface Freshness {
+  topic: string;
+  /** Searchable position per partition of the index's topic. */
+  positions: ReadonlyMap<number, bigint>;
+  /** The watermark: the lowest position, once every partition has one. */
+  lsn: bigint | undefined;
+  /** Commit time (ms since epoch) up to which every change is searchable: the oldest among partitions. */
+  asOfTime: number | undefined;
+  /**
+   * Changes whenever any partition's position moves, i.e. whenever a change may have become
+   * searchable (even on a partition that is not the lowest). `none` before anything was published.
+   */
+  generation: string;
+}
+
+export function freshnessOf(read: IndexPositions): Freshness {
+  const positions = new Map<number, bigint>();
+  let lsn: bigint | undefined;
+  let asOfTime: number | undefined;
+  for (const [p, pos] of read.positions) {
+    positions.set(p, pos.lsn);
+    if (lsn === undefined || pos.lsn < lsn) lsn = pos.lsn;
+    const t = Date.parse(pos.commitTs ?? pos.updatedAt);
+    if (Number.isFinite(t) && (asOfTime === undefined || t < asOfTime)) asOfTime = t;
+  }
+  const complete = read.partitions > 0 && positions.size >= read.partitions;
+  const generation = positions.size
+    ? createHash('sha1').update([...positions].sort((a, b) => a[0] - b[0]).map(([p, l]) => `${p}:${l}`).join(',')).digest('base64url').slice(0, 16)
+    : 'none';
+  return { topic: read.topic, positions, lsn: complete ? lsn : undefined, asOfTime: complete ? asOfTime : undefined, generation };
+}
+
+/** The `asOf` of a response: the watermark LSN (a decimal string; LSNs pass 2^53) and its age. */
+export function asOfOf(f: Freshness, now: number): { lsn: string | null; ageMs: number | null } {
+  return { lsn: f.lsn === undefined ? null : f.lsn.toString(), ageMs: f.asOfTime === undefined ? null : Math.max(0, now - f.asOfTime) };
+}

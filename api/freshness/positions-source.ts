@@ -1,0 +1,40 @@
+import type { Client } from '@elastic/elasticsearch';
+import type { IndexSpec } from '../../config/pipeline';
+import { topicFor } from '../../core/change-event';
+import { readPositions } from '../../core/watermark-store';
+
+/** What the indexer published for one index: per partition of its topic, the searchable position. */
+export interface IndexPositions {
+  topic: string;
+  /** Partitions of the topic; a partition without a position means no complete watermark yet. */
+  partitions: number;
+  positions: ReadonlyMap<number, { lsn: bigint; commitTs?: string; updatedAt: string }>;
+}
+
+/** Port in front of the watermark store, so freshness logic is tested without Elasticsearch. */
+export interface PositionsSource {
+  topicOf(index: IndexSpec): string;
+  read(index: IndexSpec): Promise<IndexPositions>;
+}
+
+export class EsPositionsSource implements PositionsSource {
+  constructor(private readonly es: Client, private readonly topicPrefix: string) {}
+
+  topicOf(index: IndexSpec): string {
+    return topicFor(this.topicPrefix, index.source);
+  }
+
+  async read(index: IndexSpec): Promise<IndexPositions> {
+    const topic = this.topicOf(index);
+    const read = await readPositions(this.es, index.name, topic);
+    const positions = new Map<number, { lsn: bigint; commitTs?: string; updatedAt: string }>();
+    for (const [p, d] of read?.positions ?? []) positions.set(p, { lsn: BigInt(d.lsn), updatedAt: d.updatedAt, ...(d.commitTs ? { commitTs: d.commitTs } : {}) });
+    return { topic, partitions: read?.partitions ?? 0, positions };
+  }
+}
+
+/** For an app without a watermark store (unit tests, tools): every index reports none. */
+export const NO_POSITIONS: PositionsSource = {
+  topicOf: (index) => `${index.source.schema}.${index.source.table}`,
+  read: async (index) => ({ topic: `${index.source.schema}.${index.source.table}`, partitions: 0, positions: new Map() }),
+};

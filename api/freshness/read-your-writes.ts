@@ -1,0 +1,46 @@
+import { decodeConsistencyToken, tokenSatisfied, type TokenPosition } from '../../core/consistency-token';
+import { PipelineError } from '../../core/errors';
+import { badRequest } from '../errors';
+import type { ParamKinds, Params } from '../http/params';
+import type { Freshness } from './freshness';
+
+/**
+ * Read-your-writes: a caller passes the commit LSN of its write (`minLsn`) or the token
+ * `POST /v1/events` returned (`consistency`); the answer waits until the index's watermark has
+ * reached it, up to a bound, then says `stale: true` rather than failing.
+ */
+export const CONSISTENCY_PARAMS = { minLsn: 'string', consistency: 'string' } as const satisfies ParamKinds;
+
+export interface Requirement {
+  minLsn?: bigint;
+  token?: TokenPosition[];
+}
+
+const MAX_LSN = (1n << 64n) - 1n;
+
+export function parseRequirement(p: Params): Requirement | undefined {
+  const minLsn = p.str('minLsn');
+  const token = p.str('consistency');
+  if (minLsn === undefined && token === undefined) return undefined;
+  const out: Requirement = {};
+  if (minLsn !== undefined) {
+    if (!/^\d{1,20}$/.test(minLsn) || BigInt(minLsn) > MAX_LSN) throw badRequest('PARAM_INVALID', `minLsn must be a decimal LSN (the commit LSN of your write, 0 to ${MAX_LSN}); got ${JSON.stringify(minLsn.slice(0, 40))}`);
+    out.minLsn = BigInt(minLsn);
+  }
+  if (token !== undefined) {
+    try {
+      out.token = decodeConsistencyToken(token);
+    } catch (err) {
+      if (err instanceof PipelineError) throw badRequest(err.code, err.message);
+      throw err;
+    }
+  }
+  return out;
+}
+
+/** minLsn against the index's watermark (lowest partition); a token against its topic's partitions. */
+export function requirementMet(req: Requirement, f: Freshness): boolean {
+  if (req.minLsn !== undefined && (f.lsn === undefined || f.lsn < req.minLsn)) return false;
+  if (req.token && !tokenSatisfied(req.token, f.topic, (p) => f.positions.get(p))) return false;
+  return true;
+}
