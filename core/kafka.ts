@@ -34,11 +34,19 @@ export function isTransientTopicError(err: unknown): boolean {
 }
 
 /**
+ * Topics keep every event: a reindex rebuilds an index by replaying its topic from offset 0, which
+ * is only the source of truth if nothing was deleted. Compaction is no substitute: truncates and
+ * heartbeats share the empty key, so compaction would drop truncates and a replay would resurrect
+ * truncated rows. (Disk grows with the change history; see README "Reindex".)
+ */
+export const RETAIN_FOREVER = [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }];
+
+/**
  * Creates the per-table topics up front so partition counts are ours, not the broker default, and
  * returns only once every partition has a leader, so the first produce or subscribe cannot hit a
  * topic the broker does not serve yet.
  */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number, timeoutMs = 30_000): Promise<void> {
+export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number, timeoutMs = 30_000, configEntries = RETAIN_FOREVER): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   const deadline = Date.now() + timeoutMs;
@@ -48,7 +56,7 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t));
         if (missing.length) {
-          await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })) });
+          await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1, configEntries })) });
         }
         const { topics: meta } = await admin.fetchTopicMetadata({ topics });
         const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));

@@ -1,5 +1,6 @@
 /**
  * A one-line progress bar on a terminal; on a pipe (CI, logs) a plain line every 10 %.
+ * `update` may pass a new total (work that grows while it is done, e.g. a replay of a live topic).
  */
 export function progressBar(label: string, total: number, out: NodeJS.WriteStream = process.stderr) {
   const started = Date.now();
@@ -22,5 +23,11 @@ export function progressBar(label: string, total: number, out: NodeJS.WriteStrea
       }
     }
   };
-  return { update: (done: number) => render(done), done: (done: number) => render(done, true) };
+  return {
+    update: (done: number, newTotal?: number) => {
+      if (newTotal !== undefined) total = newTotal;
+      render(done);
+    },
+    done: (done: number) => render(done, true),
+  };
 }

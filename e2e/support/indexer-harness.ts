@@ -49,7 +49,9 @@ export async function createHarness(partitions = 3): Promise<Harness> {
     },
     close: async () => {
       await producer.disconnect();
-      await client.indices.delete({ index: `${index}_v1` }, { ignore: [404] });
+      // Every generation (a reindex adds _v2, …); wildcard deletes are refused by default.
+      const generations = Object.keys(await client.indices.get({ index: `${index}_v*` }, { ignore: [404] }) ?? {}).filter((n) => n.startsWith(`${index}_v`));
+      for (const name of generations) await client.indices.delete({ index: name }, { ignore: [404] });
       await client.close();
     },
   };
