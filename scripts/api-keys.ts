@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import Redis from 'ioredis';
+import { loadApiKeysConfig } from '../config';
+import { loadStackConfig } from '../config/stack-config';
+import { errorMessage } from '../core/errors';
+import { parseApiKey } from '../api/auth/api-key';
+import { RedisApiKeyStore, type ApiKeyRecord } from '../api/auth/key-store';
+import { parseScopes } from '../api/auth/scopes';
+import { readEnvFile } from '../stack/env-file';
+import { stackPaths } from '../stack/paths';
+
+/**
+ * `npm run api-keys -- create --tenant acme --scopes search,analytics [--name "reporting job"]`
+ * prints a new key once (on stdout, alone, for scripts); `list` shows every key without secrets;
+ * `revoke <id>` stops a key within API_KEY_CACHE_MS. Keys live in the Redis of REDIS_URL (or
+ * API_REDIS_URL), else of the local stack's .stack/stack.env, under API_REDIS_PREFIX.
+ */
+const USAGE = `usage:
+  npm run api-keys -- create --tenant <tenant> --scopes <search,analytics,ingest,admin> [--name <label>]
+  npm run api-keys -- list [--json]
+  npm run api-keys -- revoke <key id or key>`;
+
+const out = (m: string): void => void process.stdout.write(`${m}\n`);
+const say = (m: string): void => void process.stderr.write(`${m}\n`);
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { tenant: { type: 'string' }, scopes: { type: 'string' }, name: { type: 'string' }, json: { type: 'boolean' } } });
+  const [command, ...rest] = positionals;
+  if (!command) throw new UsageError('no command given');
+  const stackEnv = readEnvFile(stackPaths(loadStackConfig().stackDir).envFile) ?? {};
+  const config = loadApiKeysConfig({ ...stackEnv, ...process.env });
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000, retryStrategy: () => null });
+  redis.on('error', () => undefined); // the failing command reports it
+  const store = new RedisApiKeyStore(redis, config.redisPrefix);
+  try {
+    switch (command) {
+      case 'create': {
+        if (rest.length) throw new UsageError(`create takes no positional arguments (got ${rest.join(' ')})`);
+        if (!values.tenant) throw new UsageError('create needs --tenant <tenant>');
+        if (!values.scopes) throw new UsageError('create needs --scopes <comma-separated scopes>');
+        const { record, key } = await store.create({ tenant: values.tenant, scopes: parseScopes(values.scopes), ...(values.name ? { name: values.name } : {}) });
+        say(`Created API key ${record.id} for tenant ${record.tenant} with scopes ${record.scopes.join(',')}. It is shown once; store it now:`);
+        out(key);
+        say('Send it as "Authorization: Bearer <key>" (or "X-API-Key: <key>") to an API running with API_AUTH=keys.');
+        return;
+      }
+      case 'list': {
+        const records = await store.list();
+        if (values.json) out(JSON.stringify(records.map(({ hash: _hash, ...r }) => r), null, 2));
+        else printTable(records);
+        return;
+      }
+      case 'revoke': {
+        const [arg] = rest;
+        if (!arg || rest.length > 1) throw new UsageError('revoke needs exactly one key id (see `list`)');
+        const id = parseApiKey(arg)?.id ?? arg.replace(/^spk_/, '').replace(/_…$/, '');
+        if (!(await store.revoke(id))) throw new Error(`no API key with id ${JSON.stringify(id)}; \`npm run api-keys -- list\` shows the ids`);
+        say(`Revoked API key ${id}. API instances refuse it within API_KEY_CACHE_MS (5 s by default).`);
+        return;
+      }
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function printTable(records: ApiKeyRecord[]): void {
+  if (!records.length) return say('No API keys yet: `npm run api-keys -- create --tenant <tenant> --scopes search`.');
+  const rows = [['ID', 'TENANT', 'SCOPES', 'CREATED', 'REVOKED', 'NAME'], ...records.map((r) => [r.id, r.tenant, r.scopes.join(','), r.createdAt, r.revokedAt ?? '-', r.name || '-'])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) out(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  say(`api-keys: ${errorMessage(err)}`);
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) say(USAGE);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});
