@@ -43,4 +43,22 @@ describe('EventSpool', () => {
     expect(fs.readdirSync(dir)).toHaveLength(0);
     fs.rmdirSync(dir);
   });
+
+  it('can be disposed with writes still buffered (a rejected request) without an unhandled stream error', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-test-'));
+    const errors: unknown[] = [];
+    const onError = (err: unknown): void => void errors.push(err);
+    process.on('uncaughtException', onError);
+    try {
+      const spool = new EventSpool({ memoryBytes: 2_000, dir });
+      for (let i = 0; i < 2000; i++) await spool.add(event(i));
+      await spool.dispose();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(errors).toEqual([]);
+      expect(fs.readdirSync(dir)).toHaveLength(0);
+    } finally {
+      process.off('uncaughtException', onError);
+      fs.rmdirSync(dir);
+    }
+  });
 });

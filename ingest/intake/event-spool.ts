@@ -54,7 +54,9 @@ export class EventSpool {
     const file = this.file;
     this.file = undefined;
     if (!file) return;
-    file.out.destroy();
+    // Writes still buffered fail once destroyed; nobody needs them any more.
+    file.out.on('error', () => undefined);
+    if (!file.out.closed) await new Promise<void>((resolve) => file.out.once('close', () => resolve()).destroy());
     await fs.promises.rm(file.dir, { recursive: true, force: true });
   }
 
