@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     maxBytes: config.cacheMaxBytes,
     ttlMs: config.cacheTtlS * 1000,
     events: metrics.cache,
-    ...(cacheRedis ? { shared: new RedisStore(cacheRedis, { prefix: 'search-cache:', log: log.child('cache'), onError: metrics.cache.redisError }) } : {}),
+    ...(cacheRedis ? { shared: new RedisStore(cacheRedis, { prefix: `${config.redisPrefix}cache:`, log: log.child('cache'), onError: metrics.cache.redisError }) } : {}),
   });
   const watermarks = new WatermarkCache(new EsPositionsSource(es, config.topicPrefix), {
     refreshMs: config.watermarkRefreshMs,

@@ -16,7 +16,7 @@ const bool = (description: string, dflt: boolean): Schema => ({ type: 'boolean',
 
 // Read-your-writes, on search, analytics and document lookups.
 const CONSISTENCY_FIELDS: Record<keyof typeof CONSISTENCY_PARAMS, Schema> = {
-  minLsn: str('Commit LSN (decimal) of your own write: the answer waits (bounded) until the index has reached it, else says stale: true.', { pattern: '^[0-9]{1,20}$' }),
+  minLsn: str('Commit LSN (decimal) of your own write: the answer waits (bounded) until the index has reached it, else says stale: true.', { pattern: '^([0-9]{1,20})?$' }),
   consistency: str('The consistency token POST /v1/events returned: the answer waits (bounded) until the index includes those events, else says stale: true.'),
 };
 
@@ -79,7 +79,47 @@ const FRESHNESS_HEADERS = {
 const CACHED_HEADERS = { ...FRESHNESS_HEADERS, ETag: header('Validator of the cached answer; send it back as If-None-Match for a 304.'), 'Cache-Control': header('private, no-cache: keep it, but revalidate.') };
 const NOT_MODIFIED = { '304': { description: 'Not modified: If-None-Match matched the current answer\'s ETag (no Elasticsearch query).', headers: CACHED_HEADERS } };
 
-export function buildOpenApi(pipeline: PipelineConfig): Schema {
+/**
+ * With API keys on (API_AUTH=keys) every /v1 operation needs a key and may answer 401, 403 and
+ * 429; the probes, /metrics and this document stay open. With auth off none of that is said, as
+ * none of it can happen.
+ */
+const AUTH_ERRORS = {
+  '401': errorResponse('No API key, or one that is malformed, unknown or revoked (send Authorization: Bearer <key> or X-API-Key).'),
+  '403': errorResponse('The API key lacks the scope this route needs (search, or analytics).'),
+  '429': { ...errorResponse('The API key is over its rate limit.'), headers: { 'Retry-After': header('Seconds to wait before retrying.', { type: 'integer', minimum: 1 }) } },
+};
+const SECURITY_SCHEMES = {
+  bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from `npm run api-keys -- create` (spk_…); it decides the tenant whose documents are visible.' },
+  apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same key in a header of its own.' },
+};
+
+/** Adds the security requirement and the auth error answers to every operation under /v1. */
+function withAuth(paths: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [path, item] of Object.entries(paths)) {
+    if (!path.startsWith('/v1/')) {
+      out[path] = item;
+      continue;
+    }
+    out[path] = Object.fromEntries(
+      Object.entries(item).map(([k, op]) => {
+        if (!['get', 'post'].includes(k)) return [k, op];
+        const o = op as { responses: Record<string, unknown> };
+        return [k, { ...o, security: [{ bearerAuth: [] }, { apiKeyHeader: [] }], responses: { ...o.responses, ...AUTH_ERRORS } }];
+      }),
+    );
+  }
+  return out;
+}
+
+export function buildOpenApi(pipeline: PipelineConfig, opts: { auth?: boolean } = {}): Schema {
+  const doc = buildPaths(pipeline);
+  if (!opts.auth) return doc;
+  return { ...doc, paths: withAuth(doc.paths as Record<string, Record<string, unknown>>), components: { ...(doc.components as Schema), securitySchemes: SECURITY_SCHEMES } };
+}
+
+function buildPaths(pipeline: PipelineConfig): Schema {
   const indexParam = { name: 'index', in: 'path', required: true, schema: { type: 'string', enum: pipeline.indexes.map((i) => i.name) } };
   const search = { summary: 'Full-text search', tags: ['search'], responses: { '200': { description: 'Hits', headers: CACHED_HEADERS, content: json({ $ref: '#/components/schemas/SearchResponse' }) }, ...ERRORS } };
   const analytics = {
