@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });
-  const openapi = buildOpenApi(deps.pipeline);
+  const openapi = buildOpenApi(deps.pipeline, { auth: deps.auth?.mode === 'keys' });
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
   });

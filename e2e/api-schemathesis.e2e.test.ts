@@ -2,10 +2,12 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Redis from 'ioredis';
+import { RedisApiKeyStore } from '../api/auth/key-store';
 import { createApiIndex, softwareFixtures, type ApiIndex } from './support/api-index';
 import { freePort, startService, stopService, type RunningService } from './support/processes';
 import { schemathesis } from './support/schemathesis';
-import { es, eventually } from './support/services';
+import { env, es, eventually, uniqueName } from './support/services';
 
 // The first run creates schemathesis' virtualenv from PyPI.
 jest.setTimeout(600_000);
@@ -24,15 +26,21 @@ describe('API fuzzed by schemathesis', () => {
   let ix: ApiIndex;
   let api: RunningService;
   let base: string;
+  // API keys on, as in production: schemathesis sends a key with every request, and its
+  // ignored_auth check sends none (or a wrong one) to see the 401.
+  const redis = new Redis(env('REDIS_URL'));
+  const redisPrefix = `${uniqueName('fuzz')}:`;
+  let key: string;
 
   beforeAll(async () => {
     const [st] = await Promise.all([schemathesis(), (async () => (ix = await createApiIndex(elastic, softwareFixtures())))()]);
     expect(fs.existsSync(st)).toBe(true);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-fuzz-'));
     fs.writeFileSync(path.join(dir, 'pipeline.json'), ix.pipelineJson);
+    key = (await new RedisApiKeyStore(redis, redisPrefix).create({ tenant: 'fuzz', scopes: ['search', 'analytics'] })).key;
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    api = startService('api', { PIPELINE_CONFIG: path.join(dir, 'pipeline.json'), API_PORT: String(port), API_URL: base, API_CURSOR_SECRET: 'fuzz-secret-0123456789', LOG_LEVEL: 'error' });
+    api = startService('api', { PIPELINE_CONFIG: path.join(dir, 'pipeline.json'), API_PORT: String(port), API_URL: base, API_CURSOR_SECRET: 'fuzz-secret-0123456789', LOG_LEVEL: 'error', API_AUTH: 'keys', API_REDIS_PREFIX: redisPrefix, API_RATE_LIMIT_PER_SEC: '100000', API_RATE_LIMIT_BURST: '100000' });
     await eventually(async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 'api ready');
   });
 
@@ -43,12 +51,17 @@ describe('API fuzzed by schemathesis', () => {
     }
     await ix?.drop();
     await elastic.close();
+    const keys = await redis.keys(`${redisPrefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
   });
 
   it('finds no server error and no schema violation', async () => {
     const st = await schemathesis();
+    expect((await fetch(`${base}/v1/indexes/${ix.spec.name}/search`)).status).toBe(401);
+    expect((await fetch(`${base}/v1/indexes/${ix.spec.name}/search`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(200);
     // One worker: with several, hypothesis can fail inside its own lambda-source parsing.
-    const args = ['run', `${base}/openapi.json`, '--checks', 'all', '--exclude-checks', 'positive_data_acceptance', '--phases', 'examples,coverage,fuzzing', '--max-examples', '50', '--workers', '1', '--request-timeout', '10', '--no-color'];
+    const args = ['run', `${base}/openapi.json`, '--checks', 'all', '--exclude-checks', 'positive_data_acceptance', '--phases', 'examples,coverage,fuzzing', '--max-examples', '50', '--workers', '1', '--request-timeout', '10', '--no-color', '--header', `Authorization: Bearer ${key}`];
     const result = await new Promise<{ code: number; output: string }>((resolve) => {
       execFile(st, args, { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: '' } }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }));
     });

@@ -1,0 +1,28 @@
+import { buildOpenApi } from '../openapi/spec';
+import { testPipeline } from '../testing/fake-backend';
+
+describe('OpenAPI document with API keys', () => {
+  const ops = (spec: any) => Object.entries(spec.paths as Record<string, any>).flatMap(([path, item]) => ['get', 'post'].filter((m) => item[m]).map((m) => ({ path, op: item[m] })));
+
+  it('requires a key on every /v1 operation, documents 401/403/429, and leaves probes open', () => {
+    const spec = buildOpenApi(testPipeline, { auth: true }) as any;
+    expect(Object.keys(spec.components.securitySchemes).sort()).toEqual(['apiKeyHeader', 'bearerAuth']);
+    expect(spec.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const v1 = ops(spec).filter((o) => o.path.startsWith('/v1/'));
+    expect(v1.length).toBeGreaterThanOrEqual(6);
+    for (const { op } of v1) {
+      expect(op.security).toEqual([{ bearerAuth: [] }, { apiKeyHeader: [] }]);
+      expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403', '429']));
+      expect(op.responses['429'].headers['Retry-After'].schema.type).toBe('integer');
+    }
+    for (const { op } of ops(spec).filter((o) => !o.path.startsWith('/v1/'))) {
+      expect(op.security).toBeUndefined();
+      expect(op.responses['401']).toBeUndefined();
+    }
+  });
+  it('says nothing about keys when auth is off', () => {
+    const spec = buildOpenApi(testPipeline) as any;
+    expect(spec.components.securitySchemes).toBeUndefined();
+    expect(ops(spec).every(({ op }) => op.security === undefined && op.responses['401'] === undefined)).toBe(true);
+  });
+});
