@@ -1,24 +1,38 @@
 /**
- * Search API latency and throughput, side by side with the same queries sent straight to
- * Elasticsearch. Not a test. Caching does not exist yet, so every request is uncached.
+ * Search API latency and throughput with autocannon on loopback, side by side with the same
+ * queries sent straight to Elasticsearch, in one run. Not a test.
  *
- *   npx tsx bench/api.bench.ts [--index software] [--seconds 10] [--concurrency 8,32]
+ *   npx tsx bench/api.bench.ts [--index software] [--seconds 10] [--connections 16] [--cached-rate 1000] [--generate 130000]
  *
- * Needs the local stack with the demo data loaded (`npm start`). The API runs as its own
- * process, as in production, so the load generator does not share its event loop.
+ * Scenarios, each against the API and against Elasticsearch directly with the same query bodies:
+ *   - cached searches: an API with its result cache on, warmed (every answer a hit)
+ *   - uncached searches and uncached aggregations: an API with API_CACHE_MAX_ENTRIES=0
+ * For each: the highest sustained rate (unthrottled, `--connections` connections, no errors), and
+ * p50/p99 at a fixed rate (cached: `--cached-rate`; uncached: half of Elasticsearch's highest
+ * rate for that query kind, the same rate for the API and Elasticsearch).
+ *
+ * Needs the local stack. Uses the demo index `software` (`npm start` loads it); when it is
+ * absent, builds a uniquely named index of `--generate` generated documents with the demo mapping
+ * and drops it afterwards. The APIs run as their own processes, as in production, so the load
+ * generator does not share their event loop; on a 2-core machine they still share the CPUs with
+ * Elasticsearch and autocannon, so absolute numbers are lower than on a real deployment.
+ * autocannon records latency in whole milliseconds.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadPipelineConfig } from '../config/pipeline';
+import { Client } from '@elastic/elasticsearch';
+import autocannon from 'autocannon';
+import { loadPipelineConfig, parsePipelineConfig, type IndexSpec } from '../config/pipeline';
 import { buildAnalyticsBody } from '../api/analytics/es-analytics';
 import { ANALYTICS_PARAMS, parseAnalytics } from '../api/analytics/analytics-params';
 import { Params } from '../api/http/params';
 import { buildSearchBody } from '../api/search/query-builder';
 import { SEARCH_PARAMS, parseSearch } from '../api/search/search-params';
+import { concreteIndexName, ensureIndex } from '../indexer/mappings';
 
 const ROOT = path.join(__dirname, '..');
 const stackEnv = path.join(ROOT, '.stack', 'stack.env');
@@ -26,42 +40,39 @@ for (const line of fs.existsSync(stackEnv) ? fs.readFileSync(stackEnv, 'utf8').s
   const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
   if (m && process.env[m[1]!] === undefined) process.env[m[1]!] = m[2];
 }
-const { values: args } = parseArgs({ options: { index: { type: 'string', default: 'software' }, seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '8,32' } } });
-const ES = new URL(process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200');
-const pipeline = loadPipelineConfig(path.join(ROOT, 'config', 'pipelines', 'demo.json'));
-const index = pipeline.indexes.find((i) => i.name === args.index)!;
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const { values: args } = parseArgs({
+  options: {
+    index: { type: 'string', default: 'software' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '16' },
+    'cached-rate': { type: 'string', default: '1000' },
+    generate: { type: 'string', default: '130000' },
+  },
+});
+const ES_URL = process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
+const es = new Client({ node: ES_URL });
+const SECONDS = Number(args.seconds);
+const CONNECTIONS = Number(args.connections);
+const RUN_ID = `${Date.now().toString(36)}${process.pid}`;
 
 const WORDS = ['zelda', 'mario', 'street fighter', 'sonic', 'tetris', 'final fantasy', 'pac man', 'castlevania', 'metroid', 'mega man', 'doom', 'golf', 'soccer', 'chess', 'space', 'dragon', 'star wars', 'racing', 'ninja', 'puzzle'];
 const searchParams = (i: number) => ({ q: WORDS[i % WORDS.length]!, size: '10', facets: 'system' });
 const analyticsParams = (i: number) => ({ metrics: 'count,avg(year)', groupBy: 'system', groupSize: '20', filter: `year:${1980 + (i % 15)}..${1990 + (i % 15)}` });
+const SEARCHES = WORDS.length;
+const AGGREGATIONS = 15;
 
-interface Target { method: string; host: string; port: number; path: (i: number) => string; body?: (i: number) => string }
+type Req = { method: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string> };
+interface Stats { rps: number; p50: number; p99: number; errors: number }
 
-function request(t: Target, i: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const body = t.body?.(i);
-    const start = process.hrtime.bigint();
-    const req = http.request({ agent, host: t.host, port: t.port, method: t.method, path: t.path(i), headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - start) / 1e6) : reject(new Error(`status ${res.statusCode} for ${t.path(i)}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
+async function cannon(url: string, requests: Req[], opts: { rate?: number; connections?: number } = {}): Promise<Stats> {
+  const r = await autocannon({
+    url,
+    connections: opts.connections ?? CONNECTIONS,
+    duration: SECONDS,
+    requests,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
   });
-}
-
-async function load(t: Target, concurrency: number, seconds: number): Promise<{ rps: number; p50: number; p99: number }> {
-  for (let i = 0; i < 50; i++) await request(t, i); // warm up connections and caches
-  const latencies: number[] = [];
-  const deadline = Date.now() + seconds * 1000;
-  let n = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < deadline) latencies.push(await request(t, n++));
-  }));
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { rps: latencies.length / seconds, p50: q(0.5), p99: q(0.99) };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
 }
 
 function freePort(): Promise<number> {
@@ -73,39 +84,134 @@ function freePort(): Promise<number> {
   });
 }
 
-async function main(): Promise<void> {
+async function startApi(pipelineFile: string, env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
-  const api = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api', 'main.ts')], { cwd: ROOT, env: { ...process.env, API_PORT: String(port), API_URL: '', LOG_LEVEL: 'error' }, stdio: 'inherit' });
-  try {
-    for (let i = 0; ; i++) {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200) break;
-      if (i > 100) throw new Error('api did not become ready');
-      await new Promise((r) => setTimeout(r, 100));
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PIPELINE_CONFIG: pipelineFile, API_PORT: String(port), API_URL: '', API_AUTH: 'off', LOG_LEVEL: 'error', API_REDIS_PREFIX: `bench-${RUN_ID}:`, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if ((await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200) return { url, proc };
+    if (i > 200) throw new Error('api did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The demo index if it is loaded, else a generated one of similar size with the same mapping. */
+async function benchIndex(): Promise<{ spec: IndexSpec; pipelineFile: string; drop: () => Promise<void> }> {
+  const demoFile = path.join(ROOT, 'config', 'pipelines', 'demo.json');
+  const demo = loadPipelineConfig(demoFile).indexes.find((i) => i.name === 'software')!;
+  if (args.index === 'software' && (await es.indices.exists({ index: 'software' }))) {
+    const { count } = await es.count({ index: 'software' });
+    if (count > 1000) {
+      process.stdout.write(`index: software (demo data, ${count} documents)\n`);
+      return { spec: demo, pipelineFile: demoFile, drop: async () => undefined };
     }
+  }
+  const name = `bench_api_${RUN_ID}`;
+  const raw = JSON.parse(fs.readFileSync(demoFile, 'utf8')) as { indexes: Record<string, unknown> };
+  const json = JSON.stringify({ version: 1, indexes: { [name]: raw.indexes.software } });
+  const spec = parsePipelineConfig(json).indexes[0]!;
+  const pipelineFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'api-bench-')), 'pipeline.json');
+  fs.writeFileSync(pipelineFile, json);
+  await ensureIndex(es, spec);
+  const total = Number(args.generate);
+  const systems = ['nes', 'snes', 'megadriv', 'gameboy', 'psx', 'sms', 'cpc_flop', 'spectrum_cass', 'c64_cass', 'amiga_flop'];
+  const extra = ['adventure', 'quest', 'legend', 'world', 'deluxe', 'pro', 'turbo', 'ii', 'iii', 'special', 'edition', 'kids', 'classic', 'arcade'];
+  for (let start = 0; start < total; start += 2000) {
+    const ops: unknown[] = [];
+    for (let i = start; i < Math.min(total, start + 2000); i++) {
+      const title = `${WORDS[i % WORDS.length]} ${extra[(i * 7) % extra.length]} ${extra[(i * 13) % extra.length]}`;
+      const year = 1975 + (i % 30);
+      ops.push({ index: { _index: spec.name, _id: `g${i}` } }, { title, name: `g${i}`, system: systems[i % systems.length], system_name: systems[i % systems.length], publisher: `Publisher ${i % 300}`, supported: i % 5 ? 'yes' : 'no', year, release_date: `${year}-0${1 + (i % 9)}-1${i % 9}`, rom_bytes: 1024 * (i % 4096) });
+    }
+    const res = await es.bulk({ operations: ops as never });
+    if (res.errors) throw new Error('bulk load of the generated index failed');
+  }
+  await es.indices.refresh({ index: spec.name });
+  process.stdout.write(`index: ${name} (generated, ${total} documents; the demo index is not loaded)\n`);
+  return { spec, pipelineFile, drop: async () => void (await es.indices.delete({ index: concreteIndexName(spec) }, { ignore: [404] })) };
+}
+
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+async function main(): Promise<void> {
+  const { spec, pipelineFile, drop } = await benchIndex();
+  const cached = await startApi(pipelineFile, {});
+  const uncached = await startApi(pipelineFile, { API_CACHE_MAX_ENTRIES: '0' });
+  try {
     const qs = (p: Record<string, string>) => new URLSearchParams(p).toString();
-    const esBody = (kind: 'search' | 'analytics', i: number) =>
-      JSON.stringify(kind === 'search' ? buildSearchBody(index, parseSearch(index, new Params(searchParams(i), SEARCH_PARAMS)).request) : buildAnalyticsBody(parseAnalytics(index, new Params(analyticsParams(i), ANALYTICS_PARAMS)).request));
-    const targets: Array<[string, Target]> = [
-      ['search via API', { method: 'GET', host: '127.0.0.1', port, path: (i) => `/v1/indexes/${index.name}/search?${qs(searchParams(i))}` }],
-      ['search straight to ES', { method: 'POST', host: ES.hostname, port: Number(ES.port), path: () => `/${index.name}/_search`, body: (i) => esBody('search', i) }],
-      ['analytics via API', { method: 'GET', host: '127.0.0.1', port, path: (i) => `/v1/indexes/${index.name}/analytics?${qs(analyticsParams(i))}` }],
-      ['analytics straight to ES', { method: 'POST', host: ES.hostname, port: Number(ES.port), path: () => `/${index.name}/_search`, body: (i) => esBody('analytics', i) }],
-    ];
-    const seconds = Number(args.seconds);
-    process.stdout.write('| scenario | concurrency | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n');
-    for (const c of args.concurrency.split(',').map(Number)) {
-      for (const [name, t] of targets) {
-        const r = await load(t, c, seconds);
-        process.stdout.write(`| ${name} | ${c} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |\n`);
+    const apiSearch: Req[] = Array.from({ length: SEARCHES }, (_, i) => ({ method: 'GET', path: `/v1/indexes/${spec.name}/search?${qs(searchParams(i))}` }));
+    const apiAnalytics: Req[] = Array.from({ length: AGGREGATIONS }, (_, i) => ({ method: 'GET', path: `/v1/indexes/${spec.name}/analytics?${qs(analyticsParams(i))}` }));
+    const esReq = (body: unknown): Req => ({ method: 'POST', path: `/${spec.name}/_search`, body: JSON.stringify({ ...(body as object), timeout: '5000ms' }), headers: { 'content-type': 'application/json' } });
+    const esSearch = Array.from({ length: SEARCHES }, (_, i) => esReq(buildSearchBody(spec, parseSearch(spec, new Params(searchParams(i), SEARCH_PARAMS)).request)));
+    const esAnalytics = Array.from({ length: AGGREGATIONS }, (_, i) => esReq(buildAnalyticsBody(parseAnalytics(spec, new Params(analyticsParams(i), ANALYTICS_PARAMS)).request)));
+
+    // Warm up: JIT, connections, Elasticsearch's caches, and the cached API's result cache.
+    for (const [url, reqs] of [[cached.url, apiSearch], [uncached.url, apiSearch], [uncached.url, apiAnalytics], [ES_URL, esSearch], [ES_URL, esAnalytics]] as const) {
+      for (const r of reqs) {
+        const res = await fetch(url + r.path, { method: r.method, ...(r.body ? { body: r.body, headers: r.headers } : {}) });
+        if (res.status !== 200) throw new Error(`warm-up ${r.path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+        await res.arrayBuffer().catch(() => undefined);
       }
     }
+
+    const rows: Array<{ scenario: string; target: string; mode: string; s: Stats }> = [];
+    const run = async (scenario: string, target: string, mode: string, url: string, reqs: Req[], rate?: number) => {
+      const s = await cannon(url, reqs, rate ? { rate, connections: Math.max(4, Math.min(CONNECTIONS, Math.ceil(rate / 100))) } : {});
+      rows.push({ scenario, target, mode, s });
+      process.stdout.write(`  ${scenario} ${target} ${mode}: ${fmt(s.rps)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, errors ${s.errors}\n`);
+      return s;
+    };
+
+    process.stdout.write(`\nautocannon, ${SECONDS} s per run, ${CONNECTIONS} connections unthrottled\n`);
+    // Highest sustained rate, API and Elasticsearch back to back for each query kind.
+    const esSearchMax = await run('search', 'elasticsearch', 'max', ES_URL, esSearch);
+    await run('cached search', 'api', 'max', cached.url, apiSearch);
+    await run('uncached search', 'api', 'max', uncached.url, apiSearch);
+    const esAggMax = await run('aggregation', 'elasticsearch', 'max', ES_URL, esAnalytics);
+    await run('uncached aggregation', 'api', 'max', uncached.url, apiAnalytics);
+    // Latency at a fixed rate, the same for the API and Elasticsearch.
+    const cachedRate = Number(args['cached-rate']);
+    const searchRate = Math.max(10, Math.floor(esSearchMax.rps / 2));
+    const aggRate = Math.max(10, Math.floor(esAggMax.rps / 2));
+    await run('cached search', 'api', `@${cachedRate}/s`, cached.url, apiSearch, cachedRate);
+    await run('search', 'elasticsearch', `@${cachedRate}/s`, ES_URL, esSearch, cachedRate);
+    await run('uncached search', 'api', `@${searchRate}/s`, uncached.url, apiSearch, searchRate);
+    await run('search', 'elasticsearch', `@${searchRate}/s`, ES_URL, esSearch, searchRate);
+    await run('uncached aggregation', 'api', `@${aggRate}/s`, uncached.url, apiAnalytics, aggRate);
+    await run('aggregation', 'elasticsearch', `@${aggRate}/s`, ES_URL, esAnalytics, aggRate);
+
+    const metrics = await (await fetch(`${cached.url}/metrics`)).text();
+    const count = (result: string) => Number(new RegExp(`api_cache_responses_total\\{route="search",result="${result}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    process.stdout.write(`\ncached API: ${count('hit')} hits, ${count('miss')} misses (hit ratio ${(count('hit') / Math.max(1, count('hit') + count('miss'))).toFixed(4)})\n\n`);
+
+    process.stdout.write('| scenario | target | mode | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|\n');
+    for (const r of rows) process.stdout.write(`| ${r.scenario} | ${r.target} | ${r.mode} | ${fmt(r.s.rps)} | ${r.s.p50} | ${r.s.p99} | ${r.s.errors} |\n`);
+    const find = (scenario: string, target: string, mode: string) => rows.find((r) => r.scenario === scenario && r.target === target && r.mode === mode)!.s;
+    const compare = (label: string, api: Stats, direct: Stats) =>
+      process.stdout.write(`| ${label} | ${ratio(api.rps, direct.rps)} | ${ratio(api.p50, direct.p50)} | ${ratio(api.p99, direct.p99)} |\n`);
+    process.stdout.write('\nAPI ÷ Elasticsearch (same queries; rate > 1 is better, latency < 1 is better)\n\n| comparison | req/s | p50 | p99 |\n|---|---|---|---|\n');
+    compare('cached search, max', find('cached search', 'api', 'max'), find('search', 'elasticsearch', 'max'));
+    compare(`cached search @${cachedRate}/s`, find('cached search', 'api', `@${cachedRate}/s`), find('search', 'elasticsearch', `@${cachedRate}/s`));
+    compare('uncached search, max', find('uncached search', 'api', 'max'), find('search', 'elasticsearch', 'max'));
+    compare(`uncached search @${searchRate}/s`, find('uncached search', 'api', `@${searchRate}/s`), find('search', 'elasticsearch', `@${searchRate}/s`));
+    compare('uncached aggregation, max', find('uncached aggregation', 'api', 'max'), find('aggregation', 'elasticsearch', 'max'));
+    compare(`uncached aggregation @${aggRate}/s`, find('uncached aggregation', 'api', `@${aggRate}/s`), find('aggregation', 'elasticsearch', `@${aggRate}/s`));
+    const c = find('cached search', 'api', `@${cachedRate}/s`);
+    process.stdout.write(`\naim: cached p99 < 10 ms at ${cachedRate} req/s → p99 ${c.p99} ms at ${fmt(c.rps)} req/s: ${c.p99 < 10 && c.rps >= cachedRate * 0.95 ? 'met' : 'NOT met'}\n`);
   } finally {
-    api.kill('SIGTERM');
-    agent.destroy();
+    cached.proc.kill('SIGTERM');
+    uncached.proc.kill('SIGTERM');
+    await drop();
+    await es.close();
   }
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -7,6 +7,12 @@ import { cacheKey } from './cache-key';
 import type { CachedResponse, ResultCache } from './result-cache';
 import { cacheTenant } from './tenant';
 
+/**
+ * An index without a watermark (nothing publishes one for it) gives no signal that it changed, so
+ * its answers are kept only briefly: enough to absorb bursts of identical requests.
+ */
+export const NO_WATERMARK_TTL_MS = 5_000;
+
 /** A rendered 200 answer before freshness fields are added: a JSON object or text (CSV). */
 export interface Rendered {
   type: 'json' | string;
@@ -41,7 +47,7 @@ export async function answer(ctx: Context, deps: CacheDeps, a: Answer): Promise<
     return;
   }
   const key = cacheKey({ tenant: cacheTenant(ctx), route: a.route, index: a.index.name, generation, request: a.request });
-  const found = await deps.cache.getOrCompute(key, a.route, async () => render(await a.compute()));
+  const found = await deps.cache.getOrCompute(key, a.route, async () => render(await a.compute()), generation === 'none' ? NO_WATERMARK_TTL_MS : undefined);
   deps.onResponse?.(a.route, found.result);
   ctx.set('ETag', found.response.etag);
   // Any change reaching the index changes the answer, and answers are per caller: browsers may

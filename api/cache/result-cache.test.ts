@@ -81,3 +81,15 @@ describe('ResultCache', () => {
     expect((await late.getOrCompute('k', 'search', render('{}'))).result).toBe('hit'); // lives until 1200
   });
 });
+
+describe('ResultCache lifetimes', () => {
+  it('keeps an entry no longer than the caller\'s cap', async () => {
+    let now = 0;
+    const cache = new ResultCache({ maxEntries: 10, maxBytes: 1e6, ttlMs: 60_000, jitter: 0, now: () => now });
+    await cache.getOrCompute('k', 'search', async () => ({ type: 'application/json', body: '{}', headers: {} }), 5_000);
+    now = 4_999;
+    expect((await cache.getOrCompute('k', 'search', async () => ({ type: 'application/json', body: '{}', headers: {} }))).result).toBe('hit');
+    now = 5_000;
+    expect((await cache.getOrCompute('k', 'search', async () => ({ type: 'application/json', body: '{}', headers: {} }))).result).toBe('miss');
+  });
+});

@@ -57,7 +57,8 @@ export class ResultCache {
     return this.opts.maxEntries > 0;
   }
 
-  async getOrCompute(key: string, route: string, compute: () => Promise<Omit<CachedResponse, 'etag'>>): Promise<CacheLookup> {
+  /** `maxTtlMs` shortens the backstop lifetime of what this call stores. */
+  async getOrCompute(key: string, route: string, compute: () => Promise<Omit<CachedResponse, 'etag'>>, maxTtlMs?: number): Promise<CacheLookup> {
     const events = this.opts.events;
     const inMemory = this.memory.get(key);
     events?.lookup(route, 'memory', inMemory ? 'hit' : 'miss');
@@ -67,12 +68,12 @@ export class ResultCache {
       const fromShared = await this.readShared(key);
       if (this.opts.shared) events?.lookup(route, 'redis', fromShared ? 'hit' : 'miss');
       if (fromShared) {
-        this.remember(key, fromShared);
+        this.remember(key, fromShared, maxTtlMs);
         return { response: fromShared, source: 'redis' as const };
       }
       const rendered = await compute();
       const response = { ...rendered, etag: etagOf(rendered.body) };
-      const ttlMs = this.remember(key, response);
+      const ttlMs = this.remember(key, response, maxTtlMs);
       // Not awaited: the caller should not wait for Redis to answer with what it already has.
       void this.opts.shared?.set(key, JSON.stringify(response), ttlMs);
       return { response };
@@ -84,9 +85,9 @@ export class ResultCache {
     return value.source ? { response: value.response, result: 'hit', source: value.source } : { response: value.response, result: 'miss' };
   }
 
-  private remember(key: string, response: CachedResponse): number {
+  private remember(key: string, response: CachedResponse, maxTtlMs = Infinity): number {
     const jitter = this.opts.jitter ?? 0.2;
-    const ttlMs = this.opts.ttlMs * (1 - jitter + 2 * jitter * (this.opts.random ?? Math.random)());
+    const ttlMs = Math.min(this.opts.ttlMs, maxTtlMs) * (1 - jitter + 2 * jitter * (this.opts.random ?? Math.random)());
     this.memory.set(key, response, response.body.length * 2 + 256, ttlMs);
     return ttlMs;
   }
