@@ -55,9 +55,10 @@ export interface IngestConfig extends CommonConfig {
   /** Largest single event as a Kafka record, key + value bytes (INGEST_HTTP_MAX_EVENT_BYTES); keep it below the broker's message.max.bytes. Default: 1000000. */
   httpMaxEventBytes: number;
   /**
-   * Tables (`schema.table`, each also in the pipeline config) that accept events over HTTP
-   * (INGEST_HTTP_TABLES, comma-separated). Their versions come from the upstream service, so
-   * nothing may write their rows in Postgres too (docs/change-event.md). Default: none.
+   * Tables (`schema.table`, each also in the pipeline config) fed by upstream services over
+   * POST /v1/events instead of Postgres (INGEST_HTTP_TABLES, comma-separated). Their versions are
+   * the service's, so ingest does not capture them from Postgres: one version space per table
+   * (docs/change-event.md). Default: none.
    */
   httpTables: string[];
 }

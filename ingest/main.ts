@@ -7,17 +7,19 @@ import { handleSignals, onceClose } from '../core/lifecycle';
 import { startMetricsServer } from '../core/metrics-server';
 import { errorMessage } from '../core/errors';
 import { createIngest } from './ingest-service';
-import { intakeTables } from './intake/intake-app';
 import { startIntakeServer, type IntakeServer } from './intake/intake-server';
+import { refusePublishedUpstreamTables, splitPipeline } from './intake/upstream-tables';
 import { createIngestMetrics } from './metrics';
 
 async function main(): Promise<void> {
   const config = loadIngestConfig();
   const log = createLogger('ingest', config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
-  if (config.httpPort) intakeTables(pipeline, config.httpTables); // a bad INGEST_HTTP_TABLES fails before the slot is touched
+  // Tables fed by POST /v1/events are not captured from Postgres: one version space per table.
+  const { captured, upstream } = splitPipeline(pipeline, config.httpTables);
   const db = new Client({ connectionString: config.databaseUrl });
   await db.connect();
+  await refusePublishedUpstreamTables(db, config.publicationName, upstream);
   const metrics = createIngestMetrics();
   let healthy = true;
   // A failed stream or publish ends the process: a supervisor restarts it, and it resumes from the slot's confirmed LSN.
@@ -27,24 +29,24 @@ async function main(): Promise<void> {
     log.error('ingest stopped on an error; restart resumes from the last confirmed commit', { err, message: errorMessage(err) });
     void close().finally(() => process.exit(1));
   };
-  const ingest = createIngest({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest', log), db, metrics, log, onFatal });
+  const ingest = captured.indexes.length === 0 ? undefined : createIngest({ config, pipeline: captured, kafka: createKafka(config.kafkaBrokers, 'ingest', log), db, metrics, log, onFatal });
   const server = await startMetricsServer(metrics.registry, config.metricsPort, () => healthy);
   let intake: IntakeServer | undefined = undefined; // set once ingest started
   const close = onceClose(
     [
       // The intake first: requests in flight still get Kafka's answer before the producers go.
       ['intake', () => intake?.close()],
-      ['ingest', () => ingest.close()],
+      ['ingest', () => ingest?.close()],
       ['db', () => db.end()],
       ['metrics', () => new Promise<void>((r) => (server ? server.close(() => r()) : r()))],
     ],
     log,
   );
   handleSignals(close, log);
-  await ingest.start();
-  // After ingest.start, which creates the table topics the intake produces to.
+  if (ingest) await ingest.start();
+  else log.warn('no table of the pipeline config is captured from Postgres (all are in INGEST_HTTP_TABLES); only the event intake runs');
   intake = await startIntakeServer({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log), registry: metrics.registry, log: log.child('intake') });
-  log.info('ingest ready', { slot: config.slotName, publication: config.publicationName, tables: pipeline.indexes.map((i) => `${i.source.schema}.${i.source.table}`) });
+  log.info('ingest ready', { slot: config.slotName, publication: config.publicationName, tables: captured.indexes.map((i) => `${i.source.schema}.${i.source.table}`), upstream });
 }
 
 main().catch((err: unknown) => {

@@ -91,7 +91,7 @@ function checkTable(table: string, opts: CheckOptions): string | undefined {
   const takers = opts.accepted.size ? [...opts.accepted].join(', ') : 'none (set INGEST_HTTP_TABLES)';
   if (!opts.configured.has(table)) return `/source table ${table} is not in the pipeline config; tables that take events over HTTP: ${takers}`;
   if (!opts.accepted.has(table)) {
-    return `/source table ${table} is captured from Postgres, whose WAL positions are its versions, so it does not take events over HTTP (one version space per table); tables that do: ${takers}`;
+    return `/source table ${table} is captured from Postgres, whose WAL positions are its versions, so it does not take events over HTTP (one version space per table; list it in INGEST_HTTP_TABLES to move it to upstream events); tables that do: ${takers}`;
   }
   return undefined;
 }

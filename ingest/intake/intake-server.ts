@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { IngestConfig } from '../../config';
 import type { PipelineConfig } from '../../config/pipeline';
 import { topicFor } from '../../core/change-event';
+import { ensureTopics } from '../../core/kafka';
 import type { Logger } from '../../core/logger';
 import { createIntakeApp, intakeTables } from './intake-app';
 import { createIntakeMetrics } from './intake-metrics';
@@ -25,6 +26,8 @@ export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; 
     const [schema, table] = t.split('.') as [string, string];
     return topicFor(config.topicPrefix, { schema, table });
   });
+  // Ingest's CDC part does not create these: the tables are not captured from Postgres.
+  if (topics.length) await ensureTopics(deps.kafka, topics, config.topicPartitions);
   const publisher = new KafkaIntakePublisher(deps.kafka, topics);
   await publisher.connect();
   const app = createIntakeApp({
