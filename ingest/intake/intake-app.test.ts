@@ -16,12 +16,15 @@ describe('POST /v1/events', () => {
   });
 
   it('accepts an NDJSON stream in batches, in order, with the highest LSN per partition in the token', async () => {
-    const { app, publisher } = intakeTestApp({ batchMaxEvents: 7 });
+    const { app, publisher, registry } = intakeTestApp({ batchMaxEvents: 7 });
     const events = Array.from({ length: 50 }, (_, i) => orderEvent(i + 1));
     const res = await request(app.callback()).post('/v1/events').set('content-type', 'application/x-ndjson').send(ndjson(events));
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ accepted: 50, consistencyToken: expect.stringMatching(/^ct1\./) });
     expect(publisher.batches.map((b) => b.length)).toEqual([7, 7, 7, 7, 7, 7, 7, 1]);
+    expect(await registry.getSingleMetricAsString('ingest_intake_events_total')).toMatch(/table="public.orders",outcome="accepted",reason=""} 50/);
+    expect(await registry.getSingleMetricAsString('ingest_intake_produce_seconds')).toMatch(/ingest_intake_produce_seconds_count 8/);
+    expect(await registry.getSingleMetricAsString('ingest_intake_requests_total')).toMatch(/status="200"} 1/);
     expect(publisher.events.map((e) => JSON.parse(e.value))).toEqual(events);
     const token = decodeConsistencyToken(res.body.consistencyToken);
     const expected = new Map<number, bigint>();
@@ -30,6 +33,15 @@ describe('POST /v1/events', () => {
       expected.set(p, BigInt((e as { commitLsn: string }).commitLsn) > (expected.get(p) ?? 0n) ? BigInt((e as { commitLsn: string }).commitLsn) : expected.get(p)!);
     }
     expect(token).toEqual([...expected].sort(([a], [b]) => a - b).map(([partition, lsn]) => ({ topic: 'cdc.public.orders', partition, lsn })));
+  });
+
+  it('splits sends by bytes so no partition batch can pass the broker\'s record limit', async () => {
+    const { app, publisher } = intakeTestApp({ maxEventBytes: 50_000 });
+    const events = Array.from({ length: 10 }, (_, i) => orderEvent(i, { after: { id: String(i), blob: 'x'.repeat(20_000) } }));
+    const res = await request(app.callback()).post('/v1/events').set('content-type', 'application/x-ndjson').send(ndjson(events));
+    expect(res.status).toBe(200);
+    expect(publisher.batches.map((b) => b.length)).toEqual([2, 2, 2, 2, 2]);
+    for (const b of publisher.batches) expect(b.reduce((n, e) => n + e.value.length + e.key.length, 0)).toBeLessThanOrEqual(50_000);
   });
 
   it('writes nothing when one line is invalid, and lists each problem by line number', async () => {
