@@ -62,6 +62,24 @@ describe('API keys on the routes', () => {
     const forged = `${key.slice(0, -4)}AAAA` === key ? `${key.slice(0, -4)}BBBB` : `${key.slice(0, -4)}AAAA`;
     expect((await http.get('/v1/indexes/notes/search').set('Authorization', `Bearer ${forged}`)).status).toBe(401);
   });
+  it('answers RELIABILITY.md\'s bad tokens with a 401, never a 5xx: alg none, encoded NUL, huge, non-ASCII, repeated headers', async () => {
+    const { http, store } = setup();
+    const key = store.add('acme', ['search']);
+    const bad = [
+      'eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJ0ZW5hbnQiOiJhY21lIn0.', // a JWT with alg: none
+      `${key}%00`,
+      'spk_' + 'a'.repeat(16) + '_' + 'A'.repeat(43),
+      'x'.repeat(8_000),
+      `${key.slice(0, -1)}\u00ff`,
+      '__proto__',
+    ];
+    for (const token of bad) {
+      const res = await http.get('/v1/indexes/notes/search').set('X-API-Key', token);
+      expect([token.slice(0, 20), res.status, res.body.error?.code]).toEqual([token.slice(0, 20), 401, expect.stringMatching(/^API_KEY_INVALID$/)]);
+    }
+    // Two Authorization headers arrive joined by a comma: not a Bearer token.
+    expect((await http.get('/v1/indexes/notes/search').set('Authorization', `Bearer ${key}, Bearer ${key}`)).status).toBe(401);
+  });
   it('accepts a key as Bearer or X-API-Key, and refuses two different ones', async () => {
     const { http, store } = setup();
     const key = store.add('acme', ['search']);
