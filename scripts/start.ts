@@ -87,6 +87,7 @@ async function main(): Promise<void> {
       say(`  curl '${api}/v1/indexes/${DEMO_INDEX}/search?q=street+fighter&size=3'`);
       say(`  curl '${api}/v1/indexes/${DEMO_INDEX}/search?q=zelda+-link&page=2&size=5'`);
       say('Then `npm run smoke` measures commit-to-searchable, and `npm stop` stops everything.');
+      say('The demo API runs with API_AUTH=off (no keys). With API_AUTH=keys, create one with `npm run api-keys -- create --tenant demo --scopes search,analytics`.');
     } finally {
       await db.end();
     }
