@@ -32,17 +32,32 @@ describe('CommitBatcher', () => {
     expect(confirmed).toEqual([200n]);
   });
 
-  it('sends a large transaction in bounded batches but confirms only at its commit', async () => {
+  it('sends a large transaction in bounded batches, holds at most two while Kafka is slow, and confirms only at its commit', async () => {
     const pub = new FakePublisher();
     const confirmed: bigint[] = [];
+    let release!: () => void;
+    pub.gate = new Promise((r) => (release = r));
     const b = new CommitBatcher(pub, async (l) => void confirmed.push(l), { maxEvents: 3, flushIntervalMs: 1000 }, silentLogger);
-    for (let i = 0; i < 7; i++) await b.add([ev(i)]);
-    expect(pub.sent).toEqual([[0, 1, 2], [3, 4, 5]]);
+    let added = 0;
+    const stream = (async () => {
+      for (let i = 0; i < 10; i++) {
+        await b.add([ev(i)]);
+        added++;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    // One batch in flight, one queued: the sixth add waits for Kafka, pausing the stream.
+    expect(added).toBe(5);
+    expect(b.pendingEvents()).toBe(6);
+    release();
+    await stream;
+    expect(pub.sent.slice(0, 3)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8]]);
     expect(confirmed).toEqual([]);
     await b.commit(900n);
     await b.close();
-    expect(pub.sent.flat()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(pub.sent.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(confirmed).toEqual([900n]);
+    expect(b.pendingEvents()).toBe(0);
   });
 
   it('never confirms past a failed publish and reports it', async () => {

@@ -10,14 +10,18 @@ export interface EventPublisher {
  * Batches change events across transactions and decides what may be confirmed to Postgres.
  * The rule (DESIGN.md, acknowledgement order): a commit's end LSN is confirmed only after
  * every event up to and including that commit was acknowledged by Kafka. Memory stays
- * bounded: when the buffer is full, `add` waits for the send, which pauses the replication
- * stream (flow control) instead of buffering a large transaction whole.
+ * bounded: one batch may be in flight while the next fills; beyond that `add` waits for Kafka,
+ * which pauses the replication stream (flow control) instead of buffering a large transaction
+ * or a slow broker's backlog whole. At most about 2 x maxEvents events are held.
  */
 export class CommitBatcher {
   private buffer: ChangeEvent[] = [];
   /** The last commit whose events are all in `buffer` or already sent (end LSN, commit time). */
   private pendingCommit: { lsn: bigint; ts: Date | undefined } | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** Flushes handed to the chain and not finished yet, oldest first, with their event counts. */
+  private inFlight: Array<{ events: number; done: Promise<void> }> = [];
+  private inFlightEvents = 0;
   private timer: NodeJS.Timeout | undefined;
   private failed: unknown;
 
@@ -31,14 +35,21 @@ export class CommitBatcher {
   async add(events: readonly ChangeEvent[]): Promise<void> {
     this.throwIfFailed();
     this.buffer.push(...events);
-    if (this.buffer.length >= this.opts.maxEvents) await this.flush();
+    if (this.buffer.length >= this.opts.maxEvents) this.flush().catch(() => undefined); // kept in `failed`
     else this.arm();
+    while (this.inFlightEvents > this.opts.maxEvents && this.inFlight[0]) await this.inFlight[0].done;
+    this.throwIfFailed();
   }
 
   async commit(commitEndLsn: bigint, commitTime?: Date): Promise<void> {
     this.throwIfFailed();
     this.pendingCommit = { lsn: commitEndLsn, ts: commitTime };
     this.arm();
+  }
+
+  /** Events received and not yet acknowledged by Kafka (a gauge: bounded memory made visible). */
+  pendingEvents(): number {
+    return this.buffer.length + this.inFlightEvents;
   }
 
   /** Sends what is buffered and confirms the last complete commit. Flushes run one at a time, in order. */
@@ -48,9 +59,12 @@ export class CommitBatcher {
     const commit = this.pendingCommit;
     this.buffer = [];
     this.pendingCommit = undefined;
+    const entry = { events: events.length, done: Promise.resolve() };
+    this.inFlightEvents += events.length;
+    this.inFlight.push(entry);
     this.chain = this.chain.then(async () => {
-      if (this.failed) return;
       try {
+        if (this.failed) return;
         if (events.length) {
           const started = Date.now();
           await this.publisher.publish(events);
@@ -61,8 +75,12 @@ export class CommitBatcher {
         this.failed = err;
         this.log.error('publishing to Kafka failed; nothing past the last confirmed commit is acknowledged', { err, events: events.length });
         this.opts.onFatal?.(err);
+      } finally {
+        this.inFlightEvents -= entry.events;
+        this.inFlight.shift();
       }
     });
+    entry.done = this.chain;
     return this.chain.then(() => this.throwIfFailed());
   }
 

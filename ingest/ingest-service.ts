@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { IngestConfig } from '../config';
 import type { PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
+import { PipelineError } from '../core/errors';
 import { ensureTopics } from '../core/kafka';
 import type { Logger } from '../core/logger';
 import { every, type Periodic } from '../core/periodic';
@@ -31,14 +32,34 @@ export interface IngestDeps {
   onFatal: (err: unknown) => void;
 }
 
+/** A metric label for an error: its PipelineError code in lower case (replication_failed, kafka_produce_failed, ...). */
+export function errorKind(err: unknown): string {
+  let cur: unknown = err;
+  for (let depth = 0; cur instanceof Error && depth < 5; depth++) {
+    if (cur instanceof PipelineError) return cur.code.toLowerCase();
+    cur = cur.cause;
+  }
+  return 'unknown';
+}
+
 /** Postgres slot → change events → Kafka, confirming the slot only behind Kafka's acks. */
 export function createIngest(deps: IngestDeps) {
   const { config, pipeline, kafka, db, metrics, log } = deps;
+  // Every fatal error is counted by its code (errors by kind), then handed to the caller.
+  const onFatal = (err: unknown): void => {
+    metrics.errors.inc({ kind: errorKind(err) });
+    deps.onFatal(err);
+  };
   const slot = config.slotName;
   const tables = [...new Map(pipeline.indexes.map((i) => [`${i.source.schema}.${i.source.table}`, { schema: i.source.schema, table: i.source.table }])).values()];
   const topics = tables.map((t) => topicFor(config.topicPrefix, t));
-  const publisher = new KafkaEventPublisher(kafka, config.topicPrefix, topics);
-  const source = new PgChangeSource(config.databaseUrl, slot, config.publicationName, log.child('source'), deps.onFatal);
+  const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
+  const publisher = new KafkaEventPublisher(kafka, config.topicPrefix, topics, deadLetterTopic, (r) => {
+    metrics.errors.inc({ kind: r.errorType });
+    metrics.deadLetters.inc({ table: `${r.event.source.schema}.${r.event.source.table}`, reason: r.errorType });
+    log.error('event parked in the dead-letter topic: Kafka cannot carry it; the document keeps its previous version', { topic: r.topic, deadLetterTopic, key: r.event.key, lsn: r.event.lsn, commitLsn: r.event.commitLsn, reason: r.reason });
+  });
+  const source = new PgChangeSource(config.databaseUrl, slot, config.publicationName, log.child('source'), onFatal);
   const windows = new ChunkWindows(slot);
   let lastConfirmedCommitAt = new Date();
   const batcher = new CommitBatcher(
@@ -56,10 +77,11 @@ export function createIngest(deps: IngestDeps) {
         metrics.produceSeconds.observe(ms / 1000);
         for (const e of events) metrics.events.inc({ table: `${e.source.schema}.${e.source.table}`, op: e.op });
       },
-      onFatal: deps.onFatal,
+      onFatal,
     },
     log.child('batcher'),
   );
+  metrics.setPendingSource(() => batcher.pendingEvents());
   const background: Array<{ stop(): Promise<void> | void }> = [];
   let snapshotDone: Promise<void> = Promise.resolve();
   let closing: Promise<void> | undefined;
@@ -99,25 +121,29 @@ export function createIngest(deps: IngestDeps) {
       .then(() => awaitOlderTransactions(snapDb, log.child('snapshot'), { signal: stopWaiting.signal }))
       .then(() => snapshotter.run(pending))
       .catch((err: unknown) => {
-        if (!stopWaiting.signal.aborted) deps.onFatal(err); // a query cut by close() is not a failure
+        if (!stopWaiting.signal.aborted) onFatal(err); // a query cut by close() is not a failure
       });
   }
 
   return {
     async start(): Promise<void> {
-      await checkTables(db, tables);
+      const keys = await checkTables(db, tables);
       await ensurePublication(db, config.publicationName, tables);
       await ensureStateTable(db);
       await prepareSlot();
       await addTables(db, slot, tables.map((t) => `${t.schema}.${t.table}`));
       await ensureTopics(kafka, topics, config.topicPartitions);
+      await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
       await publisher.connect();
-      await source.start(createStreamHandler({ slot, tables, batcher, windows }));
+      await source.start(createStreamHandler({ slot, tables, keys, batcher, windows }));
       if (config.heartbeatIntervalMs > 0) {
         const hb: Periodic = every(config.heartbeatIntervalMs, async () => {
           await emitHeartbeat(db, slot);
           metrics.heartbeats.inc();
-        }, (err) => log.warn('heartbeat failed; retrying at the next interval', { err }));
+        }, (err) => {
+          metrics.errors.inc({ kind: 'heartbeat_failed' });
+          log.warn('heartbeat failed; retrying at the next interval', { err });
+        });
         background.push(hb);
       }
       background.push(startSlotLagMonitor({
@@ -128,7 +154,7 @@ export function createIngest(deps: IngestDeps) {
         lastConfirmedCommitAt: () => lastConfirmedCommitAt,
         metrics,
         log: log.child('slot-lag'),
-        onFatal: deps.onFatal,
+        onFatal,
       }));
       startSnapshot(await pendingTables(db, slot));
     },

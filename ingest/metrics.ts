@@ -2,12 +2,19 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export function createIngestMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'ingest_' });
+  let pending = (): number => 0;
   return {
     registry,
+    /** Where ingest_pending_events reads from (the commit batcher), set once ingest is built. */
+    setPendingSource(fn: () => number): void {
+      pending = fn;
+    },
+    pendingEvents: new Gauge({ name: 'ingest_pending_events', help: 'Change events received from the slot and not yet acknowledged by Kafka (bounded by about 2 x INGEST_BATCH_MAX_EVENTS)', registers: [registry], collect() { this.set(pending()); } }),
     events: new Counter({ name: 'ingest_events_total', help: 'Change events published to Kafka', labelNames: ['table', 'op'] as const, registers: [registry] }),
     produceSeconds: new Histogram({ name: 'ingest_produce_seconds', help: 'Time for Kafka to acknowledge one batch', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
     confirmedLsn: new Gauge({ name: 'ingest_confirmed_lsn', help: 'Last commit end LSN confirmed to Postgres (may lose precision above 2^53; for graphs only)', registers: [registry] }),
-    errors: new Counter({ name: 'ingest_errors_total', help: 'Errors by kind', labelNames: ['kind'] as const, registers: [registry] }),
+    errors: new Counter({ name: 'ingest_errors_total', help: 'Errors by kind: the code of a fatal error (replication_failed, kafka_produce_failed, slot_lost, ...), event_too_large, event_unserializable, heartbeat_failed, slot_lag_sample_failed', labelNames: ['kind'] as const, registers: [registry] }),
+    deadLetters: new Counter({ name: 'ingest_dead_letters_total', help: 'Events Kafka cannot carry, parked in the dead-letter topic, by table and reason', labelNames: ['table', 'reason'] as const, registers: [registry] }),
     slotLagBytes: new Gauge({ name: 'ingest_slot_lag_bytes', help: 'pg_current_wal_lsn() - confirmed_flush_lsn of the slot: WAL Postgres keeps for ingest', registers: [registry] }),
     slotLagSeconds: new Gauge({ name: 'ingest_slot_lag_seconds', help: 'Seconds since the commit time of the last transaction confirmed to Postgres (heartbeats included)', registers: [registry] }),
     heartbeats: new Counter({ name: 'ingest_heartbeats_total', help: 'Heartbeats emitted into the WAL', registers: [registry] }),

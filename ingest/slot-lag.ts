@@ -85,7 +85,10 @@ export function startSlotLagMonitor(deps: {
         deps.onFatal(fatal);
       }
     },
-    (err) => deps.log.warn('slot lag sample failed; retrying at the next interval', { err }),
+    (err) => {
+      deps.metrics.errors.inc({ kind: 'slot_lag_sample_failed' });
+      deps.log.warn('slot lag sample failed; retrying at the next interval', { err });
+    },
   );
   return {
     async stop(): Promise<void> {

@@ -3,8 +3,8 @@ import type { CommitBatcher } from './commit-batcher';
 import type { ChunkWindows } from './snapshot/chunk-window';
 import { HEARTBEAT_PREFIX, parseWatermark, WATERMARK_PREFIX } from './source/pg-messages';
 import type { SourceMessage } from './source/pg-change-source';
-import type { TableRef } from './source/pg-setup';
-import { toChangeEvents, type TxContext } from './transform/to-change-events';
+import type { KeyColumns, TableRef } from './source/pg-setup';
+import { toChangeEvents, withDocumentKey, type TxContext } from './transform/to-change-events';
 
 /**
  * The replication stream, message by message in WAL order: data changes become change events;
@@ -12,8 +12,9 @@ import { toChangeEvents, type TxContext } from './transform/to-change-events';
  * partition); our snapshot watermarks open and close a chunk's window; a commit lets the batcher
  * confirm that transaction once Kafka acknowledged everything before it.
  */
-export function createStreamHandler(deps: { slot: string; tables: readonly TableRef[]; batcher: CommitBatcher; windows: ChunkWindows }) {
+export function createStreamHandler(deps: { slot: string; tables: readonly TableRef[]; keys?: KeyColumns; batcher: CommitBatcher; windows: ChunkWindows }) {
   const { slot, tables, batcher, windows } = deps;
+  const fullKeys = (table: string) => deps.keys?.get(table);
   let tx: TxContext | undefined;
 
   function heartbeats(lsn: bigint, t: TxContext): ChangeEvent[] {
@@ -27,7 +28,7 @@ export function createStreamHandler(deps: { slot: string; tables: readonly Table
         return;
       case 'change': {
         if (!tx) throw new Error('change outside a transaction');
-        const events = toChangeEvents(m.change, m.lsn.toString(), tx);
+        const events = toChangeEvents(withDocumentKey(m.change, fullKeys), m.lsn.toString(), tx);
         windows.observe(events);
         return batcher.add(events);
       }

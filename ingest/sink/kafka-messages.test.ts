@@ -1,26 +1,47 @@
 import type { ChangeEvent } from '../../core/change-event';
-import { toTopicMessages } from './kafka-messages';
+import { partitionFor, planSends } from './kafka-messages';
 
 const base = { v: 1 as const, source: { schema: 'public', table: 'items' }, lsn: '10', commitLsn: '20', txId: 1, ts: 'now' };
-const row: ChangeEvent = { ...base, op: 'u', key: { b: 2, a: 'x' }, after: { a: 'x', b: 2 } };
+const row = (id: number, body = 'x'): ChangeEvent => ({ ...base, op: 'u', key: { id, b: 'k' }, after: { id, b: 'k', body } });
 const hb: ChangeEvent = { ...base, op: 'h', key: {} };
 const trunc: ChangeEvent = { ...base, op: 't', key: {} };
+const layout = (maxMessageBytes?: number) => ({ partitions: (t: string) => (t === 'cdc.public.items' ? 3 : undefined), maxMessageBytes: () => maxMessageBytes });
+const flat = (sends: ReturnType<typeof planSends>['sends']) => sends.flatMap((s) => s.get('cdc.public.items') ?? []);
 
-describe('events → Kafka messages', () => {
-  const counts = (topic: string): number | undefined => (topic === 'cdc.public.items' ? 3 : undefined);
-
-  it('keys row events by the canonical primary key and lets the partitioner place them', () => {
-    const msgs = toTopicMessages([row], 'cdc', counts).get('cdc.public.items');
-    expect(msgs).toEqual([{ key: '{"a":"x","b":2}', value: JSON.stringify(row) }]);
+describe('events → Kafka sends', () => {
+  it('keys row events by the canonical primary key, on the partition the default partitioner picks', () => {
+    const [msg] = flat(planSends([row(1)], 'cdc', layout()).sends);
+    expect(msg).toEqual({ key: '{"b":"k","id":1}', value: JSON.stringify(row(1)), partition: partitionFor('cdc.public.items', '{"b":"k","id":1}', 3) });
+    // The Java-compatible murmur2 placement: the same key always lands on the same partition.
+    expect(partitionFor('cdc.public.items', '{"id":"1"}', 3)).toBe(partitionFor('other', '{"id":"1"}', 3));
   });
 
   it('copies heartbeats and truncates to every partition, in stream order with row events', () => {
-    const msgs = toTopicMessages([row, hb, trunc], 'cdc', counts).get('cdc.public.items')!;
-    expect(msgs.map((m) => [JSON.parse(m.value).op, m.partition])).toEqual([['u', undefined], ['h', 0], ['h', 1], ['h', 2], ['t', 0], ['t', 1], ['t', 2]]);
-    expect(msgs.filter((m) => m.partition !== undefined).every((m) => m.key === '')).toBe(true);
+    const msgs = flat(planSends([row(1), hb, trunc], 'cdc', layout()).sends);
+    expect(msgs.map((m) => [JSON.parse(m.value).op, m.partition])).toEqual([['u', msgs[0]!.partition], ['h', 0], ['h', 1], ['h', 2], ['t', 0], ['t', 1], ['t', 2]]);
+    expect(msgs.slice(1).every((m) => m.key === '')).toBe(true);
+  });
+
+  it('splits sends so no partition receives more than the topic accepts in one batch, keeping order', () => {
+    const events = Array.from({ length: 60 }, (_, i) => row(i, 'y'.repeat(900)));
+    const { sends, rejected } = planSends(events, 'cdc', layout(10_000));
+    expect(rejected).toEqual([]);
+    expect(sends.length).toBeGreaterThan(2);
+    for (const send of sends) {
+      const perPartition = new Map<number, number>();
+      for (const m of send.get('cdc.public.items')!) perPartition.set(m.partition, (perPartition.get(m.partition) ?? 0) + m.value.length + m.key.length);
+      for (const bytes of perPartition.values()) expect(bytes).toBeLessThan(10_000);
+    }
+    expect(flat(sends).map((m) => JSON.parse(m.value).key.id)).toEqual(events.map((e) => e.key.id));
+  });
+
+  it('rejects an event that alone is above max.message.bytes, with the reason, and sends the rest', () => {
+    const { sends, rejected } = planSends([row(1), row(2, 'z'.repeat(20_000)), row(3)], 'cdc', layout(10_000));
+    expect(flat(sends).map((m) => JSON.parse(m.value).key.id)).toEqual([1, 3]);
+    expect(rejected).toEqual([expect.objectContaining({ topic: 'cdc.public.items', errorType: 'event_too_large', reason: expect.stringMatching(/the event is \d+ bytes, above the 10000 bytes topic cdc.public.items accepts/) })]);
   });
 
   it('refuses to guess when the partition count of a topic is unknown (retriable: counts are re-read)', () => {
-    expect(() => toTopicMessages([{ ...hb, source: { schema: 'public', table: 'other' } }], 'cdc', counts)).toThrow(/partition count of topic cdc.public.other is unknown/);
+    expect(() => planSends([{ ...hb, source: { schema: 'public', table: 'other' } }], 'cdc', layout())).toThrow(/partition count of topic cdc.public.other is unknown/);
   });
 });

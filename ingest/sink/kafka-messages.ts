@@ -1,37 +1,100 @@
+import { Partitioners } from 'kafkajs';
+import type { PartitionMetadata } from 'kafkajs';
 import { canonicalKey, topicFor, type ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 
 export interface KafkaMessage {
   key: string;
   value: string;
-  /** Set only for events that go to every partition; row events are placed by their key. */
-  partition?: number;
+  partition: number;
 }
 
-/** Partition count of a topic, as last read from the broker; undefined when unknown. */
-export type PartitionCounts = (topic: string) => number | undefined;
+/** What the publisher knows of each topic, as last read from the broker; undefined when unknown. */
+export interface TopicLayout {
+  partitions(topic: string): number | undefined;
+  /** The topic's max.message.bytes: the largest record batch the broker accepts. */
+  maxMessageBytes(topic: string): number | undefined;
+}
+
+/** An event Kafka cannot carry; it goes to the dead-letter topic with this reason instead. */
+export interface RejectedEvent {
+  event: ChangeEvent;
+  topic: string;
+  errorType: 'event_too_large' | 'event_unserializable';
+  reason: string;
+}
+
+/** One sendBatch: messages by topic, every (topic, partition) batch within the broker's limit. */
+export type Send = Map<string, KafkaMessage[]>;
+
+/** Broker default of message.max.bytes, used until the topic's own value is known. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+// A v2 record batch: 61 bytes of header; each record adds up to ~30 bytes of varints and attributes.
+const BATCH_OVERHEAD = 128;
+const RECORD_OVERHEAD = 40;
+
+const partitioner = Partitioners.DefaultPartitioner();
+const fakeMetadata = new Map<number, PartitionMetadata[]>();
+function metadataOf(n: number): PartitionMetadata[] {
+  let m = fakeMetadata.get(n);
+  if (!m) fakeMetadata.set(n, (m = Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }))));
+  return m;
+}
+
+/** The partition kafkajs' default (Java-compatible murmur2) partitioner would choose for the key. */
+export function partitionFor(topic: string, key: string, partitions: number): number {
+  return partitioner({ topic, partitionMetadata: metadataOf(partitions), message: { key, value: null } });
+}
 
 /**
- * Events → Kafka messages grouped by topic. Row events are keyed by the canonical primary key,
- * so every change of one row stays on one partition, in order. Truncates and heartbeats concern
- * every row, so they are copied to every partition (explicit partition, empty key): each
- * partition's stream orders a truncate against its own rows' changes, and a heartbeat advances
- * every partition's freshness watermark even when that partition has no data changes.
+ * Events → the sends that carry them, in order. Row events are keyed by the canonical primary key
+ * and placed by the default partitioner (computed here, so every change of one row stays on one
+ * partition, in order). Truncates and heartbeats concern every row, so they are copied to every
+ * partition with an empty key: each partition's stream orders a truncate against its own rows'
+ * changes, and a heartbeat advances every partition's freshness watermark.
+ * Sizes: Kafka refuses a record batch above the topic's max.message.bytes, and kafkajs puts one
+ * send's messages for a partition into one batch; so a send is closed before any partition's share
+ * would pass the limit, and an event that alone passes it is rejected (dead-letter topic) instead
+ * of failing every retry and stopping the pipeline.
  */
-export function toTopicMessages(events: readonly ChangeEvent[], topicPrefix: string, partitions: PartitionCounts): Map<string, KafkaMessage[]> {
-  const byTopic = new Map<string, KafkaMessage[]>();
+export function planSends(events: readonly ChangeEvent[], topicPrefix: string, layout: TopicLayout): { sends: Send[]; rejected: RejectedEvent[] } {
+  const sends: Send[] = [];
+  const rejected: RejectedEvent[] = [];
+  let send: Send = new Map();
+  let used = new Map<string, number>();
   for (const e of events) {
     const topic = topicFor(topicPrefix, e.source);
-    let list = byTopic.get(topic);
-    if (!list) byTopic.set(topic, (list = []));
-    const value = JSON.stringify(e);
-    if (e.op === 't' || e.op === 'h') {
-      const n = partitions(topic);
-      if (n === undefined) throw new PipelineError(`partition count of topic ${topic} is unknown, so a ${e.op === 't' ? 'truncate' : 'heartbeat'} cannot reach every partition`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic } });
-      for (let partition = 0; partition < n; partition++) list.push({ key: '', value, partition });
-    } else {
-      list.push({ key: canonicalKey(e.key), value });
+    const n = layout.partitions(topic);
+    if (n === undefined) throw new PipelineError(`partition count of topic ${topic} is unknown, so its events cannot be placed`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic } });
+    const limit = (layout.maxMessageBytes(topic) ?? DEFAULT_MAX_MESSAGE_BYTES) - BATCH_OVERHEAD;
+    let value: string;
+    try {
+      value = JSON.stringify(e);
+    } catch (err) {
+      rejected.push({ event: e, topic, errorType: 'event_unserializable', reason: `the event cannot be serialized as JSON: ${(err as Error).message}` });
+      continue;
+    }
+    const everyPartition = e.op === 't' || e.op === 'h';
+    const key = everyPartition ? '' : canonicalKey(e.key);
+    const bytes = Buffer.byteLength(value) + Buffer.byteLength(key) + RECORD_OVERHEAD;
+    if (bytes > limit) {
+      rejected.push({ event: e, topic, errorType: 'event_too_large', reason: `the event is ${bytes} bytes, above the ${limit + BATCH_OVERHEAD} bytes topic ${topic} accepts (max.message.bytes)` });
+      continue;
+    }
+    const targets = everyPartition ? Array.from({ length: n }, (_, p) => p) : [partitionFor(topic, key, n)];
+    if (targets.some((p) => (used.get(`${topic}\u0000${p}`) ?? 0) + bytes > limit)) {
+      sends.push(send);
+      send = new Map();
+      used = new Map();
+    }
+    let list = send.get(topic);
+    if (!list) send.set(topic, (list = []));
+    for (const partition of targets) {
+      list.push({ key, value, partition });
+      const slot = `${topic}\u0000${partition}`;
+      used.set(slot, (used.get(slot) ?? 0) + bytes);
     }
   }
-  return byTopic;
+  if (send.size) sends.push(send);
+  return { sends, rejected };
 }

@@ -1,41 +1,53 @@
-import { Partitioners, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
-import type { ChangeEvent } from '../../core/change-event';
+import { ConfigResourceTypes, Partitioners, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { documentId, type ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import type { EventPublisher } from '../commit-batcher';
-import { toTopicMessages } from './kafka-messages';
+import { planSends, type RejectedEvent } from './kafka-messages';
 
 /**
  * Produces change events with acks=all. Key = canonical primary key, so every change of one
  * row lands on one partition, in order; truncates and heartbeats go to every partition (see
- * kafka-messages.ts), so the publisher knows each topic's partition count: read at connect and
- * again after a failed send (the topic may have been re-created or grown).
+ * kafka-messages.ts), so the publisher knows each topic's partition count and size limit: read at
+ * connect and again after a failed send (the topic may have been re-created, grown or re-configured).
  * Not kafkajs's idempotent producer (experimental): duplicates on retry are harmless because
  * documents are versioned by commit LSN.
+ * An event Kafka can never take (above the topic's max.message.bytes) is parked in the dead-letter
+ * topic with its reason, key and LSNs, without its row, and counted; the rest keeps flowing.
  */
 export class KafkaEventPublisher implements EventPublisher {
   private readonly producer: Producer;
   private partitions = new Map<string, number>();
+  private maxBytes = new Map<string, number>();
   private stale = true;
 
-  constructor(private readonly kafka: Kafka, private readonly topicPrefix: string, private readonly topics: readonly string[]) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topicPrefix: string,
+    private readonly topics: readonly string[],
+    private readonly deadLetterTopic: string,
+    private readonly onRejected: (r: RejectedEvent) => void = () => undefined,
+  ) {
     // One request in flight keeps a partition's events in order even when a send is retried.
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
   async connect(): Promise<void> {
     await this.producer.connect();
-    await this.refreshPartitions();
+    await this.refreshLayout();
   }
 
   async publish(events: readonly ChangeEvent[]): Promise<void> {
     try {
-      if (this.stale) await this.refreshPartitions();
-      const byTopic = toTopicMessages(events, this.topicPrefix, (t) => this.partitions.get(t));
-      await this.producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      if (this.stale) await this.refreshLayout();
+      const { sends, rejected } = planSends(events, this.topicPrefix, { partitions: (t) => this.partitions.get(t), maxMessageBytes: (t) => this.maxBytes.get(t) });
+      if (rejected.length) await this.deadLetter(rejected);
+      for (const send of sends) {
+        await this.producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.None,
+          topicMessages: [...send].map(([topic, messages]) => ({ topic, messages })),
+        });
+      }
     } catch (err) {
       this.stale = true;
       if (err instanceof PipelineError) throw err;
@@ -43,12 +55,29 @@ export class KafkaEventPublisher implements EventPublisher {
     }
   }
 
-  private async refreshPartitions(): Promise<void> {
+  /** Same record shape as the indexer's dead letters; partition -1 and no offset: it never reached its topic. */
+  private async deadLetter(rejected: readonly RejectedEvent[]): Promise<void> {
+    const messages = rejected.map(({ event: e, topic, errorType, reason }) => {
+      const { after, ...rest } = e;
+      const columnBytes = after ? Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Buffer.byteLength(JSON.stringify(v) ?? '')])) : undefined;
+      const id = documentId(e.key);
+      return { key: id, value: JSON.stringify({ id, lsn: e.lsn, commitLsn: e.commitLsn, topic, partition: -1, offset: '', errorType, reason, payload: JSON.stringify({ ...rest, columnBytes }) }) };
+    });
+    await this.producer.send({ topic: this.deadLetterTopic, acks: -1, messages });
+    for (const r of rejected) this.onRejected(r);
+  }
+
+  private async refreshLayout(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const { topics } = await admin.fetchTopicMetadata({ topics: [...this.topics] });
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: this.topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
+      });
       this.partitions = new Map(topics.map((t) => [t.name, t.partitions.length]));
+      this.maxBytes = new Map(configs.resources.flatMap((r) => r.configEntries.filter((c) => c.configName === 'max.message.bytes').map((c) => [r.resourceName, Number(c.configValue)] as const).filter(([, n]) => Number.isFinite(n) && n > 0)));
       this.stale = false;
     } finally {
       await admin.disconnect();

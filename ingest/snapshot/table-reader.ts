@@ -5,8 +5,8 @@ const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
 
 /**
  * The table as the stream describes it: the columns pgoutput sends (not dropped, not generated),
- * with the type OIDs the stream's value conversion uses, and the primary key in index order
- * (the keyset order of the snapshot).
+ * with the type OIDs the stream's value conversion uses, and the key in index order (the keyset
+ * order of the snapshot): the replica identity index if set, else the primary key (pg-setup.ts).
  */
 export async function describeTable(db: ClientBase, schema: string, table: string): Promise<RelationInfo> {
   const cols = await db.query<{ name: string; oid: number }>(
@@ -21,7 +21,10 @@ export async function describeTable(db: ClientBase, schema: string, table: strin
        FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-      WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary
+      WHERE i.indexrelid = (SELECT i2.indexrelid FROM pg_index i2
+                               JOIN pg_class c2 ON c2.oid = i2.indrelid JOIN pg_namespace n2 ON n2.oid = c2.relnamespace
+                              WHERE n2.nspname = $1 AND c2.relname = $2 AND (i2.indisprimary OR (i2.indisreplident AND c2.relreplident = 'i'))
+                              ORDER BY (i2.indisreplident AND c2.relreplident = 'i') DESC LIMIT 1)
       ORDER BY k.ord`,
     [schema, table],
   );

@@ -102,10 +102,10 @@ export class PgChangeSource implements ChangeSource {
   }
 }
 
-interface RawRelation { schema: string; name: string; keyColumns: string[]; columns: Array<{ name: string; typeOid: number }> }
+interface RawRelation { schema: string; name: string; keyColumns: string[]; replicaIdentity: RelationInfo['replicaIdentity']; columns: Array<{ name: string; typeOid: number }> }
 
 function relation(r: RawRelation): RelationInfo {
-  return { schema: r.schema, name: r.name, keyColumns: r.keyColumns, columns: r.columns.map((c) => ({ name: c.name, typeOid: c.typeOid })) };
+  return { schema: r.schema, name: r.name, keyColumns: r.keyColumns, replicaIdentity: r.replicaIdentity, columns: r.columns.map((c) => ({ name: c.name, typeOid: c.typeOid })) };
 }
 
 function toSourceMessage(lsn: string, msg: Record<string, unknown> & { tag: string }): SourceMessage | undefined {

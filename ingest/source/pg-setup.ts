@@ -6,14 +6,29 @@ export interface TableRef { schema: string; table: string }
 const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
 const qualified = (t: TableRef): string => `${q(t.schema)}.${q(t.table)}`;
 
+/** Key columns by "schema.table": the replica identity index if one is set, else the primary key. */
+export type KeyColumns = ReadonlyMap<string, readonly string[]>;
+
 /**
- * Refuses tables that cannot become documents: missing, or without a primary key (a delete
- * would carry no key) unless REPLICA IDENTITY FULL is set.
+ * Refuses tables that cannot become documents, and returns each table's key columns. A table
+ * needs a primary key, or a REPLICA IDENTITY USING INDEX (unique, not null), which then wins:
+ * the document id is what pgoutput sends as the old key.
+ * REPLICA IDENTITY FULL alone is refused: rows equal in every column could not be told apart,
+ * so deleting one would delete the document of both.
  */
-export async function checkTables(db: ClientBase, tables: TableRef[]): Promise<void> {
+export async function checkTables(db: ClientBase, tables: TableRef[]): Promise<KeyColumns> {
+  const keys = new Map<string, string[]>();
   for (const t of tables) {
-    const { rows } = await db.query<{ relreplident: string; has_pk: boolean }>(
-      `SELECT c.relreplident, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk
+    const { rows } = await db.query<{ relreplident: string; pk: string[] | null; ident: string[] | null }>(
+      `SELECT c.relreplident,
+              (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i
+                 JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                WHERE i.indrelid = c.oid AND i.indisprimary) AS pk,
+              (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i
+                 JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord) ON true
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+                WHERE i.indrelid = c.oid AND i.indisreplident) AS ident
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')`,
       [t.schema, t.table],
@@ -22,10 +37,18 @@ export async function checkTables(db: ClientBase, tables: TableRef[]): Promise<v
     if (!row) {
       throw new PipelineError(`table ${t.schema}.${t.table} named in the pipeline config does not exist in the database. Create it, or fix "table" in the pipeline config.`, { code: 'TABLE_MISSING', retriable: false });
     }
-    if (!row.has_pk && row.relreplident !== 'f') {
-      throw new PipelineError(`table ${t.schema}.${t.table} has no primary key, so its changes cannot be mapped to documents. Add a primary key (ALTER TABLE ... ADD PRIMARY KEY (...)).`, { code: 'NO_PRIMARY_KEY', retriable: false });
+    if (row.relreplident === 'n') {
+      throw new PipelineError(`table ${t.schema}.${t.table} has REPLICA IDENTITY NOTHING: Postgres would refuse its updates and deletes once it is published, and none would carry a key. Run ALTER TABLE ${t.schema}.${t.table} REPLICA IDENTITY DEFAULT.`, { code: 'NO_PRIMARY_KEY', retriable: false, context: { table: `${t.schema}.${t.table}` } });
     }
+    // The stream's old keys are those of the replica identity, so that index wins over the primary key.
+    const key = row.relreplident === 'i' && row.ident ? row.ident : row.pk;
+    if (!key?.length) {
+      const full = row.relreplident === 'f' ? ' REPLICA IDENTITY FULL is not enough: rows equal in every column could not be told apart.' : '';
+      throw new PipelineError(`table ${t.schema}.${t.table} has no primary key, so its changes cannot be mapped to documents.${full} Add a primary key (ALTER TABLE ... ADD PRIMARY KEY (...)), or a unique index on NOT NULL columns with ALTER TABLE ... REPLICA IDENTITY USING INDEX ....`, { code: 'NO_PRIMARY_KEY', retriable: false, context: { table: `${t.schema}.${t.table}` } });
+    }
+    keys.set(`${t.schema}.${t.table}`, key);
   }
+  return keys;
 }
 
 /** Creates the publication, or adds the tables it lacks. Never drops a table from it. */

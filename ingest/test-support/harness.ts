@@ -97,3 +97,45 @@ export async function dropPipelineObjects(db: Client, slot: string, tables: read
   await db.query(`DELETE FROM ${STATE_TABLE} WHERE slot_name = $1`, [slot]).catch(() => undefined);
   for (const t of tables) await db.query(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
 }
+
+/**
+ * One pipeline (slot, publication, topic prefix) over `tables`, started and stopped by the test;
+ * `cleanup` closes every run and drops what the pipeline created, tables included.
+ */
+export function testPipeline(db: Client, tables: readonly string[], env: Record<string, string> = {}) {
+  const slot = `slot_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const prefix = `t_${slot.slice(5)}`;
+  const runs: Array<ReturnType<typeof startIngestInProcess>> = [];
+  return {
+    slot,
+    prefix,
+    topic: (table: string, schema = 'public') => `${prefix}.${schema}.${table}`,
+    runs,
+    start(extra: Record<string, string> = {}) {
+      const r = startIngestInProcess(db, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra });
+      runs.push(r);
+      return r;
+    },
+    async cleanup(): Promise<void> {
+      for (const r of runs) await r.ingest.close();
+      await dropPipelineObjects(db, slot, tables);
+    },
+  };
+}
+
+/** Resolves once the slot is confirmed past the WAL position of now: everything committed so far is in Kafka (needs heartbeats). */
+export async function quiesce(db: Client, slot: string, timeoutMs = 60_000): Promise<void> {
+  const target = await currentWalLsn(db);
+  const deadline = Date.now() + timeoutMs;
+  while (((await confirmedLsn(db, slot)) ?? 0n) < target) {
+    if (Date.now() > deadline) throw new Error(`slot ${slot} not confirmed past ${target} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The row events (no heartbeats) of a topic, in stream order (commit LSN, then LSN). */
+export async function rowEvents(kafka: Kafka, topic: string): Promise<ChangeEvent[]> {
+  // A key change's delete and update share one LSN (and land on different partitions): delete first.
+  const tie = (a: ChangeEvent, b: ChangeEvent): number => compareEvents(a, b) || (a.op === b.op ? 0 : a.op === 'd' ? -1 : b.op === 'd' ? 1 : 0);
+  return (await readAllEvents(kafka, topic)).map((m) => m.event).filter((e) => e.op !== 'h').sort(tie);
+}

@@ -1,7 +1,10 @@
+import { parseJsonExact } from './exact-json';
+
 /**
  * pgoutput sends every value as text. We convert by type OID ourselves instead of using
  * pg's global parsers, which turn timestamptz into a Date (microseconds cut off) and
- * `infinity` into the number Infinity. Exactness rules: int8 and numeric stay strings.
+ * `infinity` into the number Infinity. Exactness rules: int8 and numeric stay strings; numbers
+ * inside json/jsonb that a JS number cannot hold exactly too (exact-json.ts).
  */
 const INT_SMALL = new Set([21, 23, 26]); // int2, int4, oid
 const FLOAT = new Set([700, 701]); // float4, float8
@@ -17,7 +20,7 @@ export function convertPgText(text: string, typeOid: number): unknown {
     return Number.isFinite(n) ? n : text; // NaN / Infinity have no JSON number form: keep the text
   }
   if (typeOid === BOOL) return text === 't';
-  if (JSON_TYPES.has(typeOid)) return JSON.parse(text) as unknown;
+  if (JSON_TYPES.has(typeOid)) return parseJsonExact(text);
   if (typeOid === TIMESTAMPTZ || typeOid === TIMESTAMP) return isoTimestamp(text);
   return text; // int8, numeric, text, date, uuid, arrays, ...: the exact text
 }

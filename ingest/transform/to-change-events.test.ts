@@ -1,5 +1,5 @@
 import { convertPgText, isoTimestamp } from './pg-values';
-import { toChangeEvents, type RelationInfo } from './to-change-events';
+import { toChangeEvents, withDocumentKey, type RelationInfo } from './to-change-events';
 
 const rel: RelationInfo = {
   schema: 'public',
@@ -30,6 +30,20 @@ describe('pgoutput change → change events', () => {
   it('turns a primary-key update into a delete of the old key then the new row', () => {
     const events = toChangeEvents({ tag: 'update', relation: rel, key: { id: '1', title: null, price: null, at: null, body: null }, old: null, new: { id: '2', title: 'x', price: '0', at: null, body: null } }, '11', tx);
     expect(events.map((e) => [e.op, e.key])).toEqual([['d', { id: '1' }], ['u', { id: '2' }]]);
+  });
+  it('keys REPLICA IDENTITY FULL changes by the primary key, not by every column pgoutput flags', () => {
+    const full: RelationInfo = { ...rel, replicaIdentity: 'full', keyColumns: rel.columns.map((c) => c.name) };
+    const old = { id: '1', title: 'a', price: '1', at: null, body: 'b' };
+    const change = withDocumentKey({ tag: 'update', relation: full, key: null, old, new: { ...old, title: 'changed' } }, (t) => (t === 'public.items' ? ['id'] : undefined));
+    expect(toChangeEvents(change, '11', tx).map((e) => [e.op, e.key])).toEqual([['u', { id: '1' }]]);
+    const moved = withDocumentKey({ tag: 'update', relation: full, key: null, old, new: { ...old, id: '2' } }, () => ['id']);
+    expect(toChangeEvents(moved, '11', tx).map((e) => [e.op, e.key])).toEqual([['d', { id: '1' }], ['u', { id: '2' }]]);
+  });
+  it('keeps a column named __proto__ as data', () => {
+    const odd: RelationInfo = { ...rel, columns: [{ name: 'id', typeOid: 23 }, { name: '__proto__', typeOid: 25 }] };
+    const [e] = toChangeEvents({ tag: 'insert', relation: odd, new: Object.assign(Object.create(null) as Record<string, string>, { id: '1', ['__proto__']: 'x' }) }, '1', tx);
+    expect(JSON.stringify(e!.after)).toBe('{"id":1,"__proto__":"x"}');
+    expect(Object.getPrototypeOf(e!.after)).toBe(Object.prototype);
   });
   it('emits one truncate per relation', () => {
     const events = toChangeEvents({ tag: 'truncate', relations: [rel, { ...rel, name: 'other' }] }, '12', tx);

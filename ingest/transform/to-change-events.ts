@@ -6,7 +6,9 @@ import { convertPgText } from './pg-values';
 export interface RelationInfo {
   schema: string;
   name: string;
+  /** Columns pgoutput flags as the replica identity; with REPLICA IDENTITY FULL that is every column. */
   keyColumns: string[];
+  replicaIdentity?: 'default' | 'nothing' | 'full' | 'index';
   columns: Array<{ name: string; typeOid: number }>;
 }
 export type RawTuple = Record<string, string | null | undefined>;
@@ -28,6 +30,17 @@ export class NoPrimaryKeyError extends PipelineError {
   constructor(table: string) {
     super(`table ${table} has no primary key (nor a replica identity index), so its rows cannot be mapped to documents. Add a primary key, or remove the table from the pipeline config.`, { code: 'NO_PRIMARY_KEY', retriable: false, context: { table } });
   }
+}
+
+/**
+ * The document key of a relation: pgoutput's identity columns, except under REPLICA IDENTITY FULL,
+ * where pgoutput flags every column and the key is the table's primary key (`fullKeys`, read from
+ * the catalog at start), so an update does not turn into a delete and an insert under a new key.
+ */
+export function withDocumentKey(change: DecodedChange, fullKeys: (qualifiedTable: string) => readonly string[] | undefined): DecodedChange {
+  if (change.tag === 'truncate' || change.relation.replicaIdentity !== 'full') return change;
+  const r = change.relation;
+  return { ...change, relation: { ...r, keyColumns: [...(fullKeys(`${r.schema}.${r.name}`) ?? [])] } };
 }
 
 export function toChangeEvents(change: DecodedChange, lsn: string, tx: TxContext): ChangeEvent[] {
@@ -83,7 +96,8 @@ function row(r: RelationInfo, tuple: RawTuple): { after: Record<string, unknown>
   for (const col of r.columns) {
     const text = tuple[col.name];
     if (text === undefined) unchanged.push(col.name);
-    else after[col.name] = text === null ? null : convertPgText(text, col.typeOid);
+    // defineProperty: a column named __proto__ is data, not the object's prototype.
+    else Object.defineProperty(after, col.name, { value: text === null ? null : convertPgText(text, col.typeOid), enumerable: true, writable: true, configurable: true });
   }
   return unchanged.length ? { after, unchanged } : { after };
 }
