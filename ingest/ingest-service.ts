@@ -108,7 +108,14 @@ export function createIngest(deps: IngestDeps) {
       chunkRows: config.snapshotChunkRows,
       windows,
       log: log.child('snapshot'),
-      progress: { onTotal: (table, n) => metrics.snapshotRowsTotal.set({ table }, n), onDone: (table, n) => metrics.snapshotRowsDone.set({ table }, n) },
+      progress: {
+        onTotal: (table, n) => metrics.snapshotRowsTotal.set({ table }, n),
+        onDone: (table, n) => metrics.snapshotRowsDone.set({ table }, n),
+        onRate: (table, rowsPerSec, etaSec) => {
+          metrics.snapshotRowsPerSecond.set({ table }, rowsPerSec);
+          metrics.snapshotEtaSeconds.set({ table }, etaSec);
+        },
+      },
     });
     const stopWaiting = new AbortController();
     background.unshift({ stop: async () => {

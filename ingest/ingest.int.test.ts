@@ -24,6 +24,7 @@ describe('ingest against Postgres and Kafka', () => {
   let db: Client;
   let ingest: ReturnType<typeof createIngest>;
   const fatal: unknown[] = [];
+  const metrics = createIngestMetrics();
 
   beforeAll(async () => {
     db = await pg();
@@ -31,7 +32,7 @@ describe('ingest against Postgres and Kafka', () => {
     // Heartbeats off: this test counts the topic's messages.
     const config = loadIngestConfig({ ...process.env, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_FLUSH_INTERVAL_MS: '10', INGEST_HEARTBEAT_INTERVAL_MS: '0' });
     const pipeline = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [table.replace(/_/g, '-')]: { table, fields: { title: { type: 'text', searchable: true } } } } }));
-    ingest = createIngest({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-test', silentLogger), db, metrics: createIngestMetrics(), log: silentLogger, onFatal: (e) => fatal.push(e) });
+    ingest = createIngest({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-test', silentLogger), db, metrics, log: silentLogger, onFatal: (e) => fatal.push(e) });
     await ingest.start();
     await ingest.snapshotDone(); // the (empty) table's snapshot: rows inserted during it would also come as 'r'
   });
@@ -73,6 +74,14 @@ describe('ingest against Postgres and Kafka', () => {
     }, 'slot confirmation');
     expect(confirmed <= parseLsn(commitEnd)).toBe(true);
     expect(fatal).toEqual([]);
+
+    // Metrics: events by table and operation (rate() gives events/s), produce latency, nothing pending.
+    const values = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values;
+    const byOp = Object.fromEntries((await values('ingest_events_total')).map((v) => [`${v.labels.table}/${v.labels.op}`, v.value]));
+    expect(byOp).toEqual({ [`public.${table}/c`]: 2, [`public.${table}/u`]: 2, [`public.${table}/d`]: 2 });
+    expect((await values('ingest_produce_seconds')).find((v) => v.metricName === 'ingest_produce_seconds_count')!.value).toBeGreaterThan(0);
+    expect((await values('ingest_pending_events'))[0]!.value).toBe(0);
+    expect(await values('ingest_errors_total')).toEqual([]);
   });
 
   it('refuses a table without a primary key with a clear message', async () => {

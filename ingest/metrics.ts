@@ -20,6 +20,8 @@ export function createIngestMetrics(registry = new Registry()) {
     heartbeats: new Counter({ name: 'ingest_heartbeats_total', help: 'Heartbeats emitted into the WAL', registers: [registry] }),
     snapshotRowsTotal: new Gauge({ name: 'ingest_snapshot_rows_total', help: 'Rows of the table when its snapshot started', labelNames: ['table'] as const, registers: [registry] }),
     snapshotRowsDone: new Gauge({ name: 'ingest_snapshot_rows_done', help: 'Rows of the table copied and acknowledged by Kafka', labelNames: ['table'] as const, registers: [registry] }),
+    snapshotRowsPerSecond: new Gauge({ name: 'ingest_snapshot_rows_per_second', help: 'Snapshot copy rate of the table in this run, rows per second', labelNames: ['table'] as const, registers: [registry] }),
+    snapshotEtaSeconds: new Gauge({ name: 'ingest_snapshot_eta_seconds', help: 'Estimated seconds until the snapshot of the table is done (0 when done)', labelNames: ['table'] as const, registers: [registry] }),
   };
 }
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;

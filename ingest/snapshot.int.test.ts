@@ -68,7 +68,11 @@ describe('initial snapshot', () => {
     // 13 chunks, each versioned at its own high watermark's commit.
     expect(new Set(reads.map((e) => e.commitLsn)).size).toBe(13);
     expect(await snapshotState(db, p.slot)).toEqual([{ table_name: `public.${table}`, rows_done: '1234', rows_total: '1234', done: true }]);
-    expect((await run.metrics.registry.getSingleMetric('ingest_snapshot_rows_done')!.get()).values[0]?.value).toBe(1234);
+    const gauge = async (name: string) => (await run.metrics.registry.getSingleMetric(name)!.get()).values[0]?.value;
+    expect(await gauge('ingest_snapshot_rows_done')).toBe(1234);
+    expect(await gauge('ingest_snapshot_rows_total')).toBe(1234);
+    expect(await gauge('ingest_snapshot_rows_per_second')).toBeGreaterThan(0);
+    expect(await gauge('ingest_snapshot_eta_seconds')).toBe(0);
     expect(run.fatal).toEqual([]);
   });
 

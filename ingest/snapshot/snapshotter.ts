@@ -9,6 +9,8 @@ import { countRows, describeTable, keyTexts, readChunk } from './table-reader';
 export interface SnapshotProgress {
   onTotal(table: string, rows: number): void;
   onDone(table: string, rows: number): void;
+  /** After each chunk: rows per second of this run and the estimated seconds left. */
+  onRate?(table: string, rowsPerSec: number, etaSec: number): void;
 }
 
 /**
@@ -52,7 +54,9 @@ export function createSnapshotter(deps: { db: Client; slot: string; chunkRows: n
       deps.progress.onDone(p.table, state.rowsDone);
       const rate = readThisRun / Math.max(0.001, (Date.now() - started) / 1000);
       const left = Math.max(0, total - state.rowsDone);
-      log.info('snapshot progress', { table: p.table, rowsDone: state.rowsDone, rowsTotal: total, rowsPerSec: Math.round(rate), etaSec: state.done ? 0 : Math.round(left / Math.max(rate, 1)), published: result.emitted, leftToStream: result.skipped });
+      const etaSec = state.done ? 0 : Math.round(left / Math.max(rate, 1));
+      deps.progress.onRate?.(p.table, rate, etaSec);
+      log.info('snapshot progress', { table: p.table, rowsDone: state.rowsDone, rowsTotal: total, rowsPerSec: Math.round(rate), etaSec, published: result.emitted, leftToStream: result.skipped });
       if (state.done) {
         log.info('snapshot of table done', { table: p.table, rows: state.rowsDone });
         return;
