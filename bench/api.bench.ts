@@ -2,21 +2,24 @@
  * Search API latency and throughput with autocannon on loopback, side by side with the same
  * queries sent straight to Elasticsearch, in one run. Not a test.
  *
- *   npx tsx bench/api.bench.ts [--index software] [--seconds 10] [--connections 16] [--cached-rate 1000] [--generate 130000]
+ *   npx tsx bench/api.bench.ts [--index software] [--seconds 10] [--connections 16] [--cached-rate 1000] [--generate 130000] [--priority -10]
  *
  * Scenarios, each against the API and against Elasticsearch directly with the same query bodies:
  *   - cached searches: an API with its result cache on, warmed (every answer a hit)
  *   - uncached searches and uncached aggregations: an API with API_CACHE_MAX_ENTRIES=0
- * For each: the highest sustained rate (unthrottled, `--connections` connections, no errors), and
- * p50/p99 at a fixed rate (cached: `--cached-rate`; uncached: half of Elasticsearch's highest
- * rate for that query kind, the same rate for the API and Elasticsearch).
+ * For each: the highest sustained rate (autocannon, unthrottled, `--connections` connections, no
+ * errors), and p50/p99 at a steady fixed rate (cached: `--cached-rate`; uncached: half of
+ * Elasticsearch's highest rate for that query kind, the same rate for the API and Elasticsearch),
+ * sent by api-paced-load.ts because autocannon's rate limit sends each second's quota in a burst.
  *
  * Needs the local stack. Uses the demo index `software` (`npm start` loads it); when it is
  * absent, builds a uniquely named index of `--generate` generated documents with the demo mapping
  * and drops it afterwards. The APIs run as their own processes, as in production, so the load
  * generator does not share their event loop; on a 2-core machine they still share the CPUs with
  * Elasticsearch and autocannon, so absolute numbers are lower than on a real deployment.
- * autocannon records latency in whole milliseconds.
+ * autocannon records latency in whole milliseconds; the paced runs to a hundredth. `--priority N`
+ * (root, N < 0) runs this process and the APIs at nice N, to see past other work on a shared
+ * machine; Elasticsearch keeps its priority.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,6 +36,7 @@ import { Params } from '../api/http/params';
 import { buildSearchBody } from '../api/search/query-builder';
 import { SEARCH_PARAMS, parseSearch } from '../api/search/search-params';
 import { concreteIndexName, ensureIndex } from '../indexer/mappings';
+import { pacedLoad } from './api-paced-load';
 
 const ROOT = path.join(__dirname, '..');
 const stackEnv = path.join(ROOT, '.stack', 'stack.env');
@@ -47,6 +51,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '16' },
     'cached-rate': { type: 'string', default: '1000' },
     generate: { type: 'string', default: '130000' },
+    priority: { type: 'string' },
   },
 });
 const ES_URL = process.env.ELASTICSEARCH_URL ?? 'http://127.0.0.1:9200';
@@ -57,20 +62,23 @@ const RUN_ID = `${Date.now().toString(36)}${process.pid}`;
 
 const WORDS = ['zelda', 'mario', 'street fighter', 'sonic', 'tetris', 'final fantasy', 'pac man', 'castlevania', 'metroid', 'mega man', 'doom', 'golf', 'soccer', 'chess', 'space', 'dragon', 'star wars', 'racing', 'ninja', 'puzzle'];
 const searchParams = (i: number) => ({ q: WORDS[i % WORDS.length]!, size: '10', facets: 'system' });
-const analyticsParams = (i: number) => ({ metrics: 'count,avg(year)', groupBy: 'system', groupSize: '20', filter: `year:${1980 + (i % 15)}..${1990 + (i % 15)}` });
-const SEARCHES = WORDS.length;
-const AGGREGATIONS = 15;
+// Unique per request (the rom_bytes bound): Elasticsearch caches size=0 aggregation answers per
+// shard, which would otherwise answer every repeat in ~0.1 ms and measure only its cache.
+const analyticsParams = (i: number) => ({ metrics: 'count,avg(year)', groupBy: 'system', groupSize: '20', filter: `year:${1980 + (i % 15)}..${1990 + (i % 15)} rom_bytes:..${1_000_000_000 + i}` });
 
 type Req = { method: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string> };
-interface Stats { rps: number; p50: number; p99: number; errors: number }
+type Gen = (i: number) => Req;
+interface Stats { rps: number; p50: number; p99: number; errors: number; overloaded?: boolean }
 
-async function cannon(url: string, requests: Req[], opts: { rate?: number; connections?: number } = {}): Promise<Stats> {
+/** The highest rate: `--connections` connections, each sending its next request on each answer. */
+async function cannon(url: string, next: Gen): Promise<Stats> {
+  let i = 0;
+  const first = next(0);
   const r = await autocannon({
     url,
-    connections: opts.connections ?? CONNECTIONS,
+    connections: CONNECTIONS,
     duration: SECONDS,
-    requests,
-    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    requests: [{ ...first, setupRequest: (req: Record<string, unknown>) => ({ ...req, ...next(i++) }) } as never],
   });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
 }
@@ -91,6 +99,7 @@ async function startApi(pipelineFile: string, env: Record<string, string>): Prom
     env: { ...process.env, PIPELINE_CONFIG: pipelineFile, API_PORT: String(port), API_URL: '', API_AUTH: 'off', LOG_LEVEL: 'error', API_REDIS_PREFIX: `bench-${RUN_ID}:`, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  if (args.priority !== undefined && proc.pid) os.setPriority(proc.pid, Number(args.priority));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if ((await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200) return { url, proc };
@@ -135,24 +144,27 @@ async function benchIndex(): Promise<{ spec: IndexSpec; pipelineFile: string; dr
   return { spec, pipelineFile, drop: async () => void (await es.indices.delete({ index: concreteIndexName(spec) }, { ignore: [404] })) };
 }
 
-const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 
 async function main(): Promise<void> {
+  if (args.priority !== undefined) os.setPriority(Number(args.priority));
   const { spec, pipelineFile, drop } = await benchIndex();
   const cached = await startApi(pipelineFile, {});
   const uncached = await startApi(pipelineFile, { API_CACHE_MAX_ENTRIES: '0' });
   try {
     const qs = (p: Record<string, string>) => new URLSearchParams(p).toString();
-    const apiSearch: Req[] = Array.from({ length: SEARCHES }, (_, i) => ({ method: 'GET', path: `/v1/indexes/${spec.name}/search?${qs(searchParams(i))}` }));
-    const apiAnalytics: Req[] = Array.from({ length: AGGREGATIONS }, (_, i) => ({ method: 'GET', path: `/v1/indexes/${spec.name}/analytics?${qs(analyticsParams(i))}` }));
+    const apiSearch: Gen = (i) => ({ method: 'GET', path: `/v1/indexes/${spec.name}/search?${qs(searchParams(i))}` });
+    const apiAnalytics: Gen = (i) => ({ method: 'GET', path: `/v1/indexes/${spec.name}/analytics?${qs(analyticsParams(i))}` });
     const esReq = (body: unknown): Req => ({ method: 'POST', path: `/${spec.name}/_search`, body: JSON.stringify({ ...(body as object), timeout: '5000ms' }), headers: { 'content-type': 'application/json' } });
-    const esSearch = Array.from({ length: SEARCHES }, (_, i) => esReq(buildSearchBody(spec, parseSearch(spec, new Params(searchParams(i), SEARCH_PARAMS)).request)));
-    const esAnalytics = Array.from({ length: AGGREGATIONS }, (_, i) => esReq(buildAnalyticsBody(parseAnalytics(spec, new Params(analyticsParams(i), ANALYTICS_PARAMS)).request)));
+    const esSearchBodies = WORDS.map((_, i) => esReq(buildSearchBody(spec, parseSearch(spec, new Params(searchParams(i), SEARCH_PARAMS)).request)));
+    const esSearch: Gen = (i) => esSearchBodies[i % esSearchBodies.length]!;
+    const esAnalytics: Gen = (i) => esReq(buildAnalyticsBody(parseAnalytics(spec, new Params(analyticsParams(i), ANALYTICS_PARAMS)).request));
 
     // Warm up: JIT, connections, Elasticsearch's caches, and the cached API's result cache.
-    for (const [url, reqs] of [[cached.url, apiSearch], [uncached.url, apiSearch], [uncached.url, apiAnalytics], [ES_URL, esSearch], [ES_URL, esAnalytics]] as const) {
-      for (const r of reqs) {
+    for (const [url, gen] of [[cached.url, apiSearch], [uncached.url, apiSearch], [uncached.url, apiAnalytics], [ES_URL, esSearch], [ES_URL, esAnalytics]] as const) {
+      for (let i = 0; i < WORDS.length; i++) {
+        const r = gen(i);
         const res = await fetch(url + r.path, { method: r.method, ...(r.body ? { body: r.body, headers: r.headers } : {}) });
         if (res.status !== 200) throw new Error(`warm-up ${r.path} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
         await res.arrayBuffer().catch(() => undefined);
@@ -160,49 +172,60 @@ async function main(): Promise<void> {
     }
 
     const rows: Array<{ scenario: string; target: string; mode: string; s: Stats }> = [];
-    const run = async (scenario: string, target: string, mode: string, url: string, reqs: Req[], rate?: number) => {
-      const s = await cannon(url, reqs, rate ? { rate, connections: Math.max(4, Math.min(CONNECTIONS, Math.ceil(rate / 100))) } : {});
+    const run = async (scenario: string, target: string, mode: string, url: string, gen: Gen, rate?: number) => {
+      await new Promise((r) => setTimeout(r, 2_000)); // let the previous run's work drain
+      const s = rate ? await pacedLoad(url, gen, rate, SECONDS) : await cannon(url, gen);
       rows.push({ scenario, target, mode, s });
-      process.stdout.write(`  ${scenario} ${target} ${mode}: ${fmt(s.rps)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms, errors ${s.errors}\n`);
+      process.stdout.write(`  ${scenario} ${target} ${mode}: ${fmt(s.rps)} req/s, p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, errors ${s.errors}${s.overloaded ? ' (OVERLOADED: cannot sustain this rate)' : ''}\n`);
       return s;
     };
 
-    process.stdout.write(`\nautocannon, ${SECONDS} s per run, ${CONNECTIONS} connections unthrottled\n`);
-    // Highest sustained rate, API and Elasticsearch back to back for each query kind.
+    process.stdout.write(`\nhighest rate: autocannon, ${SECONDS} s per run, ${CONNECTIONS} connections\n`);
     const esSearchMax = await run('search', 'elasticsearch', 'max', ES_URL, esSearch);
     await run('cached search', 'api', 'max', cached.url, apiSearch);
-    await run('uncached search', 'api', 'max', uncached.url, apiSearch);
+    const apiSearchMax = await run('uncached search', 'api', 'max', uncached.url, apiSearch);
     const esAggMax = await run('aggregation', 'elasticsearch', 'max', ES_URL, esAnalytics);
-    await run('uncached aggregation', 'api', 'max', uncached.url, apiAnalytics);
-    // Latency at a fixed rate, the same for the API and Elasticsearch.
+    const apiAggMax = await run('uncached aggregation', 'api', 'max', uncached.url, apiAnalytics);
+    // Latency at one steady rate per query kind, the same for every target: half of the lower maximum.
     const cachedRate = Number(args['cached-rate']);
-    const searchRate = Math.max(10, Math.floor(esSearchMax.rps / 2));
-    const aggRate = Math.max(10, Math.floor(esAggMax.rps / 2));
-    await run('cached search', 'api', `@${cachedRate}/s`, cached.url, apiSearch, cachedRate);
-    await run('search', 'elasticsearch', `@${cachedRate}/s`, ES_URL, esSearch, cachedRate);
-    await run('uncached search', 'api', `@${searchRate}/s`, uncached.url, apiSearch, searchRate);
+    const searchRate = Math.max(5, Math.floor(Math.min(esSearchMax.rps, apiSearchMax.rps) / 2));
+    const aggRate = Math.max(5, Math.floor(Math.min(esAggMax.rps, apiAggMax.rps) / 2));
+    process.stdout.write(`\nlatency at a steady rate (paced, ${SECONDS} s per run)\n`);
+    // Three times: on a shared 2-core machine one run's tail can be another process's stall.
+    const cachedRuns: Stats[] = [];
+    for (let k = 0; k < 3; k++) cachedRuns.push(await run('cached search', 'api', `@${cachedRate}/s #${k + 1}`, cached.url, apiSearch, cachedRate));
+    const byP99 = [...cachedRuns].sort((a, b) => a.p99 - b.p99);
+    rows.push({ scenario: 'cached search', target: 'api', mode: `@${cachedRate}/s`, s: byP99[1]! }); // the median run
     await run('search', 'elasticsearch', `@${searchRate}/s`, ES_URL, esSearch, searchRate);
-    await run('uncached aggregation', 'api', `@${aggRate}/s`, uncached.url, apiAnalytics, aggRate);
+    await run('uncached search', 'api', `@${searchRate}/s`, uncached.url, apiSearch, searchRate);
+    await run('cached search', 'api', `@${searchRate}/s`, cached.url, apiSearch, searchRate);
     await run('aggregation', 'elasticsearch', `@${aggRate}/s`, ES_URL, esAnalytics, aggRate);
+    await run('uncached aggregation', 'api', `@${aggRate}/s`, uncached.url, apiAnalytics, aggRate);
 
     const metrics = await (await fetch(`${cached.url}/metrics`)).text();
     const count = (result: string) => Number(new RegExp(`api_cache_responses_total\\{route="search",result="${result}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
-    process.stdout.write(`\ncached API: ${count('hit')} hits, ${count('miss')} misses (hit ratio ${(count('hit') / Math.max(1, count('hit') + count('miss'))).toFixed(4)})\n\n`);
+    process.stdout.write(`\ncached API: ${count('hit')} hits, ${count('miss')} misses (hit ratio ${(count('hit') / Math.max(1, count('hit') + count('miss'))).toFixed(4)})\n`);
+    // The API's own view of the same requests (its histogram's buckets), apart from client-side scheduling.
+    const bucket = (le: string) => Number(new RegExp(`api_request_seconds_bucket\\{le="${le}",method="GET",route="/v1/indexes/:index/search",status="200"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    const all = bucket('\\+Inf');
+    process.stdout.write(`cached API, server side (api_request_seconds, every search it answered): ${((100 * bucket('0.001')) / all).toFixed(2)}% ≤ 1 ms, ${((100 * bucket('0.01')) / all).toFixed(3)}% ≤ 10 ms\n`);
+    process.stdout.write(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} on ${os.cpus().length} CPUs\n\n`);
 
     process.stdout.write('| scenario | target | mode | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|\n');
-    for (const r of rows) process.stdout.write(`| ${r.scenario} | ${r.target} | ${r.mode} | ${fmt(r.s.rps)} | ${r.s.p50} | ${r.s.p99} | ${r.s.errors} |\n`);
+    for (const r of rows) process.stdout.write(`| ${r.scenario} | ${r.target} | ${r.mode} | ${fmt(r.s.rps)} | ${fmt(r.s.p50)} | ${fmt(r.s.p99)} | ${r.s.errors}${r.s.overloaded ? ' overloaded' : ''} |\n`);
     const find = (scenario: string, target: string, mode: string) => rows.find((r) => r.scenario === scenario && r.target === target && r.mode === mode)!.s;
     const compare = (label: string, api: Stats, direct: Stats) =>
       process.stdout.write(`| ${label} | ${ratio(api.rps, direct.rps)} | ${ratio(api.p50, direct.p50)} | ${ratio(api.p99, direct.p99)} |\n`);
-    process.stdout.write('\nAPI ÷ Elasticsearch (same queries; rate > 1 is better, latency < 1 is better)\n\n| comparison | req/s | p50 | p99 |\n|---|---|---|---|\n');
-    compare('cached search, max', find('cached search', 'api', 'max'), find('search', 'elasticsearch', 'max'));
-    compare(`cached search @${cachedRate}/s`, find('cached search', 'api', `@${cachedRate}/s`), find('search', 'elasticsearch', `@${cachedRate}/s`));
-    compare('uncached search, max', find('uncached search', 'api', 'max'), find('search', 'elasticsearch', 'max'));
+    process.stdout.write('\nAPI ÷ Elasticsearch, same queries (req/s above 1 and latency below 1 favour the API; uncached overhead = ratio − 1)\n\n| comparison | req/s | p50 | p99 |\n|---|---|---|---|\n');
+    compare('cached search, max', find('cached search', 'api', 'max'), esSearchMax);
+    compare(`cached search @${searchRate}/s`, find('cached search', 'api', `@${searchRate}/s`), find('search', 'elasticsearch', `@${searchRate}/s`));
+    compare('uncached search, max', apiSearchMax, esSearchMax);
     compare(`uncached search @${searchRate}/s`, find('uncached search', 'api', `@${searchRate}/s`), find('search', 'elasticsearch', `@${searchRate}/s`));
-    compare('uncached aggregation, max', find('uncached aggregation', 'api', 'max'), find('aggregation', 'elasticsearch', 'max'));
+    compare('uncached aggregation, max', apiAggMax, esAggMax);
     compare(`uncached aggregation @${aggRate}/s`, find('uncached aggregation', 'api', `@${aggRate}/s`), find('aggregation', 'elasticsearch', `@${aggRate}/s`));
     const c = find('cached search', 'api', `@${cachedRate}/s`);
-    process.stdout.write(`\naim: cached p99 < 10 ms at ${cachedRate} req/s → p99 ${c.p99} ms at ${fmt(c.rps)} req/s: ${c.p99 < 10 && c.rps >= cachedRate * 0.95 ? 'met' : 'NOT met'}\n`);
+    process.stdout.write(`\ncached p99 at ${cachedRate} req/s in the three runs: ${cachedRuns.map((r) => fmt(r.p99)).join(', ')} ms`);
+    process.stdout.write(`\naim: cached p99 < 10 ms at ${cachedRate} req/s → median run p99 ${fmt(c.p99)} ms at ${fmt(c.rps)} req/s: ${c.p99 < 10 && c.rps >= cachedRate * 0.95 ? 'met' : 'NOT met'}\n`);
   } finally {
     cached.proc.kill('SIGTERM');
     uncached.proc.kill('SIGTERM');
