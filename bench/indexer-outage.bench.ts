@@ -92,6 +92,7 @@ async function main(): Promise<void> {
   await proxy.close();
   await es.close();
   await direct.indices.delete({ index: `${index}_v1` });
+  await direct.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
   await direct.close();
 }
 

@@ -136,6 +136,7 @@ async function pipeline(rows: readonly Row[], variant: Record<string, string>, l
   await indexer.close();
   await checkCount(index, rows.length);
   await es.indices.delete({ index: `${index}_v1` });
+  await es.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
   await client.close();
   return rows.length / secs;
 }

@@ -21,6 +21,7 @@ export const pipelineSchema = {
         required: ['table', 'fields'],
         properties: {
           table: { type: 'string', pattern: '^([a-z_][a-z0-9_$]*\\.)?[a-z_][a-z0-9_$]*$', description: 'Source table, schema-qualified or in public.' },
+          analyzer: { type: 'string', minLength: 1, description: 'Analyzer of the text fields that name none; default: standard (present in every Elasticsearch). Language analyzers such as english need a full distribution.' },
           tenantField: {
             type: 'string',
             pattern: '^[A-Za-z][A-Za-z0-9_]{0,62}$',
@@ -37,12 +38,13 @@ export const pipelineSchema = {
               properties: {
                 type: { enum: FIELD_TYPES },
                 column: { type: 'string', minLength: 1, description: 'Source column; default: the field name.' },
-                analyzer: { type: 'string', minLength: 1, description: 'Text analyzer; default: standard.' },
+                analyzer: { type: 'string', minLength: 1, description: 'Text analyzer; default: the index\'s analyzer, else standard.' },
                 searchable: { type: 'boolean' },
                 boost: { type: 'number', exclusiveMinimum: 0, maximum: 100 },
                 filterable: { type: 'boolean' },
                 facetable: { type: 'boolean' },
                 sortable: { type: 'boolean' },
+                suggest: { type: 'boolean', description: 'Adds a completion sub-field <field>.suggest for prefix suggestions (text and keyword).' },
               },
             },
           },

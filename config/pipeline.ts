@@ -20,6 +20,8 @@ export interface FieldSpec {
   filterable: boolean;
   facetable: boolean;
   sortable: boolean;
+  /** A completion sub-field `<name>.suggest` for prefix suggestions (text and keyword only). */
+  suggest: boolean;
 }
 
 export interface IndexSpec {
@@ -69,8 +71,8 @@ export function parsePipelineConfig(text: string, file = '<inline>'): Readonly<P
   return deepFreeze({ file, indexes });
 }
 
-interface RawField { type: FieldType; column?: string; analyzer?: string; searchable?: boolean; boost?: number; filterable?: boolean; facetable?: boolean; sortable?: boolean }
-interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string }
+interface RawField { type: FieldType; column?: string; analyzer?: string; searchable?: boolean; boost?: number; filterable?: boolean; facetable?: boolean; sortable?: boolean; suggest?: boolean }
+interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string; analyzer?: string }
 interface RawConfig { indexes: Record<string, RawIndex> }
 
 function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpec {
@@ -81,17 +83,19 @@ function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpe
     if (f.searchable && !textual) problems.push(`${at}/searchable: only text and keyword fields can be searchable; remove it or change the type.`);
     if (f.boost !== undefined && !f.searchable) problems.push(`${at}/boost: a boost needs "searchable": true.`);
     if (f.analyzer !== undefined && f.type !== 'text') problems.push(`${at}/analyzer: analyzers apply to text fields only; remove it or use "type": "text".`);
+    if (f.suggest && !textual) problems.push(`${at}/suggest: suggestions complete text or keyword values; remove it or change the type.`);
     if (fname === 'id' || fname.startsWith('_')) problems.push(`${at}: "${fname}" is reserved; rename the field and set "column": "${fname}".`);
     return {
       name: fname,
       type: f.type,
       column: f.column ?? fname,
-      analyzer: f.analyzer ?? 'standard',
+      analyzer: f.analyzer ?? idx.analyzer ?? 'standard',
       searchable: f.searchable ?? false,
       boost: f.boost ?? 1,
       filterable: f.filterable ?? false,
       facetable: f.facetable ?? false,
       sortable: f.sortable ?? false,
+      suggest: f.suggest ?? false,
     };
   });
   if (!fields.some((f) => f.searchable && (f.type === 'text' || f.type === 'keyword'))) problems.push(`/indexes/${name}/fields: no field is "searchable": true; mark at least one text field searchable.`);

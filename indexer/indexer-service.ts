@@ -11,7 +11,7 @@ import { ensureStateIndex } from '../core/watermark-store';
 import { processBatch } from './batch-processor';
 import { DeadLetterPublisher } from './dead-letters';
 import { consumerLag } from './lag';
-import { ensureIndex } from './mappings';
+import { ensureIndex, ensureTemplate } from './mappings';
 import type { IndexerMetrics } from './metrics';
 import { EsDocumentSink } from './sink/es-document-sink';
 import { applyTruncate } from './truncate';
@@ -26,6 +26,8 @@ export interface IndexerDeps {
   metrics: IndexerMetrics;
   log: Logger;
   onFatal: (err: unknown) => void;
+  /** Put the index templates of the configured indexes (default true; a reindex's replay writes a concrete index, not an alias). */
+  manageTemplates?: boolean;
 }
 
 /**
@@ -79,6 +81,7 @@ export function createIndexer(deps: IndexerDeps) {
     publisher,
     async start(): Promise<void> {
       for (const spec of pipeline.indexes) {
+        if (deps.manageTemplates ?? true) await ensureTemplate(es, spec);
         // Documents keep flowing into the live index; the new mapping applies only once a
         // reindex builds the next generation and swaps the alias (writes stay valid meanwhile:
         // dynamic: false keeps unmapped fields in _source).

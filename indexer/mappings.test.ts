@@ -15,3 +15,25 @@ describe('mapping hash', () => {
     expect(mappingHash(spec({ boost: 3 }))).toBe(mappingHash(spec({})));
   });
 });
+
+describe('mappings from the pipeline config', () => {
+  const compile = (index: Record<string, unknown>, fields: Record<string, unknown>) =>
+    parsePipelineConfig(JSON.stringify({ version: 1, indexes: { books: { table: 'books', ...index, fields: { title: { type: 'text', searchable: true }, ...fields } } } })).indexes[0]!;
+  const props = (s: ReturnType<typeof compile>) => (indexBody(s).mappings as { properties: Record<string, Record<string, unknown>> }).properties;
+
+  it('gives text the standard analyzer unless the index or the field names another', () => {
+    expect(props(compile({}, {})).title).toMatchObject({ type: 'text', analyzer: 'standard' });
+    const s = compile({ analyzer: 'english' }, { code: { type: 'text', analyzer: 'simple' } });
+    expect(props(s).title).toMatchObject({ analyzer: 'english' });
+    expect(props(s).code).toMatchObject({ analyzer: 'simple' });
+  });
+  it('adds a completion sub-field where suggestions are configured, beside the keyword one', () => {
+    const p = props(compile({}, { name: { type: 'text', suggest: true, sortable: true }, tag: { type: 'keyword', suggest: true } }));
+    expect(p.name!.fields).toEqual({ raw: { type: 'keyword', ignore_above: 1024 }, suggest: { type: 'completion', analyzer: 'simple', max_input_length: 100 } });
+    expect(p.tag!.fields).toEqual({ suggest: { type: 'completion', analyzer: 'simple', max_input_length: 100 } });
+    expect(p.title!.fields).toBeUndefined();
+  });
+  it('refuses suggestions on a number, saying what to change', () => {
+    expect(() => compile({}, { year: { type: 'integer', suggest: true } })).toThrow(/\/indexes\/books\/fields\/year\/suggest: suggestions complete text or keyword values/);
+  });
+});

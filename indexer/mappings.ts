@@ -1,21 +1,29 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import type { FieldSpec, IndexSpec } from '../config/pipeline';
+import { PipelineError, errorMessage } from '../core/errors';
+
+/** Completion sub-field of `suggest: true` fields; `simple` exists in every distribution. */
+const SUGGEST = { type: 'completion', analyzer: 'simple', max_input_length: 100 };
 
 /**
  * Index settings and mappings compiled from the pipeline config. Documents hold only the
  * configured fields, so `dynamic: false`: an unexpected key is kept in _source, never mapped
- * by guess. Text that is also facetable, filterable or sortable gets a `.raw` keyword sub-field.
+ * by guess. Text that is also facetable, filterable or sortable gets a `.raw` keyword sub-field;
+ * a field with `suggest: true` a `.suggest` completion sub-field.
  */
 export function mappingFor(field: FieldSpec): Record<string, unknown> {
   switch (field.type) {
     case 'text': {
       const m: Record<string, unknown> = { type: 'text', analyzer: field.analyzer };
-      if (field.facetable || field.sortable || field.filterable) m.fields = { raw: { type: 'keyword', ignore_above: 1024 } };
+      const sub: Record<string, unknown> = {};
+      if (field.facetable || field.sortable || field.filterable) sub.raw = { type: 'keyword', ignore_above: 1024 };
+      if (field.suggest) sub.suggest = SUGGEST;
+      if (Object.keys(sub).length) m.fields = sub;
       return m;
     }
     case 'keyword':
-      return { type: 'keyword', ignore_above: 8191 };
+      return { type: 'keyword', ignore_above: 8191, ...(field.suggest ? { fields: { suggest: SUGGEST } } : {}) };
     case 'date':
       return { type: 'date', format: 'strict_date_optional_time||epoch_millis' };
     default:
@@ -51,6 +59,35 @@ export function concreteIndexName(spec: IndexSpec, generation = 1): string {
   return `${spec.name}_v${generation}`;
 }
 
+export function templateName(spec: IndexSpec): string {
+  return `search-pipeline-${spec.name}`;
+}
+
+/**
+ * An index template (settings + mappings of the current config) for every generation
+ * `<name>_vN`, so an index created by hand or by another tool for this alias gets the same mapping.
+ * The priority sits above the built-in templates (`logs-*-*`… at 100), which a name could overlap.
+ */
+export async function ensureTemplate(es: Client, spec: IndexSpec): Promise<void> {
+  await explainRefusal(spec, () => es.indices.putIndexTemplate({ name: templateName(spec), index_patterns: [`${spec.name}_v*`], priority: 500, template: indexBody(spec), _meta: { managed_by: 'search-pipeline indexer' } }));
+}
+
+/**
+ * Elasticsearch refuses a mapping whose analyzer it lacks with a nested reason; say which
+ * setting to change instead (the local distribution has no language analyzers).
+ */
+export async function explainRefusal<T>(spec: IndexSpec, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const analyzer = /analyzer \[([^\]]+)\] has not been configured/.exec(JSON.stringify((err as { body?: unknown }).body ?? errorMessage(err)))?.[1];
+    if (!analyzer) throw err;
+    throw new PipelineError(`index ${spec.name}: this Elasticsearch has no analyzer "${analyzer}" (the local distribution has standard, simple, stop, whitespace, keyword and pattern; language analyzers such as english need a full one). Change "analyzer" of the index or its fields in the pipeline config.`, {
+      code: 'ANALYZER_UNAVAILABLE', retriable: false, cause: err, context: { index: spec.name, analyzer },
+    });
+  }
+}
+
 export type IndexState = 'created' | 'current' | 'mapping-changed';
 
 /**
@@ -60,7 +97,7 @@ export type IndexState = 'created' | 'current' | 'mapping-changed';
 export async function ensureIndex(es: Client, spec: IndexSpec): Promise<IndexState> {
   if (await es.indices.exists({ index: spec.name })) return (await liveMappingHash(es, spec.name)) === mappingHash(spec) ? 'current' : 'mapping-changed';
   try {
-    await es.indices.create({ index: concreteIndexName(spec), ...indexBody(spec), aliases: { [spec.name]: { is_write_index: true } } });
+    await explainRefusal(spec, () => es.indices.create({ index: concreteIndexName(spec), ...indexBody(spec), aliases: { [spec.name]: { is_write_index: true } } }));
   } catch (err) {
     // Another indexer process created it first.
     if ((err as { body?: { error?: { type?: string } } }).body?.error?.type !== 'resource_already_exists_exception') throw err;

@@ -52,6 +52,7 @@ export async function createHarness(partitions = 3): Promise<Harness> {
       // Every generation (a reindex adds _v2, …); wildcard deletes are refused by default.
       const generations = Object.keys(await client.indices.get({ index: `${index}_v*` }, { ignore: [404] }) ?? {}).filter((n) => n.startsWith(`${index}_v`));
       for (const name of generations) await client.indices.delete({ index: name }, { ignore: [404] });
+      await client.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
       await client.close();
     },
   };

@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import { PipelineError } from '../../core/errors';
 import type { IndexSpec } from '../../config/pipeline';
-import { concreteIndexName, indexBody } from '../mappings';
+import { concreteIndexName, ensureTemplate, explainRefusal, indexBody } from '../mappings';
 
 /** Topic → partition → offset: where a generation's contents are known to be complete. */
 export type Offsets = Record<string, Record<string, string>>;
@@ -41,7 +41,8 @@ export async function createNextGeneration(es: Client, spec: IndexSpec): Promise
   const index = concreteIndexName(spec, next);
   const body = indexBody(spec);
   // Replay writes as fast as Elasticsearch takes them; the alias swap refreshes first anyway.
-  await es.indices.create({ index, settings: { ...body.settings, refresh_interval: '30s' }, mappings: body.mappings });
+  await ensureTemplate(es, spec);
+  await explainRefusal(spec, () => es.indices.create({ index, settings: { ...body.settings, refresh_interval: '30s' }, mappings: body.mappings }));
   return index;
 }
 

@@ -86,6 +86,7 @@ async function fillAndSwap(deps: ReindexDeps, admin: Admin, spec: IndexSpec, fro
     pipeline: { file: deps.pipeline.file, indexes: [{ ...spec, name: to }] },
     kafka: deps.kafka, es, metrics: createIndexerMetrics(), log: log.child('reindex'),
     onFatal: (err) => void (fatal ??= err),
+    manageTemplates: false,
   });
   const followTo = async (phase: 'replay' | 'tail', end?: Offsets): Promise<void> => {
     for (;;) {

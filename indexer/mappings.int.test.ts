@@ -1,0 +1,58 @@
+import { parsePipelineConfig } from '../config/pipeline';
+import { PipelineError } from '../core/errors';
+import { es, uniqueName } from '../e2e/support/services';
+import { ensureIndex, ensureTemplate, templateName } from './mappings';
+
+/** The mapping code against the real Elasticsearch: templates, completion sub-fields, analyzers. */
+describe('index templates and mappings on Elasticsearch', () => {
+  const client = es();
+  const made: string[] = [];
+  const templates: string[] = [];
+  const specOf = (index: Record<string, unknown>, fields: Record<string, unknown>) => {
+    const name = uniqueName('map');
+    return parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [name]: { table: 'books', ...index, fields } } })).indexes[0]!;
+  };
+
+  afterAll(async () => {
+    for (const index of made) await client.indices.delete({ index }, { ignore: [404] });
+    for (const name of templates) await client.indices.deleteIndexTemplate({ name }, { ignore: [404] });
+    await client.close();
+  });
+
+  it('creates a template for every generation and a completion sub-field that answers suggestions', async () => {
+    const spec = specOf({}, { title: { type: 'text', searchable: true, suggest: true, facetable: true }, year: { type: 'integer' } });
+    templates.push(templateName(spec));
+    made.push(`${spec.name}_v1`, `${spec.name}_v7`);
+    await ensureTemplate(client, spec);
+    expect(await ensureIndex(client, spec)).toBe('created');
+    expect(await ensureIndex(client, spec)).toBe('current');
+
+    await client.index({ index: spec.name, id: '1', document: { title: 'Street Fighter II', year: 1991 }, refresh: true });
+    const res = await client.search({ index: spec.name, suggest: { s: { prefix: 'street f', completion: { field: 'title.suggest' } } } });
+    const options = (res.suggest!.s![0]!.options as Array<{ text: string }>).map((o) => o.text);
+    expect(options).toEqual(['Street Fighter II']);
+
+    // An index of this alias made by something else still gets the config's mapping.
+    await client.indices.create({ index: `${spec.name}_v7` });
+    const m = await client.indices.getMapping({ index: `${spec.name}_v7` });
+    expect(m[`${spec.name}_v7`]!.mappings.properties!.title).toMatchObject({ type: 'text', fields: { raw: { type: 'keyword' }, suggest: { type: 'completion' } } });
+  });
+
+  it('says which analyzer is missing and where to change it', async () => {
+    const spec = specOf({ analyzer: 'english' }, { title: { type: 'text', searchable: true } });
+    templates.push(templateName(spec));
+    made.push(`${spec.name}_v1`);
+    const hasEnglish = await client.indices.analyze({ analyzer: 'english', text: 'x' }).then(() => true, () => false);
+    if (hasEnglish) {
+      // A full distribution: the switch works.
+      await ensureTemplate(client, spec);
+      expect(await ensureIndex(client, spec)).toBe('created');
+      return;
+    }
+    const err = await ensureIndex(client, spec).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PipelineError);
+    expect(err).toMatchObject({ code: 'ANALYZER_UNAVAILABLE', retriable: false });
+    expect((err as Error).message).toMatch(/no analyzer "english"[\s\S]*Change "analyzer"/);
+    await expect(ensureTemplate(client, spec)).rejects.toMatchObject({ code: 'ANALYZER_UNAVAILABLE' });
+  });
+});
