@@ -2,7 +2,7 @@
  * Search API latency and throughput with autocannon on loopback, side by side with the same
  * queries sent straight to Elasticsearch, in one run. Not a test.
  *
- *   npx tsx bench/api.bench.ts [--index software] [--seconds 10] [--connections 16] [--cached-rate 1000] [--generate 130000] [--priority -10]
+ *   npx tsx bench/api.bench.ts [--index software] [--seconds 10] [--connections 16] [--cached-rate 1000] [--generate 130000] [--priority=-10]
  *
  * Scenarios, each against the API and against Elasticsearch directly with the same query bodies:
  *   - cached searches: an API with its result cache on, warmed (every answer a hit)
@@ -17,8 +17,8 @@
  * and drops it afterwards. The APIs run as their own processes, as in production, so the load
  * generator does not share their event loop; on a 2-core machine they still share the CPUs with
  * Elasticsearch and autocannon, so absolute numbers are lower than on a real deployment.
- * autocannon records latency in whole milliseconds; the paced runs to a hundredth. `--priority N`
- * (root, N < 0) runs this process and the APIs at nice N, to see past other work on a shared
+ * autocannon records latency in whole milliseconds; the paced runs to a hundredth. `--priority=N`
+ * (root, N < 0; write --priority=-10) runs this process and the APIs at nice N, to see past other work on a shared
  * machine; Elasticsearch keeps its priority.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
