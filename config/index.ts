@@ -70,6 +70,13 @@ export interface IndexerConfig extends CommonConfig {
   groupId: string;
   /** Documents per bulk request (INDEXER_BATCH_MAX_DOCS). Default: 1000. */
   batchMaxDocs: number;
+  /**
+   * Largest bulk request body, bytes (INDEXER_BATCH_MAX_BYTES): a batch of big documents is cut
+   * here before INDEXER_BATCH_MAX_DOCS. Elasticsearch works best with 5–15 MB. Default: 5242880.
+   */
+  batchMaxBytes: number;
+  /** Longest a Kafka fetch waits for more messages before a partial batch is indexed, ms (INDEXER_BATCH_MAX_WAIT_MS). Default: 100. */
+  batchMaxWaitMs: number;
   /** Bulk requests in flight across partitions (INDEXER_CONCURRENCY). Default: 2. */
   concurrency: number;
   /** Retries of a retriable bulk item before the partition stops (INDEXER_MAX_RETRIES). Default: 8. */
@@ -194,6 +201,8 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     elasticsearchUrl: url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']),
     groupId: str(env, 'INDEXER_GROUP_ID', 'search-indexer'),
     batchMaxDocs: int(env, 'INDEXER_BATCH_MAX_DOCS', 1000, 1, 50_000),
+    batchMaxBytes: int(env, 'INDEXER_BATCH_MAX_BYTES', 5_242_880, 1024, 104_857_600),
+    batchMaxWaitMs: int(env, 'INDEXER_BATCH_MAX_WAIT_MS', 100, 1, 10_000),
     concurrency: int(env, 'INDEXER_CONCURRENCY', 2, 1, 64),
     maxRetries: int(env, 'INDEXER_MAX_RETRIES', 8, 0, 1000),
     metricsPort: int(env, 'INDEXER_METRICS_PORT', 0, 0, 65535),

@@ -48,3 +48,13 @@ describe('processBatch', () => {
     expect(r.position).toEqual({ lsn: 30n, commitTs: '2026-01-01T00:00:30Z' });
   });
 });
+
+describe('processBatch bulk size', () => {
+  it('cuts bulk requests by bytes as well as by count', async () => {
+    const sink = new RecordingSink();
+    const big = 'x'.repeat(3_000);
+    const messages = [1, 2, 3, 4, 5].map((i) => msg(i, { after: { title: big } }));
+    await processBatch('topic-a', 0, messages, { indexes: cfg.indexes, sink, deadLetters: async () => undefined, truncate: async () => [], maxDocsPerBulk: 1000, maxBytesPerBulk: 7_000, limit: pLimit(1), keepAlive: async () => undefined });
+    expect(sink.writes.map((w) => w.length)).toEqual([2, 2, 1]);
+  });
+});

@@ -4,6 +4,7 @@ import { decodeChangeEvent, documentId, type ChangeEvent } from '../core/change-
 import { errorMessage } from '../core/errors';
 import type { DeadLetterRecord } from './dead-letters';
 import type { DeadLetter, DocumentSink } from './sink/es-document-sink';
+import { chunkOps } from './transform/chunk-ops';
 import { coalesce, toBulkOps, type BulkOp, type Origin } from './transform/to-bulk-ops';
 import type { Position } from './watermark/positions';
 
@@ -16,6 +17,8 @@ export interface BatchDeps {
   /** Deletes every document of `index` at or below the truncate's commit LSN (truncate.ts). */
   truncate: (index: string, event: ChangeEvent, origin: Origin) => Promise<DeadLetter[]>;
   maxDocsPerBulk: number;
+  /** Largest bulk body, bytes (estimated); no limit when absent. */
+  maxBytesPerBulk?: number;
   /** Shared across partitions: bounds bulk requests in flight for the whole process. */
   limit: ReturnType<typeof pLimit>;
   keepAlive: () => Promise<void>;
@@ -44,8 +47,7 @@ export async function processBatch(topic: string, partition: number, messages: r
   const flush = async (): Promise<void> => {
     const unique = coalesce(ops);
     ops = [];
-    const chunks: BulkOp[][] = [];
-    for (let i = 0; i < unique.length; i += deps.maxDocsPerBulk) chunks.push(unique.slice(i, i + deps.maxDocsPerBulk));
+    const chunks = chunkOps(unique, deps.maxDocsPerBulk, deps.maxBytesPerBulk);
     const results = await Promise.all(chunks.map((chunk) => deps.limit(() => deps.sink.write(chunk, deps.keepAlive))));
     for (const op of unique) result.written.add(op.index);
     for (const d of results.flat()) dead.push(deadLetterOf(d));
@@ -57,7 +59,7 @@ export async function processBatch(topic: string, partition: number, messages: r
     let event: ChangeEvent;
     try {
       event = decodeChangeEvent(payload);
-      if (event.op !== 't') ops.push(...toBulkOps(event, origin, deps.indexes));
+      if (event.op !== 't') for (const op of toBulkOps(event, origin, deps.indexes)) ops.push({ ...op, bytes: (m.value?.length ?? 0) + ACTION_LINE_BYTES });
     } catch (err) {
       dead.push({ ...origin, errorType: 'invalid_event', reason: errorMessage(err), payload, id: safeId(payload) });
       continue;
@@ -80,6 +82,9 @@ export async function processBatch(topic: string, partition: number, messages: r
   result.deadLetters = dead.length;
   return result;
 }
+
+/** Upper bound of a bulk action line with index name, id and a 19-digit version. */
+const ACTION_LINE_BYTES = 200;
 
 function deadLetterOf(d: DeadLetter): DeadLetterRecord {
   return { index: d.op.index, id: d.op.id, lsn: d.op.lsn, commitLsn: d.op.version, ...d.op.origin, errorType: d.errorType, reason: d.reason, payload: JSON.stringify(d.op.doc ?? null) };

@@ -59,9 +59,12 @@ describe('indexer under Elasticsearch faults', () => {
     await h.send(...docs(2_000, 30));
     await sleep(10_000);
     expect((await run.metrics.inFlightMessages.get()).values[0]?.value).toBe(stuck);
+    // By now a request failed as a whole (the client's own retries of a refused connection take ~8 s).
+    expect((await run.metrics.pausedRequests.get()).values[0]?.value).toBeGreaterThan(0);
     expect(await committed()).toBe(offsetsBefore);
     await proxy.heal();
     await eventually(async () => ((await count()) === before + 2_300 ? true : undefined), 'every document after the outage', 40_000);
+    expect((await run.metrics.pausedRequests.get()).values[0]?.value).toBe(0);
     expect(joins).toBe(joinsBefore);
     expect(run.fatal).toEqual([]);
   }, 90_000);

@@ -46,14 +46,16 @@ export function createIndexer(deps: IndexerDeps) {
   const sink = new EsDocumentSink(es, log.child('sink'), {
     maxUnknownRetries: config.maxRetries,
     onRetry: (n) => metrics.retries.inc(n),
-    onBulk: (docs, ms) => {
+    onBulk: (docs, ms, bytes) => {
       metrics.bulkSeconds.observe(ms / 1000);
       metrics.batchSize.observe(docs);
+      metrics.bulkBytes.observe(bytes);
     },
+    onPaused: (delta) => metrics.pausedRequests.inc(delta),
   });
   const limit = pLimit(config.concurrency);
   const heartbeatIntervalMs = Math.floor(config.sessionTimeoutMs / 10);
-  const consumer: Consumer = kafka.consumer({ groupId: config.groupId, maxWaitTimeInMs: 100, sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, maxBytesPerPartition: config.fetchMaxBytesPerPartition });
+  const consumer: Consumer = kafka.consumer({ groupId: config.groupId, maxWaitTimeInMs: config.batchMaxWaitMs, sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, maxBytesPerPartition: config.fetchMaxBytesPerPartition });
   const admin: Admin = kafka.admin();
   const partitionCounts = new Map<string, number>();
   const tracker = new PositionTracker();
@@ -128,6 +130,7 @@ export function createIndexer(deps: IndexerDeps) {
                 return r.dead;
               },
               maxDocsPerBulk: config.batchMaxDocs,
+              maxBytesPerBulk: config.batchMaxBytes,
               limit,
               keepAlive: heartbeat,
             });

@@ -16,6 +16,8 @@ export function createIndexerMetrics(registry = new Registry()) {
     docs: new Counter({ name: 'indexer_docs_total', help: 'Bulk items written (including stale no-ops)', labelNames: ['topic'] as const, registers: [registry] }),
     bulkSeconds: new Histogram({ name: 'indexer_bulk_seconds', help: 'Bulk request latency', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] }),
     batchSize: new Histogram({ name: 'indexer_batch_docs', help: 'Documents per bulk request', buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000], registers: [registry] }),
+    bulkBytes: new Histogram({ name: 'indexer_bulk_bytes', help: 'Body size of bulk requests (cut by INDEXER_BATCH_MAX_BYTES)', buckets: [16_384, 65_536, 262_144, 1_048_576, 2_097_152, 5_242_880, 10_485_760, 20_971_520], registers: [registry] }),
+    pausedRequests: new Gauge({ name: 'indexer_paused_bulk_requests', help: 'Bulk requests waiting for Elasticsearch to come back (down, 429 or 5xx on the whole request); above 0, consumption is paused', registers: [registry] }),
     retries: new Counter({ name: 'indexer_retried_items_total', help: 'Bulk items sent again', registers: [registry] }),
     deadLetters: new Counter({ name: 'indexer_dead_letters_total', help: 'Items parked in the dead-letter topic', labelNames: ['reason'] as const, registers: [registry] }),
     truncates: new Counter({ name: 'indexer_truncates_total', help: 'TRUNCATEs applied to an index (once per partition carrying it)', labelNames: ['index'] as const, registers: [registry] }),

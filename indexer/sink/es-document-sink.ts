@@ -23,7 +23,13 @@ export class EsDocumentSink implements DocumentSink {
   constructor(
     private readonly es: Client,
     private readonly log: Logger,
-    private readonly opts: { maxUnknownRetries: number; onRetry?: (items: number) => void; onBulk?: (docs: number, ms: number) => void },
+    private readonly opts: {
+      maxUnknownRetries: number;
+      onRetry?: (items: number) => void;
+      onBulk?: (docs: number, ms: number, bytes: number) => void;
+      /** +1 when a request starts waiting for Elasticsearch to come back (whole request failed), -1 when it got through. */
+      onPaused?: (delta: 1 | -1) => void;
+    },
   ) {}
 
   async write(ops: readonly BulkOp[], keepAlive: () => Promise<void>): Promise<DeadLetter[]> {
@@ -31,46 +37,62 @@ export class EsDocumentSink implements DocumentSink {
     let pending = [...ops];
     let attempt = 0;
     let unknownAttempts = 0;
-    while (pending.length) {
-      if (attempt > 0) {
-        await sleep(backoffDelayMs(attempt - 1, { initialMs: 100, maxMs: 10_000 }));
-        await keepAlive();
-      }
-      attempt++;
-      const items = await this.sendOnce(pending);
-      if (!items) continue; // whole request failed; retry all
-      const retry: BulkOp[] = [];
-      let sawUnknown = false;
-      items.forEach((item, i) => {
-        const op = pending[i] as BulkOp;
-        const outcome = classifyItem(item.status, item.error?.type, op.action);
-        if (outcome === 'dead-letter') dead.push({ op, errorType: item.error?.type ?? `http_${item.status}`, reason: item.error?.reason ?? '' });
-        else if (outcome === 'retry') retry.push(op);
-        else if (outcome === 'unknown') {
-          sawUnknown = true;
-          retry.push(op);
-          if (unknownAttempts >= this.opts.maxUnknownRetries) {
-            throw new PipelineError(`bulk item for ${op.index}/${op.id} keeps failing with ${item.status} ${item.error?.type ?? ''}: ${item.error?.reason ?? ''}; stopping this partition rather than skipping it`, {
-              code: 'BULK_ITEM_UNKNOWN_FAILURE', retriable: false, context: { ...op.origin, lsn: op.lsn },
-            });
-          }
+    let paused = false;
+    const setPaused = (p: boolean): void => {
+      if (p !== paused) this.opts.onPaused?.(p ? 1 : -1);
+      paused = p;
+    };
+    try {
+      while (pending.length) {
+        if (attempt > 0) {
+          await sleep(backoffDelayMs(attempt - 1, { initialMs: 100, maxMs: 10_000 }));
+          await keepAlive();
         }
-      });
-      if (sawUnknown) unknownAttempts++;
-      if (retry.length) {
-        this.opts.onRetry?.(retry.length);
-        this.log.warn('retrying failed bulk items', { items: retry.length, of: pending.length, attempt });
+        attempt++;
+        const items = await this.sendOnce(pending);
+        setPaused(!items);
+        if (!items) continue; // whole request failed; retry all
+        pending = this.sortOutcomes(items, pending, dead, unknownAttempts >= this.opts.maxUnknownRetries, () => unknownAttempts++, attempt);
       }
-      pending = retry;
+    } finally {
+      setPaused(false);
     }
     return dead;
+  }
+
+  /** Applies the outcome table to one response; returns the ops to send again. */
+  private sortOutcomes(items: BulkItem[], pending: readonly BulkOp[], dead: DeadLetter[], outOfRetries: boolean, countUnknown: () => void, attempt: number): BulkOp[] {
+    const retry: BulkOp[] = [];
+    let sawUnknown = false;
+    items.forEach((item, i) => {
+      const op = pending[i] as BulkOp;
+      const outcome = classifyItem(item.status, item.error?.type, op.action);
+      if (outcome === 'dead-letter') dead.push({ op, errorType: item.error?.type ?? `http_${item.status}`, reason: item.error?.reason ?? '' });
+      else if (outcome === 'retry') retry.push(op);
+      else if (outcome === 'unknown') {
+        sawUnknown = true;
+        retry.push(op);
+        if (outOfRetries) {
+          throw new PipelineError(`bulk item for ${op.index}/${op.id} keeps failing with ${item.status} ${item.error?.type ?? ''}: ${item.error?.reason ?? ''}; stopping this partition rather than skipping it`, {
+            code: 'BULK_ITEM_UNKNOWN_FAILURE', retriable: false, context: { ...op.origin, lsn: op.lsn },
+          });
+        }
+      }
+    });
+    if (sawUnknown) countUnknown();
+    if (retry.length) {
+      this.opts.onRetry?.(retry.length);
+      this.log.warn('retrying failed bulk items', { items: retry.length, of: pending.length, attempt });
+    }
+    return retry;
   }
 
   private async sendOnce(ops: readonly BulkOp[]): Promise<BulkItem[] | undefined> {
     const started = Date.now();
     try {
-      const res = (await this.es.bulk({ body: toNdjson(ops) } as never, { requestTimeout: 60_000 })) as unknown as { items: Array<Record<string, BulkItem>> };
-      this.opts.onBulk?.(ops.length, Date.now() - started);
+      const body = toNdjson(ops);
+      const res = (await this.es.bulk({ body } as never, { requestTimeout: 60_000 })) as unknown as { items: Array<Record<string, BulkItem>> };
+      this.opts.onBulk?.(ops.length, Date.now() - started, Buffer.byteLength(body));
       return res.items.map((entry) => Object.values(entry)[0] as BulkItem);
     } catch (err) {
       const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;

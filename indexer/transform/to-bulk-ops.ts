@@ -18,6 +18,12 @@ export interface BulkOp {
    * a truncate's deletes use external, so rows its own transaction wrote after it survive.
    */
   versionType?: 'external' | 'external_gte';
+  /**
+   * Estimated NDJSON bytes, for cutting bulk requests by size: the Kafka message it came from
+   * plus the action line (the document holds a subset of the row, so this errs on the big side
+   * without serialising the document twice).
+   */
+  bytes?: number;
 }
 
 /** The document for one index from a row, holding only configured fields. */
