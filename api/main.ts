@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     maxEntries: config.cacheMaxEntries,
     maxBytes: config.cacheMaxBytes,
     ttlMs: config.cacheTtlS * 1000,
+    sharedLockWaitMs: config.cacheLockWaitMs,
     events: metrics.cache,
     ...(cacheRedis ? { shared: new RedisStore(cacheRedis, { prefix: `${config.redisPrefix}cache:`, log: log.child('cache'), onError: metrics.cache.redisError }) } : {}),
   });

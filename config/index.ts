@@ -120,6 +120,12 @@ export interface ApiConfig extends CommonConfig {
   cacheMaxEntries: number;
   /** Bytes of cached bodies the in-process level holds at most (API_CACHE_MAX_BYTES). Default: 67108864 (64 MiB). */
   cacheMaxBytes: number;
+  /**
+   * Cross-instance single-flight (API_CACHE_LOCK_WAIT_MS): on a miss, one API instance claims the
+   * key in Redis and queries; the others wait up to this long for its answer, then query anyway.
+   * 0 = off (single-flight per instance only). Default: 1000.
+   */
+  cacheLockWaitMs: number;
   /** How long the in-process copy of an index's freshness watermark is used before it is read again, ms (API_WATERMARK_REFRESH_MS). Default: 200. */
   watermarkRefreshMs: number;
   /** Longest wait for the watermark to reach a caller's minLsn or consistency token before answering with stale: true, ms (API_CONSISTENCY_WAIT_MS). Default: 5000. */
@@ -228,6 +234,7 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
     cacheTtlS: int(env, 'API_CACHE_TTL_S', 300, 1, 86_400),
     cacheMaxEntries: int(env, 'API_CACHE_MAX_ENTRIES', 5000, 0, 1_000_000),
     cacheMaxBytes: int(env, 'API_CACHE_MAX_BYTES', 64 * 1024 * 1024, 0, 8 * 1024 ** 3),
+    cacheLockWaitMs: int(env, 'API_CACHE_LOCK_WAIT_MS', 1000, 0, 60_000),
     watermarkRefreshMs: int(env, 'API_WATERMARK_REFRESH_MS', 200, 10, 60_000),
     consistencyWaitMs: int(env, 'API_CONSISTENCY_WAIT_MS', 5000, 0, 60_000),
     ...apiAuth(env),

@@ -10,6 +10,16 @@ class MapStore implements SharedStore {
   async set(key: string, value: string) {
     if (!this.down) this.data.set(key, value);
   }
+  readonly locks = new Set<string>();
+  async lock(key: string) {
+    if (this.down) return true;
+    if (this.locks.has(key)) return false;
+    this.locks.add(key);
+    return true;
+  }
+  async unlock(key: string) {
+    this.locks.delete(key);
+  }
 }
 
 const render = (body: string) => async () => ({ type: 'application/json', body, headers: {} });
@@ -91,5 +101,35 @@ describe('ResultCache lifetimes', () => {
     expect((await cache.getOrCompute('k', 'search', async () => ({ type: 'application/json', body: '{}', headers: {} }))).result).toBe('hit');
     now = 5_000;
     expect((await cache.getOrCompute('k', 'search', async () => ({ type: 'application/json', body: '{}', headers: {} }))).result).toBe('miss');
+  });
+});
+
+describe('ResultCache across processes (shared lock)', () => {
+  const slowRender = (counter: { n: number }, body: string, ms = 60) => async () => {
+    counter.n++;
+    await new Promise((r) => setTimeout(r, ms));
+    return { type: 'application/json', body, headers: {} };
+  };
+
+  it('computes once for identical misses in two processes: the other waits for the shared entry', async () => {
+    const shared = new MapStore();
+    const a = new ResultCache({ maxEntries: 10, maxBytes: 1e6, ttlMs: 60_000, shared, sharedLockWaitMs: 2_000 });
+    const b = new ResultCache({ maxEntries: 10, maxBytes: 1e6, ttlMs: 60_000, shared, sharedLockWaitMs: 2_000 });
+    const computed = { n: 0 };
+    const [fromA, fromB] = await Promise.all([a.getOrCompute('k', 'search', slowRender(computed, '{"by":"a"}')), b.getOrCompute('k', 'search', slowRender(computed, '{"by":"b"}'))]);
+    expect(computed.n).toBe(1);
+    expect(fromB.response.body).toBe(fromA.response.body);
+    expect([fromA.result, fromB.source]).toEqual(['miss', 'redis']);
+    expect(shared.locks.size).toBe(0);
+  });
+
+  it('computes anyway once the wait passes, when the holder never delivers', async () => {
+    const shared = new MapStore();
+    await shared.lock('k'); // a process that died holding it
+    const cache = new ResultCache({ maxEntries: 10, maxBytes: 1e6, ttlMs: 60_000, shared, sharedLockWaitMs: 50 });
+    const computed = { n: 0 };
+    expect((await cache.getOrCompute('k', 'search', slowRender(computed, '{}', 0))).result).toBe('miss');
+    expect(computed.n).toBe(1);
+    expect(shared.locks.has('k')).toBe(true); // not ours to free
   });
 });

@@ -34,6 +34,12 @@ export interface ResultCacheOptions {
   ttlMs: number;
   jitter?: number;
   shared?: SharedStore;
+  /**
+   * Cross-process single-flight: on a miss in both levels, the first process claims the key in
+   * the shared store and computes; the others poll the shared level up to this long, then compute
+   * anyway (so a slow or dead holder delays them by at most this). 0 = off. Default: 0.
+   */
+  sharedLockWaitMs?: number;
   events?: CacheEvents;
   random?: () => number;
   now?: () => number;
@@ -65,18 +71,25 @@ export class ResultCache {
     if (inMemory) return { response: inMemory, result: 'hit', source: 'memory' };
 
     const { value, joined } = await this.flights.run(key, async () => {
-      const fromShared = await this.readShared(key);
+      let locked = false;
+      const fromShared = (await this.readShared(key)) ?? (await this.awaitOtherProcess(key, () => (locked = true)));
       if (this.opts.shared) events?.lookup(route, 'redis', fromShared ? 'hit' : 'miss');
       if (fromShared) {
         this.remember(key, fromShared, maxTtlMs);
         return { response: fromShared, source: 'redis' as const };
       }
-      const rendered = await compute();
-      const response = { ...rendered, etag: etagOf(rendered.body) };
-      const ttlMs = this.remember(key, response, maxTtlMs);
-      // Not awaited: the caller should not wait for Redis to answer with what it already has.
-      void this.opts.shared?.set(key, JSON.stringify(response), ttlMs);
-      return { response };
+      try {
+        const rendered = await compute();
+        const response = { ...rendered, etag: etagOf(rendered.body) };
+        const ttlMs = this.remember(key, response, maxTtlMs);
+        const stored = this.opts.shared?.set(key, JSON.stringify(response), ttlMs);
+        // With the lock, stored before it is freed so processes polling for it find it; without,
+        // the caller does not wait for Redis to answer with what it already has.
+        if (this.opts.sharedLockWaitMs) await stored;
+        return { response };
+      } finally {
+        if (locked) void this.opts.shared?.unlock(key);
+      }
     });
     if (joined) {
       events?.joined(route);
@@ -90,6 +103,25 @@ export class ResultCache {
     const ttlMs = Math.min(this.opts.ttlMs, maxTtlMs) * (1 - jitter + 2 * jitter * (this.opts.random ?? Math.random)());
     this.memory.set(key, response, response.body.length * 2 + 256, ttlMs);
     return ttlMs;
+  }
+
+  /** Undefined when this process should compute: it got the lock, or waited long enough. */
+  private async awaitOtherProcess(key: string, onLocked: () => void): Promise<CachedResponse | undefined> {
+    const waitMs = this.opts.sharedLockWaitMs ?? 0;
+    const shared = this.opts.shared;
+    if (!shared || waitMs <= 0) return undefined;
+    // The lock outlives the wait a little, so a holder slower than waitMs is not joined by everyone at once.
+    if (await shared.lock(key, waitMs * 2)) {
+      onLocked();
+      return undefined;
+    }
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      const found = await this.readShared(key);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   private async readShared(key: string): Promise<CachedResponse | undefined> {

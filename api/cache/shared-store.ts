@@ -10,6 +10,13 @@ import type { Logger } from '../../core/logger';
 export interface SharedStore {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  /**
+   * Claims the computation of `key` across processes for at most `ttlMs` (a holder that dies
+   * frees it by expiry). False when another process holds it; true also when the store is
+   * unreachable, so nobody waits on a lock that cannot exist.
+   */
+  lock(key: string, ttlMs: number): Promise<boolean>;
+  unlock(key: string): Promise<void>;
 }
 
 const LOG_EVERY_MS = 10_000;
@@ -19,7 +26,7 @@ export class RedisStore implements SharedStore {
 
   constructor(
     private readonly redis: Redis,
-    private readonly opts: { prefix: string; log: Logger; onError: (operation: 'get' | 'set') => void; now?: () => number },
+    private readonly opts: { prefix: string; log: Logger; onError: (operation: 'get' | 'set' | 'lock') => void; now?: () => number },
   ) {}
 
   async get(key: string): Promise<string | undefined> {
@@ -41,14 +48,33 @@ export class RedisStore implements SharedStore {
     }
   }
 
+  async lock(key: string, ttlMs: number): Promise<boolean> {
+    if (!this.usable('lock')) return true;
+    try {
+      return (await this.redis.set(`${this.opts.prefix}lock:${key}`, '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
+    } catch (err) {
+      this.failed('lock', err);
+      return true;
+    }
+  }
+
+  async unlock(key: string): Promise<void> {
+    if (this.redis.status !== 'ready') return;
+    try {
+      await this.redis.del(`${this.opts.prefix}lock:${key}`);
+    } catch (err) {
+      this.failed('lock', err);
+    }
+  }
+
   /** While disconnected, skip Redis at once instead of queueing or timing out on every request. */
-  private usable(operation: 'get' | 'set'): boolean {
+  private usable(operation: 'get' | 'set' | 'lock'): boolean {
     if (this.redis.status === 'ready') return true;
     this.failed(operation, new Error(`redis is ${this.redis.status}`));
     return false;
   }
 
-  private failed(operation: 'get' | 'set', err: unknown): void {
+  private failed(operation: 'get' | 'set' | 'lock', err: unknown): void {
     this.opts.onError(operation);
     const now = (this.opts.now ?? Date.now)();
     if (now - this.lastLog < LOG_EVERY_MS) return;
