@@ -140,7 +140,7 @@ async function benchIndex(): Promise<{ spec: IndexSpec; pipelineFile: string; dr
     if (res.errors) throw new Error('bulk load of the generated index failed');
   }
   await es.indices.refresh({ index: spec.name });
-  process.stdout.write(`index: ${name} (generated, ${total} documents; the demo index is not loaded)\n`);
+  process.stdout.write(`index: ${name} (generated, ${total} documents with the demo mapping)\n`);
   return { spec, pipelineFile, drop: async () => void (await es.indices.delete({ index: concreteIndexName(spec) }, { ignore: [404] })) };
 }
 
