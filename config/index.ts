@@ -77,7 +77,7 @@ export interface IndexerConfig extends CommonConfig {
   batchMaxBytes: number;
   /** Longest a Kafka fetch waits for more messages before a partial batch is indexed, ms (INDEXER_BATCH_MAX_WAIT_MS). Default: 100. */
   batchMaxWaitMs: number;
-  /** Bulk requests in flight across partitions (INDEXER_CONCURRENCY). Default: 2. */
+  /** Bulk requests in flight across partitions (INDEXER_CONCURRENCY). Default: 4 (bench/indexer.bench.ts: the local Elasticsearch takes most with 4). */
   concurrency: number;
   /** Retries of a retriable bulk item before the partition stops (INDEXER_MAX_RETRIES). Default: 8. */
   maxRetries: number;
@@ -87,9 +87,9 @@ export interface IndexerConfig extends CommonConfig {
   watermarkIntervalMs: number;
   /** Kafka consumer session timeout, ms (INDEXER_SESSION_TIMEOUT_MS); heartbeats go out every third of it, also while Elasticsearch is retried. Default: 30000. */
   sessionTimeoutMs: number;
-  /** Most bytes fetched per partition per Kafka fetch (INDEXER_FETCH_MAX_BYTES_PER_PARTITION); bounds memory while paused. Default: 1048576. */
+  /** Most bytes fetched per partition per Kafka fetch (INDEXER_FETCH_MAX_BYTES_PER_PARTITION); bounds memory while paused. Default: 4194304. */
   fetchMaxBytesPerPartition: number;
-  /** Partitions whose batches are processed at once (INDEXER_PARTITIONS_CONCURRENCY); bulk requests in flight stay bounded by INDEXER_CONCURRENCY. Default: 2. */
+  /** Partitions whose batches are processed at once (INDEXER_PARTITIONS_CONCURRENCY); bulk requests in flight stay bounded by INDEXER_CONCURRENCY. Default: 4. */
   partitionsConcurrency: number;
 }
 
@@ -209,13 +209,13 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     batchMaxDocs: int(env, 'INDEXER_BATCH_MAX_DOCS', 1000, 1, 50_000),
     batchMaxBytes: int(env, 'INDEXER_BATCH_MAX_BYTES', 5_242_880, 1024, 104_857_600),
     batchMaxWaitMs: int(env, 'INDEXER_BATCH_MAX_WAIT_MS', 100, 1, 10_000),
-    concurrency: int(env, 'INDEXER_CONCURRENCY', 2, 1, 64),
+    concurrency: int(env, 'INDEXER_CONCURRENCY', 4, 1, 64),
     maxRetries: int(env, 'INDEXER_MAX_RETRIES', 8, 0, 1000),
     metricsPort: int(env, 'INDEXER_METRICS_PORT', 0, 0, 65535),
     watermarkIntervalMs: int(env, 'INDEXER_WATERMARK_INTERVAL_MS', 500, 10, 60_000),
     sessionTimeoutMs: int(env, 'INDEXER_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
-    fetchMaxBytesPerPartition: int(env, 'INDEXER_FETCH_MAX_BYTES_PER_PARTITION', 1_048_576, 1024, 104_857_600),
-    partitionsConcurrency: int(env, 'INDEXER_PARTITIONS_CONCURRENCY', 2, 1, 256),
+    fetchMaxBytesPerPartition: int(env, 'INDEXER_FETCH_MAX_BYTES_PER_PARTITION', 4_194_304, 1024, 104_857_600),
+    partitionsConcurrency: int(env, 'INDEXER_PARTITIONS_CONCURRENCY', 4, 1, 256),
   });
 }
 

@@ -88,12 +88,12 @@ async function fillAndSwap(deps: ReindexDeps, admin: Admin, spec: IndexSpec, fro
     onFatal: (err) => void (fatal ??= err),
     manageTemplates: false,
   });
-  const followTo = async (phase: 'replay' | 'tail', end?: Offsets): Promise<void> => {
+  const followTo = async (phase: 'replay' | 'tail', from: Offsets, end?: Offsets): Promise<void> => {
     for (;;) {
       if (fatal) throw fatal;
       const target = end ?? (await endOffsets(admin, topics));
       const done = await committedOffsets(admin, groupId, topics);
-      deps.onProgress?.(phase, distance(start, done), distance(start, target));
+      deps.onProgress?.(phase, distance(from, done), distance(from, target));
       if (distance(done, target) === 0) return;
       await sleep(500);
     }
@@ -101,13 +101,13 @@ async function fillAndSwap(deps: ReindexDeps, admin: Admin, spec: IndexSpec, fro
   await follower.start();
   let documents: number;
   try {
-    await followTo('replay');
+    await followTo('replay', start);
     const cut = await quietCut(deps, admin, topics, groupId, from, to);
     documents = cut.documents;
     await writeMeta(es, to, { previous: from, cut: cut.offsets });
     await swapAlias(es, spec.name, from, to);
     log.info('reindex: alias swapped', { index: spec.name, from, to, documents });
-    await followTo('tail', await endOffsets(admin, topics));
+    await followTo('tail', await committedOffsets(admin, groupId, topics), await endOffsets(admin, topics));
   } finally {
     await follower.close();
     await admin.deleteGroups([groupId]).catch(() => undefined);
