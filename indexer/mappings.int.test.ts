@@ -26,6 +26,9 @@ describe('index templates and mappings on Elasticsearch', () => {
     await ensureTemplate(client, spec);
     expect(await ensureIndex(client, spec)).toBe('created');
     expect(await ensureIndex(client, spec)).toBe('current');
+    // The config changed (another analyzer): the live index is left as is and flagged for a reindex.
+    const changed = { ...spec, fields: spec.fields.map((f) => (f.name === 'title' ? { ...f, analyzer: 'simple' } : f)) };
+    expect(await ensureIndex(client, changed)).toBe('mapping-changed');
 
     await client.index({ index: spec.name, id: '1', document: { title: 'Street Fighter II', year: 1991 }, refresh: true });
     const res = await client.search({ index: spec.name, suggest: { s: { prefix: 'street f', completion: { field: 'title.suggest' } } } });
