@@ -9,7 +9,7 @@ import { freePort, startService, stopService, type RunningService } from './supp
 
 /**
  * An upstream service's events through the running ingest process (POST /v1/events) and the
- * indexer into Elasticsearch, next to a table ingest captures from Postgres: the upstream table
+ * indexer into Elasticsearch, read back through the API with the consistency token, next to a table ingest captures from Postgres: the upstream table
  * is not captured (it does not even exist in Postgres) and its topic carries only its events.
  */
 describe('event intake end to end', () => {
@@ -21,6 +21,7 @@ describe('event intake end to end', () => {
   const services: RunningService[] = [];
   let db: Client;
   let intake: string;
+  let api: string;
   let pipelineFile: string;
 
   const post = async (events: ChangeEvent[]): Promise<{ status: number; body: any }> => {
@@ -49,41 +50,61 @@ describe('event intake end to end', () => {
     } }));
     const port = await freePort();
     intake = `http://127.0.0.1:${port}`;
+    const apiPort = await freePort();
+    api = `http://127.0.0.1:${apiPort}`;
     const env = {
-      PIPELINE_CONFIG: pipelineFile, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: uniqueName('g'),
+      API_PORT: String(apiPort), API_URL: api, API_CONSISTENCY_WAIT_MS: '60000', PIPELINE_CONFIG: pipelineFile, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: uniqueName('g'),
       INGEST_HTTP_PORT: String(port), INGEST_HTTP_TABLES: `public.${upTable}`, INGEST_HEARTBEAT_INTERVAL_MS: '200', INDEXER_WATERMARK_INTERVAL_MS: '100',
     };
-    services.push(startService('ingest', env), startService('indexer', env));
+    services.push(startService('ingest', env), startService('indexer', env), startService('api', env));
+    await eventually(async () => ((await fetch(`${api}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 'api ready', 90_000);
     await eventually(async () => ((await fetch(`${intake}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined), 'intake listening', 90_000);
     await eventually(async () => ((await elastic.indices.exists({ index: upTable })) ? true : undefined), 'index created by indexer', 90_000);
   });
 
   afterAll(async () => {
+    const codes: Record<string, number | null> = {};
     for (const s of services) {
-      const code = await stopService(s);
-      if (code !== 0) process.stderr.write(`${s.name} exited ${code}:\n${s.output().slice(-3000)}\n`);
-      expect(code).toBe(0); // SIGTERM drains and exits cleanly
+      codes[s.name] = await stopService(s);
+      if (codes[s.name] !== 0) process.stderr.write(`${s.name} exited ${codes[s.name]}:\n${s.output().slice(-3000)}\n`);
     }
     await db.query('SELECT pg_drop_replication_slot($1)', [slot]).catch(() => undefined);
     await db.query(`DROP PUBLICATION IF EXISTS ${slot}`);
     await db.query(`DROP TABLE IF EXISTS ${cdcTable}`);
     await db.end();
     await elastic.close();
+    expect(codes.ingest).toBe(0); // SIGTERM drains the intake and CDC and exits cleanly
   });
 
   it('indexes posted events with their versions; an older version after a newer one changes nothing', async () => {
-    const first = await post([order('1', 10, { title: 'first', status: 'new' }), order('2', 11, { title: 'second', status: 'new' }), order('3', 12, { title: 'third', status: 'new' }), order('1', 20, { title: 'first, paid', status: 'paid' }), order('2', 21)]);
-    expect(first.status).toBe(200);
-    expect(first.body.accepted).toBe(5);
+    // Keys 1 and 3 land on partition 2, key 2 on 1, key 5 on 0: every partition gets a position, which
+    // the API needs before it can honour a token (core/watermark-store.ts readPositions starts at 0).
+    const first = await post([order('1', 10, { title: 'first', status: 'new' }), order('2', 11, { title: 'second', status: 'new' }), order('3', 12, { title: 'third', status: 'new' }), order('5', 13, { title: 'fifth', status: 'new' }), order('1', 20, { title: 'first, paid', status: 'paid' }), order('2', 21)]);
+    expect(first).toMatchObject({ status: 200 });
+    expect(first.body.accepted).toBe(6);
     expect(decodeConsistencyToken(first.body.consistencyToken).every((p) => p.topic === `${prefix}.public.${upTable}`)).toBe(true);
-    const docs = await eventually(() => ordersWhen(['1', '3']), 'orders 1 and 3 indexed, 2 deleted', 60_000);
+    expect(decodeConsistencyToken(first.body.consistencyToken).map((p) => [p.partition, p.lsn])).toEqual([[0, 13n], [1, 21n], [2, 20n]]);
+    const docs = await eventually(() => ordersWhen(['1', '3', '5']), 'orders 1, 3 and 5 indexed, 2 deleted', 60_000);
     expect(docs.get('1')).toMatchObject({ version: 20, title: 'first, paid', status: 'paid' });
     expect(docs.get('3')).toMatchObject({ version: 12, title: 'third' });
 
+    // The API honours the token once the indexer published positions for the index (before that it
+    // answers stale at once: nothing could make it catch up).
+    await eventually(async () => {
+      const r = (await (await fetch(`${api}/v1/indexes/${upTable}/search?consistency=${encodeURIComponent(first.body.consistencyToken)}`)).json()) as { stale?: boolean };
+      return r.stale === false ? true : undefined;
+    }, 'first token honoured', 60_000);
+
     // A late retry of an old version, then a marker write behind it on another row.
-    expect((await post([order('1', 15, { title: 'stale', status: 'new' }), order('3', 30, { title: 'third, shipped', status: 'shipped' })])).status).toBe(200);
+    const second = await post([order('1', 15, { title: 'stale', status: 'new' }), order('3', 30, { title: 'third, shipped', status: 'shipped' })]);
+    expect(second.status).toBe(200);
+    // Read your writes: given the token, the API answers once the index holds the writes.
+    const read = await fetch(`${api}/v1/indexes/${upTable}/search?consistency=${encodeURIComponent(second.body.consistencyToken)}`);
+    const page = (await read.json()) as { stale: boolean; hits: Array<{ id: string; document: Record<string, unknown> }> };
+    expect({ status: read.status, stale: page.stale }).toEqual({ status: 200, stale: false });
+    expect(page.hits.map((h) => [h.id, h.document.title]).sort()).toEqual([['1', 'first, paid'], ['3', 'third, shipped'], ['5', 'fifth']]);
     const after = await eventually(async () => {
-      const d = await ordersWhen(['1', '3']);
+      const d = await ordersWhen(['1', '3', '5']);
       return d?.get('3')?.version === 30 ? d : undefined;
     }, 'marker write indexed', 60_000);
     expect(after.get('1')).toMatchObject({ version: 20, title: 'first, paid' });
@@ -98,12 +119,12 @@ describe('event intake end to end', () => {
     const cdcTopic = await readTopic(kafka(), `${prefix}.public.${cdcTable}`, 1);
     expect(cdcTopic.some((m) => (JSON.parse(m.value) as ChangeEvent).op === 'h')).toBe(true);
 
-    const upstream = await readTopic(kafka(), `${prefix}.public.${upTable}`, 7);
+    const upstream = await readTopic(kafka(), `${prefix}.public.${upTable}`, 8);
     const admin = kafka().admin();
     await admin.connect();
     const offsets = await admin.fetchTopicOffsets(`${prefix}.public.${upTable}`).finally(() => admin.disconnect());
-    expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(7); // heartbeats reached the CDC topic, none this one
-    expect(upstream.map((m) => (JSON.parse(m.value) as ChangeEvent).op).sort()).toEqual(['d', 'u', 'u', 'u', 'u', 'u', 'u']);
+    expect(offsets.reduce((n, p) => n + Number(p.high), 0)).toBe(8); // heartbeats reached the CDC topic, none this one
+    expect(upstream.map((m) => (JSON.parse(m.value) as ChangeEvent).op).sort()).toEqual(['d', 'u', 'u', 'u', 'u', 'u', 'u', 'u']);
     const tables = (await db.query('SELECT tablename FROM pg_publication_tables WHERE pubname = $1', [slot])).rows.map((r: { tablename: string }) => r.tablename);
     expect(tables).toEqual([cdcTable]);
   });
