@@ -248,6 +248,34 @@ function postRaw(url: string, body: Buffer, query = ''): Promise<{ status: numbe
   });
 }
 
+describe('when Kafka cannot take the events', () => {
+  it('answers 503 with Retry-After and writes nothing (the table topic does not exist)', async () => {
+    const table = uniqueName('upstream');
+    const prefix = uniqueName('intake');
+    const k = createKafka(process.env.KAFKA_BROKERS!.split(','), 'intake-test', silentLogger);
+    const publisher = new KafkaIntakePublisher(k, [`${prefix}.public.${table}`]);
+    await publisher.connect();
+    const app = createIntakeApp({ pipeline: pipelineFor(table), topicPrefix: prefix, httpTables: [`public.${table}`], publisher, metrics: createIntakeMetrics(new Registry()), log: silentLogger, maxBodyBytes: 1_000_000, maxEventBytes: 1_000_000, batchMaxEvents: 100 });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const res = await new Promise<{ status: number; retryAfter?: string; body: any }>((resolve, reject) => {
+        const req = http.request(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (r) => {
+          const parts: Buffer[] = [];
+          r.on('data', (c: Buffer) => parts.push(c)).on('end', () => resolve({ status: r.statusCode!, retryAfter: r.headers['retry-after'], body: JSON.parse(Buffer.concat(parts).toString()) }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(event(table, 1, 1)));
+      });
+      expect(res).toMatchObject({ status: 503, retryAfter: '5', body: { error: { code: 'KAFKA_UNAVAILABLE', message: expect.stringMatching(/nothing was written; send the whole request again later/) } } });
+    } finally {
+      await new Promise((r) => server.close(r));
+      await publisher.close();
+    }
+  });
+});
+
 describe('the intake server from the ingest config', () => {
   it('listens on INGEST_HTTP_PORT and takes only the INGEST_HTTP_TABLES tables', async () => {
     const table = uniqueName('upstream');
