@@ -75,7 +75,14 @@ export function createIngest(deps: IngestDeps) {
       flushIntervalMs: config.flushIntervalMs,
       onSent: (events, ms) => {
         metrics.produceSeconds.observe(ms / 1000);
-        for (const e of events) metrics.events.inc({ table: `${e.source.schema}.${e.source.table}`, op: e.op });
+        const counts = new Map<string, { table: string; op: string; n: number }>();
+        for (const e of events) {
+          const k = `${e.source.schema}.${e.source.table}\u0000${e.op}`;
+          const c = counts.get(k);
+          if (c) c.n++;
+          else counts.set(k, { table: `${e.source.schema}.${e.source.table}`, op: e.op, n: 1 });
+        }
+        for (const c of counts.values()) metrics.events.inc({ table: c.table, op: c.op }, c.n);
       },
       onFatal,
     },

@@ -79,7 +79,7 @@ describe('ingest against Postgres and Kafka', () => {
     const values = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values;
     const byOp = Object.fromEntries((await values('ingest_events_total')).map((v) => [`${v.labels.table}/${v.labels.op}`, v.value]));
     expect(byOp).toEqual({ [`public.${table}/c`]: 2, [`public.${table}/u`]: 2, [`public.${table}/d`]: 2 });
-    expect((await values('ingest_produce_seconds')).find((v) => v.metricName === 'ingest_produce_seconds_count')!.value).toBeGreaterThan(0);
+    expect((await values('ingest_produce_seconds')).find((v) => (v as { metricName?: string }).metricName === 'ingest_produce_seconds_count')!.value).toBeGreaterThan(0);
     expect((await values('ingest_pending_events'))[0]!.value).toBe(0);
     expect(await values('ingest_errors_total')).toEqual([]);
   });

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
         return ((await db.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'search_pipeline' AND active")).rowCount ?? 0) > 0;
       });
 
+      await followSnapshot(db, () => alive('ingest'));
       const before = await count(db);
       if (before === 0) {
         say('Loading the MAME software lists (Debian mame-data, CC0) into Postgres...');
@@ -97,6 +98,23 @@ async function main(): Promise<void> {
     if (up.started.length) await stackDown({ services: up.started }).catch(() => undefined);
     throw err;
   }
+}
+
+/** A progress bar while ingest's initial snapshot copies rows that existed before its slot (ingest/snapshot/). */
+async function followSnapshot(db: Client, alive: () => void): Promise<void> {
+  const read = async () => (await db.query<{ done: string | null; total: string | null; finished: boolean | null }>(
+    "SELECT sum(rows_done) AS done, sum(coalesce(rows_total, 0)) AS total, bool_and(done) AS finished FROM search_pipeline_snapshot WHERE slot_name = 'search_pipeline'",
+  ).catch(() => ({ rows: [] }))).rows[0];
+  const first = await read();
+  if (!first || first.finished !== false) return;
+  const bar = progressBar('rows copied by the initial snapshot', Number(first.total ?? 0));
+  await waitFor('the initial snapshot', 3_600_000, async () => {
+    alive();
+    const s = await read();
+    bar.update(Number(s?.done ?? 0), Number(s?.total ?? 0));
+    if (s?.finished !== false) bar.done(Number(s?.done ?? 0));
+    return s?.finished !== false;
+  });
 }
 
 async function count(db: Client): Promise<number> {

@@ -5,7 +5,8 @@ import { PipelineError } from '../../core/errors';
 
 export interface KafkaMessage {
   key: string;
-  value: string;
+  /** UTF-8 JSON of the event: encoded once here, sized exactly, and taken by kafkajs as is. */
+  value: Buffer;
   partition: number;
 }
 
@@ -67,16 +68,16 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     const n = layout.partitions(topic);
     if (n === undefined) throw new PipelineError(`partition count of topic ${topic} is unknown, so its events cannot be placed`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic } });
     const limit = (layout.maxMessageBytes(topic) ?? DEFAULT_MAX_MESSAGE_BYTES) - BATCH_OVERHEAD;
-    let value: string;
+    let value: Buffer;
     try {
-      value = JSON.stringify(e);
+      value = Buffer.from(JSON.stringify(e));
     } catch (err) {
       rejected.push({ event: e, topic, errorType: 'event_unserializable', reason: `the event cannot be serialized as JSON: ${(err as Error).message}` });
       continue;
     }
     const everyPartition = e.op === 't' || e.op === 'h';
     const key = everyPartition ? '' : canonicalKey(e.key);
-    const bytes = Buffer.byteLength(value) + Buffer.byteLength(key) + RECORD_OVERHEAD;
+    const bytes = value.length + Buffer.byteLength(key) + RECORD_OVERHEAD;
     if (bytes > limit) {
       rejected.push({ event: e, topic, errorType: 'event_too_large', reason: `the event is ${bytes} bytes, above the ${limit + BATCH_OVERHEAD} bytes topic ${topic} accepts (max.message.bytes)` });
       continue;

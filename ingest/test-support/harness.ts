@@ -92,7 +92,16 @@ export async function snapshotState(db: Client, slot: string): Promise<Array<{ t
 }
 
 export async function dropPipelineObjects(db: Client, slot: string, tables: readonly string[]): Promise<void> {
-  await db.query('SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [slot]).catch(() => undefined);
+  // A closed stream's walsender may hold the slot for a moment; a slot left behind keeps WAL forever.
+  for (let i = 0; i < 100; i++) {
+    const r = await db.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]).catch(() => ({ rows: [] as Array<{ active: boolean }> }));
+    if (!r.rows[0]) break;
+    if (!r.rows[0].active) {
+      await db.query('SELECT pg_drop_replication_slot($1)', [slot]).catch(() => undefined);
+      break;
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
   await db.query(`DROP PUBLICATION IF EXISTS ${slot}`).catch(() => undefined);
   await db.query(`DELETE FROM ${STATE_TABLE} WHERE slot_name = $1`, [slot]).catch(() => undefined);
   for (const t of tables) await db.query(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);

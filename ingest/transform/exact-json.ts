@@ -5,9 +5,12 @@
  * thousands deep parses but overflows the stack of every JSON.stringify downstream. So:
  * - a number a JS number cannot hold exactly travels as its exact decimal text (a string), the
  *   rule bigint and numeric columns follow;
- * - a value nested deeper than MAX_JSON_DEPTH travels whole as its JSON text (a string).
+ * - a value nested deeper than MAX_JSON_DEPTH travels whole as its JSON text (a string), so the
+ *   event (event → after → column → ...) stays within the contract's 64 levels
+ *   (docs/change-event.md) and no JSON.stringify downstream overflows its stack (Postgres accepts
+ *   jsonb nested thousands deep; Node's JSON.stringify overflows at a few thousand).
  */
-export const MAX_JSON_DEPTH = 500;
+export const MAX_JSON_DEPTH = 62;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

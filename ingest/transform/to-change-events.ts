@@ -96,8 +96,12 @@ function row(r: RelationInfo, tuple: RawTuple): { after: Record<string, unknown>
   for (const col of r.columns) {
     const text = tuple[col.name];
     if (text === undefined) unchanged.push(col.name);
-    // defineProperty: a column named __proto__ is data, not the object's prototype.
-    else Object.defineProperty(after, col.name, { value: text === null ? null : convertPgText(text, col.typeOid), enumerable: true, writable: true, configurable: true });
+    else {
+      const value = text === null ? null : convertPgText(text, col.typeOid);
+      // A column named __proto__ is data, not the object's prototype.
+      if (col.name === '__proto__') Object.defineProperty(after, col.name, { value, enumerable: true, writable: true, configurable: true });
+      else after[col.name] = value;
+    }
   }
   return unchanged.length ? { after, unchanged } : { after };
 }
