@@ -39,7 +39,6 @@ describe('a large transaction', () => {
     await db.query(`INSERT INTO ${table} SELECT g, rpad(md5(g::text), ${ROW_BYTES}, md5((g + 1)::text)) FROM generate_series(1, ${ROWS}) g`);
     const beforeCommit = await currentWalLsn(db); // below the commit record
     await db.query('COMMIT');
-    const afterCommit = await currentWalLsn(db);
 
     global.gc?.();
     const baseline = process.memoryUsage().rss;
@@ -68,7 +67,8 @@ describe('a large transaction', () => {
     }
     expect(partWay.length).toBeGreaterThan(3);
     for (const s of partWay) expect(s.confirmed <= beforeCommit).toBe(true);
-    expect(confirmed <= afterCommit).toBe(true);
+    // No upper bound on `confirmed`: with other writers on the server (the full suite), later
+    // transactions may already be confirmed too; the safety property is the part-way check above.
     // Everything is in Kafka (no duplicates in a run without failures) once the commit is confirmed.
     expect(await inKafka()).toBe(ROWS);
     await admin.disconnect();
