@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { eventually, kafka, pg, uniqueName } from '../e2e/support/services';
 import { isRetriable } from '../core/errors';
-import { confirmedLsn, dropPipelineObjects, latestByKey, readAllEvents, snapshotState, startIngestInProcess } from './test-support/harness';
+import { confirmedLsn, dropPipelineObjects, latestByKey, readAllEvents, slotReleased, snapshotState, startIngestInProcess } from './test-support/harness';
 
 /** Real Postgres and Kafka: a slot that vanished after the pipeline ran is never replaced silently. */
 describe('lost replication slot', () => {
@@ -36,6 +36,7 @@ describe('lost replication slot', () => {
     await eventually(async () => ((await readAllEvents(kafka(), `${prefix}.public.${table}`)).length > 0 ? true : undefined), 'first event in Kafka');
     await first.ingest.close();
 
+    expect(await slotReleased(db, slot)).toBe(true);
     await db.query('SELECT pg_drop_replication_slot($1)', [slot]);
     await db.query(`INSERT INTO ${table} VALUES (2, 'written while the slot was gone')`);
 

@@ -31,9 +31,11 @@ export class Params {
         if (!Number.isFinite(v)) throw badRequest('PARAM_INVALID', `${name} must be a finite number`);
         this.values.set(name, String(v));
       } else if (typeof v === 'boolean') this.values.set(name, String(v));
-      // An empty value means "not given", as HTML forms send every field of a form.
+      // An empty text value means "not given" (`q=`); an empty number or flag is a mistake to report,
+      // as the OpenAPI types say (the docs page leaves empty fields out).
       else if (typeof v === 'string') {
         if (v !== '') this.values.set(name, checkText(name, v));
+        else if (kinds[name] !== 'string') throw badRequest('PARAM_INVALID', `${name} is empty; give ${kinds[name] === 'integer' ? 'a whole number' : 'true or false'}, or leave it out`);
       }
       else throw badRequest('PARAM_INVALID', `${name} must be a string or a number, not ${typeof v === 'object' ? 'an object' : typeof v}`);
     }

@@ -91,17 +91,20 @@ export async function snapshotState(db: Client, slot: string): Promise<Array<{ t
   return (await db.query(`SELECT table_name, rows_done, rows_total, done FROM ${STATE_TABLE} WHERE slot_name = $1 ORDER BY table_name`, [slot])).rows;
 }
 
-export async function dropPipelineObjects(db: Client, slot: string, tables: readonly string[]): Promise<void> {
-  // A closed stream's walsender may hold the slot for a moment; a slot left behind keeps WAL forever.
-  for (let i = 0; i < 100; i++) {
+/** Waits until no walsender holds `slot` (a closed stream's backend exits a moment later); false if the slot is gone. */
+export async function slotReleased(db: Client, slot: string, timeoutMs = 10_000): Promise<boolean> {
+  for (const until = Date.now() + timeoutMs; ; ) {
     const r = await db.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]).catch(() => ({ rows: [] as Array<{ active: boolean }> }));
-    if (!r.rows[0]) break;
-    if (!r.rows[0].active) {
-      await db.query('SELECT pg_drop_replication_slot($1)', [slot]).catch(() => undefined);
-      break;
-    }
+    if (!r.rows[0]) return false;
+    if (!r.rows[0].active) return true;
+    if (Date.now() > until) throw new Error(`replication slot ${slot} still held by a walsender after ${timeoutMs} ms`);
     await new Promise((res) => setTimeout(res, 100));
   }
+}
+
+export async function dropPipelineObjects(db: Client, slot: string, tables: readonly string[]): Promise<void> {
+  // A slot left behind keeps WAL forever.
+  if (await slotReleased(db, slot).catch(() => false)) await db.query('SELECT pg_drop_replication_slot($1)', [slot]).catch(() => undefined);
   await db.query(`DROP PUBLICATION IF EXISTS ${slot}`).catch(() => undefined);
   await db.query(`DELETE FROM ${STATE_TABLE} WHERE slot_name = $1`, [slot]).catch(() => undefined);
   for (const t of tables) await db.query(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
