@@ -18,7 +18,8 @@ export function startService(name: 'ingest' | 'indexer' | 'api', env: Record<str
 }
 
 export async function stopService(s: RunningService, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (s.child.exitCode !== null) return s.child.exitCode;
+  // A child ended by a signal has exitCode null but signalCode set, and emits 'exit' only once.
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return s.child.exitCode;
   const exited = new Promise<number | null>((r) => s.child.once('exit', (code) => r(code)));
   s.child.kill(signal);
   const timer = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
