@@ -1,7 +1,8 @@
 import type { Client } from 'pg';
 import { assertChangeEvent, type ChangeEvent } from '../core/change-event';
 import { kafka, pg, uniqueName } from '../e2e/support/services';
-import { readAllEvents, quiesce, rowEvents, testPipeline } from './test-support/harness';
+import { confirmedLsn, currentWalLsn, readAllEvents, quiesce, rowEvents, testPipeline } from './test-support/harness';
+import { toChangeEvents } from './transform/to-change-events';
 
 /**
  * RELIABILITY.md "bad events", the CDC side, against real Postgres and Kafka: each is carried
@@ -106,5 +107,36 @@ describe('bad events on the CDC path', () => {
     const errors = (await again.metrics.registry.getSingleMetric('ingest_errors_total')!.get()).values;
     expect(errors).toEqual([expect.objectContaining({ labels: { kind: 'event_too_large' }, value: 1 })]);
     expect(again.fatal).toEqual([]);
+  });
+
+  it('validates what it produces: an event our decoding got wrong is parked with the contract\'s problems, counted, and the stream goes on', async () => {
+    const t = uniqueName('contract');
+    await db.query(`CREATE TABLE ${t} (id int PRIMARY KEY, v text)`);
+    const p = testPipeline(db, [t]);
+    cleanups.push(() => p.cleanup());
+    // A decoding bug through the decoder seam (Postgres and Kafka stay real): row 2's LSN printed
+    // in Postgres' 0/16B3748 form instead of the contract's decimal.
+    const run = p.start({}, {
+      decode: (change, lsn, tx) => toChangeEvents(change, lsn, tx).map((e) => (e.key.id === 2 ? { ...e, lsn: '0/16B3748' } : e)),
+    });
+    await run.ingest.start();
+    await run.ingest.snapshotDone();
+    await db.query(`INSERT INTO ${t} VALUES (1, 'one')`);
+    await db.query(`INSERT INTO ${t} VALUES (2, 'two')`);
+    await db.query(`INSERT INTO ${t} VALUES (3, 'three')`);
+    const walAfterWrites = await currentWalLsn(db);
+    await quiesce(db, p.slot);
+
+    expect((await rowEvents(kafka(), p.topic(t))).map((e) => e.key.id)).toEqual([1, 3]);
+    const dead = (await readAllEvents(kafka(), `${p.prefix}.dead-letters`)).map((m) => m.event as unknown as Record<string, string>);
+    expect(dead).toEqual([expect.objectContaining({ id: '2', lsn: '0/16B3748', topic: p.topic(t), partition: -1, errorType: 'event_invalid', reason: expect.stringMatching(/breaks the change-event contract.*\/lsn must match pattern/) })]);
+    expect(JSON.parse(dead[0]!.payload!)).toMatchObject({ op: 'c', key: { id: 2 }, columnBytes: { id: 1, v: 5 } });
+    const errors = (await run.metrics.registry.getSingleMetric('ingest_errors_total')!.get()).values;
+    expect(errors).toEqual([expect.objectContaining({ labels: { kind: 'event_invalid' }, value: 1 })]);
+    const parked = (await run.metrics.registry.getSingleMetric('ingest_dead_letters_total')!.get()).values;
+    expect(parked).toEqual([expect.objectContaining({ labels: { table: `public.${t}`, reason: 'event_invalid' }, value: 1 })]);
+    // Not a stop: the slot is confirmed past the faulty transaction.
+    expect((await confirmedLsn(db, p.slot))!).toBeGreaterThanOrEqual(walAfterWrites);
+    expect(run.fatal).toEqual([]);
   });
 });

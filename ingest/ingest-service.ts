@@ -20,7 +20,8 @@ import { PgChangeSource } from './source/pg-change-source';
 import { emitHeartbeat } from './source/pg-messages';
 import { checkTables, createSlot, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
 import { decideSlot } from './source/slot-guard';
-import { createStreamHandler } from './stream-handler';
+import { sourceOf } from './sink/contract-guard';
+import { createStreamHandler, type ChangeDecoder } from './stream-handler';
 
 export interface IngestDeps {
   config: Readonly<IngestConfig>;
@@ -30,6 +31,8 @@ export interface IngestDeps {
   metrics: IngestMetrics;
   log: Logger;
   onFatal: (err: unknown) => void;
+  /** pgoutput change → events; a seam for tests that inject a decoding fault. Default: toChangeEvents. */
+  decode?: ChangeDecoder;
 }
 
 /** A metric label for an error: its PipelineError code in lower case (replication_failed, kafka_produce_failed, ...). */
@@ -56,8 +59,9 @@ export function createIngest(deps: IngestDeps) {
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
   const publisher = new KafkaEventPublisher(kafka, config.topicPrefix, topics, deadLetterTopic, (r) => {
     metrics.errors.inc({ kind: r.errorType });
-    metrics.deadLetters.inc({ table: `${r.event.source.schema}.${r.event.source.table}`, reason: r.errorType });
-    log.error('event parked in the dead-letter topic: Kafka cannot carry it; the document keeps its previous version', { topic: r.topic, deadLetterTopic, key: r.event.key, lsn: r.event.lsn, commitLsn: r.event.commitLsn, reason: r.reason });
+    metrics.deadLetters.inc({ table: r.table, reason: r.errorType });
+    const why = r.errorType === 'event_invalid' ? 'it breaks the change-event contract (a decoding bug: report it, then re-snapshot the table once fixed)' : 'Kafka cannot carry it';
+    log.error(`event parked in the dead-letter topic: ${why}; the document keeps its previous version`, { topic: r.topic, deadLetterTopic, key: r.event.key, lsn: r.event.lsn, commitLsn: r.event.commitLsn, reason: r.reason });
   });
   const source = new PgChangeSource(config.databaseUrl, slot, config.publicationName, log.child('source'), onFatal);
   const windows = new ChunkWindows(slot);
@@ -77,10 +81,12 @@ export function createIngest(deps: IngestDeps) {
         metrics.produceSeconds.observe(ms / 1000);
         const counts = new Map<string, { table: string; op: string; n: number }>();
         for (const e of events) {
-          const k = `${e.source.schema}.${e.source.table}\u0000${e.op}`;
+          const source = sourceOf(e); // an invalid event (dead-lettered) may have none
+          if (!source) continue;
+          const k = `${source.schema}.${source.table}\u0000${e.op}`;
           const c = counts.get(k);
           if (c) c.n++;
-          else counts.set(k, { table: `${e.source.schema}.${e.source.table}`, op: e.op, n: 1 });
+          else counts.set(k, { table: `${source.schema}.${source.table}`, op: e.op, n: 1 });
         }
         for (const c of counts.values()) metrics.events.inc({ table: c.table, op: c.op }, c.n);
       },
@@ -149,7 +155,7 @@ export function createIngest(deps: IngestDeps) {
       await ensureTopics(kafka, topics, config.topicPartitions);
       await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
       await publisher.connect();
-      await source.start(createStreamHandler({ slot, tables, keys, batcher, windows }));
+      await source.start(createStreamHandler({ slot, tables, keys, batcher, windows, ...(deps.decode ? { decode: deps.decode } : {}) }));
       if (config.heartbeatIntervalMs > 0) {
         const hb: Periodic = every(config.heartbeatIntervalMs, async () => {
           await emitHeartbeat(db, slot);

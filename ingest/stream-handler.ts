@@ -4,7 +4,9 @@ import type { ChunkWindows } from './snapshot/chunk-window';
 import { HEARTBEAT_PREFIX, parseWatermark, WATERMARK_PREFIX } from './source/pg-messages';
 import type { SourceMessage } from './source/pg-change-source';
 import type { KeyColumns, TableRef } from './source/pg-setup';
-import { toChangeEvents, withDocumentKey, type TxContext } from './transform/to-change-events';
+import { toChangeEvents, withDocumentKey, type DecodedChange, type TxContext } from './transform/to-change-events';
+
+export type ChangeDecoder = (change: DecodedChange, lsn: string, tx: TxContext) => ChangeEvent[];
 
 /**
  * The replication stream, message by message in WAL order: data changes become change events;
@@ -12,8 +14,9 @@ import { toChangeEvents, withDocumentKey, type TxContext } from './transform/to-
  * partition); our snapshot watermarks open and close a chunk's window; a commit lets the batcher
  * confirm that transaction once Kafka acknowledged everything before it.
  */
-export function createStreamHandler(deps: { slot: string; tables: readonly TableRef[]; keys?: KeyColumns; batcher: CommitBatcher; windows: ChunkWindows }) {
+export function createStreamHandler(deps: { slot: string; tables: readonly TableRef[]; keys?: KeyColumns; batcher: CommitBatcher; windows: ChunkWindows; decode?: ChangeDecoder }) {
   const { slot, tables, batcher, windows } = deps;
+  const decode = deps.decode ?? toChangeEvents;
   const fullKeys = (table: string) => deps.keys?.get(table);
   let tx: TxContext | undefined;
 
@@ -28,7 +31,7 @@ export function createStreamHandler(deps: { slot: string; tables: readonly Table
         return;
       case 'change': {
         if (!tx) throw new Error('change outside a transaction');
-        const events = toChangeEvents(withDocumentKey(m.change, fullKeys), m.lsn.toString(), tx);
+        const events = decode(withDocumentKey(m.change, fullKeys), m.lsn.toString(), tx);
         windows.observe(events);
         return batcher.add(events);
       }

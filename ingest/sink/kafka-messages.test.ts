@@ -44,4 +44,16 @@ describe('events → Kafka sends', () => {
   it('refuses to guess when the partition count of a topic is unknown (retriable: counts are re-read)', () => {
     expect(() => planSends([{ ...hb, source: { schema: 'public', table: 'other' } }], 'cdc', layout())).toThrow(/partition count of topic cdc.public.other is unknown/);
   });
+
+  it('rejects an event that breaks the contract (a decoding bug) with the schema problems, and sends the rest', () => {
+    const broken = { ...row(2), lsn: '0/1A', after: undefined } as unknown as ChangeEvent;
+    const noSource = { ...row(4), source: undefined } as unknown as ChangeEvent;
+    const { sends, rejected } = planSends([row(1), broken, noSource, row(3)], 'cdc', layout());
+    expect(flat(sends).map((m) => JSON.parse(m.value.toString()).key.id)).toEqual([1, 3]);
+    expect(rejected).toEqual([
+      expect.objectContaining({ topic: 'cdc.public.items', table: 'public.items', errorType: 'event_invalid', reason: expect.stringMatching(/contract.*must have required property 'after'.*\/lsn must match pattern/) }),
+      expect.objectContaining({ topic: '', table: 'unknown', errorType: 'event_invalid', reason: expect.stringContaining("must have required property 'source'") }),
+    ]);
+    expect(rejected[0]!.reason).not.toMatch(/must match "then" schema/);
+  });
 });

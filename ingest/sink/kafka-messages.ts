@@ -2,6 +2,7 @@ import { Partitioners } from 'kafkajs';
 import type { PartitionMetadata } from 'kafkajs';
 import { canonicalKey, topicFor, type ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
+import { contractViolation } from './contract-guard';
 
 export interface KafkaMessage {
   key: string;
@@ -20,8 +21,11 @@ export interface TopicLayout {
 /** An event Kafka cannot carry; it goes to the dead-letter topic with this reason instead. */
 export interface RejectedEvent {
   event: ChangeEvent;
+  /** The event's topic; '' when an invalid event names no table. */
   topic: string;
-  errorType: 'event_too_large' | 'event_unserializable';
+  /** `schema.table`, or `unknown` for an invalid event without a source. */
+  table: string;
+  errorType: 'event_too_large' | 'event_unserializable' | 'event_invalid';
   reason: string;
 }
 
@@ -56,7 +60,9 @@ export function partitionFor(topic: string, key: string, partitions: number): nu
  * Sizes: Kafka refuses a record batch above the topic's max.message.bytes, and kafkajs puts one
  * send's messages for a partition into one batch; so a send is closed before any partition's share
  * would pass the limit, and an event that alone passes it is rejected (dead-letter topic) instead
- * of failing every retry and stopping the pipeline.
+ * of failing every retry and stopping the pipeline. An event that breaks the contract is rejected
+ * the same way (contract-guard.ts): decoding the same WAL again would make it again, so stopping
+ * would stop for good, and producing it would hand the indexer something it must refuse.
  */
 export function planSends(events: readonly ChangeEvent[], topicPrefix: string, layout: TopicLayout): { sends: Send[]; rejected: RejectedEvent[] } {
   const sends: Send[] = [];
@@ -64,7 +70,13 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
   let send: Send = new Map();
   let used = new Map<string, number>();
   for (const e of events) {
+    const violation = contractViolation(e, topicPrefix);
+    if (violation) {
+      rejected.push({ event: e, topic: violation.topic, table: violation.table, errorType: 'event_invalid', reason: violation.reason });
+      continue;
+    }
     const topic = topicFor(topicPrefix, e.source);
+    const table = `${e.source.schema}.${e.source.table}`;
     const n = layout.partitions(topic);
     if (n === undefined) throw new PipelineError(`partition count of topic ${topic} is unknown, so its events cannot be placed`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic } });
     const limit = (layout.maxMessageBytes(topic) ?? DEFAULT_MAX_MESSAGE_BYTES) - BATCH_OVERHEAD;
@@ -72,14 +84,14 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     try {
       value = Buffer.from(JSON.stringify(e));
     } catch (err) {
-      rejected.push({ event: e, topic, errorType: 'event_unserializable', reason: `the event cannot be serialized as JSON: ${(err as Error).message}` });
+      rejected.push({ event: e, topic, table, errorType: 'event_unserializable', reason: `the event cannot be serialized as JSON: ${(err as Error).message}` });
       continue;
     }
     const everyPartition = e.op === 't' || e.op === 'h';
     const key = everyPartition ? '' : canonicalKey(e.key);
     const bytes = value.length + Buffer.byteLength(key) + RECORD_OVERHEAD;
     if (bytes > limit) {
-      rejected.push({ event: e, topic, errorType: 'event_too_large', reason: `the event is ${bytes} bytes, above the ${limit + BATCH_OVERHEAD} bytes topic ${topic} accepts (max.message.bytes)` });
+      rejected.push({ event: e, topic, table, errorType: 'event_too_large', reason: `the event is ${bytes} bytes, above the ${limit + BATCH_OVERHEAD} bytes topic ${topic} accepts (max.message.bytes)` });
       continue;
     }
     const targets = everyPartition ? Array.from({ length: n }, (_, p) => p) : [partitionFor(topic, key, n)];

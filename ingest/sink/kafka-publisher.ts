@@ -1,7 +1,8 @@
 import { ConfigResourceTypes, Partitioners, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
-import { documentId, type ChangeEvent } from '../../core/change-event';
+import type { ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import type { EventPublisher } from '../commit-batcher';
+import { deadLetterRecord } from './dead-letter-record';
 import { planSends, type RejectedEvent } from './kafka-messages';
 
 /**
@@ -11,8 +12,9 @@ import { planSends, type RejectedEvent } from './kafka-messages';
  * connect and again after a failed send (the topic may have been re-created, grown or re-configured).
  * Not kafkajs's idempotent producer (experimental): duplicates on retry are harmless because
  * documents are versioned by commit LSN.
- * An event Kafka can never take (above the topic's max.message.bytes) is parked in the dead-letter
- * topic with its reason, key and LSNs, without its row, and counted; the rest keeps flowing.
+ * An event Kafka can never take (above the topic's max.message.bytes) or that breaks the contract
+ * is parked in the dead-letter topic with its reason, key and LSNs, without its row, and counted;
+ * the rest keeps flowing.
  */
 export class KafkaEventPublisher implements EventPublisher {
   private readonly producer: Producer;
@@ -55,15 +57,8 @@ export class KafkaEventPublisher implements EventPublisher {
     }
   }
 
-  /** Same record shape as the indexer's dead letters; partition -1 and no offset: it never reached its topic. */
   private async deadLetter(rejected: readonly RejectedEvent[]): Promise<void> {
-    const messages = rejected.map(({ event: e, topic, errorType, reason }) => {
-      const { after, ...rest } = e;
-      const columnBytes = after ? Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Buffer.byteLength(JSON.stringify(v) ?? '')])) : undefined;
-      const id = documentId(e.key);
-      return { key: id, value: JSON.stringify({ id, lsn: e.lsn, commitLsn: e.commitLsn, topic, partition: -1, offset: '', errorType, reason, payload: JSON.stringify({ ...rest, columnBytes }) }) };
-    });
-    await this.producer.send({ topic: this.deadLetterTopic, acks: -1, messages });
+    await this.producer.send({ topic: this.deadLetterTopic, acks: -1, messages: rejected.map(deadLetterRecord) });
     for (const r of rejected) this.onRejected(r);
   }
 

@@ -6,7 +6,7 @@ import { canonicalKey, type ChangeEvent } from '../../core/change-event';
 import { createKafka } from '../../core/kafka';
 import { silentLogger } from '../../core/logger';
 import { parseLsn } from '../../core/lsn';
-import { createIngest } from '../ingest-service';
+import { createIngest, type IngestDeps } from '../ingest-service';
 import { createIngestMetrics } from '../metrics';
 import { STATE_TABLE } from '../snapshot/snapshot-state';
 
@@ -18,11 +18,12 @@ export function pipelineFor(tables: readonly string[]): string {
   return JSON.stringify({ version: 1, indexes: Object.fromEntries(tables.map((t) => [t.replace(/_/g, '-'), { table: t, fields: { v: { type: 'text', searchable: true } } }])) });
 }
 
-export function startIngestInProcess(db: Client, tables: readonly string[], env: Record<string, string>) {
+/** `seams`: test-only replacements (a faulty decoder), never Kafka or Postgres. */
+export function startIngestInProcess(db: Client, tables: readonly string[], env: Record<string, string>, seams: Pick<IngestDeps, 'decode'> = {}) {
   const config = loadIngestConfig({ ...process.env, INGEST_FLUSH_INTERVAL_MS: '10', ...env });
   const fatal: unknown[] = [];
   const metrics = createIngestMetrics();
-  const ingest = createIngest({ config, pipeline: parsePipelineConfig(pipelineFor(tables)), kafka: createKafka(config.kafkaBrokers, 'ingest-test', silentLogger), db, metrics, log: silentLogger, onFatal: (e) => fatal.push(e) });
+  const ingest = createIngest({ config, pipeline: parsePipelineConfig(pipelineFor(tables)), kafka: createKafka(config.kafkaBrokers, 'ingest-test', silentLogger), db, metrics, log: silentLogger, onFatal: (e) => fatal.push(e), ...seams });
   return { ingest, fatal, metrics, config };
 }
 
@@ -123,8 +124,8 @@ export function testPipeline(db: Client, tables: readonly string[], env: Record<
     prefix,
     topic: (table: string, schema = 'public') => `${prefix}.${schema}.${table}`,
     runs,
-    start(extra: Record<string, string> = {}) {
-      const r = startIngestInProcess(db, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra });
+    start(extra: Record<string, string> = {}, seams: Pick<IngestDeps, 'decode'> = {}) {
+      const r = startIngestInProcess(db, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra }, seams);
       runs.push(r);
       return r;
     },
