@@ -9,6 +9,10 @@ import type { Client } from '@elastic/elasticsearch';
  *
  * Documents are written with `version = lsn, version_type = external_gte`, so a process that
  * takes over a partition and replays from an older committed offset can never move it backwards.
+ *
+ * Beside them, one document per (index, topic) records the topic's partition count: a reader
+ * needs it before it knows which partitions to ask for, and no single partition can be relied on
+ * to have a position (an upstream topic may have events on some partitions only).
  */
 export const STATE_INDEX = 'search_pipeline_state';
 
@@ -21,14 +25,26 @@ export interface PartitionPosition {
   lsn: bigint;
   /** Commit time of the change at `lsn` (the event's `ts`), for the watermark age. */
   commitTs?: string;
+  /**
+   * Changes whenever a batch that wrote documents of this index on this partition became
+   * searchable, and only then (heartbeats leave it alone); never repeats. Cache generations
+   * are built from it. Absent from positions published by older indexers.
+   */
+  dataMark?: string;
 }
 
 export interface Watermark { lsn: bigint; updatedAt: Date }
 
-interface StateDoc { index: string; topic: string; partition: number; partitions: number; lsn: string; commitTs?: string; updatedAt: string }
+interface StateDoc { index: string; topic: string; partition: number; partitions: number; lsn: string; commitTs?: string; dataMark?: string; updatedAt: string }
+interface TopicDoc { index: string; topic: string; partitions: number; updatedAt: string }
 
 export function stateDocId(index: string, topic: string, partition: number): string {
   return `${index}|${topic}|${partition}`;
+}
+
+/** The (index, topic) document holding the partition count. */
+export function topicDocId(index: string, topic: string): string {
+  return `${index}|${topic}`;
 }
 
 export async function ensureStateIndex(es: Client): Promise<void> {
@@ -41,7 +57,7 @@ export async function ensureStateIndex(es: Client): Promise<void> {
         dynamic: false,
         properties: {
           index: { type: 'keyword' }, topic: { type: 'keyword' }, partition: { type: 'integer' }, partitions: { type: 'integer' },
-          lsn: { type: 'keyword' }, commitTs: { type: 'date' }, updatedAt: { type: 'date' },
+          lsn: { type: 'keyword' }, commitTs: { type: 'date' }, dataMark: { type: 'keyword' }, updatedAt: { type: 'date' },
         },
       },
     });
@@ -56,12 +72,18 @@ export async function ensureStateIndex(es: Client): Promise<void> {
  */
 export async function publishPositions(es: Client, positions: readonly PartitionPosition[], now: Date = new Date()): Promise<void> {
   if (!positions.length) return;
+  const updatedAt = now.toISOString();
   let body = '';
+  const topics = new Map<string, TopicDoc>();
   for (const p of positions) {
-    const doc: StateDoc = { index: p.index, topic: p.topic, partition: p.partition, partitions: p.partitions, lsn: p.lsn.toString(), updatedAt: now.toISOString(), ...(p.commitTs ? { commitTs: p.commitTs } : {}) };
+    const doc: StateDoc = { index: p.index, topic: p.topic, partition: p.partition, partitions: p.partitions, lsn: p.lsn.toString(), updatedAt, ...(p.commitTs ? { commitTs: p.commitTs } : {}), ...(p.dataMark ? { dataMark: p.dataMark } : {}) };
     // NDJSON by hand: the version is a BigInt the client would refuse.
     body += `{"index":{"_index":"${STATE_INDEX}","_id":${JSON.stringify(stateDocId(p.index, p.topic, p.partition))},"version":${p.lsn.toString()},"version_type":"external_gte"}}\n${JSON.stringify(doc)}\n`;
+    const id = topicDocId(p.index, p.topic);
+    if ((topics.get(id)?.partitions ?? 0) < p.partitions) topics.set(id, { index: p.index, topic: p.topic, partitions: p.partitions, updatedAt });
   }
+  // Versioned by the count: a publisher that still knows fewer partitions cannot shrink it.
+  for (const [id, t] of topics) body += `{"index":{"_index":"${STATE_INDEX}","_id":${JSON.stringify(id)},"version":${t.partitions},"version_type":"external_gte"}}\n${JSON.stringify(t)}\n`;
   const res = (await es.bulk({ body } as never)) as unknown as { errors: boolean; items: Array<Record<string, { status: number; error?: { type?: string; reason?: string } }>> };
   if (!res.errors) return;
   const failed = res.items.map((i) => Object.values(i)[0]!).filter((i) => i.status >= 300 && i.status !== 409);
@@ -70,20 +92,26 @@ export async function publishPositions(es: Client, positions: readonly Partition
 
 /**
  * Every stored partition position of one index's topic (realtime GETs, no refresh needed). The
- * partition count is the largest any publisher recorded, so a topic that grew is not reported
- * complete while its new partitions have no position.
+ * partition count is the largest any publisher recorded (the topic document, else the positions
+ * themselves for state written before it existed), so a topic that grew is not reported complete
+ * while its new partitions have no position, and partitions without any event are no obstacle to
+ * finding the others.
  */
 export async function readPositions(es: Client, index: string, topic: string): Promise<{ partitions: number; positions: Map<number, StateDoc> } | undefined> {
   const positions = new Map<number, StateDoc>();
-  let partitions = 1;
-  for (let read = 0; read < partitions;) {
-    const docs = await mget(es, Array.from({ length: partitions - read }, (_, i) => stateDocId(index, topic, read + i)));
+  // One request in the common case: the count and partition 0 together, then the partitions it names.
+  const [topicDoc, first] = await mget<TopicDoc & StateDoc>(es, [topicDocId(index, topic), stateDocId(index, topic, 0)]);
+  let partitions = Math.max(1, topicDoc?.partitions ?? 0, first?.partitions ?? 0);
+  if (first) positions.set(0, first);
+  for (let read = 1; read < partitions;) {
+    const docs = await mget<StateDoc>(es, Array.from({ length: partitions - read }, (_, i) => stateDocId(index, topic, read + i)));
+    if (!docs.length) break; // the state index went away meanwhile
     docs.forEach((d, i) => {
       if (!d) return;
       positions.set(read + i, d);
       partitions = Math.max(partitions, d.partitions);
     });
-    read += docs.length || partitions;
+    read += docs.length;
   }
   return positions.size ? { partitions, positions } : undefined;
 }
@@ -106,8 +134,8 @@ export async function readWatermark(es: Client, index: string, topic: string): P
   return lsn === undefined || updatedAt === undefined ? undefined : { lsn, updatedAt };
 }
 
-async function mget(es: Client, ids: string[]): Promise<Array<StateDoc | undefined>> {
+async function mget<T>(es: Client, ids: string[]): Promise<Array<T | undefined>> {
   if (!ids.length) return [];
-  const res = await es.mget<StateDoc>({ index: STATE_INDEX, ids }, { ignore: [404] });
+  const res = await es.mget<T>({ index: STATE_INDEX, ids }, { ignore: [404] });
   return (res.docs ?? []).map((d) => ('found' in d && d.found ? d._source : undefined));
 }
