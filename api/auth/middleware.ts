@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { ApiError } from '../errors';
-import { unauthorized, type Authenticator } from './authenticator';
+import { missingScopeMessage, presentedKey as presentedKeyOf } from '../../core/api-keys/key-verifier';
+import { toApiError, type Authenticator } from './authenticator';
 import { ANONYMOUS, principalOf, setPrincipal } from './principal';
 import { hasScope, type Scope } from './scopes';
 
@@ -29,18 +30,11 @@ export function authMiddleware(auth: AuthMode) {
 }
 
 function presentedKey(ctx: Context): string {
-  const header = ctx.get('Authorization');
-  const apiKey = ctx.get('X-API-Key').trim();
-  let bearer: string | undefined;
-  if (header) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw unauthorized('AUTH_SCHEME_INVALID', 'the Authorization header must be "Bearer <API key>"');
-    bearer = m[1];
+  try {
+    return presentedKeyOf(ctx.get('Authorization'), ctx.get('X-API-Key'));
+  } catch (err) {
+    throw toApiError(err);
   }
-  if (bearer && apiKey && bearer !== apiKey) throw unauthorized('API_KEY_AMBIGUOUS', 'Authorization and X-API-Key carry different keys; send one key');
-  const key = bearer ?? apiKey;
-  if (!key) throw unauthorized('API_KEY_MISSING', 'this route needs an API key: send "Authorization: Bearer <key>" (or "X-API-Key: <key>"); create one with `npm run api-keys -- create`');
-  return key;
 }
 
 /** Route guard: 403 when the caller's key lacks `scope`. */
@@ -48,7 +42,7 @@ export function requireScope(scope: Scope) {
   return async <C extends Context>(ctx: C, next: Next): Promise<void> => {
     const p = principalOf(ctx);
     if (!hasScope(p.scopes, scope)) {
-      throw new ApiError(403, 'SCOPE_MISSING', `the API key ${p.keyId} lacks the "${scope}" scope this route needs (it has ${p.scopes.join(', ') || 'none'}); use a key with that scope`);
+      throw new ApiError(403, 'SCOPE_MISSING', missingScopeMessage(p.keyId, p.scopes, scope));
     }
     await next();
   };
