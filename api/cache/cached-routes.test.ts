@@ -10,11 +10,14 @@ import { ResultCache } from './result-cache';
 /** The routes with the result cache and a watermark the test moves by hand (no services). */
 class Positions implements PositionsSource {
   lsn = 100n;
+  /** Set to publish data marks as a current indexer does; undefined as an older one did. */
+  dataMark: string | undefined;
   topicOf() {
     return 'cdc.public.books';
   }
   async read(): Promise<IndexPositions> {
-    return { topic: 'cdc.public.books', partitions: 1, positions: new Map([[0, { lsn: this.lsn, updatedAt: new Date().toISOString(), commitTs: new Date().toISOString() }]]) };
+    const now = new Date().toISOString();
+    return { topic: 'cdc.public.books', partitions: 1, positions: new Map([[0, { lsn: this.lsn, updatedAt: now, commitTs: now, ...(this.dataMark ? { dataMark: this.dataMark } : {}) }]]) };
   }
 }
 
@@ -62,6 +65,24 @@ describe('cached answers', () => {
     await until(async () => (await ctx.watermarks.current(testPipeline.indexes[0]!)).lsn === 101n);
     const after = await ctx.http.get('/v1/indexes/books/search?q=dune');
     expect([after.headers['x-cache'], after.body.total, after.body.asOf.lsn]).toEqual(['miss', 2, '101']);
+  });
+
+  it('keeps serving an entry while only heartbeats move the watermark, with the newer asOf, and stops once documents changed', async () => {
+    ctx.positions.dataMark = 'e.1';
+    await ctx.http.get('/v1/indexes/books/search?q=dune');
+    for (const lsn of [101n, 102n, 103n]) {
+      ctx.positions.lsn = lsn;
+      await until(async () => (await ctx.watermarks.current(testPipeline.indexes[0]!)).lsn === lsn);
+      const hit = await ctx.http.get('/v1/indexes/books/search?q=dune');
+      expect([hit.headers['x-cache'], hit.body.asOf.lsn]).toEqual(['hit', lsn.toString()]);
+    }
+    expect(ctx.backend.searches).toHaveLength(1);
+    ctx.backend.searchResult = { ...ctx.backend.searchResult, total: 2 };
+    ctx.positions.lsn = 104n;
+    ctx.positions.dataMark = 'e.2';
+    await until(async () => (await ctx.watermarks.current(testPipeline.indexes[0]!)).lsn === 104n);
+    const after = await ctx.http.get('/v1/indexes/books/search?q=dune');
+    expect([after.headers['x-cache'], after.body.total, after.body.asOf.lsn]).toEqual(['miss', 2, '104']);
   });
 
   it('answers a GET whose If-None-Match names the current answer with a 304, and a changed answer with a 200', async () => {

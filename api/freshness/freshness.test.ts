@@ -52,6 +52,21 @@ describe('freshness of an index', () => {
     expect(g([[0, 10n], [1, 21n]])).not.toBe(g([[0, 10n], [1, 20n]]));
     expect(freshnessOf(read(0, [])).generation).toBe('none');
   });
+
+  it('keeps its generation while positions move on heartbeats alone, and changes it when any partition\'s documents changed', () => {
+    const marked = (lsns: Array<[number, bigint, string]>): IndexPositions => ({
+      topic: TOPIC,
+      partitions: lsns.length,
+      positions: new Map(lsns.map(([p, lsn, dataMark]) => [p, { lsn, dataMark, ...at('2026-01-01T00:00:00.000Z') }])),
+    });
+    const before = freshnessOf(marked([[0, 10n, 'e.1'], [1, 20n, 'e.2']]));
+    const heartbeats = freshnessOf(marked([[0, 15n, 'e.1'], [1, 25n, 'e.2']]));
+    expect(heartbeats.generation).toBe(before.generation);
+    expect(heartbeats.lsn).toBe(15n); // asOf and read-your-writes still see the full position
+    expect(freshnessOf(marked([[0, 15n, 'e.1'], [1, 25n, 'e.3']])).generation).not.toBe(before.generation);
+    // The same marks on other partitions are another state.
+    expect(freshnessOf(marked([[0, 10n, 'e.2'], [1, 20n, 'e.1']])).generation).not.toBe(before.generation);
+  });
 });
 
 describe('read-your-writes requirements', () => {

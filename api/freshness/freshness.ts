@@ -14,26 +14,28 @@ export interface Freshness {
   /** Commit time (ms since epoch) up to which every change is searchable: the oldest among partitions. */
   asOfTime: number | undefined;
   /**
-   * Changes whenever any partition's position moves, i.e. whenever a change may have become
-   * searchable (even on a partition that is not the lowest). `none` before anything was published.
+   * The cache generation: changes whenever documents of any partition changed and became
+   * searchable (a partition's data mark), not when positions move on heartbeats alone, so cached
+   * answers survive a quiet pipeline and never outlive a write. A partition published without a
+   * mark (an older indexer) counts its position instead. `none` before anything was published.
    */
   generation: string;
 }
 
 export function freshnessOf(read: IndexPositions): Freshness {
   const positions = new Map<number, bigint>();
+  const marks: string[] = [];
   let lsn: bigint | undefined;
   let asOfTime: number | undefined;
   for (const [p, pos] of read.positions) {
     positions.set(p, pos.lsn);
+    marks.push(`${p}:${pos.dataMark ?? `@${pos.lsn}`}`);
     if (lsn === undefined || pos.lsn < lsn) lsn = pos.lsn;
     const t = Date.parse(pos.commitTs ?? pos.updatedAt);
     if (Number.isFinite(t) && (asOfTime === undefined || t < asOfTime)) asOfTime = t;
   }
   const complete = read.partitions > 0 && positions.size >= read.partitions;
-  const generation = positions.size
-    ? createHash('sha1').update([...positions].sort((a, b) => a[0] - b[0]).map(([p, l]) => `${p}:${l}`).join(',')).digest('base64url').slice(0, 16)
-    : 'none';
+  const generation = marks.length ? createHash('sha1').update(marks.sort().join(',')).digest('base64url').slice(0, 16) : 'none';
   return { topic: read.topic, positions, lsn: complete ? lsn : undefined, asOfTime: complete ? asOfTime : undefined, generation };
 }
 

@@ -8,7 +8,15 @@ export interface IndexPositions {
   topic: string;
   /** Partitions of the topic; a partition without a position means no complete watermark yet. */
   partitions: number;
-  positions: ReadonlyMap<number, { lsn: bigint; commitTs?: string; updatedAt: string }>;
+  positions: ReadonlyMap<number, PartitionReading>;
+}
+
+export interface PartitionReading {
+  lsn: bigint;
+  commitTs?: string;
+  updatedAt: string;
+  /** Moves only when documents of the partition changed (core/watermark-store.ts); absent from older indexers. */
+  dataMark?: string;
 }
 
 /** Port in front of the watermark store, so freshness logic is tested without Elasticsearch. */
@@ -27,8 +35,8 @@ export class EsPositionsSource implements PositionsSource {
   async read(index: IndexSpec): Promise<IndexPositions> {
     const topic = this.topicOf(index);
     const read = await readPositions(this.es, index.name, topic);
-    const positions = new Map<number, { lsn: bigint; commitTs?: string; updatedAt: string }>();
-    for (const [p, d] of read?.positions ?? []) positions.set(p, { lsn: BigInt(d.lsn), updatedAt: d.updatedAt, ...(d.commitTs ? { commitTs: d.commitTs } : {}) });
+    const positions = new Map<number, PartitionReading>();
+    for (const [p, d] of read?.positions ?? []) positions.set(p, { lsn: BigInt(d.lsn), updatedAt: d.updatedAt, ...(d.commitTs ? { commitTs: d.commitTs } : {}), ...(d.dataMark ? { dataMark: d.dataMark } : {}) });
     return { topic, partitions: read?.partitions ?? 0, positions };
   }
 }

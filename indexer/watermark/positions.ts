@@ -1,20 +1,45 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * What this process knows about its partitions: per (topic, partition) the highest commit LSN
- * processed (durable in Elasticsearch or dead-lettered), and which indexes got writes since the
- * last refresh. The watermark task takes both at once, refreshes, then publishes the positions
- * taken before the refresh.
+ * processed (durable in Elasticsearch or dead-lettered), a data mark, and which indexes got
+ * writes since the last refresh. The watermark task takes all of it at once, refreshes, then
+ * publishes the positions taken before the refresh.
  */
-export interface Position { lsn: bigint; commitTs?: string }
+export interface Position {
+  lsn: bigint;
+  commitTs?: string;
+  /**
+   * Replaced whenever a batch of the partition wrote documents (index, delete, truncate), kept
+   * when it only moved the position (heartbeats): cache generations follow it, not the LSN.
+   */
+  dataMark?: string;
+}
 
 export class PositionTracker {
   private readonly positions = new Map<string, Map<number, Position>>();
   private dirty = new Set<string>();
+  // Marks are this process's epoch and a counter: they never repeat, not even across restarts
+  // or processes taking a partition over, so a stored mark cannot come back to a value that
+  // cached answers were keyed on before a later write.
+  private readonly epoch = randomBytes(6).toString('base64url');
+  private marks = 0;
 
-  record(topic: string, partition: number, position: Position): void {
+  /**
+   * `written`: the indexes the batch wrote to (empty for heartbeats only); a caller that does not
+   * say is taken to have written. The first batch of a partition this process (newly) owns gets
+   * a new mark whatever it carried: it cannot know what the previous owner wrote after the mark
+   * it last published.
+   */
+  record(topic: string, partition: number, position: Position, written?: Iterable<string>): void {
     let byPartition = this.positions.get(topic);
     if (!byPartition) this.positions.set(topic, (byPartition = new Map()));
     const cur = byPartition.get(partition);
-    if (!cur || position.lsn >= cur.lsn) byPartition.set(partition, position);
+    const wrote = !cur || written === undefined || !isEmpty(written);
+    const dataMark = wrote ? this.nextMark() : cur.dataMark;
+    // A replay after a restart does not move the position back, but what it wrote still counts.
+    const kept = cur && position.lsn < cur.lsn ? cur : position;
+    byPartition.set(partition, { lsn: kept.lsn, ...(kept.commitTs ? { commitTs: kept.commitTs } : {}), ...(dataMark ? { dataMark } : {}) });
   }
 
   markWritten(indexes: Iterable<string>): void {
@@ -41,4 +66,13 @@ export class PositionTracker {
   restoreDirty(indexes: Iterable<string>): void {
     this.markWritten(indexes);
   }
+
+  private nextMark(): string {
+    return `${this.epoch}.${(++this.marks).toString(36)}`;
+  }
+}
+
+function isEmpty(items: Iterable<string>): boolean {
+  for (const _ of items) return false;
+  return true;
 }

@@ -20,7 +20,8 @@ export interface WatermarkPublisherDeps {
 /**
  * Every `intervalMs`: take the positions, refresh the indexes written since the last refresh,
  * and only then publish the positions taken before the refresh. Everything up to a published
- * position was durable before the refresh began, so the refresh made it searchable.
+ * position was durable before the refresh began, so the refresh made it searchable; likewise
+ * every write a published data mark stands for.
  */
 export class WatermarkPublisher {
   private timer: NodeJS.Timeout | undefined;
@@ -59,7 +60,7 @@ export class WatermarkPublisher {
       const partitions = partitionCount(topic);
       if (partitions === undefined) continue;
       for (const index of indexesByTopic.get(topic) ?? []) {
-        for (const [partition, p] of byPartition) out.push({ index, topic, partition, partitions, lsn: p.lsn, ...(p.commitTs ? { commitTs: p.commitTs } : {}) });
+        for (const [partition, p] of byPartition) out.push({ index, topic, partition, partitions, lsn: p.lsn, ...(p.commitTs ? { commitTs: p.commitTs } : {}), ...(p.dataMark ? { dataMark: p.dataMark } : {}) });
       }
     }
     try {
