@@ -136,7 +136,8 @@ export function createIndexer(deps: IndexerDeps) {
             });
             // Dirty indexes before the position: the watermark task takes both together.
             tracker.markWritten(result.written);
-            if (result.position) tracker.record(batch.topic, batch.partition, result.position);
+            // What it wrote too: cache generations move on data, not on heartbeats (watermark/positions.ts).
+            if (result.position) tracker.record(batch.topic, batch.partition, result.position, result.written);
             const last = batch.lastOffset();
             await consumer.commitOffsets([{ ...origin, offset: (BigInt(last) + 1n).toString() }]);
             resolveOffset(last);
