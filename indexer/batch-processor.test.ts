@@ -26,7 +26,7 @@ describe('processBatch', () => {
     const sink = new RecordingSink(new Set(['3']));
     const parked: DeadLetterRecord[] = [];
     const messages = [msg(1, {}), msg(2, {}), msg(3, {}), msg(4, 'not json'), msg(5, {})];
-    const r = await processBatch('topic-a', 2, messages, { indexes: cfg.indexes, sink, deadLetters: async (d) => void parked.push(...d), truncate: async () => [], maxDocsPerBulk: 2, limit: pLimit(2), keepAlive: async () => undefined });
+    const r = await processBatch('topic-a', 2, messages, { indexes: cfg.indexes, sink, deadLetters: async (d) => void parked.push(...d), truncate: async () => [], maxDocsPerBulk: 2, limit: pLimit(2), keepAlive: async () => undefined, readCurrent: async (w) => w.map(() => undefined) });
     expect(sink.writes.map((w) => w.map((o) => o.id))).toEqual([['1', '2'], ['3', '5']]);
     expect(r).toMatchObject({ ops: 4, deadLetters: 2, written: new Set(['items']) });
     expect(parked.map((p) => [p.offset, p.errorType])).toEqual([['4', 'invalid_event'], ['3', 'document_parsing_exception']]);
@@ -41,7 +41,7 @@ describe('processBatch', () => {
     const heartbeat = { op: 'h', key: {}, after: undefined, commitLsn: '30', lsn: '30', ts: '2026-01-01T00:00:30Z' } as const;
     const messages = [msg(1, { commitLsn: '10' }), msg(2, truncate), msg(3, { commitLsn: '20' }), msg(4, heartbeat)];
     const r = await processBatch('topic-a', 0, messages, {
-      indexes: cfg.indexes, sink: recording, deadLetters: async () => undefined, maxDocsPerBulk: 10, limit: pLimit(2), keepAlive: async () => undefined,
+      indexes: cfg.indexes, sink: recording, deadLetters: async () => undefined, maxDocsPerBulk: 10, limit: pLimit(2), keepAlive: async () => undefined, readCurrent: async (w) => w.map(() => undefined),
       truncate: async (index, event) => { log.push(`truncate ${index} ${event.commitLsn}`); return []; },
     });
     expect(log).toEqual(['truncate items 20', 'write 3']);
@@ -54,7 +54,45 @@ describe('processBatch bulk size', () => {
     const sink = new RecordingSink();
     const big = 'x'.repeat(3_000);
     const messages = [1, 2, 3, 4, 5].map((i) => msg(i, { after: { title: big } }));
-    await processBatch('topic-a', 0, messages, { indexes: cfg.indexes, sink, deadLetters: async () => undefined, truncate: async () => [], maxDocsPerBulk: 1000, maxBytesPerBulk: 7_000, limit: pLimit(1), keepAlive: async () => undefined });
+    await processBatch('topic-a', 0, messages, { indexes: cfg.indexes, sink, deadLetters: async () => undefined, truncate: async () => [], maxDocsPerBulk: 1000, maxBytesPerBulk: 7_000, limit: pLimit(1), keepAlive: async () => undefined, readCurrent: async (w) => w.map(() => undefined) });
     expect(sink.writes.map((w) => w.length)).toEqual([2, 2, 1]);
+  });
+});
+
+describe('processBatch unchanged TOAST fields', () => {
+  const toastCfg = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { items: { table: 'items', fields: { title: { type: 'text', searchable: true }, body: { type: 'text', column: 'big' } } } } }));
+  const update = (offset: number, id: number, title: string, commitLsn: string) => msg(offset, { op: 'u', key: { id }, after: { id, title }, unchanged: ['big'], commitLsn, lsn: commitLsn });
+  const run = async (messages: ReturnType<typeof msg>[], current: Record<string, Record<string, unknown>>) => {
+    const sink = new RecordingSink();
+    const reads: string[][] = [];
+    const unresolved: string[] = [];
+    await processBatch('topic-a', 0, messages, {
+      indexes: toastCfg.indexes, sink, deadLetters: async () => undefined, truncate: async () => [], maxDocsPerBulk: 100, limit: pLimit(1), keepAlive: async () => undefined,
+      readCurrent: async (wanted) => {
+        reads.push(wanted.map((w) => `${w.index}/${w.id}:${w.fields.join(',')}`));
+        return wanted.map((w) => current[w.id]);
+      },
+      onUnresolved: (ops) => unresolved.push(...ops.map((o) => `${o.id}:${o.unresolved!.join(',')}`)),
+    });
+    return { docs: sink.writes.flat().map((o) => [o.id, o.version, o.doc]), reads, unresolved };
+  };
+
+  it('takes the value from an earlier change of the document in the same batch, without reading Elasticsearch', async () => {
+    const r = await run([msg(1, { key: { id: 1 }, after: { id: 1, title: 'a', big: 'B1' }, commitLsn: '5' }), update(2, 1, 'b', '6'), update(3, 1, 'c', '6')], {});
+    expect(r.docs).toEqual([['1', '6', { title: 'c', body: 'B1' }]]);
+    expect(r.reads).toEqual([]);
+    expect(r.unresolved).toEqual([]);
+  });
+
+  it('reads what the batch lacks from Elasticsearch, once per document, and indexes the whole document with the change\'s version', async () => {
+    const r = await run([update(1, 1, 'b', '6'), update(2, 1, 'c', '6'), update(3, 2, 'x', '7')], { 1: { body: 'B1' }, 2: { body: 'B2' } });
+    expect(r.reads).toEqual([['items/1:body', 'items/2:body']]);
+    expect(r.docs).toEqual([['1', '6', { title: 'c', body: 'B1' }], ['2', '7', { title: 'x', body: 'B2' }]]);
+  });
+
+  it('indexes a document that is not there without the field, never null, and reports it', async () => {
+    const r = await run([update(1, 3, 'lonely', '8')], {});
+    expect(r.docs).toEqual([['3', '8', { title: 'lonely' }]]);
+    expect(r.unresolved).toEqual(['3:body']);
   });
 });

@@ -6,6 +6,7 @@ import type { DeadLetterRecord } from './dead-letters';
 import type { DeadLetter, DocumentSink } from './sink/es-document-sink';
 import { chunkOps } from './transform/chunk-ops';
 import { coalesce, toBulkOps, type BulkOp, type Origin } from './transform/to-bulk-ops';
+import { carryForward, fillFromCurrent, type CurrentReader } from './transform/unchanged-fields';
 import type { Position } from './watermark/positions';
 
 export interface InboundMessage { offset: string; value: Buffer | null }
@@ -22,6 +23,10 @@ export interface BatchDeps {
   /** Shared across partitions: bounds bulk requests in flight for the whole process. */
   limit: ReturnType<typeof pLimit>;
   keepAlive: () => Promise<void>;
+  /** Current source of documents, for fields an update did not carry (unchanged TOAST). */
+  readCurrent: CurrentReader;
+  /** Documents indexed without some fields: there was nothing to take them from. */
+  onUnresolved?: (ops: BulkOp[]) => void;
 }
 
 export interface BatchResult {
@@ -45,8 +50,12 @@ export async function processBatch(topic: string, partition: number, messages: r
   const dead: DeadLetterRecord[] = [];
   const result: BatchResult = { ops: 0, deadLetters: 0, written: new Set() };
   const flush = async (): Promise<void> => {
-    const unique = coalesce(ops);
+    // Unchanged TOAST fields: from earlier changes of the batch first, then from Elasticsearch,
+    // where every earlier change is durable (the previous batch and flush have been written).
+    const unique = await fillFromCurrent(coalesce(carryForward(ops)), deps.readCurrent);
     ops = [];
+    const unresolved = unique.filter((o) => o.unresolved);
+    if (unresolved.length) deps.onUnresolved?.(unresolved);
     const chunks = chunkOps(unique, deps.maxDocsPerBulk, deps.maxBytesPerBulk);
     const results = await Promise.all(chunks.map((chunk) => deps.limit(() => deps.sink.write(chunk, deps.keepAlive))));
     for (const op of unique) result.written.add(op.index);

@@ -13,6 +13,7 @@ import { DeadLetterPublisher } from './dead-letters';
 import { consumerLag } from './lag';
 import { ensureIndex, ensureTemplate } from './mappings';
 import type { IndexerMetrics } from './metrics';
+import { EsCurrentSource } from './sink/current-source';
 import { EsDocumentSink } from './sink/es-document-sink';
 import { applyTruncate } from './truncate';
 import { PositionTracker } from './watermark/positions';
@@ -53,6 +54,7 @@ export function createIndexer(deps: IndexerDeps) {
     },
     onPaused: (delta) => metrics.pausedRequests.inc(delta),
   });
+  const current = new EsCurrentSource(es, log.child('current'));
   const limit = pLimit(config.concurrency);
   const heartbeatIntervalMs = Math.floor(config.sessionTimeoutMs / 10);
   const consumer: Consumer = kafka.consumer({ groupId: config.groupId, maxWaitTimeInMs: config.batchMaxWaitMs, sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, maxBytesPerPartition: config.fetchMaxBytesPerPartition });
@@ -133,6 +135,16 @@ export function createIndexer(deps: IndexerDeps) {
               maxBytesPerBulk: config.batchMaxBytes,
               limit,
               keepAlive: heartbeat,
+              readCurrent: async (wanted) => {
+                for (const w of wanted) metrics.unchangedFetched.inc({ index: w.index });
+                return current.read(wanted, heartbeat);
+              },
+              onUnresolved: (ops) => {
+                for (const op of ops) metrics.unchangedUnresolved.inc({ index: op.index });
+                log.warn('indexed documents without unchanged TOAST fields: neither the batch nor Elasticsearch held their current value (e.g. the document was deleted or the topic no longer holds its first change). ALTER TABLE … REPLICA IDENTITY FULL makes Postgres send the whole row and avoids it', {
+                  ...origin, documents: ops.length, sample: ops.slice(0, 5).map((o) => ({ index: o.index, id: o.id, fields: o.unresolved, commitLsn: o.version })),
+                });
+              },
             });
             // Dirty indexes before the position: the watermark task takes both together.
             tracker.markWritten(result.written);

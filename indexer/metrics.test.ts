@@ -7,7 +7,7 @@ describe('indexer metrics', () => {
     m.sources.watermarkCommitMs.set('books', Date.now() - 5_000);
     m.sources.consumerLag = async () => [{ topic: 't', partition: 0, lag: 7 }];
     const text = await m.registry.metrics();
-    for (const name of ['indexer_docs_total', 'indexer_bulk_seconds', 'indexer_batch_docs', 'indexer_bulk_bytes', 'indexer_retried_items_total', 'indexer_dead_letters_total', 'indexer_paused_bulk_requests', 'indexer_in_flight_messages']) {
+    for (const name of ['indexer_docs_total', 'indexer_bulk_seconds', 'indexer_batch_docs', 'indexer_bulk_bytes', 'indexer_retried_items_total', 'indexer_dead_letters_total', 'indexer_paused_bulk_requests', 'indexer_in_flight_messages', 'indexer_unchanged_unresolved_total', 'indexer_unchanged_fetched_total']) {
       expect(text).toContain(`# TYPE ${name} `);
     }
     expect(text).toMatch(/indexer_consumer_lag\{topic="t",partition="0"\} 7/);

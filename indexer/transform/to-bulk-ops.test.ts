@@ -32,6 +32,11 @@ describe('bulk ops', () => {
     const out = coalesce(ops);
     expect(out.map((o) => [o.id, o.doc?.title])).toEqual([['2', 'other'], ['1', 'second']]);
   });
+  it('lists the fields whose column was not sent (unchanged TOAST) as missing, never null', () => {
+    const [op] = toBulkOps(ev({ op: 'u', after: { id: 1, title: 'x' }, unchanged: ['tag'] }), origin, cfg.indexes);
+    expect(op).toMatchObject({ doc: { title: 'x' }, missing: ['label'] });
+    expect(op!.doc).not.toHaveProperty('label');
+  });
   it('ignores tables the pipeline does not index', () => {
     expect(toBulkOps(ev({ source: { schema: 'public', table: 'nope' } }), origin, cfg.indexes)).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import type { FieldSpec, IndexSpec } from '../../config/pipeline';
 import { documentId, type ChangeEvent } from '../../core/change-event';
+import { missingFields } from './unchanged-fields';
 
 /** Where an event came from, carried to the dead-letter topic. */
 export interface Origin { topic: string; partition: number; offset: string }
@@ -24,6 +25,13 @@ export interface BulkOp {
    * without serialising the document twice).
    */
   bytes?: number;
+  /**
+   * Document fields whose source column was not sent (unchanged TOAST values): absent from
+   * `doc`, and must be filled from the current document before it is written (unchanged-fields.ts).
+   */
+  missing?: string[];
+  /** Missing fields there was nothing to fill from: the document is written without them. */
+  unresolved?: string[];
 }
 
 /** The document for one index from a row, holding only configured fields. */
@@ -41,11 +49,13 @@ export function toBulkOps(event: ChangeEvent, origin: Origin, indexes: readonly 
   if (event.op === 't' || event.op === 'h') return [];
   const targets = indexes.filter((i) => i.source.schema === event.source.schema && i.source.table === event.source.table);
   const id = documentId(event.key);
-  return targets.map((spec) =>
-    event.op === 'd' || !event.after
-      ? { action: 'delete', index: spec.name, id, version: event.commitLsn, origin, lsn: event.lsn }
-      : { action: 'index', index: spec.name, id, version: event.commitLsn, doc: buildDocument(spec.fields, event.after), origin, lsn: event.lsn },
-  );
+  return targets.map((spec): BulkOp => {
+    if (event.op === 'd' || !event.after) return { action: 'delete', index: spec.name, id, version: event.commitLsn, origin, lsn: event.lsn };
+    const op: BulkOp = { action: 'index', index: spec.name, id, version: event.commitLsn, doc: buildDocument(spec.fields, event.after), origin, lsn: event.lsn };
+    const missing = missingFields(spec.fields, event.after, event.unchanged);
+    if (missing.length) op.missing = missing;
+    return op;
+  });
 }
 
 /**
