@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { loadIngestConfig } from '../config';
+import { loadIntakeAuthConfig } from '../config/intake-auth';
 import { loadPipelineConfig } from '../config/pipeline';
 import { createKafka } from '../core/kafka';
 import { createLogger } from '../core/logger';
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
   const config = loadIngestConfig();
   const log = createLogger('ingest', config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
+  // Read before anything starts, so a bad API_AUTH stops ingest at once; not needed without the intake.
+  const intakeAuth = config.httpPort > 0 ? loadIntakeAuthConfig() : ({ mode: 'off' } as const);
   // Tables fed by POST /v1/events are not captured from Postgres: one version space per table.
   const { captured, upstream } = splitPipeline(pipeline, config.httpTables);
   const db = new Client({ connectionString: config.databaseUrl });
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
   handleSignals(close, log);
   if (ingest) await ingest.start();
   else log.warn('no table of the pipeline config is captured from Postgres (all are in INGEST_HTTP_TABLES); only the event intake runs');
-  intake = await startIntakeServer({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log), registry: metrics.registry, log: log.child('intake') });
+  intake = await startIntakeServer({ config, auth: intakeAuth, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log), registry: metrics.registry, log: log.child('intake') });
   log.info('ingest ready', { slot: config.slotName, publication: config.publicationName, tables: captured.indexes.map((i) => `${i.source.schema}.${i.source.table}`), upstream });
 }
 

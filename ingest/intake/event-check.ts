@@ -1,4 +1,5 @@
 import { canonicalKey, eventProblems, topicFor, type ChangeEvent } from '../../core/change-event';
+import { enforceTenant } from './tenant-check';
 
 /**
  * Turns one line of a request into a Kafka-ready event, or says exactly what is wrong with it.
@@ -30,6 +31,10 @@ export interface CheckOptions {
   accepted: ReadonlySet<string>;
   /** Largest Kafka record (key + value bytes). */
   maxEventBytes: number;
+  /** `schema.table` → its tenant columns, for tables of indexes with a `tenantField` (tenant-check.ts). */
+  tenantColumns?: ReadonlyMap<string, readonly string[]>;
+  /** The tenant of the request's API key; undefined with API_AUTH=off (no tenant enforced). */
+  tenant?: string;
 }
 
 /** Deeper JSON than this is refused: serializers recurse, and no mapping is that deep. */
@@ -64,6 +69,12 @@ export function checkEvent(value: unknown, opts: CheckOptions): LineCheck {
   if (event.op === 'h') return fail('OP_NOT_ACCEPTED', ['/op "h" (heartbeat) is produced by ingest itself; send c, u, r, d or t'], table);
   const tableProblem = checkTable(table, opts);
   if (tableProblem) return fail('TABLE_NOT_ACCEPTED', [tableProblem], opts.configured.has(table) ? table : undefined);
+  const tenant = opts.tenant;
+  const tenantColumns = tenant === undefined ? undefined : opts.tenantColumns?.get(table);
+  if (tenant !== undefined && tenantColumns) {
+    const tenantProblems = enforceTenant(event, tenant, tenantColumns);
+    if (tenantProblems.length) return fail('TENANT_FORBIDDEN', tenantProblems, table);
+  }
 
   const problems: string[] = [];
   for (const field of ['lsn', 'commitLsn'] as const) {

@@ -5,6 +5,7 @@ import { isRetriable, PipelineError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { checkLine, type AcceptedEvent, type CheckOptions } from './event-check';
 import { EventSpool } from './event-spool';
+import { callerTenant } from './intake-auth';
 import { IntakeError } from './intake-error';
 import type { IntakeMetrics } from './intake-metrics';
 import type { IntakePublisher } from './intake-publisher';
@@ -79,6 +80,7 @@ interface ReadResult {
 
 async function readAndCheck(ctx: Context, kind: 'json' | 'ndjson', body: AsyncIterable<Buffer>, spool: EventSpool, deps: EventsRouteDeps): Promise<ReadResult> {
   const out: ReadResult = { lines: 0, invalid: [], invalidCount: 0, validByTable: new Map() };
+  const check: CheckOptions = { ...deps.check, tenant: callerTenant(ctx) };
   // Twice the event limit: whitespace and escapes that re-serializing removes.
   const maxLineBytes = deps.check.maxEventBytes * 2;
   try {
@@ -87,7 +89,7 @@ async function readAndCheck(ctx: Context, kind: 'json' | 'ndjson', body: AsyncIt
       if ('bytes' in line && isBlank(line.bytes)) continue;
       out.lines += 1;
       const result = 'bytes' in line
-        ? checkLine(line.bytes, deps.check)
+        ? checkLine(line.bytes, check)
         : { ok: false as const, reason: 'EVENT_TOO_LARGE', problems: [`the line is ${line.tooLongBytes} bytes; at most ${maxLineBytes} are read (INGEST_HTTP_MAX_EVENT_BYTES × 2)`], table: undefined };
       if (result.ok) {
         await spool.add(result.event);

@@ -4,9 +4,11 @@ import type { PipelineConfig } from '../../config/pipeline';
 import { ConfigError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { eventsRoute } from './events-route';
+import { intakeAuthMiddleware, type IntakeAuth } from './intake-auth';
 import { intakeErrorMiddleware } from './intake-error';
 import type { IntakeMetrics } from './intake-metrics';
 import type { IntakePublisher } from './intake-publisher';
+import { tenantColumns } from './tenant-check';
 
 export interface IntakeAppDeps {
   pipeline: PipelineConfig;
@@ -14,6 +16,8 @@ export interface IntakeAppDeps {
   /** `schema.table` of the tables that take events over HTTP (INGEST_HTTP_TABLES). */
   httpTables: readonly string[];
   publisher: IntakePublisher;
+  /** API keys (API_AUTH): who may send events, and for which tenant. */
+  auth: IntakeAuth;
   metrics: IntakeMetrics;
   log: Logger;
   /** Largest body, bytes after decompression (INGEST_HTTP_MAX_BODY_BYTES). */
@@ -45,11 +49,12 @@ export function createIntakeApp(deps: IntakeAppDeps): Koa {
     if (ctx.path === '/v1/events') deps.metrics.requests.inc({ status: String(ctx.status) });
   });
   app.use(intakeErrorMiddleware(deps.log));
+  app.use(intakeAuthMiddleware(deps.auth));
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
   eventsRoute(router, {
-    check: { topicPrefix: deps.topicPrefix, maxEventBytes: deps.maxEventBytes, ...intakeTables(deps.pipeline, deps.httpTables) },
+    check: { topicPrefix: deps.topicPrefix, maxEventBytes: deps.maxEventBytes, ...intakeTables(deps.pipeline, deps.httpTables), tenantColumns: tenantColumns(deps.pipeline) },
     publisher: deps.publisher,
     metrics: deps.metrics,
     log: deps.log,

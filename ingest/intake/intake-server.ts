@@ -2,11 +2,16 @@ import type http from 'node:http';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { IngestConfig } from '../../config';
+import type { IntakeAuthConfig } from '../../config/intake-auth';
 import type { PipelineConfig } from '../../config/pipeline';
+import { RedisApiKeyStore } from '../../core/api-keys/key-store';
+import { connectKeyStoreRedis } from '../../core/api-keys/key-store-redis';
+import { KeyVerifier } from '../../core/api-keys/key-verifier';
 import { topicFor } from '../../core/change-event';
 import { ensureTopics } from '../../core/kafka';
 import type { Logger } from '../../core/logger';
 import { createIntakeApp, intakeTables } from './intake-app';
+import type { IntakeAuth } from './intake-auth';
 import { createIntakeMetrics } from './intake-metrics';
 import { KafkaIntakePublisher } from './kafka-intake-publisher';
 
@@ -17,7 +22,7 @@ export interface IntakeServer {
 }
 
 /** Starts POST /v1/events when INGEST_HTTP_PORT is set; undefined when the intake is off. */
-export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; pipeline: PipelineConfig; kafka: Kafka; registry: Registry; log: Logger }): Promise<IntakeServer | undefined> {
+export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; auth: Readonly<IntakeAuthConfig>; pipeline: PipelineConfig; kafka: Kafka; registry: Registry; log: Logger }): Promise<IntakeServer | undefined> {
   const { config, pipeline, log } = deps;
   if (config.httpPort === 0) return undefined;
   const { accepted } = intakeTables(pipeline, config.httpTables);
@@ -30,11 +35,13 @@ export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; 
   if (topics.length) await ensureTopics(deps.kafka, topics, config.topicPartitions);
   const publisher = new KafkaIntakePublisher(deps.kafka, topics);
   await publisher.connect();
+  const keys = intakeAuth(deps.auth, log);
   const app = createIntakeApp({
     pipeline,
     topicPrefix: config.topicPrefix,
     httpTables: config.httpTables,
     publisher,
+    auth: keys.auth,
     metrics: createIntakeMetrics(deps.registry),
     log,
     maxBodyBytes: config.httpMaxBodyBytes,
@@ -51,6 +58,7 @@ export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; 
     });
   } catch (err) {
     await publisher.close();
+    await keys.close();
     throw err;
   }
   const url = `http://${config.httpHost}:${config.httpPort}`;
@@ -58,6 +66,20 @@ export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; 
   let closing: Promise<void> | undefined;
   return {
     url,
-    close: () => (closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(() => publisher.close())),
+    close: () => (closing ??= new Promise<void>((resolve) => server.close(() => resolve())).then(() => publisher.close()).then(() => keys.close())),
+  };
+}
+
+/** API_AUTH → the intake's key check, and the Redis connection to close with it. */
+function intakeAuth(config: Readonly<IntakeAuthConfig>, log: Logger): { auth: IntakeAuth; close: () => Promise<void> } {
+  if (config.mode === 'off') {
+    log.warn('API_AUTH=off: the event intake checks NO API KEYS; anyone who reaches it writes events for every tenant. Set API_AUTH=keys (keys with the ingest scope) anywhere but a local demo.');
+    return { auth: { mode: 'off' }, close: async () => undefined };
+  }
+  const redis = connectKeyStoreRedis(config.redisUrl, log.child('auth'));
+  log.info('event intake requires API keys with the ingest scope', { keyCacheMs: config.keyCacheMs });
+  return {
+    auth: { mode: 'keys', verifier: new KeyVerifier(new RedisApiKeyStore(redis, config.redisPrefix), { cacheMs: config.keyCacheMs }) },
+    close: async () => void (await redis.quit().catch(() => undefined)),
   };
 }

@@ -42,7 +42,7 @@ async function fixture(): Promise<Fixture> {
   const publisher = new KafkaIntakePublisher(k, [topic]);
   await publisher.connect();
   const app = createIntakeApp({
-    pipeline: pipelineFor(table), topicPrefix: prefix, httpTables: [`public.${table}`], publisher, metrics: createIntakeMetrics(new Registry()), log: silentLogger,
+    pipeline: pipelineFor(table), topicPrefix: prefix, httpTables: [`public.${table}`], publisher, auth: { mode: 'off' }, metrics: createIntakeMetrics(new Registry()), log: silentLogger,
     maxBodyBytes: 64 * 1024 ** 2, maxEventBytes: 1_000_000, batchMaxEvents: 500, spoolMemoryBytes: 64 * 1024,
   });
   const server = app.listen(0, '127.0.0.1');
@@ -255,7 +255,7 @@ describe('when Kafka cannot take the events', () => {
     const k = createKafka(process.env.KAFKA_BROKERS!.split(','), 'intake-test', silentLogger);
     const publisher = new KafkaIntakePublisher(k, [`${prefix}.public.${table}`]);
     await publisher.connect();
-    const app = createIntakeApp({ pipeline: pipelineFor(table), topicPrefix: prefix, httpTables: [`public.${table}`], publisher, metrics: createIntakeMetrics(new Registry()), log: silentLogger, maxBodyBytes: 1_000_000, maxEventBytes: 1_000_000, batchMaxEvents: 100 });
+    const app = createIntakeApp({ pipeline: pipelineFor(table), topicPrefix: prefix, httpTables: [`public.${table}`], publisher, auth: { mode: 'off' }, metrics: createIntakeMetrics(new Registry()), log: silentLogger, maxBodyBytes: 1_000_000, maxEventBytes: 1_000_000, batchMaxEvents: 100 });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {
@@ -289,7 +289,7 @@ describe('the intake server from the ingest config', () => {
       a: { table: `public.${table}`, fields: { title: { type: 'text', searchable: true } } },
       b: { table: 'public.captured', fields: { title: { type: 'text', searchable: true } } },
     } }));
-    const server: IntakeServer | undefined = await startIntakeServer({ config, pipeline, kafka: k, registry: new Registry(), log: silentLogger });
+    const server: IntakeServer | undefined = await startIntakeServer({ config, auth: { mode: 'off' }, pipeline, kafka: k, registry: new Registry(), log: silentLogger });
     try {
       expect(server?.url).toBe(`http://127.0.0.1:${port}`);
       const ok = await post(server!.url, [JSON.stringify(event(table, 1, 5))]);

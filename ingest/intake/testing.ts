@@ -41,6 +41,7 @@ export function intakeTestApp(overrides: Partial<IntakeAppDeps> = {}) {
     topicPrefix: 'cdc',
     httpTables: ['public.orders'],
     publisher,
+    auth: { mode: 'off' },
     metrics: createIntakeMetrics(registry),
     log: silentLogger,
     maxBodyBytes: 1_000_000,
