@@ -20,7 +20,7 @@ import { PgChangeSource } from './source/pg-change-source';
 import { emitHeartbeat } from './source/pg-messages';
 import { checkTables, createSlot, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
 import { decideSlot } from './source/slot-guard';
-import { sourceOf } from './sink/contract-guard';
+import { countByTableAndOp } from './event-counts';
 import { createStreamHandler, type ChangeDecoder } from './stream-handler';
 
 export interface IngestDeps {
@@ -79,16 +79,7 @@ export function createIngest(deps: IngestDeps) {
       flushIntervalMs: config.flushIntervalMs,
       onSent: (events, ms) => {
         metrics.produceSeconds.observe(ms / 1000);
-        const counts = new Map<string, { table: string; op: string; n: number }>();
-        for (const e of events) {
-          const source = sourceOf(e); // an invalid event (dead-lettered) may have none
-          if (!source) continue;
-          const k = `${source.schema}.${source.table}\u0000${e.op}`;
-          const c = counts.get(k);
-          if (c) c.n++;
-          else counts.set(k, { table: `${source.schema}.${source.table}`, op: e.op, n: 1 });
-        }
-        for (const c of counts.values()) metrics.events.inc({ table: c.table, op: c.op }, c.n);
+        for (const c of countByTableAndOp(events)) metrics.events.inc(c.labels, c.n);
       },
       onFatal,
     },

@@ -1,8 +1,7 @@
-import { Partitioners } from 'kafkajs';
-import type { PartitionMetadata } from 'kafkajs';
 import { canonicalKey, topicFor, type ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { contractViolation } from './contract-guard';
+import { keyPartition } from './murmur2-partition';
 
 export interface KafkaMessage {
   key: string;
@@ -38,17 +37,9 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 const BATCH_OVERHEAD = 128;
 const RECORD_OVERHEAD = 40;
 
-const partitioner = Partitioners.DefaultPartitioner();
-const fakeMetadata = new Map<number, PartitionMetadata[]>();
-function metadataOf(n: number): PartitionMetadata[] {
-  let m = fakeMetadata.get(n);
-  if (!m) fakeMetadata.set(n, (m = Array.from({ length: n }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }))));
-  return m;
-}
-
 /** The partition kafkajs' default (Java-compatible murmur2) partitioner would choose for the key. */
-export function partitionFor(topic: string, key: string, partitions: number): number {
-  return partitioner({ topic, partitionMetadata: metadataOf(partitions), message: { key, value: null } });
+export function partitionFor(_topic: string, key: string, partitions: number): number {
+  return keyPartition(key, partitions);
 }
 
 /**
@@ -67,47 +58,88 @@ export function partitionFor(topic: string, key: string, partitions: number): nu
 export function planSends(events: readonly ChangeEvent[], topicPrefix: string, layout: TopicLayout): { sends: Send[]; rejected: RejectedEvent[] } {
   const sends: Send[] = [];
   const rejected: RejectedEvent[] = [];
+  const topics = new TopicCache(topicPrefix, layout);
   let send: Send = new Map();
-  let used = new Map<string, number>();
+  let generation = 0; // bumped per send: a topic's `used` counts belong to the send of its generation
   for (const e of events) {
     const violation = contractViolation(e, topicPrefix);
     if (violation) {
       rejected.push({ event: e, topic: violation.topic, table: violation.table, errorType: 'event_invalid', reason: violation.reason });
       continue;
     }
-    const topic = topicFor(topicPrefix, e.source);
-    const table = `${e.source.schema}.${e.source.table}`;
-    const n = layout.partitions(topic);
-    if (n === undefined) throw new PipelineError(`partition count of topic ${topic} is unknown, so its events cannot be placed`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic } });
-    const limit = (layout.maxMessageBytes(topic) ?? DEFAULT_MAX_MESSAGE_BYTES) - BATCH_OVERHEAD;
-    let value: Buffer;
+    const t = topics.get(e.source.schema, e.source.table);
+    let json: string;
     try {
-      value = Buffer.from(JSON.stringify(e));
+      json = JSON.stringify(e);
     } catch (err) {
-      rejected.push({ event: e, topic, table, errorType: 'event_unserializable', reason: `the event cannot be serialized as JSON: ${(err as Error).message}` });
+      rejected.push({ event: e, topic: t.topic, table: t.table, errorType: 'event_unserializable', reason: `the event cannot be serialized as JSON: ${(err as Error).message}` });
       continue;
     }
     const everyPartition = e.op === 't' || e.op === 'h';
     const key = everyPartition ? '' : canonicalKey(e.key);
-    const bytes = value.length + Buffer.byteLength(key) + RECORD_OVERHEAD;
-    if (bytes > limit) {
-      rejected.push({ event: e, topic, table, errorType: 'event_too_large', reason: `the event is ${bytes} bytes, above the ${limit + BATCH_OVERHEAD} bytes topic ${topic} accepts (max.message.bytes)` });
+    const bytes = Buffer.byteLength(json) + Buffer.byteLength(key) + RECORD_OVERHEAD;
+    if (bytes > t.limit) {
+      rejected.push({ event: e, topic: t.topic, table: t.table, errorType: 'event_too_large', reason: `the event is ${bytes} bytes, above the ${t.limit + BATCH_OVERHEAD} bytes topic ${t.topic} accepts (max.message.bytes)` });
       continue;
     }
-    const targets = everyPartition ? Array.from({ length: n }, (_, p) => p) : [partitionFor(topic, key, n)];
-    if (targets.some((p) => (used.get(`${topic}\u0000${p}`) ?? 0) + bytes > limit)) {
+    const partition = everyPartition ? -1 : keyPartition(key, t.partitions);
+    if (t.generation !== generation) t.reset(generation);
+    if (!t.fits(partition, bytes)) {
       sends.push(send);
       send = new Map();
-      used = new Map();
+      t.reset(++generation);
     }
-    let list = send.get(topic);
-    if (!list) send.set(topic, (list = []));
-    for (const partition of targets) {
+    let list = send.get(t.topic);
+    if (!list) send.set(t.topic, (list = []));
+    const value = Buffer.from(json);
+    if (partition >= 0) {
       list.push({ key, value, partition });
-      const slot = `${topic}\u0000${partition}`;
-      used.set(slot, (used.get(slot) ?? 0) + bytes);
+      t.used[partition]! += bytes;
+    } else {
+      for (let p = 0; p < t.partitions; p++) {
+        list.push({ key, value, partition: p });
+        t.used[p]! += bytes;
+      }
     }
   }
   if (send.size) sends.push(send);
   return { sends, rejected };
+}
+
+/** Per topic of one planSends call: name, layout, and the bytes each partition holds in the current send. */
+class TopicState {
+  generation = -1;
+  used: number[] = [];
+  constructor(readonly topic: string, readonly table: string, readonly partitions: number, readonly limit: number) {}
+
+  reset(generation: number): void {
+    this.generation = generation;
+    this.used = new Array<number>(this.partitions).fill(0);
+  }
+
+  /** Whether `bytes` more fit the partition (-1: every partition) within the broker's batch limit. */
+  fits(partition: number, bytes: number): boolean {
+    if (partition >= 0) return this.used[partition]! + bytes <= this.limit;
+    return this.used.every((u) => u + bytes <= this.limit);
+  }
+}
+
+/** Topic names and layouts looked up once per table instead of once per event (two string keys, no concatenation). */
+class TopicCache {
+  private readonly bySchema = new Map<string, Map<string, TopicState>>();
+  constructor(private readonly prefix: string, private readonly layout: TopicLayout) {}
+
+  get(schema: string, table: string): TopicState {
+    let tables = this.bySchema.get(schema);
+    if (!tables) this.bySchema.set(schema, (tables = new Map()));
+    let state = tables.get(table);
+    if (!state) {
+      const topic = topicFor(this.prefix, { schema, table });
+      const n = this.layout.partitions(topic);
+      if (n === undefined) throw new PipelineError(`partition count of topic ${topic} is unknown, so its events cannot be placed`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic } });
+      state = new TopicState(topic, `${schema}.${table}`, n, (this.layout.maxMessageBytes(topic) ?? DEFAULT_MAX_MESSAGE_BYTES) - BATCH_OVERHEAD);
+      tables.set(table, state);
+    }
+    return state;
+  }
 }

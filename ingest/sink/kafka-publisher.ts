@@ -1,4 +1,4 @@
-import { ConfigResourceTypes, Partitioners, CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, Partitioners, CompressionTypes, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
 import type { ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import type { EventPublisher } from '../commit-batcher';
@@ -30,7 +30,11 @@ export class KafkaEventPublisher implements EventPublisher {
     private readonly onRejected: (r: RejectedEvent) => void = () => undefined,
   ) {
     // One request in flight keeps a partition's events in order even when a send is retried.
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // planSends gives every message its partition; the default partitioner would still filter the
+    // partition list for each message before looking at it.
+    const fallback = Partitioners.DefaultPartitioner();
+    const createPartitioner: ICustomPartitioner = () => (args) => args.message.partition ?? fallback(args);
+    this.producer = kafka.producer({ createPartitioner, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   }
 
   async connect(): Promise<void> {

@@ -3,7 +3,7 @@ import { formatLsn, parseLsn } from '../../core/lsn';
 import { PipelineError } from '../../core/errors';
 import { queryOnce } from './pg-query';
 import type { Logger } from '../../core/logger';
-import type { DecodedChange, RelationInfo } from '../transform/to-change-events';
+import type { DecodedChange, RawTuple, RelationInfo } from '../transform/to-change-events';
 
 /** What the change source hands the pipeline, in WAL order. */
 export type SourceMessage =
@@ -104,8 +104,19 @@ export class PgChangeSource implements ChangeSource {
 
 interface RawRelation { schema: string; name: string; keyColumns: string[]; replicaIdentity: RelationInfo['replicaIdentity']; columns: Array<{ name: string; typeOid: number }> }
 
+/**
+ * The parser hands every change of a table the same relation object until a new Relation message
+ * replaces it (DDL and the like), so its RelationInfo is made once per Relation message, not per
+ * row; a replaced relation is a new object and gets a new RelationInfo.
+ */
+const relations = new WeakMap<RawRelation, RelationInfo>();
 function relation(r: RawRelation): RelationInfo {
-  return { schema: r.schema, name: r.name, keyColumns: r.keyColumns, replicaIdentity: r.replicaIdentity, columns: r.columns.map((c) => ({ name: c.name, typeOid: c.typeOid })) };
+  let info = relations.get(r);
+  if (!info) {
+    info = { schema: r.schema, name: r.name, keyColumns: r.keyColumns, replicaIdentity: r.replicaIdentity, columns: r.columns.map((c) => ({ name: c.name, typeOid: c.typeOid })) };
+    relations.set(r, info);
+  }
+  return info;
 }
 
 function toSourceMessage(lsn: string, msg: Record<string, unknown> & { tag: string }): SourceMessage | undefined {
@@ -115,9 +126,11 @@ function toSourceMessage(lsn: string, msg: Record<string, unknown> & { tag: stri
     case 'commit':
       return { kind: 'commit', commitLsn: parseLsn(msg.commitLsn as string), commitEndLsn: parseLsn(msg.commitEndLsn as string), ts: new Date(Number((msg.commitTime as bigint) / 1000n)) };
     case 'insert':
+      return { kind: 'change', lsn: parseLsn(lsn), change: { tag: 'insert', relation: relation(msg.relation as RawRelation), new: msg.new as RawTuple } };
     case 'update':
+      return { kind: 'change', lsn: parseLsn(lsn), change: { tag: 'update', relation: relation(msg.relation as RawRelation), key: msg.key as RawTuple | null, old: msg.old as RawTuple | null, new: msg.new as RawTuple } };
     case 'delete':
-      return { kind: 'change', lsn: parseLsn(lsn), change: { ...(msg as unknown as DecodedChange), relation: relation(msg.relation as RawRelation) } as DecodedChange };
+      return { kind: 'change', lsn: parseLsn(lsn), change: { tag: 'delete', relation: relation(msg.relation as RawRelation), key: msg.key as RawTuple | null, old: msg.old as RawTuple | null } };
     case 'truncate':
       return { kind: 'change', lsn: parseLsn(lsn), change: { tag: 'truncate', relations: (msg.relations as RawRelation[]).map(relation) } };
     case 'message':
