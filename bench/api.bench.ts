@@ -7,6 +7,14 @@
  * Scenarios, each against the API and against Elasticsearch directly with the same query bodies:
  *   - cached searches: an API with its result cache on, warmed (every answer a hit)
  *   - uncached searches and uncached aggregations: an API with API_CACHE_MAX_ENTRIES=0
+ *   - aggregation misses: the API with its default cache (memory, Redis, cross-instance lock),
+ *     every aggregation new to it, as unique analytics are in production
+ * Every aggregation of the whole run is unique (one counter for all runs and targets): a body
+ * Elasticsearch already answered would come from its shard request cache, and whichever run
+ * came second would measure that cache instead of the query.
+ * Beside rates and latencies, each run reports the CPU time per request of the API process and
+ * of Elasticsearch (from /proc): on a shared 2-core machine the API's CPU is taken from
+ * Elasticsearch, so api CPU ÷ Elasticsearch CPU per request is the overhead that survives noise.
  * For each: the highest sustained rate (autocannon, unthrottled, `--connections` connections, no
  * errors), and p50/p99 at a steady fixed rate (cached: `--cached-rate`; uncached: half of
  * Elasticsearch's highest rate for that query kind, the same rate for the API and Elasticsearch),
@@ -29,6 +37,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
 import autocannon from 'autocannon';
+import Redis from 'ioredis';
 import { loadPipelineConfig, parsePipelineConfig, type IndexSpec } from '../config/pipeline';
 import { buildAnalyticsBody } from '../api/analytics/es-analytics';
 import { ANALYTICS_PARAMS, parseAnalytics } from '../api/analytics/analytics-params';
@@ -63,12 +72,30 @@ const RUN_ID = `${Date.now().toString(36)}${process.pid}`;
 const WORDS = ['zelda', 'mario', 'street fighter', 'sonic', 'tetris', 'final fantasy', 'pac man', 'castlevania', 'metroid', 'mega man', 'doom', 'golf', 'soccer', 'chess', 'space', 'dragon', 'star wars', 'racing', 'ninja', 'puzzle'];
 const searchParams = (i: number) => ({ q: WORDS[i % WORDS.length]!, size: '10', facets: 'system' });
 // Unique per request (the rom_bytes bound): Elasticsearch caches size=0 aggregation answers per
-// shard, which would otherwise answer every repeat in ~0.1 ms and measure only its cache.
+// shard, which would otherwise answer every repeat in ~0.1 ms and measure only its cache. The
+// counter is shared by every run and target, so no run repeats a body an earlier one sent.
 const analyticsParams = (i: number) => ({ metrics: 'count,avg(year)', groupBy: 'system', groupSize: '20', filter: `year:${1980 + (i % 15)}..${1990 + (i % 15)} rom_bytes:..${1_000_000_000 + i}` });
+let aggregationSeq = 0;
 
 type Req = { method: 'GET' | 'POST'; path: string; body?: string; headers?: Record<string, string> };
 type Gen = (i: number) => Req;
-interface Stats { rps: number; p50: number; p99: number; errors: number; overloaded?: boolean }
+interface Stats { rps: number; p50: number; p99: number; errors: number; overloaded?: boolean; cpu?: { api?: number; es?: number } }
+
+/** CPU time (user + system) of a process so far, ms; undefined where /proc cannot tell. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms (USER_HZ)
+  } catch {
+    return undefined;
+  }
+}
+
+function esPid(): number | undefined {
+  const file = path.join(process.env.STACK_DIR ?? path.join(ROOT, '.stack'), 'run', 'elasticsearch.pid');
+  return fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8').trim()) || undefined : undefined;
+}
 
 /** The highest rate: `--connections` connections, each sending its next request on each answer. */
 async function cannon(url: string, next: Gen): Promise<Stats> {
@@ -144,6 +171,26 @@ async function benchIndex(): Promise<{ spec: IndexSpec; pipelineFile: string; dr
   return { spec, pipelineFile, drop: async () => void (await es.indices.delete({ index: concreteIndexName(spec) }, { ignore: [404] })) };
 }
 
+/** The cached API's Redis entries of this run (the aggregation misses leave thousands). */
+async function dropCacheEntries(): Promise<void> {
+  const url = process.env.API_REDIS_URL ?? process.env.REDIS_URL;
+  if (!url) return;
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `bench-${RUN_ID}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch (err) {
+    process.stderr.write(`could not drop the bench's cache entries (they expire with their TTL): ${err instanceof Error ? err.message : String(err)}\n`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 
@@ -155,14 +202,14 @@ async function main(): Promise<void> {
   try {
     const qs = (p: Record<string, string>) => new URLSearchParams(p).toString();
     const apiSearch: Gen = (i) => ({ method: 'GET', path: `/v1/indexes/${spec.name}/search?${qs(searchParams(i))}` });
-    const apiAnalytics: Gen = (i) => ({ method: 'GET', path: `/v1/indexes/${spec.name}/analytics?${qs(analyticsParams(i))}` });
+    const apiAnalytics: Gen = () => ({ method: 'GET', path: `/v1/indexes/${spec.name}/analytics?${qs(analyticsParams(aggregationSeq++))}` });
     const esReq = (body: unknown): Req => ({ method: 'POST', path: `/${spec.name}/_search`, body: JSON.stringify({ ...(body as object), timeout: '5000ms' }), headers: { 'content-type': 'application/json' } });
     const esSearchBodies = WORDS.map((_, i) => esReq(buildSearchBody(spec, parseSearch(spec, new Params(searchParams(i), SEARCH_PARAMS)).request)));
     const esSearch: Gen = (i) => esSearchBodies[i % esSearchBodies.length]!;
-    const esAnalytics: Gen = (i) => esReq(buildAnalyticsBody(parseAnalytics(spec, new Params(analyticsParams(i), ANALYTICS_PARAMS)).request));
+    const esAnalytics: Gen = () => esReq(buildAnalyticsBody(parseAnalytics(spec, new Params(analyticsParams(aggregationSeq++), ANALYTICS_PARAMS)).request));
 
     // Warm up: JIT, connections, Elasticsearch's caches, and the cached API's result cache.
-    for (const [url, gen] of [[cached.url, apiSearch], [uncached.url, apiSearch], [uncached.url, apiAnalytics], [ES_URL, esSearch], [ES_URL, esAnalytics]] as const) {
+    for (const [url, gen] of [[cached.url, apiSearch], [cached.url, apiAnalytics], [uncached.url, apiSearch], [uncached.url, apiAnalytics], [ES_URL, esSearch], [ES_URL, esAnalytics]] as const) {
       for (let i = 0; i < WORDS.length; i++) {
         const r = gen(i);
         const res = await fetch(url + r.path, { method: r.method, ...(r.body ? { body: r.body, headers: r.headers } : {}) });
@@ -172,11 +219,18 @@ async function main(): Promise<void> {
     }
 
     const rows: Array<{ scenario: string; target: string; mode: string; s: Stats }> = [];
+    const elasticsearchPid = esPid();
     const run = async (scenario: string, target: string, mode: string, url: string, gen: Gen, rate?: number) => {
       await new Promise((r) => setTimeout(r, 2_000)); // let the previous run's work drain
-      const s = rate ? await pacedLoad(url, gen, rate, SECONDS) : await cannon(url, gen);
+      const apiPid = url === cached.url ? cached.proc.pid : url === uncached.url ? uncached.proc.pid : undefined;
+      const before = { api: cpuMs(apiPid), es: cpuMs(elasticsearchPid) };
+      const s: Stats = rate ? await pacedLoad(url, gen, rate, SECONDS) : await cannon(url, gen);
+      const requests = s.rps * SECONDS;
+      const per = (a?: number, b?: number) => (a !== undefined && b !== undefined && requests > 0 ? (b - a) / requests : undefined);
+      s.cpu = { api: per(before.api, cpuMs(apiPid)), es: per(before.es, cpuMs(elasticsearchPid)) };
       rows.push({ scenario, target, mode, s });
-      process.stdout.write(`  ${scenario} ${target} ${mode}: ${fmt(s.rps)} req/s, p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, errors ${s.errors}${s.overloaded ? ' (OVERLOADED: cannot sustain this rate)' : ''}\n`);
+      const cpu = [s.cpu.api !== undefined ? `api ${s.cpu.api.toFixed(3)}` : '', s.cpu.es !== undefined ? `es ${s.cpu.es.toFixed(3)}` : ''].filter(Boolean).join(', ');
+      process.stdout.write(`  ${scenario} ${target} ${mode}: ${fmt(s.rps)} req/s, p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, errors ${s.errors}${cpu ? `, CPU ms/request ${cpu}` : ''}${s.overloaded ? ' (OVERLOADED: cannot sustain this rate)' : ''}\n`);
       return s;
     };
 
@@ -186,10 +240,11 @@ async function main(): Promise<void> {
     const apiSearchMax = await run('uncached search', 'api', 'max', uncached.url, apiSearch);
     const esAggMax = await run('aggregation', 'elasticsearch', 'max', ES_URL, esAnalytics);
     const apiAggMax = await run('uncached aggregation', 'api', 'max', uncached.url, apiAnalytics);
+    const apiMissMax = await run('aggregation miss', 'api', 'max', cached.url, apiAnalytics);
     // Latency at one steady rate per query kind, the same for every target: half of the lower maximum.
     const cachedRate = Number(args['cached-rate']);
     const searchRate = Math.max(5, Math.floor(Math.min(esSearchMax.rps, apiSearchMax.rps) / 2));
-    const aggRate = Math.max(5, Math.floor(Math.min(esAggMax.rps, apiAggMax.rps) / 2));
+    const aggRate = Math.max(5, Math.floor(Math.min(esAggMax.rps, apiAggMax.rps, apiMissMax.rps) / 2));
     process.stdout.write(`\nlatency at a steady rate (paced, ${SECONDS} s per run)\n`);
     // Three times: on a shared 2-core machine one run's tail can be another process's stall.
     const cachedRuns: Stats[] = [];
@@ -201,6 +256,7 @@ async function main(): Promise<void> {
     await run('cached search', 'api', `@${searchRate}/s`, cached.url, apiSearch, searchRate);
     await run('aggregation', 'elasticsearch', `@${aggRate}/s`, ES_URL, esAnalytics, aggRate);
     await run('uncached aggregation', 'api', `@${aggRate}/s`, uncached.url, apiAnalytics, aggRate);
+    await run('aggregation miss', 'api', `@${aggRate}/s`, cached.url, apiAnalytics, aggRate);
 
     const metrics = await (await fetch(`${cached.url}/metrics`)).text();
     const count = (result: string) => Number(new RegExp(`api_cache_responses_total\\{route="search",result="${result}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
@@ -211,8 +267,9 @@ async function main(): Promise<void> {
     process.stdout.write(`cached API, server side (api_request_seconds, every search it answered): ${((100 * bucket('0.001')) / all).toFixed(2)}% ≤ 1 ms, ${((100 * bucket('0.01')) / all).toFixed(3)}% ≤ 10 ms\n`);
     process.stdout.write(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(', ')} on ${os.cpus().length} CPUs\n\n`);
 
-    process.stdout.write('| scenario | target | mode | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|\n');
-    for (const r of rows) process.stdout.write(`| ${r.scenario} | ${r.target} | ${r.mode} | ${fmt(r.s.rps)} | ${fmt(r.s.p50)} | ${fmt(r.s.p99)} | ${r.s.errors}${r.s.overloaded ? ' overloaded' : ''} |\n`);
+    const ms = (v?: number) => (v === undefined ? '' : v.toFixed(3));
+    process.stdout.write('| scenario | target | mode | req/s | p50 ms | p99 ms | errors | API CPU ms/req | ES CPU ms/req |\n|---|---|---|---|---|---|---|---|---|\n');
+    for (const r of rows) process.stdout.write(`| ${r.scenario} | ${r.target} | ${r.mode} | ${fmt(r.s.rps)} | ${fmt(r.s.p50)} | ${fmt(r.s.p99)} | ${r.s.errors}${r.s.overloaded ? ' overloaded' : ''} | ${ms(r.s.cpu?.api)} | ${ms(r.s.cpu?.es)} |\n`);
     const find = (scenario: string, target: string, mode: string) => rows.find((r) => r.scenario === scenario && r.target === target && r.mode === mode)!.s;
     const compare = (label: string, api: Stats, direct: Stats) =>
       process.stdout.write(`| ${label} | ${ratio(api.rps, direct.rps)} | ${ratio(api.p50, direct.p50)} | ${ratio(api.p99, direct.p99)} |\n`);
@@ -223,12 +280,22 @@ async function main(): Promise<void> {
     compare(`uncached search @${searchRate}/s`, find('uncached search', 'api', `@${searchRate}/s`), find('search', 'elasticsearch', `@${searchRate}/s`));
     compare('uncached aggregation, max', apiAggMax, esAggMax);
     compare(`uncached aggregation @${aggRate}/s`, find('uncached aggregation', 'api', `@${aggRate}/s`), find('aggregation', 'elasticsearch', `@${aggRate}/s`));
+    compare('aggregation miss (cache on), max', apiMissMax, esAggMax);
+    compare(`aggregation miss (cache on) @${aggRate}/s`, find('aggregation miss', 'api', `@${aggRate}/s`), find('aggregation', 'elasticsearch', `@${aggRate}/s`));
+    // CPU per request at the same steady rate: what the API adds to each query, against what Elasticsearch spends on it.
+    const cpuShare = (label: string, api: Stats, direct: Stats) =>
+      api.cpu?.api !== undefined && direct.cpu?.es ? process.stdout.write(`${label}: API ${api.cpu.api.toFixed(3)} ms, Elasticsearch ${direct.cpu.es.toFixed(3)} ms per request → API CPU = ${((100 * api.cpu.api) / direct.cpu.es).toFixed(0)}% of Elasticsearch's\n`) : undefined;
+    process.stdout.write('\n');
+    cpuShare(`uncached search @${searchRate}/s`, find('uncached search', 'api', `@${searchRate}/s`), find('search', 'elasticsearch', `@${searchRate}/s`));
+    cpuShare(`uncached aggregation @${aggRate}/s`, find('uncached aggregation', 'api', `@${aggRate}/s`), find('aggregation', 'elasticsearch', `@${aggRate}/s`));
+    cpuShare(`aggregation miss (cache on) @${aggRate}/s`, find('aggregation miss', 'api', `@${aggRate}/s`), find('aggregation', 'elasticsearch', `@${aggRate}/s`));
     const c = find('cached search', 'api', `@${cachedRate}/s`);
     process.stdout.write(`\ncached p99 at ${cachedRate} req/s in the three runs: ${cachedRuns.map((r) => fmt(r.p99)).join(', ')} ms`);
     process.stdout.write(`\naim: cached p99 < 10 ms at ${cachedRate} req/s → median run p99 ${fmt(c.p99)} ms at ${fmt(c.rps)} req/s: ${c.p99 < 10 && c.rps >= cachedRate * 0.95 ? 'met' : 'NOT met'}\n`);
   } finally {
     cached.proc.kill('SIGTERM');
     uncached.proc.kill('SIGTERM');
+    await dropCacheEntries();
     await drop();
     await es.close();
   }
