@@ -5,8 +5,12 @@ import { keyPartition } from './murmur2-partition';
 
 export interface KafkaMessage {
   key: string;
-  /** UTF-8 JSON of the event: encoded once here, sized exactly, and taken by kafkajs as is. */
-  value: Buffer;
+  /**
+   * The event as JSON text, sized exactly here (Buffer.byteLength). A string, not a Buffer:
+   * kafkajs writes a string straight into its record buffer, while a Buffer would be allocated
+   * here and then copied there.
+   */
+  value: string;
   partition: number;
 }
 
@@ -91,7 +95,7 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     }
     let list = send.get(t.topic);
     if (!list) send.set(t.topic, (list = []));
-    const value = Buffer.from(json);
+    const value = json;
     if (partition >= 0) {
       list.push({ key, value, partition });
       t.used[partition]! += bytes;
