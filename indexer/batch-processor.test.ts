@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { parsePipelineConfig } from '../config/pipeline';
 import type { ChangeEvent } from '../core/change-event';
-import { processBatch } from './batch-processor';
+import { prepareBatch, processBatch } from './batch-processor';
 import type { DeadLetterRecord } from './dead-letters';
 import type { DeadLetter, DocumentSink } from './sink/es-document-sink';
 import type { BulkOp } from './transform/to-bulk-ops';
@@ -94,5 +94,15 @@ describe('processBatch unchanged TOAST fields', () => {
     const r = await run([update(1, 3, 'lonely', '8')], {});
     expect(r.docs).toEqual([['3', '8', { title: 'lonely' }]]);
     expect(r.unresolved).toEqual(['3:body']);
+  });
+});
+
+describe('prepareBatch', () => {
+  it('decodes and maps without any I/O, one op per document per run, runs split by a truncate, highest commit LSN kept exactly', () => {
+    const truncate = { op: 't', key: {}, after: undefined, commitLsn: '20', lsn: '19' } as const;
+    const p = prepareBatch('topic-a', 1, [msg(1, { commitLsn: '9' }), msg(1, { commitLsn: '10', after: { title: 'again' } }), msg(2, truncate), msg(3, { commitLsn: '9007199254740993' }), msg(4, 'nope')], cfg.indexes);
+    expect(p.steps.map((s) => ('truncate' in s ? `truncate ${s.indexes.join(',')}` : s.ops.map((o) => `${o.id}@${o.version}`).join(',')))).toEqual(['truncate items', '3@9007199254740993']);
+    expect(p.position?.lsn).toBe(9007199254740993n);
+    expect(p.invalid.map((d) => d.offset)).toEqual(['4']);
   });
 });

@@ -39,57 +39,102 @@ export interface BatchResult {
 }
 
 /**
- * One partition's batch: decode, map to bulk ops, keep the last op per document, write in
- * chunks, and park what cannot be written. A truncate splits the batch: changes of the table
- * before it are dropped (the truncate removes them), what comes after is written after it, so it
- * survives (it may share the truncate's version when in the same transaction). Resolves only when every
- * message is durable in Elasticsearch or in the dead-letter topic, so the caller may then commit.
+ * A partition's batch decoded and mapped, ready to be written: runs of bulk ops (one op per
+ * document, unchanged TOAST fields carried within the run) split by truncates. Pure CPU work, so
+ * it can be done while the previous batch of the partition is still being written.
  */
-export async function processBatch(topic: string, partition: number, messages: readonly InboundMessage[], deps: BatchDeps): Promise<BatchResult> {
+export interface PreparedBatch {
+  topic: string;
+  partition: number;
+  steps: Array<{ ops: BulkOp[] } | { truncate: ChangeEvent; origin: Origin; indexes: string[] }>;
+  /** Messages that are not valid change events. */
+  invalid: DeadLetterRecord[];
+  /** Highest commit LSN in the batch (heartbeats, truncates and dead letters included). */
+  position?: Position;
+}
+
+/**
+ * Decodes and maps one partition's batch. A truncate splits it: changes of the table before it
+ * are dropped (the truncate removes them; written, they could carry the truncate's own version,
+ * which its deletes spare), what comes after is written after it, so it survives.
+ */
+export function prepareBatch(topic: string, partition: number, messages: readonly InboundMessage[], indexes: readonly IndexSpec[]): PreparedBatch {
+  const prepared: PreparedBatch = { topic, partition, steps: [], invalid: [] };
   let ops: BulkOp[] = [];
-  const dead: DeadLetterRecord[] = [];
-  const result: BatchResult = { ops: 0, deadLetters: 0, written: new Set() };
-  const flush = async (): Promise<void> => {
-    // Unchanged TOAST fields: from earlier changes of the batch first, then from Elasticsearch,
-    // where every earlier change is durable (the previous batch and flush have been written).
-    const unique = await fillFromCurrent(coalesce(carryForward(ops)), deps.readCurrent);
+  let maxLsn: string | undefined;
+  let maxTs = '';
+  const endRun = (): void => {
+    // Unchanged TOAST fields are carried before coalescing: the op that stays holds them.
+    if (ops.length) prepared.steps.push({ ops: coalesce(carryForward(ops)) });
     ops = [];
-    const unresolved = unique.filter((o) => o.unresolved);
-    if (unresolved.length) deps.onUnresolved?.(unresolved);
-    const chunks = chunkOps(unique, deps.maxDocsPerBulk, deps.maxBytesPerBulk);
-    const results = await Promise.all(chunks.map((chunk) => deps.limit(() => deps.sink.write(chunk, deps.keepAlive))));
-    for (const op of unique) result.written.add(op.index);
-    for (const d of results.flat()) dead.push(deadLetterOf(d));
-    result.ops += unique.length;
   };
   for (const m of messages) {
     const origin = { topic, partition, offset: m.offset };
-    const payload = m.value?.toString() ?? '';
     let event: ChangeEvent;
     try {
-      event = decodeChangeEvent(payload);
-      if (event.op !== 't') for (const op of toBulkOps(event, origin, deps.indexes)) ops.push({ ...op, bytes: (m.value?.length ?? 0) + ACTION_LINE_BYTES });
+      event = decodeChangeEvent(m.value ?? '');
+      if (event.op !== 't') for (const op of toBulkOps(event, origin, indexes, (m.value?.length ?? 0) + ACTION_LINE_BYTES)) ops.push(op);
     } catch (err) {
-      dead.push({ ...origin, errorType: 'invalid_event', reason: errorMessage(err), payload, id: safeId(payload) });
+      const payload = m.value?.toString() ?? '';
+      prepared.invalid.push({ ...origin, errorType: 'invalid_event', reason: errorMessage(err), payload, id: safeId(payload) });
       continue;
     }
     if (event.op === 't') {
-      // What precedes the truncate in this partition is truncated anyway; written now it could
-      // carry the truncate's own version (same transaction), which the truncate's deletes spare.
-      ops = ops.filter((o) => !deps.indexes.some((i) => i.name === o.index && i.source.schema === event.source.schema && i.source.table === event.source.table));
-      await flush();
-      for (const spec of deps.indexes.filter((i) => i.source.schema === event.source.schema && i.source.table === event.source.table)) {
-        for (const d of await deps.truncate(spec.name, event, origin)) dead.push(deadLetterOf(d));
-        result.written.add(spec.name);
-      }
+      const targets = indexes.filter((i) => i.source.schema === event.source.schema && i.source.table === event.source.table).map((i) => i.name);
+      ops = ops.filter((o) => !targets.includes(o.index));
+      endRun();
+      prepared.steps.push({ truncate: event, origin, indexes: targets });
     }
-    const lsn = BigInt(event.commitLsn);
-    if (!result.position || lsn >= result.position.lsn) result.position = { lsn, commitTs: event.ts };
+    if (maxLsn === undefined || !lsnBelow(event.commitLsn, maxLsn)) {
+      maxLsn = event.commitLsn;
+      maxTs = event.ts;
+    }
   }
-  await flush();
+  endRun();
+  if (maxLsn !== undefined) prepared.position = { lsn: BigInt(maxLsn), commitTs: maxTs };
+  return prepared;
+}
+
+/**
+ * Writes a prepared batch: each run in chunks, after filling unchanged TOAST fields from the
+ * current documents (every earlier change is durable by then: earlier runs and batches of the
+ * partition are written first), each truncate after the run before it, then parks what cannot be
+ * written. Resolves only when every message is durable in Elasticsearch or in the dead-letter
+ * topic, so the caller may then commit.
+ */
+export async function writeBatch(prepared: PreparedBatch, deps: BatchDeps): Promise<BatchResult> {
+  const dead: DeadLetterRecord[] = [...prepared.invalid];
+  const result: BatchResult = { ops: 0, deadLetters: 0, written: new Set(), position: prepared.position };
+  for (const step of prepared.steps) {
+    if ('truncate' in step) {
+      for (const index of step.indexes) {
+        for (const d of await deps.truncate(index, step.truncate, step.origin)) dead.push(deadLetterOf(d));
+        result.written.add(index);
+      }
+      continue;
+    }
+    const ops = await fillFromCurrent(step.ops, deps.readCurrent);
+    const unresolved = ops.filter((o) => o.unresolved);
+    if (unresolved.length) deps.onUnresolved?.(unresolved);
+    const chunks = chunkOps(ops, deps.maxDocsPerBulk, deps.maxBytesPerBulk);
+    const results = await Promise.all(chunks.map((chunk) => deps.limit(() => deps.sink.write(chunk, deps.keepAlive))));
+    for (const op of ops) result.written.add(op.index);
+    for (const d of results.flat()) dead.push(deadLetterOf(d));
+    result.ops += ops.length;
+  }
   await deps.deadLetters(dead);
   result.deadLetters = dead.length;
   return result;
+}
+
+/** Prepares and writes one batch (see prepareBatch and writeBatch). */
+export async function processBatch(topic: string, partition: number, messages: readonly InboundMessage[], deps: BatchDeps): Promise<BatchResult> {
+  return writeBatch(prepareBatch(topic, partition, messages, deps.indexes), deps);
+}
+
+/** Decimal LSNs without leading zeros: the shorter is smaller; equal lengths compare as text. Spares a BigInt per message. */
+function lsnBelow(a: string, b: string): boolean {
+  return a.length < b.length || (a.length === b.length && a < b);
 }
 
 /** Upper bound of a bulk action line with index name, id and a 19-digit version. */

@@ -1,7 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { canonicalKey, type ChangeEvent } from '../core/change-event';
 import { EsFaultProxy } from '../e2e/support/es-fault-proxy';
-import { change, createHarness, indexerFor, type Harness } from '../e2e/support/indexer-harness';
+import { change, createHarness, indexerFor, keyless, type Harness } from '../e2e/support/indexer-harness';
 import { env, eventually, kafka, readTopic } from '../e2e/support/services';
 
 /**
@@ -102,4 +102,21 @@ describe('indexer under Elasticsearch faults', () => {
     expect(requests).toHaveLength(2);
     expect(await h.client.exists({ index: h.index, id: String(poison.key.id) })).toBe(false);
   });
+
+  // Last: its truncate empties the index.
+  it('reads a batch whose write failed outside the bulk retries (a truncate while Elasticsearch answers 503) again from Kafka, in order, committing nothing past it meanwhile', async () => {
+    await eventually(async () => ((await run.metrics.inFlightMessages.get()).values[0]?.value === 0 ? true : undefined), 'idle before the fault');
+    const joinsBefore = joins;
+    const offsetsBefore = await committed();
+    proxy.failAll(503);
+    const later = change(nextId++, 6_000, { title: 'written after the truncate', year: 2001 });
+    await sendTo(0, keyless('t', 5_000), later);
+    await sleep(5_000);
+    expect(await committed()).toBe(offsetsBefore);
+    await proxy.heal();
+    await eventually(async () => ((await count()) === 1 && (await h.client.exists({ index: h.index, id: String(later.key.id) })) ? true : undefined), 'the truncate applied, then the later change', 40_000);
+    expect(await committed()).not.toBe(offsetsBefore);
+    expect(joins).toBe(joinsBefore); // no consumer restart: the partition was rewound in place
+    expect(run.fatal).toEqual([]);
+  }, 60_000);
 });

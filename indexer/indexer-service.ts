@@ -7,10 +7,12 @@ import { topicFor } from '../core/change-event';
 import { PipelineError, errorMessage } from '../core/errors';
 import { ensureTopics } from '../core/kafka';
 import type { Logger } from '../core/logger';
+import { backoffDelayMs, sleep } from '../core/retry';
 import { ensureStateIndex } from '../core/watermark-store';
-import { processBatch } from './batch-processor';
+import { prepareBatch, writeBatch, type BatchDeps, type PreparedBatch } from './batch-processor';
 import { DeadLetterPublisher } from './dead-letters';
 import { consumerLag } from './lag';
+import { PartitionWriter } from './partition-writer';
 import { ensureIndex, ensureTemplate } from './mappings';
 import type { IndexerMetrics } from './metrics';
 import { EsCurrentSource } from './sink/current-source';
@@ -79,6 +81,57 @@ export function createIndexer(deps: IndexerDeps) {
     for (const t of meta.topics) partitionCounts.set(t.name, t.partitions.length);
   };
 
+  const writer = new PartitionWriter();
+  const closing = new AbortController();
+  /** Partitions of the current assignment: a write finishing after its partition moved away must not publish its position. */
+  let assigned: Record<string, number[]> = {};
+  const batchDeps = (keepAlive: () => Promise<void>): BatchDeps => ({
+    indexes: pipeline.indexes,
+    sink,
+    deadLetters: async (records) => {
+      await dlq.publish(records);
+      for (const r of records) metrics.deadLetters.inc({ reason: r.errorType });
+    },
+    truncate: async (index, event, o) => {
+      const r = await applyTruncate(index, event.commitLsn, event.lsn, o, { es, sink, pageSize: config.batchMaxDocs, keepAlive });
+      metrics.truncates.inc({ index });
+      log.info('truncate applied', { ...o, index, commitLsn: event.commitLsn, deletesSent: r.deleteRequests });
+      return r.dead;
+    },
+    maxDocsPerBulk: config.batchMaxDocs,
+    maxBytesPerBulk: config.batchMaxBytes,
+    limit,
+    keepAlive,
+    readCurrent: async (wanted) => {
+      for (const w of wanted) metrics.unchangedFetched.inc({ index: w.index });
+      return current.read(wanted, keepAlive);
+    },
+    onUnresolved: (ops) => {
+      for (const op of ops) metrics.unchangedUnresolved.inc({ index: op.index });
+      log.warn('indexed documents without unchanged TOAST fields: neither the batch nor Elasticsearch held their current value (e.g. the document was deleted or the topic no longer holds its first change). ALTER TABLE … REPLICA IDENTITY FULL makes Postgres send the whole row and avoids it', {
+        topic: ops[0]?.origin.topic, partition: ops[0]?.origin.partition, documents: ops.length, sample: ops.slice(0, 5).map((o) => ({ index: o.index, id: o.id, fields: o.unresolved, commitLsn: o.version })),
+      });
+    },
+  });
+  /** Writes a prepared batch, records its position, then commits its offset: durable or dead-lettered first. */
+  const writeAndCommit = async (prepared: PreparedBatch, last: string, heartbeat: () => Promise<void>): Promise<void> => {
+    const { topic, partition } = prepared;
+    const ticker = setInterval(() => heartbeat().catch((err: unknown) => log.warn('heartbeat failed', { topic, partition, err: errorMessage(err) })), heartbeatIntervalMs);
+    try {
+      const result = await writeBatch(prepared, batchDeps(heartbeat));
+      if (assigned[topic]?.includes(partition)) {
+        // Dirty indexes before the position: the watermark task takes both together.
+        tracker.markWritten(result.written);
+        // What it wrote too: cache generations move on data, not on heartbeats (watermark/positions.ts).
+        if (result.position) tracker.record(topic, partition, result.position, result.written);
+      }
+      await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+      metrics.docs.inc({ topic }, result.ops);
+    } finally {
+      clearInterval(ticker);
+    }
+  };
+
   return {
     consumer,
     tracker,
@@ -103,6 +156,7 @@ export function createIndexer(deps: IndexerDeps) {
         if (!payload.restart) deps.onFatal(payload.error);
       });
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        assigned = payload.memberAssignment;
         tracker.retain(payload.memberAssignment);
         refreshPartitionCounts().catch((err: unknown) => log.warn('reading partition counts failed', { err: errorMessage(err) }));
       });
@@ -111,65 +165,57 @@ export function createIndexer(deps: IndexerDeps) {
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.partitionsConcurrency,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (!isRunning() || isStale() || batch.messages.length === 0) return;
-          const origin = { topic: batch.topic, partition: batch.partition };
-          metrics.inFlightMessages.inc(batch.messages.length);
-          // Heartbeats keep flowing while Elasticsearch is slow or retried, so the group does not
-          // evict this member and hand its partitions to another one mid-write.
-          const ticker = setInterval(() => heartbeat().catch((err: unknown) => log.warn('heartbeat failed', { ...origin, err: errorMessage(err) })), heartbeatIntervalMs);
+          if (!isRunning() || isStale() || closing.signal.aborted || batch.messages.length === 0) return;
+          const { topic, partition } = batch;
+          // Heartbeats keep flowing while this waits for the partition's previous batch, so the
+          // group does not evict this member while Elasticsearch is slow or retried.
+          const ticker = setInterval(() => heartbeat().catch((err: unknown) => log.warn('heartbeat failed', { topic, partition, err: errorMessage(err) })), heartbeatIntervalMs);
           try {
-            const result = await processBatch(batch.topic, batch.partition, batch.messages, {
-              indexes: pipeline.indexes,
-              sink,
-              deadLetters: async (records) => {
-                await dlq.publish(records);
-                for (const r of records) metrics.deadLetters.inc({ reason: r.errorType });
-              },
-              truncate: async (index, event, o) => {
-                const r = await applyTruncate(index, event.commitLsn, event.lsn, o, { es, sink, pageSize: config.batchMaxDocs, keepAlive: heartbeat });
-                metrics.truncates.inc({ index });
-                log.info('truncate applied', { ...o, index, commitLsn: event.commitLsn, deletesSent: r.deleteRequests });
-                return r.dead;
-              },
-              maxDocsPerBulk: config.batchMaxDocs,
-              maxBytesPerBulk: config.batchMaxBytes,
-              limit,
-              keepAlive: heartbeat,
-              readCurrent: async (wanted) => {
-                for (const w of wanted) metrics.unchangedFetched.inc({ index: w.index });
-                return current.read(wanted, heartbeat);
-              },
-              onUnresolved: (ops) => {
-                for (const op of ops) metrics.unchangedUnresolved.inc({ index: op.index });
-                log.warn('indexed documents without unchanged TOAST fields: neither the batch nor Elasticsearch held their current value (e.g. the document was deleted or the topic no longer holds its first change). ALTER TABLE … REPLICA IDENTITY FULL makes Postgres send the whole row and avoids it', {
-                  ...origin, documents: ops.length, sample: ops.slice(0, 5).map((o) => ({ index: o.index, id: o.id, fields: o.unresolved, commitLsn: o.version })),
-                });
-              },
-            });
-            // Dirty indexes before the position: the watermark task takes both together.
-            tracker.markWritten(result.written);
-            // What it wrote too: cache generations move on data, not on heartbeats (watermark/positions.ts).
-            if (result.position) tracker.record(batch.topic, batch.partition, result.position, result.written);
+            const failures = writer.failuresOf(topic, partition);
+            if (failures) await sleep(backoffDelayMs(failures - 1, { initialMs: 300, maxMs: 30_000 }), closing.signal);
+            // Decoded while the previous batch is still being written.
+            const prepared = prepareBatch(topic, partition, batch.messages, pipeline.indexes);
+            if (!(await writer.previous(topic, partition)) || !isRunning() || isStale() || closing.signal.aborted) return; // read again from the failed batch
+            const first = batch.messages[0]!.offset;
             const last = batch.lastOffset();
-            await consumer.commitOffsets([{ ...origin, offset: (BigInt(last) + 1n).toString() }]);
+            // The next fetch goes on after this batch; the offset is committed once it is written.
             resolveOffset(last);
-            metrics.docs.inc({ topic: batch.topic }, result.ops);
+            const messages = batch.messages.length;
+            metrics.inFlightMessages.inc(messages);
+            writer.start(topic, partition, () => writeAndCommit(prepared, last, heartbeat).finally(() => metrics.inFlightMessages.dec(messages)), (err) => {
+              // One that retrying cannot fix stops us; anything else is read again from this batch, after a backoff.
+              if (err instanceof PipelineError && !err.retriable) return deps.onFatal(err);
+              if (closing.signal.aborted) return;
+              log.warn('writing a batch failed; reading the partition again from it', { topic, partition, offset: first, err: errorMessage(err) });
+              try {
+                consumer.seek({ topic, partition, offset: first });
+              } catch (seekErr) {
+                log.warn('could not rewind the partition; it is read again after a restart', { topic, partition, err: errorMessage(seekErr) });
+              }
+            });
             await heartbeat();
           } catch (err) {
-            // kafkajs would restart the consumer on any error; one that retrying cannot fix stops us.
+            // A rebalance: finish what was handed over before the group moves partitions elsewhere.
+            if (rebalancing(err)) await writer.drain();
             if (err instanceof PipelineError && !err.retriable) deps.onFatal(err);
             throw err;
           } finally {
             clearInterval(ticker);
-            metrics.inFlightMessages.dec(batch.messages.length);
           }
         },
       });
       publisher.start();
       log.info('indexer consuming', { topics, groupId: config.groupId });
     },
-    /** Drains the batch in progress, publishes the last watermark, then disconnects. */
+    /** Stops fetching, finishes and commits the batches handed over, publishes the last watermark, then disconnects. */
     async close(): Promise<void> {
+      closing.abort();
+      try {
+        consumer.pause(topics.map((topic) => ({ topic })));
+      } catch {
+        // not running: nothing was handed over
+      }
+      await writer.drain();
       await consumer.disconnect();
       await publisher.stop();
       await publisher.tick();
@@ -177,4 +223,10 @@ export function createIndexer(deps: IndexerDeps) {
       await admin.disconnect();
     },
   };
+}
+
+/** kafkajs's own test for the errors after which the member joins the group again. */
+function rebalancing(err: unknown): boolean {
+  const type = (err as { type?: string } | undefined)?.type;
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
 }

@@ -23,7 +23,7 @@ export function createIndexerMetrics(registry = new Registry()) {
     unchangedUnresolved: new Counter({ name: 'indexer_unchanged_unresolved_total', help: 'Documents indexed without unchanged TOAST fields: neither their batch nor Elasticsearch held them (REPLICA IDENTITY FULL on the table avoids it)', labelNames: ['index'] as const, registers: [registry] }),
     unchangedFetched: new Counter({ name: 'indexer_unchanged_fetched_total', help: 'Documents whose unchanged TOAST fields were read back from Elasticsearch to be merged', labelNames: ['index'] as const, registers: [registry] }),
     truncates: new Counter({ name: 'indexer_truncates_total', help: 'TRUNCATEs applied to an index (once per partition carrying it)', labelNames: ['index'] as const, registers: [registry] }),
-    inFlightMessages: new Gauge({ name: 'indexer_in_flight_messages', help: 'Messages handed to the indexer and not yet committed; flat while Elasticsearch is down', registers: [registry] }),
+    inFlightMessages: new Gauge({ name: 'indexer_in_flight_messages', help: 'Messages being written and not yet committed (the next batch of each partition may wait decoded behind them); flat while Elasticsearch is down', registers: [registry] }),
     watermarkAge: new Gauge({ name: 'indexer_watermark_age_seconds', help: 'Now minus the commit time of the oldest published position of the partitions this process owns', labelNames: ['index'] as const, registers: [registry],
       collect() {
         this.reset();

@@ -45,17 +45,30 @@ export function buildDocument(fields: readonly FieldSpec[], row: Record<string, 
   return doc;
 }
 
-export function toBulkOps(event: ChangeEvent, origin: Origin, indexes: readonly IndexSpec[]): BulkOp[] {
+/** `bytes`: the op's estimated NDJSON size (BulkOp.bytes), when bulk requests are cut by size. */
+export function toBulkOps(event: ChangeEvent, origin: Origin, indexes: readonly IndexSpec[], bytes?: number): BulkOp[] {
   if (event.op === 't' || event.op === 'h') return [];
-  const targets = indexes.filter((i) => i.source.schema === event.source.schema && i.source.table === event.source.table);
+  const targets = targetsOf(indexes, event.source);
+  if (!targets.length) return [];
   const id = documentId(event.key);
   return targets.map((spec): BulkOp => {
-    if (event.op === 'd' || !event.after) return { action: 'delete', index: spec.name, id, version: event.commitLsn, origin, lsn: event.lsn };
-    const op: BulkOp = { action: 'index', index: spec.name, id, version: event.commitLsn, doc: buildDocument(spec.fields, event.after), origin, lsn: event.lsn };
+    if (event.op === 'd' || !event.after) return { action: 'delete', index: spec.name, id, version: event.commitLsn, origin, lsn: event.lsn, bytes };
+    const op: BulkOp = { action: 'index', index: spec.name, id, version: event.commitLsn, doc: buildDocument(spec.fields, event.after), origin, lsn: event.lsn, bytes };
     const missing = missingFields(spec.fields, event.after, event.unchanged);
     if (missing.length) op.missing = missing;
     return op;
   });
+}
+
+/** The indexes fed by each table, per pipeline config (configs are frozen): spares a scan per event. */
+const targetsCache = new WeakMap<readonly IndexSpec[], Map<string, IndexSpec[]>>();
+function targetsOf(indexes: readonly IndexSpec[], source: { schema: string; table: string }): readonly IndexSpec[] {
+  let byTable = targetsCache.get(indexes);
+  if (!byTable) targetsCache.set(indexes, (byTable = new Map()));
+  const key = `${source.schema}.${source.table}`;
+  let targets = byTable.get(key);
+  if (!targets) byTable.set(key, (targets = indexes.filter((i) => i.source.schema === source.schema && i.source.table === source.table)));
+  return targets;
 }
 
 /**
