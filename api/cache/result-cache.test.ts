@@ -20,6 +20,17 @@ class MapStore implements SharedStore {
   async unlock(key: string) {
     this.locks.delete(key);
   }
+  readonly roundTrips: string[] = [];
+  async getOrLock(key: string) {
+    this.roundTrips.push('getOrLock');
+    const value = await this.get(key);
+    return value !== undefined ? { value, locked: false } : { locked: await this.lock(key) };
+  }
+  async setAndUnlock(key: string, value: string) {
+    this.roundTrips.push('setAndUnlock');
+    await this.set(key, value);
+    await this.unlock(key);
+  }
 }
 
 const render = (body: string) => async () => ({ type: 'application/json', body, headers: {} });
@@ -121,6 +132,32 @@ describe('ResultCache across processes (shared lock)', () => {
     expect(fromB.response.body).toBe(fromA.response.body);
     expect([fromA.result, fromB.source]).toEqual(['miss', 'redis']);
     expect(shared.locks.size).toBe(0);
+  });
+
+  it('costs a miss one shared-store round trip before computing and one after, with the lock', async () => {
+    const shared = new MapStore();
+    const cache = new ResultCache({ maxEntries: 10, maxBytes: 1e6, ttlMs: 60_000, shared, sharedLockWaitMs: 1_000 });
+    let computedAfter: string[] = [];
+    const miss = await cache.getOrCompute('k', 'analytics', async () => ((computedAfter = [...shared.roundTrips]), { type: 'application/json', body: '{"n":1}', headers: {} }));
+    expect(miss.result).toBe('miss');
+    expect(computedAfter).toEqual(['getOrLock']);
+    expect(shared.roundTrips).toEqual(['getOrLock', 'setAndUnlock']);
+    expect([shared.data.has('k'), shared.locks.size]).toEqual([true, 0]);
+  });
+
+  it('frees the lock when the computation fails, so another process does not wait for nothing', async () => {
+    const shared = new MapStore();
+    const cache = new ResultCache({ maxEntries: 10, maxBytes: 1e6, ttlMs: 60_000, shared, sharedLockWaitMs: 1_000 });
+    await expect(cache.getOrCompute('k', 'search', async () => Promise.reject(new Error('es down')))).rejects.toThrow('es down');
+    expect([shared.locks.size, shared.data.size]).toEqual([0, 0]);
+  });
+
+  it('claims an unreadable shared entry at once instead of waiting for it', async () => {
+    const shared = new MapStore();
+    shared.data.set('k', 'not json');
+    const cache = new ResultCache({ maxEntries: 10, maxBytes: 1e6, ttlMs: 60_000, shared, sharedLockWaitMs: 60_000 });
+    expect((await cache.getOrCompute('k', 'search', render('{"fresh":true}'))).result).toBe('miss');
+    expect(JSON.parse(shared.data.get('k')!).body).toBe('{"fresh":true}');
   });
 
   it('computes anyway once the wait passes, when the holder never delivers', async () => {

@@ -71,25 +71,26 @@ export class ResultCache {
     if (inMemory) return { response: inMemory, result: 'hit', source: 'memory' };
 
     const { value, joined } = await this.flights.run(key, async () => {
-      let locked = false;
-      const fromShared = (await this.readShared(key)) ?? (await this.awaitOtherProcess(key, () => (locked = true)));
+      const { found: fromShared, locked } = await this.lookUpShared(key);
       if (this.opts.shared) events?.lookup(route, 'redis', fromShared ? 'hit' : 'miss');
       if (fromShared) {
         this.remember(key, fromShared, maxTtlMs);
         return { response: fromShared, source: 'redis' as const };
       }
+      let rendered: Omit<CachedResponse, 'etag'>;
       try {
-        const rendered = await compute();
-        const response = { ...rendered, etag: etagOf(rendered.body) };
-        const ttlMs = this.remember(key, response, maxTtlMs);
-        const stored = this.opts.shared?.set(key, JSON.stringify(response), ttlMs);
-        // With the lock, stored before it is freed so processes polling for it find it; without,
-        // the caller does not wait for Redis to answer with what it already has.
-        if (this.opts.sharedLockWaitMs) await stored;
-        return { response };
-      } finally {
+        rendered = await compute();
+      } catch (err) {
         if (locked) void this.opts.shared?.unlock(key);
+        throw err;
       }
+      const response = { ...rendered, etag: etagOf(rendered.body) };
+      const ttlMs = this.remember(key, response, maxTtlMs);
+      // Not awaited: the caller has its answer. With the lock, value and unlock go together, so a
+      // process polling for the value finds it on its next poll and nobody computes it twice.
+      const json = JSON.stringify(response);
+      void (locked ? this.opts.shared?.setAndUnlock(key, json, ttlMs) : this.opts.shared?.set(key, json, ttlMs));
+      return { response };
     });
     if (joined) {
       events?.joined(route);
@@ -105,27 +106,36 @@ export class ResultCache {
     return ttlMs;
   }
 
-  /** Undefined when this process should compute: it got the lock, or waited long enough. */
-  private async awaitOtherProcess(key: string, onLocked: () => void): Promise<CachedResponse | undefined> {
-    const waitMs = this.opts.sharedLockWaitMs ?? 0;
+  /**
+   * The shared level's answer, or none and whether this process holds the lock (then it computes
+   * and stores). Without the lock another process is computing: poll for its answer up to
+   * `sharedLockWaitMs`, then compute anyway.
+   */
+  private async lookUpShared(key: string): Promise<{ found?: CachedResponse; locked: boolean }> {
     const shared = this.opts.shared;
-    if (!shared || waitMs <= 0) return undefined;
+    const waitMs = this.opts.sharedLockWaitMs ?? 0;
+    if (!shared) return { locked: false };
+    if (waitMs <= 0) return { found: await this.readShared(key), locked: false };
     // The lock outlives the wait a little, so a holder slower than waitMs is not joined by everyone at once.
-    if (await shared.lock(key, waitMs * 2)) {
-      onLocked();
-      return undefined;
-    }
+    const first = await shared.getOrLock(key, waitMs * 2);
+    const found = this.decode(first.value);
+    if (found || first.locked) return { found, locked: first.locked && !found };
+    // An entry we cannot read is a miss like no entry: claim it rather than wait for nobody.
+    if (first.value !== undefined && (await shared.lock(key, waitMs * 2))) return { locked: true };
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
-      const found = await this.readShared(key);
-      if (found) return found;
+      const polled = await this.readShared(key);
+      if (polled) return { found: polled, locked: false };
     }
-    return undefined;
+    return { locked: false };
   }
 
   private async readShared(key: string): Promise<CachedResponse | undefined> {
-    const raw = await this.opts.shared?.get(key);
+    return this.decode(await this.opts.shared?.get(key));
+  }
+
+  private decode(raw: string | undefined): CachedResponse | undefined {
     if (!raw) return undefined;
     try {
       const v = JSON.parse(raw) as CachedResponse;

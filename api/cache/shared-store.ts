@@ -17,7 +17,22 @@ export interface SharedStore {
    */
   lock(key: string, ttlMs: number): Promise<boolean>;
   unlock(key: string): Promise<void>;
+  /**
+   * `get`, and when there is no value, `lock` (same meaning of `locked`) in one round trip: the
+   * miss path of an answer nobody computed yet pays one Redis round trip before Elasticsearch.
+   */
+  getOrLock(key: string, lockTtlMs: number): Promise<{ value?: string; locked: boolean }>;
+  /** `set`, then `unlock`, atomically and in one round trip: the lock is never free while the value is missing. */
+  setAndUnlock(key: string, value: string, ttlMs: number): Promise<void>;
 }
+
+/** GET the value, else SET NX the lock: [1, value] | [0, 1 when locked else 0]. */
+const GET_OR_LOCK = `local v = redis.call('GET', KEYS[1])
+if v then return {1, v} end
+if redis.call('SET', KEYS[2], '1', 'PX', ARGV[1], 'NX') then return {0, 1} end
+return {0, 0}`;
+
+type WithGetOrLock = Redis & { cacheGetOrLock(key: string, lockKey: string, lockTtlMs: number): Promise<[number, string | number]> };
 
 const LOG_EVERY_MS = 10_000;
 
@@ -27,7 +42,10 @@ export class RedisStore implements SharedStore {
   constructor(
     private readonly redis: Redis,
     private readonly opts: { prefix: string; log: Logger; onError: (operation: 'get' | 'set' | 'lock') => void; now?: () => number },
-  ) {}
+  ) {
+    // ioredis sends EVALSHA and falls back to EVAL once per connection when the script is not loaded.
+    if (!('cacheGetOrLock' in redis)) redis.defineCommand('cacheGetOrLock', { numberOfKeys: 2, lua: GET_OR_LOCK });
+  }
 
   async get(key: string): Promise<string | undefined> {
     if (!this.usable('get')) return undefined;
@@ -51,20 +69,46 @@ export class RedisStore implements SharedStore {
   async lock(key: string, ttlMs: number): Promise<boolean> {
     if (!this.usable('lock')) return true;
     try {
-      return (await this.redis.set(`${this.opts.prefix}lock:${key}`, '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
+      return (await this.redis.set(this.lockKey(key), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
     } catch (err) {
       this.failed('lock', err);
       return true;
     }
   }
 
+  async getOrLock(key: string, lockTtlMs: number): Promise<{ value?: string; locked: boolean }> {
+    if (!this.usable('get')) return { locked: true };
+    try {
+      const [found, v] = await (this.redis as WithGetOrLock).cacheGetOrLock(this.opts.prefix + key, this.lockKey(key), Math.max(1, Math.round(lockTtlMs)));
+      return found === 1 ? { value: String(v), locked: false } : { locked: v === 1 };
+    } catch (err) {
+      this.failed('get', err);
+      return { locked: true };
+    }
+  }
+
+  async setAndUnlock(key: string, value: string, ttlMs: number): Promise<void> {
+    if (!this.usable('set')) return;
+    try {
+      const results = await this.redis.multi().set(this.opts.prefix + key, value, 'PX', Math.max(1, Math.round(ttlMs))).del(this.lockKey(key)).exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0];
+    } catch (err) {
+      this.failed('set', err);
+    }
+  }
+
   async unlock(key: string): Promise<void> {
     if (this.redis.status !== 'ready') return;
     try {
-      await this.redis.del(`${this.opts.prefix}lock:${key}`);
+      await this.redis.del(this.lockKey(key));
     } catch (err) {
       this.failed('lock', err);
     }
+  }
+
+  private lockKey(key: string): string {
+    return `${this.opts.prefix}lock:${key}`;
   }
 
   /** While disconnected, skip Redis at once instead of queueing or timing out on every request. */
