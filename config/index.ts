@@ -91,6 +91,11 @@ export interface IndexerConfig extends CommonConfig {
   fetchMaxBytesPerPartition: number;
   /** Partitions whose batches are processed at once (INDEXER_PARTITIONS_CONCURRENCY); bulk requests in flight stay bounded by INDEXER_CONCURRENCY. Default: 4. */
   partitionsConcurrency: number;
+  /**
+   * Reindex in the background when the pipeline config maps an index differently from its live
+   * generation (INDEXER_AUTO_REINDEX=1); 0 leaves it to `npm run reindex`. Default: 1.
+   */
+  autoReindex: boolean;
 }
 
 export interface ApiConfig extends CommonConfig {
@@ -216,6 +221,7 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     sessionTimeoutMs: int(env, 'INDEXER_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
     fetchMaxBytesPerPartition: int(env, 'INDEXER_FETCH_MAX_BYTES_PER_PARTITION', 4_194_304, 1024, 104_857_600),
     partitionsConcurrency: int(env, 'INDEXER_PARTITIONS_CONCURRENCY', 4, 1, 256),
+    autoReindex: int(env, 'INDEXER_AUTO_REINDEX', 1, 0, 1) === 1,
   });
 }
 

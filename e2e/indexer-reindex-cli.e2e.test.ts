@@ -3,9 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readWatermark } from '../core/watermark-store';
-import { aliasTarget } from '../indexer/reindex/generations';
+import { reindexLeaseName } from '../indexer/reindex/auto-reindex';
+import { aliasTarget, generations } from '../indexer/reindex/generations';
+import { acquireLease } from '../indexer/reindex/reindex-lease';
 import { PIPELINE_FIELDS, change, createHarness, indexerFor, keyless, type Harness } from './support/indexer-harness';
-import { eventually } from './support/services';
+import { startService, stopService } from './support/processes';
+import { eventually, uniqueName } from './support/services';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -58,5 +61,30 @@ describe('reindex CLI', () => {
     const wrong = await cli('no_such_index');
     expect(wrong.code).toBe(1);
     expect(wrong.out).toMatch(/index "no_such_index" is not in the pipeline config .*pipeline\.json; configured: /);
+  }, 180_000);
+
+  it('refuses while another process holds the reindex lease; an indexer started with the changed config reindexes by itself', async () => {
+    expect(await aliasTarget(h.client, h.index)).toBe(`${h.index}_v1`); // rolled back above: v1 has the old mapping
+    const held = await acquireLease(h.client, reindexLeaseName(h.index), 'indexer@elsewhere:1');
+    if (!('lease' in held)) throw new Error(`lease unexpectedly held by ${held.heldBy.owner}`);
+    try {
+      const refused = await cli(h.index);
+      expect(refused.code).toBe(3);
+      expect(refused.out).toContain(`reindex refused: indexer@elsewhere:1 is reindexing ${h.index}`);
+    } finally {
+      await held.lease.release();
+    }
+
+    // The indexer process itself (indexer/main.ts), with the config that adds the suggest field.
+    const indexer = startService('indexer', { ...cliEnv, INDEXER_GROUP_ID: uniqueName('g'), LOG_LEVEL: 'info' });
+    try {
+      await eventually(async () => ((await aliasTarget(h.client, h.index)) === `${h.index}_v3` ? true : undefined), 'alias moved to v3 by the indexer', 120_000);
+      expect(await generations(h.client, h.index)).toEqual([1, 2, 3]);
+      expect(indexer.output()).toContain('reindexing in the background');
+      const suggest = await h.client.search({ index: h.index, suggest: { s: { prefix: 'titl', completion: { field: 'title.suggest' } } } });
+      expect((suggest.suggest?.s?.[0]?.options as unknown[]).length).toBeGreaterThan(0);
+    } finally {
+      await stopService(indexer);
+    }
   }, 180_000);
 });

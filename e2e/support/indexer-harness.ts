@@ -58,18 +58,18 @@ export async function createHarness(partitions = 3): Promise<Harness> {
   };
 }
 
-export function indexerFor(h: Harness, opts: { groupId?: string; esUrl?: string; env?: Record<string, string> } = {}) {
+export function indexerFor(h: Harness, opts: { groupId?: string; esUrl?: string; env?: Record<string, string>; fields?: Record<string, unknown> } = {}) {
   const config = loadIndexerConfig({
     ...process.env, TOPIC_PREFIX: h.prefix, INDEXER_GROUP_ID: opts.groupId ?? uniqueName('g'), INDEXER_MAX_RETRIES: '2',
     INDEXER_WATERMARK_INTERVAL_MS: '100', ELASTICSEARCH_URL: opts.esUrl ?? env('ELASTICSEARCH_URL'), ...opts.env,
   });
-  const pipeline = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [h.index]: { table: h.table, fields: PIPELINE_FIELDS } } }));
+  const pipeline = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [h.index]: { table: h.table, fields: opts.fields ?? PIPELINE_FIELDS } } }));
   const client = new Client({ node: config.elasticsearchUrl });
   const metrics = createIndexerMetrics();
   const fatal: unknown[] = [];
   const indexer = createIndexer({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'indexer-test', silentLogger), es: client, metrics, log: silentLogger, onFatal: (e) => void fatal.push(e) });
   return {
-    indexer, metrics, config, fatal,
+    indexer, metrics, config, pipeline, fatal,
     close: async () => {
       await indexer.close();
       await client.close();

@@ -23,6 +23,8 @@ export interface ReindexDeps {
   onProgress?: (phase: 'replay' | 'verify' | 'tail', done: number, total: number) => void;
   /** How long the two generations may take to agree on a quiet cut before giving up. Default 300000. */
   verifyTimeoutMs?: number;
+  /** Aborts the replay and the wait for a quiet cut (the indexer shuts down, or lost its lease); the alias is not swapped. */
+  signal?: AbortSignal;
 }
 
 export interface ReindexResult { index: string; from: string; to: string; documents: number; skipped?: boolean }
@@ -91,6 +93,8 @@ async function fillAndSwap(deps: ReindexDeps, admin: Admin, spec: IndexSpec, fro
   const followTo = async (phase: 'replay' | 'tail', from: Offsets, end?: Offsets): Promise<void> => {
     for (;;) {
       if (fatal) throw fatal;
+      // The tail is never cut short: it carries what the live indexer wrote to `from` just before the swap.
+      if (phase === 'replay') throwIfAborted(deps, to);
       const target = end ?? (await endOffsets(admin, topics));
       const done = await committedOffsets(admin, groupId, topics);
       deps.onProgress?.(phase, distance(from, done), distance(from, target));
@@ -124,6 +128,7 @@ async function quietCut(deps: ReindexDeps, admin: Admin, topics: readonly string
   const deadline = Date.now() + (deps.verifyTimeoutMs ?? 300_000);
   let why = '';
   for (;;) {
+    throwIfAborted(deps, to);
     const end = await endOffsets(admin, topics);
     const behindMine = distance(await committedOffsets(admin, groupId, topics), end);
     const behindLive = distance(await committedOffsets(admin, config.groupId, topics), end);
@@ -143,6 +148,10 @@ async function quietCut(deps: ReindexDeps, admin: Admin, topics: readonly string
     }
     await sleep(250);
   }
+}
+
+function throwIfAborted(deps: ReindexDeps, to: string): void {
+  if (deps.signal?.aborted) throw new PipelineError(`reindex interrupted before the alias swap; ${to} is incomplete and not behind the alias.`, { code: 'REINDEX_ABORTED', retriable: true, context: { to } });
 }
 
 function specOf(pipeline: PipelineConfig, name: string): IndexSpec {
