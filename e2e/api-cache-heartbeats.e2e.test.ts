@@ -93,4 +93,22 @@ describe('API cache across heartbeats and writes (real indexer, Elasticsearch, R
     expect(backend.searches).toBe(searchesBefore + 1);
     expect(await search('q=beta')).toMatchObject({ cache: 'hit', total: 1 });
   });
+
+  it('computes a cached search again once a reindex swapped the alias to the next generation', async () => {
+    // A published watermark, so answers are kept for the TTL (60 s) rather than the 5 s of an index without one.
+    await h.broadcast(keyless('h', 200));
+    await eventually(async () => ((await search('q=gamma')).asOf === '200' ? true : undefined), 'asOf at heartbeat 200', 60_000);
+    expect(await search('q=gamma')).toMatchObject({ cache: 'hit', total: 0 });
+    // What a reindex does, in short: the next generation (mapped by the indexer's index template)
+    // holds the documents, then one atomic alias swap. No position or data mark moves.
+    const [from, to] = [`${h.index}_v1`, `${h.index}_v2`];
+    await h.client.indices.create({ index: to });
+    await h.client.index({ index: to, id: '3', document: { title: 'gamma', n: 170 }, refresh: true });
+    await h.client.indices.updateAliases({ actions: [{ remove: { index: from, alias: h.index } }, { add: { index: to, alias: h.index, is_write_index: true } }] });
+    const after = await eventually(async () => {
+      const s = await search('q=gamma');
+      return s.total === 1 ? s : undefined;
+    }, 'the swapped index to be searched', 4_000); // well within the TTL (60 s) and the 5 s of an index without a watermark
+    expect(after).toMatchObject({ cache: 'miss', ids: ['3'] });
+  });
 });

@@ -66,6 +66,10 @@ describe('freshness of an index', () => {
     expect(freshnessOf(marked([[0, 15n, 'e.1'], [1, 25n, 'e.3']])).generation).not.toBe(before.generation);
     // The same marks on other partitions are another state.
     expect(freshnessOf(marked([[0, 10n, 'e.2'], [1, 20n, 'e.1']])).generation).not.toBe(before.generation);
+    // So is the same data behind an alias swapped to the next generation of the index (a reindex).
+    const v1 = freshnessOf({ ...marked([[0, 10n, 'e.1']]), target: 'books_v1' });
+    expect(freshnessOf({ ...marked([[0, 15n, 'e.1']]), target: 'books_v1' }).generation).toBe(v1.generation);
+    expect(freshnessOf({ ...marked([[0, 15n, 'e.1']]), target: 'books_v2' }).generation).not.toBe(v1.generation);
   });
 });
 

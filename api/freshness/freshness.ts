@@ -17,7 +17,8 @@ export interface Freshness {
    * The cache generation: changes whenever documents of any partition changed and became
    * searchable (a partition's data mark), not when positions move on heartbeats alone, so cached
    * answers survive a quiet pipeline and never outlive a write. A partition published without a
-   * mark (an older indexer) counts its position instead. `none` before anything was published.
+   * mark (an older indexer) counts its position instead, and an alias swapped to another index
+   * (a reindex) makes a new generation too. `none` before anything was published.
    */
   generation: string;
 }
@@ -35,6 +36,7 @@ export function freshnessOf(read: IndexPositions): Freshness {
     if (Number.isFinite(t) && (asOfTime === undefined || t < asOfTime)) asOfTime = t;
   }
   const complete = read.partitions > 0 && positions.size >= read.partitions;
+  if (marks.length && read.target) marks.push(`index:${read.target}`);
   const generation = marks.length ? createHash('sha1').update(marks.sort().join(',')).digest('base64url').slice(0, 16) : 'none';
   return { topic: read.topic, positions, lsn: complete ? lsn : undefined, asOfTime: complete ? asOfTime : undefined, generation };
 }

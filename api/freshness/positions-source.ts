@@ -9,6 +9,11 @@ export interface IndexPositions {
   /** Partitions of the topic; a partition without a position means no complete watermark yet. */
   partitions: number;
   positions: ReadonlyMap<number, PartitionReading>;
+  /**
+   * The concrete index(es) the name resolves to (a reindex swaps them): answers computed over one
+   * generation of the index are not answers over the next, even when no document changed.
+   */
+  target?: string;
 }
 
 export interface PartitionReading {
@@ -34,10 +39,16 @@ export class EsPositionsSource implements PositionsSource {
 
   async read(index: IndexSpec): Promise<IndexPositions> {
     const topic = this.topicOf(index);
-    const read = await readPositions(this.es, index.name, topic);
+    const [read, target] = await Promise.all([readPositions(this.es, index.name, topic), this.targetOf(index.name)]);
     const positions = new Map<number, PartitionReading>();
     for (const [p, d] of read?.positions ?? []) positions.set(p, { lsn: BigInt(d.lsn), updatedAt: d.updatedAt, ...(d.commitTs ? { commitTs: d.commitTs } : {}), ...(d.dataMark ? { dataMark: d.dataMark } : {}) });
-    return { topic, partitions: read?.partitions ?? 0, positions };
+    return { topic, partitions: read?.partitions ?? 0, positions, ...(target ? { target } : {}) };
+  }
+
+  private async targetOf(name: string): Promise<string | undefined> {
+    const res = (await this.es.indices.getAlias({ name }, { ignore: [404] })) as Record<string, { aliases?: unknown }>;
+    const concrete = Object.keys(res).filter((k) => typeof res[k] === 'object' && res[k] !== null && 'aliases' in res[k]);
+    return concrete.length ? concrete.sort().join(',') : undefined;
   }
 }
 
