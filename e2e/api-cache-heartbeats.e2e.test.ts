@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { parsePipelineConfig } from '../config/pipeline';
 import { silentLogger } from '../core/logger';
-import { STATE_INDEX, stateDocId, topicDocId } from '../core/watermark-store';
+import { publishPositions, STATE_INDEX, stateDocId, topicDocId } from '../core/watermark-store';
 import { createApp } from '../api/app';
 import { createCacheRedis } from '../api/cache/redis-client';
 import { ResultCache } from '../api/cache/result-cache';
@@ -51,8 +51,10 @@ describe('API cache across heartbeats and writes (real indexer, Elasticsearch, R
     const keys = await redis.keys(`${redisPrefix}*`);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
-    for (let p = 0; p < PARTITIONS; p++) await h.client.delete({ index: STATE_INDEX, id: stateDocId(h.index, h.topic, p) }, { ignore: [404] });
-    await h.client.delete({ index: STATE_INDEX, id: topicDocId(h.index, h.topic) }, { ignore: [404] });
+    for (const index of [h.index, `${h.index}_v2`]) {
+      for (let p = 0; p < PARTITIONS; p++) await h.client.delete({ index: STATE_INDEX, id: stateDocId(index, h.topic, p) }, { ignore: [404] });
+      await h.client.delete({ index: STATE_INDEX, id: topicDocId(index, h.topic) }, { ignore: [404] });
+    }
     await h.close();
   });
 
@@ -110,5 +112,17 @@ describe('API cache across heartbeats and writes (real indexer, Elasticsearch, R
       return s.total === 1 ? s : undefined;
     }, 'the swapped index to be searched', 4_000); // well within the TTL (60 s) and the 5 s of an index without a watermark
     expect(after).toMatchObject({ cache: 'miss', ids: ['3'] });
+
+    // The reindex's catch-up after the swap writes into the new generation directly and publishes
+    // that index's own positions (reindex.ts): a write the cached answers must not outlive either.
+    expect(await search('q=delta')).toMatchObject({ total: 0 });
+    expect(await search('q=delta')).toMatchObject({ cache: 'hit', total: 0 });
+    await h.client.index({ index: to, id: '4', document: { title: 'delta', n: 210 }, refresh: true });
+    await publishPositions(h.client, [{ index: to, topic: h.topic, partition: 0, partitions: PARTITIONS, lsn: 210n, dataMark: 'reindex.1' }]);
+    const caughtUp = await eventually(async () => {
+      const s = await search('q=delta');
+      return s.total === 1 ? s : undefined;
+    }, 'the catch-up write to be searched', 4_000);
+    expect(caughtUp).toMatchObject({ cache: 'miss', ids: ['4'] });
   });
 });

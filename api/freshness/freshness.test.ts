@@ -67,9 +67,12 @@ describe('freshness of an index', () => {
     // The same marks on other partitions are another state.
     expect(freshnessOf(marked([[0, 10n, 'e.2'], [1, 20n, 'e.1']])).generation).not.toBe(before.generation);
     // So is the same data behind an alias swapped to the next generation of the index (a reindex).
-    const v1 = freshnessOf({ ...marked([[0, 10n, 'e.1']]), target: 'books_v1' });
-    expect(freshnessOf({ ...marked([[0, 15n, 'e.1']]), target: 'books_v1' }).generation).toBe(v1.generation);
-    expect(freshnessOf({ ...marked([[0, 15n, 'e.1']]), target: 'books_v2' }).generation).not.toBe(v1.generation);
+    const v1 = freshnessOf({ ...marked([[0, 10n, 'e.1']]), target: { name: 'books_v1', marks: [] } });
+    expect(freshnessOf({ ...marked([[0, 15n, 'e.1']]), target: { name: 'books_v1', marks: [] } }).generation).toBe(v1.generation);
+    const v2 = freshnessOf({ ...marked([[0, 15n, 'e.1']]), target: { name: 'books_v2', marks: ['books_v2:0:r.1'] } });
+    expect(v2.generation).not.toBe(v1.generation);
+    // The reindex's catch-up writing into the new generation after the swap.
+    expect(freshnessOf({ ...marked([[0, 15n, 'e.1']]), target: { name: 'books_v2', marks: ['books_v2:0:r.2'] } }).generation).not.toBe(v2.generation);
   });
 });
 

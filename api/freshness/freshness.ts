@@ -36,7 +36,7 @@ export function freshnessOf(read: IndexPositions): Freshness {
     if (Number.isFinite(t) && (asOfTime === undefined || t < asOfTime)) asOfTime = t;
   }
   const complete = read.partitions > 0 && positions.size >= read.partitions;
-  if (marks.length && read.target) marks.push(`index:${read.target}`);
+  if (marks.length && read.target) marks.push(`index:${read.target.name}`, ...read.target.marks);
   const generation = marks.length ? createHash('sha1').update(marks.sort().join(',')).digest('base64url').slice(0, 16) : 'none';
   return { topic: read.topic, positions, lsn: complete ? lsn : undefined, asOfTime: complete ? asOfTime : undefined, generation };
 }

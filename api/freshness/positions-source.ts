@@ -11,9 +11,11 @@ export interface IndexPositions {
   positions: ReadonlyMap<number, PartitionReading>;
   /**
    * The concrete index(es) the name resolves to (a reindex swaps them): answers computed over one
-   * generation of the index are not answers over the next, even when no document changed.
+   * generation of the index are not answers over the next, even when no document changed. With
+   * the data marks a reindex's own indexer published for it (its catch-up after the swap writes
+   * there, not through the alias).
    */
-  target?: string;
+  target?: { name: string; marks: string[] };
 }
 
 export interface PartitionReading {
@@ -31,6 +33,9 @@ export interface PositionsSource {
 }
 
 export class EsPositionsSource implements PositionsSource {
+  /** Per index, the concrete index read last time: its positions are read alongside, in the common case. */
+  private readonly lastTarget = new Map<string, string>();
+
   constructor(private readonly es: Client, private readonly topicPrefix: string) {}
 
   topicOf(index: IndexSpec): string {
@@ -39,7 +44,13 @@ export class EsPositionsSource implements PositionsSource {
 
   async read(index: IndexSpec): Promise<IndexPositions> {
     const topic = this.topicOf(index);
-    const [read, target] = await Promise.all([readPositions(this.es, index.name, topic), this.targetOf(index.name)]);
+    const guess = this.lastTarget.get(index.name);
+    const [read, targetName, guessed] = await Promise.all([readPositions(this.es, index.name, topic), this.targetOf(index.name), guess ? this.marksOf(guess, topic) : undefined]);
+    let target: IndexPositions['target'];
+    if (targetName) {
+      target = { name: targetName, marks: targetName === guess && guessed ? guessed : await this.marksOf(targetName, topic) };
+      this.lastTarget.set(index.name, targetName);
+    }
     const positions = new Map<number, PartitionReading>();
     for (const [p, d] of read?.positions ?? []) positions.set(p, { lsn: BigInt(d.lsn), updatedAt: d.updatedAt, ...(d.commitTs ? { commitTs: d.commitTs } : {}), ...(d.dataMark ? { dataMark: d.dataMark } : {}) });
     return { topic, partitions: read?.partitions ?? 0, positions, ...(target ? { target } : {}) };
@@ -49,6 +60,14 @@ export class EsPositionsSource implements PositionsSource {
     const res = (await this.es.indices.getAlias({ name }, { ignore: [404] })) as Record<string, { aliases?: unknown }>;
     const concrete = Object.keys(res).filter((k) => typeof res[k] === 'object' && res[k] !== null && 'aliases' in res[k]);
     return concrete.length ? concrete.sort().join(',') : undefined;
+  }
+
+  private async marksOf(concrete: string, topic: string): Promise<string[]> {
+    const marks: string[] = [];
+    for (const name of concrete.split(',')) {
+      for (const [p, d] of (await readPositions(this.es, name, topic))?.positions ?? []) marks.push(`${name}:${p}:${d.dataMark ?? `@${d.lsn}`}`);
+    }
+    return marks;
   }
 }
 
