@@ -53,7 +53,6 @@ describe('ingest against Postgres and Kafka', () => {
     await db.query(`UPDATE ${table} SET id = 2 WHERE id = 1`);
     await db.query('COMMIT');
     await db.query(`DELETE FROM ${table} WHERE id = 2`);
-    const commitEnd = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')).rows[0]!.lsn;
 
     const topic = `${prefix}.public.${table}`;
     const msgs = await readTopic(kafka(), topic, 6);
@@ -66,13 +65,13 @@ describe('ingest against Postgres and Kafka', () => {
     const keyOf = (id: string) => msgs.find((m) => (JSON.parse(m.value) as ChangeEvent).key.id === id)!.key;
     expect(keyOf('1')).toBe('{"id":"1"}');
 
-    // The slot is confirmed up to the last commit once Kafka acknowledged it, never past the WAL end.
-    const confirmed = await eventually(async () => {
+    // The slot is confirmed up to the last commit once Kafka acknowledged it. No upper bound: other
+    // pipelines' heartbeats on this server are transactions every slot decodes (and confirms).
+    await eventually(async () => {
       const r = await db.query<{ lsn: string }>('SELECT confirmed_flush_lsn AS lsn FROM pg_replication_slots WHERE slot_name = $1', [slot]);
       const lsn = parseLsn(r.rows[0]!.lsn);
       return lsn >= BigInt(events[5]!.commitLsn) ? lsn : undefined;
     }, 'slot confirmation');
-    expect(confirmed <= parseLsn(commitEnd)).toBe(true);
     expect(fatal).toEqual([]);
 
     // Metrics: events by table and operation (rate() gives events/s), produce latency, nothing pending.
