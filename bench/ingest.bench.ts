@@ -45,7 +45,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const db = new Client({ connectionString: DATABASE_URL });
 const cleanups: Array<() => Promise<unknown>> = [];
 
-interface Result { contender: string; size: number; rowsPerSec: number; startupMs?: number; note?: string }
+interface Result { contender: string; size: number; rowsPerSec: number; startupMs?: number; cpuUsPerRow?: { process: number; main: number }; note?: string }
 
 async function topicCount(topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -72,14 +72,43 @@ async function createTopics(topics: string[]): Promise<void> {
   });
 }
 
-/** Polls a topic until it holds `want` messages: start-up (spawn → first message) and rows/s (first → last). */
-async function timeCatchUp(topic: string, want: number, spawnedAt: number, isAlive: () => boolean, timeoutMs = 600_000): Promise<{ rowsPerSec: number; startupMs: number }> {
+/**
+ * CPU seconds (user + system) of a process and of its main thread, from /proc: unlike rows/s,
+ * CPU per row hardly moves when other work shares the machine, and the main thread's share says
+ * how much a free core could still add.
+ */
+function cpuSeconds(pid: number): { process: number; main: number } {
+  const ticks = (stat: string) => {
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, USER_HZ = 100
+  };
+  try {
+    return { process: ticks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')), main: ticks(fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) };
+  } catch {
+    return { process: NaN, main: NaN };
+  }
+}
+
+/** Polls a topic until it holds `want` messages: start-up (spawn → first message) and rows/s (first → last); with `pid`, CPU µs per row between them. */
+async function timeCatchUp(topic: string, want: number, spawnedAt: number, isAlive: () => boolean, timeoutMs = 600_000, pid?: number): Promise<{ rowsPerSec: number; startupMs: number; cpuUsPerRow?: { process: number; main: number } }> {
   let first: number | undefined;
+  let cpuAtFirst: { process: number; main: number } | undefined;
   for (;;) {
     const n = await topicCount(topic);
     const now = Date.now();
-    if (n > 0 && first === undefined) first = now;
-    if (n >= want) return { rowsPerSec: Math.round(want / Math.max(0.001, (now - first!) / 1000)), startupMs: first! - spawnedAt };
+    if (n > 0 && first === undefined) {
+      first = now;
+      if (pid) cpuAtFirst = cpuSeconds(pid);
+    }
+    if (n >= want) {
+      const cpu = pid && cpuAtFirst ? cpuSeconds(pid) : undefined;
+      const perRow = (s: number) => Math.round((s * 1e6) / want);
+      return {
+        rowsPerSec: Math.round(want / Math.max(0.001, (now - first!) / 1000)),
+        startupMs: first! - spawnedAt,
+        ...(cpu && cpuAtFirst ? { cpuUsPerRow: { process: perRow(cpu.process - cpuAtFirst.process), main: perRow(cpu.main - cpuAtFirst.main) } } : {}),
+      };
+    }
     if (!isAlive()) throw new Error(`the process feeding ${topic} exited with ${n}/${want} messages`);
     if (now - spawnedAt > timeoutMs) throw new Error(`${topic}: ${n}/${want} after ${timeoutMs} ms`);
     await sleep(20);
@@ -242,9 +271,9 @@ async function throughput(size: number, dbzHome: string | undefined): Promise<Re
   const spawnedAt = Date.now();
   const s: RunningService = startIngest(env);
   try {
-    const r = await timeCatchUp(`${ingestPrefix}.public.${table}`, ROWS, spawnedAt, () => s.child.exitCode === null);
+    const r = await timeCatchUp(`${ingestPrefix}.public.${table}`, ROWS, spawnedAt, () => s.child.exitCode === null, undefined, s.child.pid);
     results.push({ contender: 'ingest (this project)', size, ...r });
-    say(`  ingest: ${r.rowsPerSec} rows/s`);
+    say(`  ingest: ${r.rowsPerSec} rows/s, CPU ${r.cpuUsPerRow?.process} µs/row (main thread ${r.cpuUsPerRow?.main})`);
   } finally {
     await stopService(s);
   }
@@ -304,6 +333,7 @@ async function main(): Promise<void> {
       contender: r.contender,
       'rows/s': r.rowsPerSec,
       'start-up ms': r.startupMs ?? '',
+      'CPU µs/row (main thread)': r.cpuUsPerRow ? `${r.cpuUsPerRow.process} (${r.cpuUsPerRow.main})` : '',
       'ingest ÷ this': ingest && r.rowsPerSec ? (ingest / r.rowsPerSec).toFixed(2) : '',
     };
   }));
