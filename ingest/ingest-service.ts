@@ -10,6 +10,7 @@ import { every, type Periodic } from '../core/periodic';
 import { CommitBatcher } from './commit-batcher';
 import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
+import { ThreadedProducer } from './sink/threaded-producer';
 import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';
 import { ChunkWindows } from './snapshot/chunk-window';
@@ -57,7 +58,9 @@ export function createIngest(deps: IngestDeps) {
   const tables = [...new Map(pipeline.indexes.map((i) => [`${i.source.schema}.${i.source.table}`, { schema: i.source.schema, table: i.source.table }])).values()];
   const topics = tables.map((t) => topicFor(config.topicPrefix, t));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
-  const publisher = new KafkaEventPublisher(kafka, config.topicPrefix, topics, deadLetterTopic, (r) => {
+  // kafkajs's encoding runs in its own thread, beside decoding (threaded-producer.ts).
+  const producer = new ThreadedProducer({ brokers: config.kafkaBrokers, clientId: 'ingest' }, log.child('kafka'));
+  const publisher = new KafkaEventPublisher(kafka, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
     metrics.errors.inc({ kind: r.errorType });
     metrics.deadLetters.inc({ table: r.table, reason: r.errorType });
     const why = r.errorType === 'event_invalid' ? 'it breaks the change-event contract (a decoding bug: report it, then re-snapshot the table once fixed)' : 'Kafka cannot carry it';

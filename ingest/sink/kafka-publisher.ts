@@ -1,7 +1,8 @@
-import { ConfigResourceTypes, Partitioners, CompressionTypes, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import type { ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import type { EventPublisher } from '../commit-batcher';
+import type { BatchProducer } from './batch-producer';
 import { deadLetterRecord } from './dead-letter-record';
 import { planSends, type RejectedEvent } from './kafka-messages';
 
@@ -17,25 +18,19 @@ import { planSends, type RejectedEvent } from './kafka-messages';
  * the rest keeps flowing.
  */
 export class KafkaEventPublisher implements EventPublisher {
-  private readonly producer: Producer;
   private partitions = new Map<string, number>();
   private maxBytes = new Map<string, number>();
   private stale = true;
 
   constructor(
+    /** For topic metadata (partition counts, max.message.bytes); events go through `producer`. */
     private readonly kafka: Kafka,
+    private readonly producer: BatchProducer,
     private readonly topicPrefix: string,
     private readonly topics: readonly string[],
     private readonly deadLetterTopic: string,
     private readonly onRejected: (r: RejectedEvent) => void = () => undefined,
-  ) {
-    // One request in flight keeps a partition's events in order even when a send is retried.
-    // planSends gives every message its partition; the default partitioner would still filter the
-    // partition list for each message before looking at it.
-    const fallback = Partitioners.DefaultPartitioner();
-    const createPartitioner: ICustomPartitioner = () => (args) => args.message.partition ?? fallback(args);
-    this.producer = kafka.producer({ createPartitioner, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  }
+  ) {}
 
   async connect(): Promise<void> {
     await this.producer.connect();
@@ -47,13 +42,7 @@ export class KafkaEventPublisher implements EventPublisher {
       if (this.stale) await this.refreshLayout();
       const { sends, rejected } = planSends(events, this.topicPrefix, { partitions: (t) => this.partitions.get(t), maxMessageBytes: (t) => this.maxBytes.get(t) });
       if (rejected.length) await this.deadLetter(rejected);
-      for (const send of sends) {
-        await this.producer.sendBatch({
-          acks: -1,
-          compression: CompressionTypes.None,
-          topicMessages: [...send].map(([topic, messages]) => ({ topic, messages })),
-        });
-      }
+      for (const send of sends) await this.producer.send([...send].map(([topic, messages]) => ({ topic, messages })));
     } catch (err) {
       this.stale = true;
       if (err instanceof PipelineError) throw err;
@@ -62,7 +51,7 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 
   private async deadLetter(rejected: readonly RejectedEvent[]): Promise<void> {
-    await this.producer.send({ topic: this.deadLetterTopic, acks: -1, messages: rejected.map(deadLetterRecord) });
+    await this.producer.send([{ topic: this.deadLetterTopic, messages: rejected.map(deadLetterRecord) }]);
     for (const r of rejected) this.onRejected(r);
   }
 
@@ -84,6 +73,6 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 
   async close(): Promise<void> {
-    await this.producer.disconnect();
+    await this.producer.close();
   }
 }
