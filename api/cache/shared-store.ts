@@ -32,7 +32,15 @@ if v then return {1, v} end
 if redis.call('SET', KEYS[2], '1', 'PX', ARGV[1], 'NX') then return {0, 1} end
 return {0, 0}`;
 
-type WithGetOrLock = Redis & { cacheGetOrLock(key: string, lockKey: string, lockTtlMs: number): Promise<[number, string | number]> };
+/** SET the value, then DEL the lock: one command, where MULTI/EXEC would be four. */
+const SET_AND_UNLOCK = `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('DEL', KEYS[2])
+return 1`;
+
+type WithScripts = Redis & {
+  cacheGetOrLock(key: string, lockKey: string, lockTtlMs: number): Promise<[number, string | number]>;
+  cacheSetAndUnlock(key: string, lockKey: string, value: string, ttlMs: number): Promise<number>;
+};
 
 const LOG_EVERY_MS = 10_000;
 
@@ -45,6 +53,7 @@ export class RedisStore implements SharedStore {
   ) {
     // ioredis sends EVALSHA and falls back to EVAL once per connection when the script is not loaded.
     if (!('cacheGetOrLock' in redis)) redis.defineCommand('cacheGetOrLock', { numberOfKeys: 2, lua: GET_OR_LOCK });
+    if (!('cacheSetAndUnlock' in redis)) redis.defineCommand('cacheSetAndUnlock', { numberOfKeys: 2, lua: SET_AND_UNLOCK });
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -79,7 +88,7 @@ export class RedisStore implements SharedStore {
   async getOrLock(key: string, lockTtlMs: number): Promise<{ value?: string; locked: boolean }> {
     if (!this.usable('get')) return { locked: true };
     try {
-      const [found, v] = await (this.redis as WithGetOrLock).cacheGetOrLock(this.opts.prefix + key, this.lockKey(key), Math.max(1, Math.round(lockTtlMs)));
+      const [found, v] = await (this.redis as WithScripts).cacheGetOrLock(this.opts.prefix + key, this.lockKey(key), Math.max(1, Math.round(lockTtlMs)));
       return found === 1 ? { value: String(v), locked: false } : { locked: v === 1 };
     } catch (err) {
       this.failed('get', err);
@@ -90,9 +99,7 @@ export class RedisStore implements SharedStore {
   async setAndUnlock(key: string, value: string, ttlMs: number): Promise<void> {
     if (!this.usable('set')) return;
     try {
-      const results = await this.redis.multi().set(this.opts.prefix + key, value, 'PX', Math.max(1, Math.round(ttlMs))).del(this.lockKey(key)).exec();
-      const failed = results?.find(([err]) => err);
-      if (failed) throw failed[0];
+      await (this.redis as WithScripts).cacheSetAndUnlock(this.opts.prefix + key, this.lockKey(key), value, Math.max(1, Math.round(ttlMs)));
     } catch (err) {
       this.failed('set', err);
     }
