@@ -55,7 +55,7 @@ export function toBulkOps(event: ChangeEvent, origin: Origin, indexes: readonly 
     if (event.op === 'd' || !event.after) return { action: 'delete', index: spec.name, id, version: event.commitLsn, origin, lsn: event.lsn, bytes };
     const op: BulkOp = { action: 'index', index: spec.name, id, version: event.commitLsn, doc: buildDocument(spec.fields, event.after), origin, lsn: event.lsn, bytes };
     const missing = missingFields(spec.fields, event.after, event.unchanged);
-    if (missing.length) op.missing = missing;
+    if (missing.length) op.missing = [...missing];
     return op;
   });
 }

@@ -12,9 +12,11 @@ import type { BulkOp } from './to-bulk-ops';
  * Elasticsearch's update API cannot take an external version, hence read, merge, index whole.
  */
 
+const NONE: readonly string[] = Object.freeze([]);
+
 /** Names of the document fields fed by columns the change did not send. */
-export function missingFields(fields: readonly FieldSpec[], after: Record<string, unknown>, unchanged: readonly string[] | undefined): string[] {
-  if (!unchanged?.length) return [];
+export function missingFields(fields: readonly FieldSpec[], after: Record<string, unknown>, unchanged: readonly string[] | undefined): readonly string[] {
+  if (!unchanged?.length) return NONE;
   const notSent = new Set(unchanged);
   return fields.filter((f) => notSent.has(f.column) && !Object.prototype.hasOwnProperty.call(after, f.column)).map((f) => f.name);
 }
