@@ -1,5 +1,5 @@
 import { es, uniqueName } from '../e2e/support/services';
-import { ensureStateIndex, publishPositions, readPositions, readWatermark, STATE_INDEX, stateDocId, topicDocId } from './watermark-store';
+import { ensureStateIndex, publishPositions, readPositions, readPositionsOf, readWatermark, STATE_INDEX, stateDocId, topicDocId } from './watermark-store';
 
 /** The watermark store against the real Elasticsearch (realtime GETs of search_pipeline_state). */
 describe('watermark store: reading positions', () => {
@@ -39,6 +39,19 @@ describe('watermark store: reading positions', () => {
     await publishPositions(client, [at(index, 4, 9n, 5)]);
     const read = await readPositions(client, index, 'up.public.orders');
     expect([read?.partitions, [...(read?.positions.keys() ?? [])].sort()]).toEqual([5, [0, 1, 4]]);
+  });
+
+  it('reads several indexes at once, whatever partition count it was told to expect', async () => {
+    const [alias, concrete, none] = [uniqueName('wm_alias'), uniqueName('wm_v2'), uniqueName('wm_none')];
+    track(alias, 3);
+    track(concrete, 3);
+    await publishPositions(client, [at(alias, 0, 5n), at(alias, 2, 7n), at(concrete, 1, 9n)]);
+    for (const expected of [1, 3, 8]) {
+      const read = await readPositionsOf(client, [alias, concrete, none], 'up.public.orders', expected);
+      expect([...(read.get(alias)?.positions.keys() ?? [])].sort()).toEqual([0, 2]);
+      expect([...(read.get(concrete)?.positions.keys() ?? [])]).toEqual([1]);
+      expect([read.get(alias)?.partitions, read.get(concrete)?.partitions, read.get(none)]).toEqual([3, 3, undefined]);
+    }
   });
 
   it('reads nothing for an index nothing published', async () => {

@@ -97,23 +97,51 @@ export async function publishPositions(es: Client, positions: readonly Partition
  * while its new partitions have no position, and partitions without any event are no obstacle to
  * finding the others.
  */
-export async function readPositions(es: Client, index: string, topic: string): Promise<{ partitions: number; positions: Map<number, StateDoc> } | undefined> {
-  const positions = new Map<number, StateDoc>();
-  // One request in the common case: the count and partition 0 together, then the partitions it names.
-  const [topicDoc, first] = await mget<TopicDoc & StateDoc>(es, [topicDocId(index, topic), stateDocId(index, topic, 0)]);
-  let partitions = Math.max(1, topicDoc?.partitions ?? 0, first?.partitions ?? 0);
-  if (first) positions.set(0, first);
-  for (let read = 1; read < partitions;) {
-    const docs = await mget<StateDoc>(es, Array.from({ length: partitions - read }, (_, i) => stateDocId(index, topic, read + i)));
-    if (!docs.length) break; // the state index went away meanwhile
-    docs.forEach((d, i) => {
-      if (!d) return;
-      positions.set(read + i, d);
-      partitions = Math.max(partitions, d.partitions);
+export async function readPositions(es: Client, index: string, topic: string): Promise<PositionsRead | undefined> {
+  return (await readPositionsOf(es, [index], topic)).get(index);
+}
+
+export interface PositionsRead { partitions: number; positions: Map<number, StateDoc> }
+
+/**
+ * readPositions for several index names at once (an alias and the concrete index behind it), in
+ * one request when `expectedPartitions` (the count seen last time) is right: the topic documents
+ * and that many partitions of each, then whatever the topic documents say is missing.
+ */
+export async function readPositionsOf(es: Client, indexes: readonly string[], topic: string, expectedPartitions = 1): Promise<Map<string, PositionsRead | undefined>> {
+  const state = indexes.map((index) => ({ index, partitions: 1, read: 0, positions: new Map<number, StateDoc>() }));
+  const wanted = Math.max(1, expectedPartitions);
+  const first = await mget<TopicDoc & StateDoc>(es, state.flatMap((s) => [topicDocId(s.index, topic), ...Array.from({ length: wanted }, (_, p) => stateDocId(s.index, topic, p))]));
+  state.forEach((s, k) => {
+    const [topicDoc, ...docs] = first.slice(k * (wanted + 1), (k + 1) * (wanted + 1));
+    s.partitions = Math.max(1, topicDoc?.partitions ?? 0);
+    take(s, docs, 0);
+    s.read = first.length ? wanted : Infinity; // nothing came back: the state index went away meanwhile
+  });
+  for (;;) {
+    const pending = state.filter((s) => s.read < s.partitions);
+    if (!pending.length) break;
+    const ids = pending.map((s) => Array.from({ length: s.partitions - s.read }, (_, i) => stateDocId(s.index, topic, s.read + i)));
+    const docs = await mget<StateDoc>(es, ids.flat());
+    let at = 0;
+    pending.forEach((s, k) => {
+      const n = ids[k]!.length;
+      const from = s.read;
+      s.read = docs.length ? s.read + n : Infinity;
+      take(s, docs.slice(at, at + n), from);
+      at += n;
     });
-    read += docs.length;
   }
-  return positions.size ? { partitions, positions } : undefined;
+  return new Map(state.map((s) => [s.index, s.positions.size ? { partitions: s.partitions, positions: s.positions } : undefined]));
+}
+
+/** Records the positions found from partition `from` on; a position naming more partitions raises the count. */
+function take(s: { partitions: number; positions: Map<number, StateDoc> }, docs: Array<StateDoc | undefined>, from: number): void {
+  docs.forEach((d, i) => {
+    if (!d) return;
+    s.positions.set(from + i, d);
+    s.partitions = Math.max(s.partitions, d.partitions);
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { IndexSpec } from '../../config/pipeline';
 import { topicFor } from '../../core/change-event';
-import { readPositions } from '../../core/watermark-store';
+import { readPositionsOf } from '../../core/watermark-store';
 
 /** What the indexer published for one index: per partition of its topic, the searchable position. */
 export interface IndexPositions {
@@ -33,8 +33,11 @@ export interface PositionsSource {
 }
 
 export class EsPositionsSource implements PositionsSource {
-  /** Per index, the concrete index read last time: its positions are read alongside, in the common case. */
-  private readonly lastTarget = new Map<string, string>();
+  /**
+   * Per index, what the last reading found: the concrete index behind it and the partition
+   * count, so the next reading asks for everything in one mget (beside one alias lookup).
+   */
+  private readonly last = new Map<string, { target?: string; partitions: number }>();
 
   constructor(private readonly es: Client, private readonly topicPrefix: string) {}
 
@@ -44,13 +47,17 @@ export class EsPositionsSource implements PositionsSource {
 
   async read(index: IndexSpec): Promise<IndexPositions> {
     const topic = this.topicOf(index);
-    const guess = this.lastTarget.get(index.name);
-    const [read, targetName, guessed] = await Promise.all([readPositions(this.es, index.name, topic), this.targetOf(index.name), guess ? this.marksOf(guess, topic) : undefined]);
+    const last = this.last.get(index.name);
+    const guessed = last?.target ? last.target.split(',') : [];
+    const [reads, targetName] = await Promise.all([readPositionsOf(this.es, [index.name, ...guessed], topic, last?.partitions), this.targetOf(index.name)]);
+    const read = reads.get(index.name);
     let target: IndexPositions['target'];
     if (targetName) {
-      target = { name: targetName, marks: targetName === guess && guessed ? guessed : await this.marksOf(targetName, topic) };
-      this.lastTarget.set(index.name, targetName);
+      const concrete = targetName.split(',');
+      const targetReads = targetName === last?.target ? reads : await readPositionsOf(this.es, concrete, topic, read?.partitions);
+      target = { name: targetName, marks: concrete.flatMap((name) => [...(targetReads.get(name)?.positions ?? [])].map(([p, d]) => `${name}:${p}:${d.dataMark ?? `@${d.lsn}`}`)) };
     }
+    this.last.set(index.name, { ...(targetName ? { target: targetName } : {}), partitions: read?.partitions ?? 1 });
     const positions = new Map<number, PartitionReading>();
     for (const [p, d] of read?.positions ?? []) positions.set(p, { lsn: BigInt(d.lsn), updatedAt: d.updatedAt, ...(d.commitTs ? { commitTs: d.commitTs } : {}), ...(d.dataMark ? { dataMark: d.dataMark } : {}) });
     return { topic, partitions: read?.partitions ?? 0, positions, ...(target ? { target } : {}) };
@@ -60,14 +67,6 @@ export class EsPositionsSource implements PositionsSource {
     const res = (await this.es.indices.getAlias({ name }, { ignore: [404] })) as Record<string, { aliases?: unknown }>;
     const concrete = Object.keys(res).filter((k) => typeof res[k] === 'object' && res[k] !== null && 'aliases' in res[k]);
     return concrete.length ? concrete.sort().join(',') : undefined;
-  }
-
-  private async marksOf(concrete: string, topic: string): Promise<string[]> {
-    const marks: string[] = [];
-    for (const name of concrete.split(',')) {
-      for (const [p, d] of (await readPositions(this.es, name, topic))?.positions ?? []) marks.push(`${name}:${p}:${d.dataMark ?? `@${d.lsn}`}`);
-    }
-    return marks;
   }
 }
 
