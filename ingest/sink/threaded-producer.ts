@@ -33,11 +33,16 @@ export class ThreadedProducer implements BatchProducer {
   private dead: Error | undefined;
   private closed: Promise<void> | undefined;
 
-  constructor(private readonly setup: WorkerSetup, private readonly log: Logger) {}
+  constructor(
+    private readonly setup: WorkerSetup,
+    private readonly log: Logger,
+    /** The thread's script; tests replace it with one that fails on purpose. */
+    private readonly workerFile = path.join(__dirname, 'producer-worker.ts'),
+  ) {}
 
   connect(): Promise<void> {
     // The worker is plain Node: it loads TypeScript through tsx itself, also under jest.
-    const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(path.join(__dirname, 'producer-worker.ts'))});`;
+    const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(this.workerFile)});`;
     const worker = new Worker(bootstrap, { eval: true, workerData: this.setup });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
