@@ -77,4 +77,52 @@ describe('CommitBatcher', () => {
     expect(confirmed).toEqual([100n]);
     expect(fatal).toHaveLength(1);
   });
+
+  it('sends a batch Kafka could not take again until it is acknowledged, in order, confirming only then', async () => {
+    const pub = new FakePublisher();
+    const confirmed: bigint[] = [];
+    const retried: unknown[] = [];
+    const fatal: unknown[] = [];
+    const b = new CommitBatcher(pub, async (l) => void confirmed.push(l), { maxEvents: 100, flushIntervalMs: 1000, retryWhile: () => true, onRetry: (e) => retried.push(e), onFatal: (e) => fatal.push(e) }, silentLogger);
+    pub.failNext = true;
+    await b.add([ev(1), ev(2)]);
+    await b.commit(100n);
+    const flushed = b.flush();
+    await new Promise((r) => setTimeout(r, 600)); // a few attempts fail meanwhile
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    expect(confirmed).toEqual([]);
+    await b.add([ev(3)]);
+    await b.commit(200n);
+    const later = b.flush();
+    pub.failNext = false;
+    await flushed;
+    await later;
+    expect(pub.sent).toEqual([[1, 2], [3]]);
+    expect(confirmed).toEqual([100n, 200n]);
+    expect(fatal).toEqual([]);
+  });
+
+  it('gives a batch waiting for Kafka up on close, without confirming it', async () => {
+    const pub = new FakePublisher();
+    const confirmed: bigint[] = [];
+    const b = new CommitBatcher(pub, async (l) => void confirmed.push(l), { maxEvents: 100, flushIntervalMs: 1000, retryWhile: () => true }, silentLogger);
+    pub.failNext = true;
+    await b.add([ev(1)]);
+    await b.commit(100n);
+    const flushed = b.flush();
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(b.close()).rejects.toThrow('broker down');
+    await expect(flushed).rejects.toThrow('broker down');
+    expect(confirmed).toEqual([]);
+  });
+
+  it('stops on a failure that is not worth waiting out', async () => {
+    const pub = new FakePublisher();
+    const fatal: unknown[] = [];
+    const b = new CommitBatcher(pub, async () => undefined, { maxEvents: 100, flushIntervalMs: 1000, retryWhile: () => false, onFatal: (e) => fatal.push(e) }, silentLogger);
+    pub.failNext = true;
+    await b.add([ev(1)]);
+    await expect(b.flush()).rejects.toThrow('broker down');
+    expect(fatal).toHaveLength(1);
+  });
 });

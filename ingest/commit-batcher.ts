@@ -1,5 +1,6 @@
 import type { ChangeEvent } from '../core/change-event';
 import type { Logger } from '../core/logger';
+import { backoffDelayMs } from '../core/retry';
 
 /** Port in front of Kafka: resolves only when the broker acknowledged every event (acks=all). */
 export interface EventPublisher {
@@ -13,6 +14,9 @@ export interface EventPublisher {
  * bounded: one batch may be in flight while the next fills; beyond that `add` waits for Kafka,
  * which pauses the replication stream (flow control) instead of buffering a large transaction
  * or a slow broker's backlog whole. At most about 2 x maxEvents events are held.
+ * A batch Kafka cannot take for now (`retryWhile`: the broker is down or restarting) is sent
+ * again, in order, with backoff, until it is acknowledged: the stream waits meanwhile and nothing
+ * is confirmed, so a broker restart needs no operator. Other failures are fatal.
  */
 export class CommitBatcher {
   private buffer: ChangeEvent[] = [];
@@ -24,11 +28,22 @@ export class CommitBatcher {
   private inFlightEvents = 0;
   private timer: NodeJS.Timeout | undefined;
   private failed: unknown;
+  private stopping = false;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly publisher: EventPublisher,
     private readonly confirm: (commitEndLsn: bigint, commitTime: Date | undefined) => Promise<void>,
-    private readonly opts: { maxEvents: number; flushIntervalMs: number; onSent?: (events: readonly ChangeEvent[], ms: number) => void; onFatal?: (err: unknown) => void },
+    private readonly opts: {
+      maxEvents: number;
+      flushIntervalMs: number;
+      onSent?: (events: readonly ChangeEvent[], ms: number) => void;
+      onFatal?: (err: unknown) => void;
+      /** Failures worth waiting out by sending the batch again (default: none, every failure is fatal). */
+      retryWhile?: (err: unknown) => boolean;
+      /** Each failed attempt that will be retried. */
+      onRetry?: (err: unknown) => void;
+    },
     private readonly log: Logger,
   ) {}
 
@@ -67,7 +82,7 @@ export class CommitBatcher {
         if (this.failed) return;
         if (events.length) {
           const started = Date.now();
-          await this.publisher.publish(events);
+          await this.publishUntilAcknowledged(events);
           this.opts.onSent?.(events, Date.now() - started);
         }
         if (commit !== undefined) await this.confirm(commit.lsn, commit.ts);
@@ -84,9 +99,35 @@ export class CommitBatcher {
     return this.chain.then(() => this.throwIfFailed());
   }
 
-  /** Flushes what is complete and stops the timer. */
+  /** Flushes what is complete and stops the timer; a batch waiting for Kafka to come back is given up (not confirmed). */
   async close(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
     await this.flush();
+  }
+
+  private async publishUntilAcknowledged(events: readonly ChangeEvent[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.publisher.publish(events);
+        if (attempt > 0) this.log.info('Kafka acknowledged the batch again; streaming resumes', { attempts: attempt + 1, events: events.length });
+        return;
+      } catch (err) {
+        if (this.stopping || !this.opts.retryWhile?.(err)) throw err;
+        this.opts.onRetry?.(err);
+        const delayMs = backoffDelayMs(attempt, { initialMs: 250, maxMs: 5000 });
+        // Every attempt would flood the log during a long outage; the first and every 20th say it is still going on.
+        if (attempt % 20 === 0) this.log.warn('Kafka did not acknowledge a batch; sending it again until it does (nothing is confirmed to Postgres meanwhile, the slot keeps the WAL)', { err, attempt: attempt + 1, events: events.length });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delayMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
   }
 
   private arm(): void {

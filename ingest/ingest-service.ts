@@ -10,6 +10,7 @@ import { every, type Periodic } from '../core/periodic';
 import { CommitBatcher } from './commit-batcher';
 import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
+import { isKafkaUnavailable } from './sink/kafka-unavailable';
 import { ThreadedProducer } from './sink/threaded-producer';
 import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';
@@ -85,6 +86,9 @@ export function createIngest(deps: IngestDeps) {
         for (const c of countByTableAndOp(events)) metrics.events.inc(c.labels, c.n);
       },
       onFatal,
+      // A broker restart is waited out (slot lag grows meanwhile) rather than ending the process.
+      retryWhile: isKafkaUnavailable,
+      onRetry: () => metrics.errors.inc({ kind: 'kafka_unavailable' }),
     },
     log.child('batcher'),
   );

@@ -29,10 +29,14 @@ export interface ChangeSource {
  *   answered by us or the server drops us at wal_sender_timeout.
  * - flow control on, so async handlers are awaited and the stream pauses while we publish.
  * - values are kept as text (see pg-values.ts), not run through pg's global type parsers.
+ * - while a handler waits (Kafka down: the batcher sends its batch again until acknowledged) the
+ *   stream is paused and keepalives go unread, so the server would end the connection at
+ *   wal_sender_timeout (1 min by default); the confirmed position is re-sent every few seconds.
  */
 export class PgChangeSource implements ChangeSource {
   private service: LogicalReplicationService | undefined;
   private confirmed = 0n;
+  private statusTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly connectionString: string,
@@ -65,6 +69,9 @@ export class PgChangeSource implements ChangeSource {
     service.on('heartbeat', async (_lsn: string, _ts: number, shouldRespond: boolean) => {
       if (shouldRespond) await this.sendStatus();
     });
+    // Well inside wal_sender_timeout; a status that repeats the confirmed position is harmless.
+    this.statusTimer = setInterval(() => void this.sendStatus().catch(() => undefined), STATUS_INTERVAL_MS);
+    this.statusTimer.unref();
     service.on('error', (err: Error) => this.onFatal(new PipelineError(`replication stream failed: ${err.message}`, { code: 'REPLICATION_FAILED', retriable: true, cause: err })));
 
     const { rows } = await queryOnce<{ confirmed_flush_lsn: string | null }>(
@@ -96,11 +103,14 @@ export class PgChangeSource implements ChangeSource {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.statusTimer);
     const s = this.service;
     this.service = undefined;
     await s?.destroy();
   }
 }
+
+const STATUS_INTERVAL_MS = 5_000;
 
 interface RawRelation { schema: string; name: string; keyColumns: string[]; replicaIdentity: RelationInfo['replicaIdentity']; columns: Array<{ name: string; typeOid: number }> }
 

@@ -1,0 +1,23 @@
+import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
+import { PipelineError } from '../../core/errors';
+import { isKafkaUnavailable } from './kafka-unavailable';
+
+/** As the producer thread hands errors back: name and message only. */
+const crossed = (e: Error): Error => Object.assign(new Error(e.message), { name: e.name });
+const wrapped = (cause: unknown) => new PipelineError('Kafka did not acknowledge the batch', { code: 'KAFKA_PRODUCE_FAILED', retriable: true, cause });
+
+describe('isKafkaUnavailable', () => {
+  it('waits out a broker that cannot be reached or has no leader yet', () => {
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+    expect(isKafkaUnavailable(wrapped(refused))).toBe(true);
+    expect(isKafkaUnavailable(wrapped(crossed(new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 8, retryTime: 10_000 }))))).toBe(true);
+    expect(isKafkaUnavailable(wrapped(crossed(new KafkaJSNonRetriableError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'))))).toBe(true);
+    expect(isKafkaUnavailable(wrapped(crossed(new KafkaJSProtocolError('There is no leader for this topic-partition as we are in the middle of a leadership election'))))).toBe(true);
+  });
+
+  it('does not wait out a dead producer thread, an authorisation error or a contract violation', () => {
+    expect(isKafkaUnavailable(wrapped(new Error('the Kafka producer thread exited (code 1)')))).toBe(false);
+    expect(isKafkaUnavailable(wrapped(crossed(new KafkaJSProtocolError('Not authorized to access topics: [Topic authorization failed]'))))).toBe(false);
+    expect(isKafkaUnavailable(new PipelineError('event breaks the contract', { code: 'EVENT_INVALID' }))).toBe(false);
+  });
+});

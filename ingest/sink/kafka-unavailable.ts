@@ -1,0 +1,35 @@
+/**
+ * Whether a failed produce means "Kafka cannot be reached or cannot take writes right now" (the
+ * broker is down, restarting, electing leaders, short of in-sync replicas): then the batch is
+ * worth sending again once it is back, instead of stopping ingest. Anything else (a producer
+ * thread that died, a contract violation, an authorisation error) is not.
+ *
+ * Decided by kafkajs error names and messages along the cause chain: errors crossing the producer
+ * thread keep only their name and message (threaded-producer.ts), not kafkajs's `retriable` flag.
+ */
+const UNAVAILABLE_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSStaleTopicMetadataAssignment',
+  'KafkaJSTimeout',
+  'KafkaJSLockTimeout',
+]);
+
+// kafkajs's texts for ECONNREFUSED & co, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER,
+// NOT_ENOUGH_REPLICAS(_AFTER_APPEND), REQUEST_TIMED_OUT, when a wrapper carries only the message.
+const UNAVAILABLE_MESSAGE = /connection error|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|closed connection|no leader for this topic-partition|not the leader for that topic-partition|fewer in-sync replicas|the request timed out|broker not found|failed to connect/i;
+
+export function isKafkaUnavailable(err: unknown): boolean {
+  let cur: unknown = err;
+  for (let depth = 0; cur instanceof Error && depth < 8; depth++) {
+    if (UNAVAILABLE_NAMES.has(cur.name)) return true;
+    if (cur.name.startsWith('KafkaJS') && UNAVAILABLE_MESSAGE.test(cur.message)) return true;
+    cur = cur.cause;
+  }
+  return false;
+}
