@@ -13,7 +13,8 @@
  * Elasticsearch already answered would come from its shard request cache, and whichever run
  * came second would measure that cache instead of the query.
  * Beside rates and latencies, each run reports the CPU time per request of the API process and
- * of Elasticsearch (from /proc): on a shared 2-core machine the API's CPU is taken from
+ * of Elasticsearch (from /proc; Elasticsearch's rate in the idle second before each run, other
+ * users of a shared cluster, subtracted): on a shared 2-core machine the API's CPU is taken from
  * Elasticsearch, so api CPU ÷ Elasticsearch CPU per request is the overhead that survives noise.
  * For each: the highest sustained rate (autocannon, unthrottled, `--connections` connections, no
  * errors), and p50/p99 at a steady fixed rate (cached: `--cached-rate`; uncached: half of
@@ -221,13 +222,17 @@ async function main(): Promise<void> {
     const rows: Array<{ scenario: string; target: string; mode: string; s: Stats }> = [];
     const elasticsearchPid = esPid();
     const run = async (scenario: string, target: string, mode: string, url: string, gen: Gen, rate?: number) => {
-      await new Promise((r) => setTimeout(r, 2_000)); // let the previous run's work drain
+      await new Promise((r) => setTimeout(r, 1_000)); // let the previous run's work drain
+      // Elasticsearch's CPU while this bench sends nothing: other users of a shared cluster, subtracted below.
+      const idleStart = { es: cpuMs(elasticsearchPid), at: performance.now() };
+      await new Promise((r) => setTimeout(r, 1_000));
+      const background = idleStart.es === undefined ? 0 : ((cpuMs(elasticsearchPid) ?? idleStart.es) - idleStart.es) / (performance.now() - idleStart.at);
       const apiPid = url === cached.url ? cached.proc.pid : url === uncached.url ? uncached.proc.pid : undefined;
-      const before = { api: cpuMs(apiPid), es: cpuMs(elasticsearchPid) };
+      const before = { api: cpuMs(apiPid), es: cpuMs(elasticsearchPid), at: performance.now() };
       const s: Stats = rate ? await pacedLoad(url, gen, rate, SECONDS) : await cannon(url, gen);
       const requests = s.rps * SECONDS;
-      const per = (a?: number, b?: number) => (a !== undefined && b !== undefined && requests > 0 ? (b - a) / requests : undefined);
-      s.cpu = { api: per(before.api, cpuMs(apiPid)), es: per(before.es, cpuMs(elasticsearchPid)) };
+      const per = (a?: number, b?: number, minus = 0) => (a !== undefined && b !== undefined && requests > 0 ? Math.max(0, b - a - minus) / requests : undefined);
+      s.cpu = { api: per(before.api, cpuMs(apiPid)), es: per(before.es, cpuMs(elasticsearchPid), background * (performance.now() - before.at)) };
       rows.push({ scenario, target, mode, s });
       const cpu = [s.cpu.api !== undefined ? `api ${s.cpu.api.toFixed(3)}` : '', s.cpu.es !== undefined ? `es ${s.cpu.es.toFixed(3)}` : ''].filter(Boolean).join(', ');
       process.stdout.write(`  ${scenario} ${target} ${mode}: ${fmt(s.rps)} req/s, p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms, errors ${s.errors}${cpu ? `, CPU ms/request ${cpu}` : ''}${s.overloaded ? ' (OVERLOADED: cannot sustain this rate)' : ''}\n`);
