@@ -56,7 +56,8 @@ async function prepare(ctx: ServiceContext): Promise<PreparedService> {
   };
 }
 
-async function ensureKafkaLibs(ctx: DownloadContext): Promise<string> {
+/** The Kafka jars from the download cache (built with Maven on first use); also used by tests that run a private broker. */
+export async function ensureKafkaLibs(ctx: DownloadContext): Promise<string> {
   const home = await buildOnce(path.join(ctx.cacheDir, `kafka-${KAFKA_VERSION}`), async (tmp) => {
     fs.writeFileSync(path.join(tmp, 'pom.xml'), POM);
     await runMaven('kafka', `Kafka ${KAFKA_VERSION} jars`, ['dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${path.join(tmp, 'libs')}`], tmp, ctx);
@@ -106,7 +107,7 @@ const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.
 `;
 
 // To stderr: the storage tool prints its result on stdout, which a stdout appender would pollute.
-const LOG4J = `log4j.rootLogger=INFO, stderr
+export const LOG4J = `log4j.rootLogger=INFO, stderr
 log4j.appender.stderr=org.apache.log4j.ConsoleAppender
 log4j.appender.stderr.Target=System.err
 log4j.appender.stderr.layout=org.apache.log4j.PatternLayout

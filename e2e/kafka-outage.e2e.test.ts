@@ -1,0 +1,210 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Client } from 'pg';
+import { canonicalKey, type ChangeEvent } from '../core/change-event';
+import { parseLsn } from '../core/lsn';
+import { confirmedLsn, currentWalLsn, dropPipelineObjects, latestByKey, readAllEvents } from '../ingest/test-support/harness';
+import { startPrivateKafka, type PrivateKafka } from './support/private-kafka';
+import { freePort, startService, stopService, type RunningService } from './support/processes';
+import { eventually, pg, uniqueName } from './support/services';
+
+/** How long the broker stays down; KAFKA_OUTAGE_S=300 for the "minutes" of the scenario. */
+const OUTAGE_MS = Number(process.env.KAFKA_OUTAGE_S ?? 60) * 1000;
+/** SIGTERM (clean broker shutdown, the default) or SIGKILL. */
+const STOP_SIGNAL = (process.env.KAFKA_OUTAGE_SIGNAL ?? 'SIGTERM') as NodeJS.Signals;
+
+interface WriterTx { xid: number; events: number }
+
+/**
+ * RELIABILITY.md scenario 3: Kafka stopped for a while under continuous writes. A private broker
+ * (the shared one is never stopped) is stopped and restarted on the same ports and data folder,
+ * while the real ingest process streams a table of the shared Postgres into it. While it is down:
+ * the slot's confirmed_flush_lsn does not move, every transaction it covers is wholly in what the
+ * broker had on disk when it stopped (read from its files), and ingest's slot-lag metrics grow.
+ * Ingest rides the outage out without exiting, and afterwards every committed row is in Kafka as
+ * its final state (missing = stale = extra = 0; duplicates reported). Commit end LSNs come from a
+ * test_decoding slot the test owns.
+ */
+describe('Kafka stopped for a while under continuous writes', () => {
+  const table = uniqueName('outage');
+  const slot = uniqueName('slot');
+  const witness = uniqueName('witness');
+  const prefix = uniqueName('e2e');
+  const topic = `${prefix}.public.${table}`;
+  let db: Client;
+  let writerDb: Client;
+  let broker: PrivateKafka | undefined;
+  let ingest: RunningService | undefined;
+  let metricsUrl: string;
+  let dir: string | undefined;
+  const commitEnds = new Map<number, bigint>();
+
+  beforeAll(async () => {
+    db = await pg();
+    writerDb = await pg();
+    broker = await startPrivateKafka();
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)`);
+    await db.query(`SELECT pg_create_logical_replication_slot($1, 'test_decoding')`, [witness]);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-outage-'));
+    const pipelineFile = path.join(dir, 'pipeline.json');
+    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [table.replace(/_/g, '-')]: { table, fields: { v: { type: 'text', searchable: true } } } } }));
+    const metricsPort = await freePort();
+    metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    ingest = startService('ingest', {
+      PIPELINE_CONFIG: pipelineFile, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, KAFKA_BROKERS: broker.brokers,
+      INGEST_METRICS_PORT: String(metricsPort), INGEST_SLOT_LAG_INTERVAL_MS: '500', INGEST_HEARTBEAT_INTERVAL_MS: '200', TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info',
+    });
+    await eventually(async () => ((await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'ingest streaming', 90_000);
+  });
+
+  afterAll(async () => {
+    if (ingest) {
+      const code = await stopService(ingest);
+      if (code !== 0) process.stderr.write(`ingest exited ${code}:\n${ingest.output().slice(-4000)}\n`);
+    }
+    await broker?.destroy();
+    await db.query('SELECT pg_drop_replication_slot($1)', [witness]).catch(() => undefined);
+    await dropPipelineObjects(db, slot, [table]);
+    await writerDb.end();
+    await db.end();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Consumes the witness slot: commit end LSNs of this table's transactions. */
+  async function readCommitEnds(): Promise<void> {
+    const { rows } = await db.query<{ lsn: string; xid: string }>(
+      `SELECT lsn::text, xid::text FROM pg_logical_slot_get_changes($1, NULL, NULL, 'include-xids', '1', 'skip-empty-xacts', '1') WHERE data LIKE 'COMMIT%'`,
+      [witness],
+    );
+    for (const r of rows) commitEnds.set(Number(r.xid), parseLsn(r.lsn));
+  }
+
+  async function metric(name: string): Promise<number | undefined> {
+    const text = await (await fetch(metricsUrl)).text();
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  /** Distinct row events per transaction (a re-sent event counts once). */
+  function eventsPerTx(events: readonly ChangeEvent[]): Map<number, number> {
+    const seen = new Set<string>();
+    const perTx = new Map<number, number>();
+    for (const e of events) {
+      if (e.op === 'h') continue;
+      const id = `${e.txId}|${e.lsn}|${e.op}|${canonicalKey(e.key)}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      perTx.set(e.txId, (perTx.get(e.txId) ?? 0) + 1);
+    }
+    return perTx;
+  }
+
+  it('acknowledges nothing while Kafka is down, shows the lag, and catches up fully without exiting', async () => {
+    const k = broker!;
+    let writing = true;
+    let writer: Promise<void> = Promise.resolve();
+    try {
+      await scenario();
+    } finally {
+      writing = false;
+      await writer.catch(() => undefined);
+    }
+
+    async function scenario(): Promise<void> {
+    const committed: WriterTx[] = [];
+    const live: number[] = [];
+    let nextId = 1;
+    let n = 0;
+    writer = (async () => {
+      while (writing) {
+        const i = n++;
+        await writerDb.query('BEGIN');
+        const xid = Number(BigInt((await writerDb.query<{ x: string }>('SELECT pg_current_xact_id()::text AS x')).rows[0]!.x) % 2n ** 32n);
+        const id = nextId++;
+        let events = (await writerDb.query(`INSERT INTO ${table} VALUES ($1, $2, 0)`, [id, `row ${id}`])).rowCount ?? 0;
+        live.push(id);
+        const pick = live[Math.floor(Math.random() * live.length)]!;
+        if (i % 5 === 4) events += (await writerDb.query(`DELETE FROM ${table} WHERE id = $1`, [pick])).rowCount ?? 0;
+        else events += (await writerDb.query(`UPDATE ${table} SET v = $2, n = n + 1 WHERE id = $1`, [pick, `update ${i}`])).rowCount ?? 0;
+        await writerDb.query('COMMIT');
+        committed.push({ xid, events });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+
+    // Flowing first: the slot follows the writes.
+    const flowing = await currentWalLsn(db);
+    await eventually(async () => (((await confirmedLsn(db, slot)) ?? 0n) >= flowing ? true : undefined), 'ingest confirming while Kafka is up', 60_000);
+
+    await k.stop(STOP_SIGNAL);
+    const stoppedAt = Date.now();
+    // An acknowledgement Kafka sent just before it went away may still reach the slot: let it land.
+    await new Promise((r) => setTimeout(r, 2000));
+    const confirmedAtStop = (await confirmedLsn(db, slot))!;
+    const onDisk = eventsPerTx((await k.recordsOnDisk(topic)).map((v) => JSON.parse(v) as ChangeEvent));
+    const lagAtStop = { bytes: (await metric('ingest_slot_lag_bytes'))!, seconds: (await metric('ingest_slot_lag_seconds'))! };
+
+    const confirmedDuring = new Set<string>();
+    let ingestExitedDuringOutage: number | null | undefined;
+    while (Date.now() - stoppedAt < OUTAGE_MS) {
+      await new Promise((r) => setTimeout(r, 1000));
+      confirmedDuring.add(String((await confirmedLsn(db, slot))!));
+      if (ingest!.child.exitCode !== null && ingestExitedDuringOutage === undefined) ingestExitedDuringOutage = ingest!.child.exitCode;
+    }
+    if (ingestExitedDuringOutage !== undefined) throw new Error(`ingest exited (${ingestExitedDuringOutage}) while Kafka was down:\n${ingest!.output().slice(-3000)}`);
+    // The slot-lag monitor samples every 500 ms: wait for a sample taken after these writes.
+    const walBefore = await currentWalLsn(db);
+    const lagEnd = await eventually(async () => {
+      const bytes = await metric('ingest_slot_lag_bytes');
+      return bytes !== undefined && BigInt(Math.round(bytes)) >= walBefore - confirmedAtStop ? { bytes, seconds: (await metric('ingest_slot_lag_seconds'))! } : undefined;
+    }, 'the slot lag metric covering the writes of the outage', 30_000);
+
+    // Every transaction the slot confirmed was wholly in Kafka when it went away.
+    await readCommitEnds();
+    const confirmedNotInKafka = committed.filter((tx) => {
+      const end = commitEnds.get(tx.xid);
+      return end !== undefined && end <= confirmedAtStop && (onDisk.get(tx.xid) ?? 0) !== tx.events;
+    }).map((tx) => `${tx.xid}: ${onDisk.get(tx.xid) ?? 0}/${tx.events}`);
+    const writtenDuringOutage = committed.filter((tx) => (commitEnds.get(tx.xid) ?? 0n) > confirmedAtStop).length;
+
+    await k.start();
+    const restartedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 3000)); // writes go on across the restart
+    writing = false;
+    await writer;
+
+    const end = await currentWalLsn(db);
+    await eventually(async () => (((await confirmedLsn(db, slot)) ?? 0n) >= end ? true : undefined), 'slot confirmed past the last write after the restart', 120_000);
+    const caughtUpMs = Date.now() - restartedAt;
+    await readCommitEnds();
+    const kafka = new Kafka({ clientId: 'tests', brokers: [k.brokers], logLevel: logLevel.NOTHING });
+    const events = (await readAllEvents(kafka, topic)).map((m) => m.event);
+    const perTx = eventsPerTx(events);
+    const incomplete = committed.filter((tx) => (perTx.get(tx.xid) ?? 0) !== tx.events).map((tx) => `${tx.xid}: ${perTx.get(tx.xid) ?? 0}/${tx.events}`);
+    const latest = latestByKey(events);
+    const rows = new Map((await db.query<{ id: number; v: string; n: number }>(`SELECT id, v, n FROM ${table}`)).rows.map((r) => [canonicalKey({ id: r.id }), r]));
+    const missing: string[] = [];
+    const stale: string[] = [];
+    const extra: string[] = [];
+    for (const [key, row] of rows) {
+      const e = latest.get(key);
+      if (!e || e.op === 'd') missing.push(key);
+      else if (JSON.stringify(e.after) !== JSON.stringify(row)) stale.push(key);
+    }
+    for (const [key, e] of latest) if (e.op !== 'd' && !rows.has(key)) extra.push(key);
+    const rowEvents = events.filter((e) => e.op !== 'h').length;
+    const distinct = [...perTx.values()].reduce((a, b) => a + b, 0);
+    process.stdout.write(`kafka-outage: outage ${Math.round(OUTAGE_MS / 1000)} s (${STOP_SIGNAL}); transactions=${committed.length} (${writtenDuringOutage} committed while Kafka was down) rows=${rows.size} events=${rowEvents} duplicates=${rowEvents - distinct} missing=${missing.length} stale=${stale.length} extra=${extra.length} incomplete=${incomplete.length}; slot lag ${lagAtStop.bytes} B / ${lagAtStop.seconds} s at the stop, ${lagEnd.bytes} B / ${lagEnd.seconds} s at the end of the outage; caught up ${caughtUpMs} ms after the restart\n`);
+
+    expect(ingest!.child.exitCode).toBeNull();
+    expect([...confirmedDuring]).toEqual([String(confirmedAtStop)]);
+    expect(confirmedNotInKafka).toEqual([]);
+    expect(writtenDuringOutage).toBeGreaterThan(0);
+    expect(lagEnd.bytes).toBeGreaterThan(lagAtStop.bytes);
+    expect(lagEnd.seconds).toBeGreaterThanOrEqual(OUTAGE_MS / 1000 - 5);
+    expect({ incomplete: incomplete.slice(0, 10), missing: missing.slice(0, 10), stale: stale.slice(0, 10), extra: extra.slice(0, 10) }).toEqual({ incomplete: [], missing: [], stale: [], extra: [] });
+    }
+  }, 180_000 + 2 * OUTAGE_MS);
+});
