@@ -15,7 +15,8 @@ import { es, eventually, kafka, uniqueName } from './support/services';
  * boundaries and doubles step by 2 between 2^53 and 2^54, so a commit LSN there survives a trip
  * through a JS Number and precision loss would go unnoticed; at 2^62 doubles step by 1024 and
  * every commit LSN but one in 128 changes. Still below 2^63 - 1, the largest Elasticsearch version.
- * LSN_TEST_WAL_START picks another start (a WAL file name on timeline 1).
+ * LSN_TEST_WAL_START picks another start (a WAL file name on timeline 1), e.g.
+ * 00000001002000010000002A for 200001/2A000000, just above 2^53.
  */
 const WAL_START = process.env.LSN_TEST_WAL_START ?? '000000014000000A0000005B';
 const TWO_POW_53 = 2n ** 53n;
@@ -137,8 +138,9 @@ describe('a database whose WAL position is above 2^53', () => {
     const commitLsn = await commitLsnsFromWal();
     for (const t of txs) {
       expect([t.label, commitLsn.get(t.xid)! > TWO_POW_53]).toEqual([t.label, true]);
-      // Only a test that would notice rounding proves anything: each version must change as a double.
-      expect([t.label, BigInt(Number(commitLsn.get(t.xid)!)) === commitLsn.get(t.xid)]).toEqual([t.label, false]);
+      // Only a test that would notice rounding proves anything: at the default start each version
+      // changes as a double (an overridden start below 2^56 may not, and is then a plain run).
+      if (!process.env.LSN_TEST_WAL_START) expect([t.label, BigInt(Number(commitLsn.get(t.xid)!)) === commitLsn.get(t.xid)]).toEqual([t.label, false]);
     }
 
     // Elasticsearch: exactly the rows of Postgres, each at the commit LSN of its last transaction.
