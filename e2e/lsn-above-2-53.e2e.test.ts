@@ -51,12 +51,14 @@ describe('a database whose WAL position is above 2^53', () => {
     db = new PgClient({ connectionString: cluster.url });
     await db.connect();
     walStartLsn = (await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn;
-    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, title text NOT NULL, n int NOT NULL)`);
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, title text NOT NULL, n int NOT NULL, code text)`);
+    // Rows that exist before ingest starts reach the index through its snapshot.
+    await db.query(`INSERT INTO ${table} SELECT g, 'snapshot ' || g, 0 FROM generate_series(101, 105) g`);
     // Commit *end* LSNs (what ingest acknowledges) come from a test_decoding slot the test owns.
     await db.query(`SELECT pg_create_logical_replication_slot($1, 'test_decoding')`, [witness]);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lsn-big-'));
     const pipelineFile = path.join(dir, 'pipeline.json');
-    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { title: { type: 'text', searchable: true }, n: { type: 'integer' } } } } }));
+    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { title: { type: 'text', searchable: true }, n: { type: 'integer' }, code: { type: 'integer' } } } } }));
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
     const env = {
@@ -123,18 +125,21 @@ describe('a database whose WAL position is above 2^53', () => {
       [`UPDATE ${table} SET title = 'third ' || id, n = n + 1 WHERE id <= 5`, []],
       [`UPDATE ${table} SET title = 'fourth ' || id, n = n + 1 WHERE id <= 5`, []]);
     for (const id of range(6, 10)) await tx(`update ${id} again`, [id], [`UPDATE ${table} SET title = 'third ' || id, n = n + 1 WHERE id = $1`, [id]]);
-    await tx('delete 15..20', range(15, 20), [`DELETE FROM ${table} WHERE id >= 15`, []]);
+    await tx('delete 15..20', range(15, 20), [`DELETE FROM ${table} WHERE id BETWEEN 15 AND 20`, []]);
     await tx('insert, update, delete 21 in one transaction', [21],
       [`INSERT INTO ${table} VALUES (21, 'short-lived', 0)`, []],
       [`UPDATE ${table} SET title = 'short-lived updated' WHERE id = 21`, []],
       [`DELETE FROM ${table} WHERE id = 21`, []]);
     await tx('delete 14', [14], [`DELETE FROM ${table} WHERE id = 14`, []]);
     await tx('insert 14 again', [14], [`INSERT INTO ${table} VALUES (14, 'reborn 14', 7)`, []]);
+    await tx('update snapshot row 101', [101], [`UPDATE ${table} SET title = 'snapshot 101 updated' WHERE id = 101`, []]);
+    // Not a number for an integer field: Elasticsearch refuses it, the indexer parks it as a dead letter.
+    await tx('insert poison 30', [30], [`INSERT INTO ${table} VALUES (30, 'poison', 0, 'not a number')`, []]);
     await tx('update 11 twice in one transaction', [11],
       [`UPDATE ${table} SET title = 'eleven a', n = 100 WHERE id = 11`, []],
       [`UPDATE ${table} SET title = 'eleven b', n = 101 WHERE id = 11`, []]);
 
-    const rows = new Map((await db.query<{ id: number; title: string; n: number }>(`SELECT id, title, n FROM ${table}`)).rows.map((r) => [String(r.id), { title: r.title, n: r.n }]));
+    const rows = new Map((await db.query<{ id: number; title: string; n: number; code: string | null }>(`SELECT id, title, n, code FROM ${table} WHERE id <> 30`)).rows.map((r) => [String(r.id), { title: r.title, n: r.n, code: r.code }]));
     const commitLsn = await commitLsnsFromWal();
     for (const t of txs) {
       expect([t.label, commitLsn.get(t.xid)! > TWO_POW_53]).toEqual([t.label, true]);
@@ -151,15 +156,25 @@ describe('a database whose WAL position is above 2^53', () => {
       return d;
     }, 'the index holding the final rows', 90_000);
     expect(new Set(docs.keys())).toEqual(new Set(rows.keys()));
+    const walCommits = new Set([...commitLsn.values()].map(String));
     for (const [id, doc] of docs) {
-      const t = lastTx.get(Number(id))!;
+      const t = lastTx.get(Number(id));
+      if (!t) {
+        // Copied by the snapshot: versioned at the commit of the chunk's high watermark, an exact commit of the WAL.
+        expect({ id, snapshotVersionIsAWalCommit: walCommits.has(doc.version) }).toEqual({ id, snapshotVersionIsAWalCommit: true });
+        continue;
+      }
       expect({ id, last: t.label, version: doc.version }).toEqual({ id, last: t.label, version: commitLsn.get(t.xid)!.toString() });
       expect(JSON.parse(doc.source)).toEqual(rows.get(id));
     }
-    for (const gone of [15, 16, 17, 18, 19, 20, 21]) expect(docs.has(String(gone))).toBe(false);
+    for (const gone of [15, 16, 17, 18, 19, 20, 21, 30]) expect(docs.has(String(gone))).toBe(false);
 
     // Kafka: every event of a transaction carries its exact commit LSN (raw text, never through a Number).
     const raw = await readRaw(topic);
+    for (const id of [102, 103, 104, 105]) {
+      const snap = raw.find((text) => text.includes('"op":"r"') && text.includes(`"key":{"id":${id}}`));
+      expect(/"commitLsn":"(\d+)"/.exec(snap ?? '')?.[1]).toBe(docs.get(String(id))!.version);
+    }
     const byTx = new Map<number, Set<string>>();
     for (const text of raw) {
       const commit = /"commitLsn":"(\d+)"/.exec(text)?.[1];
@@ -168,6 +183,12 @@ describe('a database whose WAL position is above 2^53', () => {
       (byTx.get(txId) ?? byTx.set(txId, new Set()).get(txId)!).add(commit!);
     }
     for (const t of txs) expect({ tx: t.label, commitLsn: [...(byTx.get(t.xid) ?? [])] }).toEqual({ tx: t.label, commitLsn: [commitLsn.get(t.xid)!.toString()] });
+
+    // The dead letter names the poison row's exact LSNs.
+    const poison = commitLsn.get(txs.find((t) => t.label === 'insert poison 30')!.xid)!.toString();
+    const dead = (await readRaw(`${prefix}.dead-letters`)).filter((text) => text.includes(`"index":"${index}`) && text.includes('"id":"30"'));
+    expect(dead.length).toBeGreaterThanOrEqual(1);
+    expect(/"commitLsn":"(\d+)"/.exec(dead[0]!)?.[1]).toBe(poison);
 
     // The API: the watermark is exactly the last commit; minLsn and consistency tokens compare to the unit.
     const last = commitLsn.get(txs[txs.length - 1]!.xid)!;
