@@ -58,6 +58,11 @@ describe('unchanged TOAST columns through the whole pipeline', () => {
   afterAll(async () => {
     await indexer?.close();
     await p.cleanup();
+    const admin = kafka().admin();
+    await admin.connect();
+    await admin.deleteGroups([config.groupId]).catch(() => undefined); // the reindex deletes its own
+    await admin.deleteTopics({ topics: [p.topic(table), `${p.prefix}.dead-letters`] }).catch(() => undefined);
+    await admin.disconnect();
     for (const name of Object.keys((await client.indices.get({ index: `${index}_v*` }, { ignore: [404] })) ?? {})) await client.indices.delete({ index: name }, { ignore: [404] });
     await client.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
     await client.close();
