@@ -5,12 +5,12 @@ import { loadIndexerConfig, type IndexerConfig } from '../config';
 import { parsePipelineConfig, type PipelineConfig } from '../config/pipeline';
 import { createKafka } from '../core/kafka';
 import { silentLogger } from '../core/logger';
-import { es, eventually, kafka, pg, uniqueName } from '../e2e/support/services';
+import { es, eventually, kafka, pg, uniqueName } from './support/services';
 import { quiesce, readAllEvents, testPipeline } from '../ingest/test-support/harness';
-import { createIndexer } from './indexer-service';
-import { createIndexerMetrics } from './metrics';
-import { aliasTarget } from './reindex/generations';
-import { reindex } from './reindex/reindex';
+import { createIndexer } from '../indexer/indexer-service';
+import { createIndexerMetrics } from '../indexer/metrics';
+import { aliasTarget } from '../indexer/reindex/generations';
+import { reindex } from '../indexer/reindex/reindex';
 
 /**
  * Unchanged TOAST values, Postgres → ingest → Kafka → indexer → Elasticsearch with the default
