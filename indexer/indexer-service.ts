@@ -142,7 +142,7 @@ export function createIndexer(deps: IndexerDeps) {
         // Documents keep flowing into the live index; the new mapping applies only once a
         // reindex builds the next generation and swaps the alias (writes stay valid meanwhile:
         // dynamic: false keeps unmapped fields in _source).
-        if ((await ensureIndex(es, spec)) === 'mapping-changed') log.warn('the pipeline config maps this index differently from the live index; run `npm run reindex -- <index>` to apply it', { index: spec.name });
+        if ((await ensureIndex(es, spec)) === 'mapping-changed') log.warn(`the pipeline config maps this index differently from the live index; ${config.autoReindex ? 'a background reindex applies it (INDEXER_AUTO_REINDEX)' : 'run `npm run reindex -- <index>` to apply it'}`, { index: spec.name });
       }
       await ensureStateIndex(es);
       await ensureTopics(kafka, [...topics, dlq.topic], 1);
