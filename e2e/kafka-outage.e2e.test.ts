@@ -6,9 +6,10 @@ import type { Client } from 'pg';
 import { canonicalKey, type ChangeEvent } from '../core/change-event';
 import { parseLsn } from '../core/lsn';
 import { confirmedLsn, currentWalLsn, dropPipelineObjects, latestByKey, readAllEvents } from '../ingest/test-support/harness';
+import { allDocs } from './support/indexer-harness';
 import { startPrivateKafka, type PrivateKafka } from './support/private-kafka';
 import { freePort, startService, stopService, type RunningService } from './support/processes';
-import { eventually, pg, uniqueName } from './support/services';
+import { es, eventually, pg, uniqueName } from './support/services';
 
 /** How long the broker stays down; KAFKA_OUTAGE_S=300 for the "minutes" of the scenario. */
 const OUTAGE_MS = Number(process.env.KAFKA_OUTAGE_S ?? 60) * 1000;
@@ -24,8 +25,9 @@ interface WriterTx { xid: number; events: number }
  * the slot's confirmed_flush_lsn does not move, every transaction it covers is wholly in what the
  * broker had on disk when it stopped (read from its files), and ingest's slot-lag metrics grow.
  * Ingest rides the outage out without exiting, and afterwards every committed row is in Kafka as
- * its final state (missing = stale = extra = 0; duplicates reported). Commit end LSNs come from a
- * test_decoding slot the test owns.
+ * its final state (missing = stale = extra = 0; duplicates reported). The indexer, consuming from
+ * the same broker, rides it out too and the index ends equal to the table. Commit end LSNs come
+ * from a test_decoding slot the test owns.
  */
 describe('Kafka stopped for a while under continuous writes', () => {
   const table = uniqueName('outage');
@@ -37,6 +39,9 @@ describe('Kafka stopped for a while under continuous writes', () => {
   let writerDb: Client;
   let broker: PrivateKafka | undefined;
   let ingest: RunningService | undefined;
+  let indexer: RunningService | undefined;
+  const index = uniqueName('outage');
+  const elastic = es();
   let metricsUrl: string;
   let dir: string | undefined;
   const commitEnds = new Map<number, bigint>();
@@ -49,21 +54,25 @@ describe('Kafka stopped for a while under continuous writes', () => {
     await db.query(`SELECT pg_create_logical_replication_slot($1, 'test_decoding')`, [witness]);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-outage-'));
     const pipelineFile = path.join(dir, 'pipeline.json');
-    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [table.replace(/_/g, '-')]: { table, fields: { v: { type: 'text', searchable: true } } } } }));
+    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { v: { type: 'text', searchable: true }, n: { type: 'integer' } } } } }));
     const metricsPort = await freePort();
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    ingest = startService('ingest', {
-      PIPELINE_CONFIG: pipelineFile, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, KAFKA_BROKERS: broker.brokers,
-      INGEST_METRICS_PORT: String(metricsPort), INGEST_SLOT_LAG_INTERVAL_MS: '500', INGEST_HEARTBEAT_INTERVAL_MS: '200', TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info',
-    });
+    const common = { PIPELINE_CONFIG: pipelineFile, TOPIC_PREFIX: prefix, KAFKA_BROKERS: broker.brokers, TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' };
+    ingest = startService('ingest', { ...common, SLOT_NAME: slot, PUBLICATION_NAME: slot, INGEST_METRICS_PORT: String(metricsPort), INGEST_SLOT_LAG_INTERVAL_MS: '500', INGEST_HEARTBEAT_INTERVAL_MS: '200' });
+    indexer = startService('indexer', { ...common, INDEXER_GROUP_ID: uniqueName('g') });
     await eventually(async () => ((await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'ingest streaming', 90_000);
   });
 
   afterAll(async () => {
-    if (ingest) {
-      const code = await stopService(ingest);
-      if (code !== 0) process.stderr.write(`ingest exited ${code}:\n${ingest.output().slice(-4000)}\n`);
+    for (const s of [ingest, indexer]) {
+      if (!s) continue;
+      const code = await stopService(s);
+      if (code !== 0) process.stderr.write(`${s.name} exited ${code}:\n${s.output().slice(-4000)}\n`);
     }
+    const generations = Object.keys((await elastic.indices.get({ index: `${index}_v*` }, { ignore: [404] })) ?? {}).filter((n) => n.startsWith(`${index}_v`));
+    for (const name of generations) await elastic.indices.delete({ index: name }, { ignore: [404] });
+    await elastic.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
+    await elastic.close();
     await broker?.destroy();
     await db.query('SELECT pg_drop_replication_slot($1)', [witness]).catch(() => undefined);
     await dropPipelineObjects(db, slot, [table]);
@@ -148,11 +157,14 @@ describe('Kafka stopped for a while under continuous writes', () => {
 
     const confirmedDuring = new Set<string>();
     let ingestExitedDuringOutage: number | null | undefined;
+    let indexerExitedDuringOutage: number | null | undefined;
     while (Date.now() - stoppedAt < OUTAGE_MS) {
       await new Promise((r) => setTimeout(r, 1000));
       confirmedDuring.add(String((await confirmedLsn(db, slot))!));
       if (ingest!.child.exitCode !== null && ingestExitedDuringOutage === undefined) ingestExitedDuringOutage = ingest!.child.exitCode;
+      if (indexer!.child.exitCode !== null && indexerExitedDuringOutage === undefined) indexerExitedDuringOutage = indexer!.child.exitCode;
     }
+    if (indexerExitedDuringOutage !== undefined) throw new Error(`the indexer exited (${indexerExitedDuringOutage}) while Kafka was down:\n${indexer!.output().slice(-3000)}`);
     if (ingestExitedDuringOutage !== undefined) throw new Error(`ingest exited (${ingestExitedDuringOutage}) while Kafka was down:\n${ingest!.output().slice(-3000)}`);
     // The slot-lag monitor samples every 500 ms: wait for a sample taken after these writes.
     const walBefore = await currentWalLsn(db);
@@ -199,12 +211,27 @@ describe('Kafka stopped for a while under continuous writes', () => {
     process.stdout.write(`kafka-outage: outage ${Math.round(OUTAGE_MS / 1000)} s (${STOP_SIGNAL}); transactions=${committed.length} (${writtenDuringOutage} committed while Kafka was down) rows=${rows.size} events=${rowEvents} duplicates=${rowEvents - distinct} missing=${missing.length} stale=${stale.length} extra=${extra.length} incomplete=${incomplete.length}; slot lag ${lagAtStop.bytes} B / ${lagAtStop.seconds} s at the stop, ${lagEnd.bytes} B / ${lagEnd.seconds} s at the end of the outage; caught up ${caughtUpMs} ms after the restart\n`);
 
     expect(ingest!.child.exitCode).toBeNull();
+    expect(indexer!.child.exitCode).toBeNull();
     expect([...confirmedDuring]).toEqual([String(confirmedAtStop)]);
     expect(confirmedNotInKafka).toEqual([]);
     expect(writtenDuringOutage).toBeGreaterThan(0);
     expect(lagEnd.bytes).toBeGreaterThan(lagAtStop.bytes);
     expect(lagEnd.seconds).toBeGreaterThanOrEqual(OUTAGE_MS / 1000 - 5);
     expect({ incomplete: incomplete.slice(0, 10), missing: missing.slice(0, 10), stale: stale.slice(0, 10), extra: extra.slice(0, 10) }).toEqual({ incomplete: [], missing: [], stale: [], extra: [] });
+
+    // The index catches up too: exactly the table's rows, each with its final content.
+    const expected = new Map([...rows.values()].map((r) => [String(r.id), JSON.stringify({ v: r.v, n: r.n })]));
+    const differs = (docs: Map<string, { source: string }>): string[] => [
+      ...[...expected].filter(([id, src]) => docs.get(id)?.source !== src).map(([id]) => `missing or stale ${id}`),
+      ...[...docs.keys()].filter((id) => !expected.has(id)).map((id) => `extra ${id}`),
+    ];
+    let last: string[] = [];
+    const indexed = await eventually(async () => {
+      last = differs(await allDocs(elastic, index));
+      return last.length === 0 ? true : undefined;
+    }, 'the index equal to the table', 120_000).catch(() => false);
+    process.stdout.write(`kafka-outage: index caught up: ${indexed}; ${last.length} documents differ${last.length ? ` (${last.slice(0, 5).join(', ')})` : ''}\n`);
+    expect(last.slice(0, 10)).toEqual([]);
     }
   }, 180_000 + 2 * OUTAGE_MS);
 });
