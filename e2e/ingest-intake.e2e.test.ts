@@ -78,7 +78,7 @@ describe('event intake end to end', () => {
 
   it('indexes posted events with their versions; an older version after a newer one changes nothing', async () => {
     // Keys 1 and 3 land on partition 2, key 2 on 1, key 5 on 0: every partition gets a position, which
-    // the API needs before it can honour a token (core/watermark-store.ts readPositions starts at 0).
+    // the index needs before it reports asOf (the lowest position over all partitions of its topic).
     const first = await post([order('1', 10, { title: 'first', status: 'new' }), order('2', 11, { title: 'second', status: 'new' }), order('3', 12, { title: 'third', status: 'new' }), order('5', 13, { title: 'fifth', status: 'new' }), order('1', 20, { title: 'first, paid', status: 'paid' }), order('2', 21)]);
     expect(first).toMatchObject({ status: 200 });
     expect(first.body.accepted).toBe(6);
