@@ -8,7 +8,9 @@ class FakePublisher implements EventPublisher {
   sent: number[][] = [];
   failNext = false;
   gate: Promise<void> = Promise.resolve();
+  attempts = 0;
   async publish(events: readonly ChangeEvent[]): Promise<void> {
+    this.attempts++;
     await this.gate;
     if (this.failNext) throw new Error('broker down');
     this.sent.push(events.map((e) => e.key.id as number));
@@ -111,8 +113,10 @@ describe('CommitBatcher', () => {
     await b.commit(100n);
     const flushed = b.flush();
     await new Promise((r) => setTimeout(r, 100));
+    const attempts = pub.attempts;
     await expect(b.close()).rejects.toThrow('broker down');
     await expect(flushed).rejects.toThrow('broker down');
+    expect(pub.attempts).toBe(attempts); // not one more try on the way out
     expect(confirmed).toEqual([]);
   });
 

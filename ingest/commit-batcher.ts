@@ -126,6 +126,8 @@ export class CommitBatcher {
           };
         });
         this.wake = undefined;
+        // Woken by close(): give the batch up now rather than after one more full attempt.
+        if (this.stopping) throw err;
       }
     }
   }
