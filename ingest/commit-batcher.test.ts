@@ -107,7 +107,8 @@ describe('CommitBatcher', () => {
   it('gives a batch waiting for Kafka up on close, without confirming it', async () => {
     const pub = new FakePublisher();
     const confirmed: bigint[] = [];
-    const b = new CommitBatcher(pub, async (l) => void confirmed.push(l), { maxEvents: 100, flushIntervalMs: 1000, retryWhile: () => true }, silentLogger);
+    const fatal: unknown[] = [];
+    const b = new CommitBatcher(pub, async (l) => void confirmed.push(l), { maxEvents: 100, flushIntervalMs: 1000, retryWhile: () => true, onFatal: (e) => fatal.push(e) }, silentLogger);
     pub.failNext = true;
     await b.add([ev(1)]);
     await b.commit(100n);
@@ -118,6 +119,7 @@ describe('CommitBatcher', () => {
     await expect(flushed).rejects.toThrow('broker down');
     expect(pub.attempts).toBe(attempts); // not one more try on the way out
     expect(confirmed).toEqual([]);
+    expect(fatal).toEqual([]); // a shutdown, not a failure
   });
 
   it('stops on a failure that is not worth waiting out', async () => {

@@ -88,8 +88,12 @@ export class CommitBatcher {
         if (commit !== undefined) await this.confirm(commit.lsn, commit.ts);
       } catch (err) {
         this.failed = err;
-        this.log.error('publishing to Kafka failed; nothing past the last confirmed commit is acknowledged', { err, events: events.length });
-        this.opts.onFatal?.(err);
+        // Given up by close() (Kafka still away): unfinished, not fatal; it is read again after restart.
+        if (this.stopping) this.log.warn('stopping with a batch Kafka has not acknowledged; nothing past the last confirmed commit is acknowledged', { events: events.length });
+        else {
+          this.log.error('publishing to Kafka failed; nothing past the last confirmed commit is acknowledged', { err, events: events.length });
+          this.opts.onFatal?.(err);
+        }
       } finally {
         this.inFlightEvents -= entry.events;
         this.inFlight.shift();
