@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readPositions, readWatermark } from '../core/watermark-store';
 import { EsFaultProxy } from './support/es-fault-proxy';
-import { PIPELINE_FIELDS, allDocs, change, createHarness, keyless, type Harness } from './support/indexer-harness';
+import { allDocs, change, compareDocs, createHarness, type Harness, keyless, PIPELINE_FIELDS } from './support/indexer-harness';
 import { startService, stopService, type RunningService } from './support/processes';
 import { env, eventually, kafka, uniqueName } from './support/services';
 
@@ -98,17 +98,7 @@ describe('several indexers in one consumer group, with rebalances', () => {
     }
 
     const actual = await allDocs(h.client, h.index);
-    const missing: string[] = [];
-    const stale: string[] = [];
-    const extra: string[] = [];
-    for (const [id, want] of expected) {
-      const got = actual.get(id);
-      if (!want.doc) {
-        if (got) extra.push(id);
-      } else if (!got) missing.push(id);
-      else if (got.version !== String(want.lsn) || got.source !== JSON.stringify(want.doc)) stale.push(id);
-    }
-    for (const id of actual.keys()) if (!expected.has(id)) extra.push(id);
+    const { missing, extra, stale } = compareDocs(expected, actual);
     const perProcess = proxies.map(itemsVia);
     process.stdout.write(`scale: keys=${expected.size} docs=${actual.size} bulk items per process=${perProcess.join('/')} missing=${missing.length} extra=${extra.length} stale=${stale.length}\n`);
 

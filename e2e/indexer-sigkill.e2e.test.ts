@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { readWatermark } from '../core/watermark-store';
 import { EsFaultProxy } from './support/es-fault-proxy';
-import { PIPELINE_FIELDS, allDocs, change, createHarness, keyless, type Harness } from './support/indexer-harness';
+import { allDocs, change, compareDocs, createHarness, type Harness, keyless, PIPELINE_FIELDS } from './support/indexer-harness';
 import { startService, stopService, type RunningService } from './support/processes';
 import { env, eventually, uniqueName } from './support/services';
 
@@ -86,17 +86,7 @@ describe('indexer killed with SIGKILL mid-bulk, repeatedly', () => {
     await eventually(async () => ((await readWatermark(h.client, h.index, h.topic))?.lsn === BigInt(lsn + 1) ? true : undefined), 'watermark past the last write', 90_000);
 
     const actual = await allDocs(h.client, h.index);
-    const missing: string[] = [];
-    const stale: string[] = [];
-    const extra: string[] = [];
-    for (const [id, want] of expected) {
-      const got = actual.get(id);
-      if (!want.doc) {
-        if (got) extra.push(id);
-      } else if (!got) missing.push(id);
-      else if (got.version !== String(want.lsn) || got.source !== JSON.stringify(want.doc)) stale.push(id);
-    }
-    for (const id of actual.keys()) if (!expected.has(id)) extra.push(id);
+    const { missing, extra, stale } = compareDocs(expected, actual);
 
     const sent = new Map<string, number>();
     for (const req of proxy.bulkRequests(h.index)) for (const i of req) sent.set(`${i.id}@${i.version}`, (sent.get(`${i.id}@${i.version}`) ?? 0) + 1);

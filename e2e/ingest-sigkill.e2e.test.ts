@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'pg';
-import { canonicalKey, type ChangeEvent } from '../core/change-event';
+import { canonicalKey } from '../core/change-event';
 import { parseLsn } from '../core/lsn';
-import { confirmedLsn, currentWalLsn, dropPipelineObjects, latestByKey, readAllEvents } from '../ingest/test-support/harness';
+import { compareLatestWithRows, confirmedLsn, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents } from '../ingest/test-support/harness';
 import { startService, stopService, type RunningService } from './support/processes';
 import { eventually, kafka, pg, uniqueName } from './support/services';
 
@@ -69,19 +69,6 @@ describe('ingest killed with SIGKILL inside a large transaction, repeatedly', ()
     for (const r of rows) commitEnds.set(Number(r.xid), parseLsn(r.lsn));
   }
 
-  /** Distinct row events per transaction id in the topic (a re-sent event counts once). */
-  function eventsPerTx(events: readonly ChangeEvent[]): Map<number, number> {
-    const distinct = new Set<string>();
-    const perTx = new Map<number, number>();
-    for (const e of events) {
-      if (e.op === 'h') continue;
-      const id = `${e.txId}|${e.lsn}|${e.op}|${canonicalKey(e.key)}`;
-      if (distinct.has(id)) continue;
-      distinct.add(id);
-      perTx.set(e.txId, (perTx.get(e.txId) ?? 0) + 1);
-    }
-    return perTx;
-  }
 
   const inKafka = async (): Promise<number> => {
     const admin = kafka().admin();
@@ -206,15 +193,7 @@ describe('ingest killed with SIGKILL inside a large transaction, repeatedly', ()
     const incomplete = committed.filter((tx) => (perTx.get(tx.xid) ?? 0) !== tx.events).map((tx) => `${tx.label} ${tx.xid}: ${perTx.get(tx.xid) ?? 0}/${tx.events}`);
     const latest = latestByKey(events);
     const table_ = new Map((await db.query<{ id: number; v: string; n: number }>(`SELECT id, v, n FROM ${table}`)).rows.map((r) => [canonicalKey({ id: r.id }), r]));
-    const missing: string[] = [];
-    const stale: string[] = [];
-    const extra: string[] = [];
-    for (const [key, row] of table_) {
-      const e = latest.get(key);
-      if (!e || e.op === 'd') missing.push(key);
-      else if (JSON.stringify(e.after) !== JSON.stringify(row)) stale.push(key);
-    }
-    for (const [key, e] of latest) if (e.op !== 'd' && !table_.has(key)) extra.push(key);
+    const { missing, stale, extra } = compareLatestWithRows(latest, table_);
     const rowEvents = events.filter((e) => e.op !== 'h').length;
     const distinct = [...perTx.values()].reduce((a, b) => a + b, 0);
     process.stdout.write(`ingest-sigkill: kills=${kills} (inside the big transaction: ${insideKills.join(', ')}) transactions=${committed.length} rows=${table_.size} events=${rowEvents} duplicates=${rowEvents - distinct} missing=${missing.length} stale=${stale.length} extra=${extra.length} incomplete=${incomplete.length}\n`);

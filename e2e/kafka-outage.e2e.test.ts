@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
 import { canonicalKey, type ChangeEvent } from '../core/change-event';
 import { parseLsn } from '../core/lsn';
-import { confirmedLsn, currentWalLsn, dropPipelineObjects, latestByKey, readAllEvents } from '../ingest/test-support/harness';
+import { compareLatestWithRows, confirmedLsn, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents } from '../ingest/test-support/harness';
 import { allDocs } from './support/indexer-harness';
 import { startPrivateKafka, type PrivateKafka } from './support/private-kafka';
 import { freePort, startService, stopService, type RunningService } from './support/processes';
@@ -96,19 +96,6 @@ describe('Kafka stopped for a while under continuous writes', () => {
     return m ? Number(m[1]) : undefined;
   }
 
-  /** Distinct row events per transaction (a re-sent event counts once). */
-  function eventsPerTx(events: readonly ChangeEvent[]): Map<number, number> {
-    const seen = new Set<string>();
-    const perTx = new Map<number, number>();
-    for (const e of events) {
-      if (e.op === 'h') continue;
-      const id = `${e.txId}|${e.lsn}|${e.op}|${canonicalKey(e.key)}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      perTx.set(e.txId, (perTx.get(e.txId) ?? 0) + 1);
-    }
-    return perTx;
-  }
 
   it('acknowledges nothing while Kafka is down, shows the lag, and catches up fully without exiting', async () => {
     const k = broker!;
@@ -197,15 +184,7 @@ describe('Kafka stopped for a while under continuous writes', () => {
     const incomplete = committed.filter((tx) => (perTx.get(tx.xid) ?? 0) !== tx.events).map((tx) => `${tx.xid}: ${perTx.get(tx.xid) ?? 0}/${tx.events}`);
     const latest = latestByKey(events);
     const rows = new Map((await db.query<{ id: number; v: string; n: number }>(`SELECT id, v, n FROM ${table}`)).rows.map((r) => [canonicalKey({ id: r.id }), r]));
-    const missing: string[] = [];
-    const stale: string[] = [];
-    const extra: string[] = [];
-    for (const [key, row] of rows) {
-      const e = latest.get(key);
-      if (!e || e.op === 'd') missing.push(key);
-      else if (JSON.stringify(e.after) !== JSON.stringify(row)) stale.push(key);
-    }
-    for (const [key, e] of latest) if (e.op !== 'd' && !rows.has(key)) extra.push(key);
+    const { missing, stale, extra } = compareLatestWithRows(latest, rows);
     const rowEvents = events.filter((e) => e.op !== 'h').length;
     const distinct = [...perTx.values()].reduce((a, b) => a + b, 0);
     process.stdout.write(`kafka-outage: outage ${Math.round(OUTAGE_MS / 1000)} s (${STOP_SIGNAL}); transactions=${committed.length} (${writtenDuringOutage} committed while Kafka was down) rows=${rows.size} events=${rowEvents} duplicates=${rowEvents - distinct} missing=${missing.length} stale=${stale.length} extra=${extra.length} incomplete=${incomplete.length}; slot lag ${lagAtStop.bytes} B / ${lagAtStop.seconds} s at the stop, ${lagEnd.bytes} B / ${lagEnd.seconds} s at the end of the outage; caught up ${caughtUpMs} ms after the restart\n`);

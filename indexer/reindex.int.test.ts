@@ -2,7 +2,7 @@ import { parsePipelineConfig } from '../config/pipeline';
 import { createKafka } from '../core/kafka';
 import { silentLogger } from '../core/logger';
 import { readWatermark } from '../core/watermark-store';
-import { PIPELINE_FIELDS, allDocs, change, createHarness, indexerFor, keyless, type Harness } from '../e2e/support/indexer-harness';
+import { PIPELINE_FIELDS, allDocs, change, compareDocs, createHarness, indexerFor, keyless, type Harness } from '../e2e/support/indexer-harness';
 import { eventually } from '../e2e/support/services';
 import { liveMappingHash, mappingHash } from './mappings';
 import { aliasTarget } from './reindex/generations';
@@ -38,21 +38,7 @@ describe('zero-downtime reindex', () => {
     const want = BigInt(lsn);
     await eventually(async () => ((await readWatermark(h.client, h.index, h.topic))?.lsn ?? 0n) >= want ? true : undefined, `watermark at ${lsn}`, 60_000);
   };
-  const diff = async () => {
-    const actual = await allDocs(h.client, h.index);
-    const missing: string[] = [];
-    const stale: string[] = [];
-    const extra: string[] = [];
-    for (const [id, want] of expected) {
-      const got = actual.get(id);
-      if (!want.doc) {
-        if (got) extra.push(id);
-      } else if (!got) missing.push(id);
-      else if (got.version !== String(want.lsn) || got.source !== JSON.stringify(want.doc)) stale.push(id);
-    }
-    for (const id of actual.keys()) if (!expected.has(id)) extra.push(id);
-    return { missing, extra, stale };
-  };
+  const diff = async () => compareDocs(expected, await allDocs(h.client, h.index));
 
   beforeAll(async () => {
     h = await createHarness(3);

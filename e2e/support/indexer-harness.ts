@@ -111,3 +111,22 @@ export async function allDocs(client: Client, index: string): Promise<Map<string
   }
   return out;
 }
+
+/** What the index should hold: per id, the version (commit LSN) of its last change and the document, absent when deleted. */
+export type ExpectedDocs = ReadonlyMap<string, { lsn: number | string; doc?: Record<string, unknown> }>;
+
+/** RELIABILITY.md's verdict: documents missing, extra (deleted or never written), or stale (wrong version or content). */
+export function compareDocs(expected: ExpectedDocs, actual: ReadonlyMap<string, { version: string; source: string }>): { missing: string[]; extra: string[]; stale: string[] } {
+  const missing: string[] = [];
+  const stale: string[] = [];
+  const extra: string[] = [];
+  for (const [id, want] of expected) {
+    const got = actual.get(id);
+    if (!want.doc) {
+      if (got) extra.push(id);
+    } else if (!got) missing.push(id);
+    else if (got.version !== String(want.lsn) || got.source !== JSON.stringify(want.doc)) stale.push(id);
+  }
+  for (const id of actual.keys()) if (!expected.has(id)) extra.push(id);
+  return { missing, extra, stale };
+}

@@ -67,6 +67,38 @@ export function compareEvents(a: ChangeEvent, b: ChangeEvent): number {
 }
 
 /** What the index ends with when every event is applied with version = commit LSN: the latest event per key. */
+/**
+ * RELIABILITY.md's verdict for a topic against its table: rows whose latest event is missing or a
+ * delete, rows whose latest event carries other content (stale), and keys alive in the topic but
+ * not in the table (extra). `rows` maps canonical keys to the row as `after` should hold it.
+ */
+export function compareLatestWithRows(latest: ReadonlyMap<string, ChangeEvent>, rows: ReadonlyMap<string, unknown>): { missing: string[]; stale: string[]; extra: string[] } {
+  const missing: string[] = [];
+  const stale: string[] = [];
+  const extra: string[] = [];
+  for (const [key, row] of rows) {
+    const e = latest.get(key);
+    if (!e || e.op === 'd') missing.push(key);
+    else if (JSON.stringify(e.after) !== JSON.stringify(row)) stale.push(key);
+  }
+  for (const [key, e] of latest) if (e.op !== 'd' && !rows.has(key)) extra.push(key);
+  return { missing, stale, extra };
+}
+
+/** Distinct row events per transaction id in a topic (a re-sent event counts once). */
+export function eventsPerTx(events: readonly ChangeEvent[]): Map<number, number> {
+  const distinct = new Set<string>();
+  const perTx = new Map<number, number>();
+  for (const e of events) {
+    if (e.op === 'h') continue;
+    const id = `${e.txId}|${e.lsn}|${e.op}|${canonicalKey(e.key)}`;
+    if (distinct.has(id)) continue;
+    distinct.add(id);
+    perTx.set(e.txId, (perTx.get(e.txId) ?? 0) + 1);
+  }
+  return perTx;
+}
+
 export function latestByKey(events: readonly ChangeEvent[]): Map<string, ChangeEvent> {
   const latest = new Map<string, ChangeEvent>();
   for (const e of events) {
