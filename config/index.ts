@@ -27,7 +27,7 @@ export interface IngestConfig extends CommonConfig {
   batchMaxEvents: number;
   /** Longest wait before a partial batch is sent, ms (INGEST_FLUSH_INTERVAL_MS). Default: 20. */
   flushIntervalMs: number;
-  /** Partitions of each table topic created by ingest (TOPIC_PARTITIONS). Default: 3. */
+  /** Partitions of each table topic created by ingest or the indexer, whichever starts first (TOPIC_PARTITIONS). Default: 3. */
   topicPartitions: number;
   /** Port of the ingest /metrics and /healthz endpoint (INGEST_METRICS_PORT); 0 = none. Default: 0. */
   metricsPort: number;
@@ -96,6 +96,12 @@ export interface IndexerConfig extends CommonConfig {
    * generation (INDEXER_AUTO_REINDEX=1); 0 leaves it to `npm run reindex`. Default: 1.
    */
   autoReindex: boolean;
+  /**
+   * Partitions of a table topic the indexer finds missing and creates (TOPIC_PARTITIONS, as ingest
+   * reads it): ingest and the indexer start together, and whichever creates a topic fixes its
+   * partition count for good. Default: 3.
+   */
+  topicPartitions: number;
 }
 
 export interface ApiConfig extends CommonConfig {
@@ -222,6 +228,7 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     fetchMaxBytesPerPartition: int(env, 'INDEXER_FETCH_MAX_BYTES_PER_PARTITION', 4_194_304, 1024, 104_857_600),
     partitionsConcurrency: int(env, 'INDEXER_PARTITIONS_CONCURRENCY', 4, 1, 256),
     autoReindex: int(env, 'INDEXER_AUTO_REINDEX', 1, 0, 1) === 1,
+    topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
   });
 }
 

@@ -145,7 +145,10 @@ export function createIndexer(deps: IndexerDeps) {
         if ((await ensureIndex(es, spec)) === 'mapping-changed') log.warn(`the pipeline config maps this index differently from the live index; ${config.autoReindex ? 'a background reindex applies it (INDEXER_AUTO_REINDEX)' : 'run `npm run reindex -- <index>` to apply it'}`, { index: spec.name });
       }
       await ensureStateIndex(es);
-      await ensureTopics(kafka, [...topics, dlq.topic], 1);
+      // The same partition count as ingest's: when the indexer starts first, the topic it creates is
+      // the one CDC and the intake write to (a 1-partition topic put every key on partition 0).
+      await ensureTopics(kafka, topics, config.topicPartitions);
+      await ensureTopics(kafka, [dlq.topic], 1);
       await admin.connect();
       await refreshPartitionCounts();
       metrics.sources.consumerLag = () => consumerLag(admin, config.groupId, topics);
