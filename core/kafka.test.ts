@@ -1,4 +1,5 @@
-import { isTransientTopicError } from './kafka';
+import { silentLogger } from './logger';
+import { isTransientTopicError, warnPartitionMismatch } from './kafka';
 
 describe('isTransientTopicError', () => {
   it('treats "topic is being created" broker answers as transient', () => {
@@ -18,5 +19,14 @@ describe('isTransientTopicError', () => {
     expect(isTransientTopicError({ type: 'TOPIC_AUTHORIZATION_FAILED' })).toBe(false);
     expect(isTransientTopicError(new Error('boom'))).toBe(false);
     expect(isTransientTopicError(null)).toBe(false);
+  });
+});
+
+describe('warnPartitionMismatch', () => {
+  it('warns once per existing topic whose partition count differs from TOPIC_PARTITIONS, naming both', () => {
+    const warned: string[] = [];
+    const log = { ...silentLogger, warn: (msg: string) => void warned.push(msg) };
+    warnPartitionMismatch(new Map([['t.public.a', 3], ['t.public.b', 1]]), 3, log);
+    expect(warned).toEqual(['topic t.public.b has 1 partitions and keeps them; TOPIC_PARTITIONS=3 applies only to topics created from now on']);
   });
 });

@@ -46,7 +46,7 @@ export const RETAIN_FOREVER = [{ name: 'retention.ms', value: '-1' }, { name: 'r
  * returns only once every partition has a leader, so the first produce or subscribe cannot hit a
  * topic the broker does not serve yet.
  */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number, timeoutMs = 30_000, configEntries = RETAIN_FOREVER): Promise<void> {
+export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number, timeoutMs = 30_000, configEntries = RETAIN_FOREVER): Promise<Map<string, number>> {
   const admin = kafka.admin();
   await admin.connect();
   const deadline = Date.now() + timeoutMs;
@@ -60,7 +60,7 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
         }
         const { topics: meta } = await admin.fetchTopicMetadata({ topics });
         const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
-        if (leaderless.length === 0) return;
+        if (leaderless.length === 0) return new Map(meta.map((t) => [t.name, t.partitions.length]));
         if (Date.now() > deadline) throw new Error(`Kafka topics have no leader yet: ${leaderless.map((t) => t.name).join(', ')}`);
       } catch (err) {
         if (!isTransientTopicError(err) || Date.now() > deadline) throw err;
@@ -69,5 +69,16 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Topics that existed before with another partition count than the config asks for keep theirs
+ * (Kafka never shrinks a topic, and growing one moves keys to other partitions, which breaks
+ * per-key order): say so instead of letting TOPIC_PARTITIONS look applied.
+ */
+export function warnPartitionMismatch(counts: ReadonlyMap<string, number>, wanted: number, log: Logger): void {
+  for (const [topic, partitions] of counts) {
+    if (partitions !== wanted) log.warn(`topic ${topic} has ${partitions} partitions and keeps them; TOPIC_PARTITIONS=${wanted} applies only to topics created from now on`, { topic, partitions, wanted });
   }
 }

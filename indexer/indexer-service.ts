@@ -5,7 +5,7 @@ import type { IndexerConfig } from '../config';
 import type { PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
 import { PipelineError, errorMessage } from '../core/errors';
-import { ensureTopics } from '../core/kafka';
+import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
 import type { Logger } from '../core/logger';
 import { backoffDelayMs, sleep } from '../core/retry';
 import { ensureStateIndex } from '../core/watermark-store';
@@ -147,7 +147,7 @@ export function createIndexer(deps: IndexerDeps) {
       await ensureStateIndex(es);
       // The same partition count as ingest's: when the indexer starts first, the topic it creates is
       // the one CDC and the intake write to (a 1-partition topic put every key on partition 0).
-      await ensureTopics(kafka, topics, config.topicPartitions);
+      warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
       await ensureTopics(kafka, [dlq.topic], 1);
       await admin.connect();
       await refreshPartitionCounts();

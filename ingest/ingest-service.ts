@@ -4,7 +4,7 @@ import type { IngestConfig } from '../config';
 import type { PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
 import { PipelineError } from '../core/errors';
-import { ensureTopics } from '../core/kafka';
+import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
 import type { Logger } from '../core/logger';
 import { every, type Periodic } from '../core/periodic';
 import { CommitBatcher } from './commit-batcher';
@@ -150,7 +150,7 @@ export function createIngest(deps: IngestDeps) {
       await ensureStateTable(db);
       await prepareSlot();
       await addTables(db, slot, tables.map((t) => `${t.schema}.${t.table}`));
-      await ensureTopics(kafka, topics, config.topicPartitions);
+      warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
       await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
       await publisher.connect();
       await source.start(createStreamHandler({ slot, tables, keys, batcher, windows, ...(deps.decode ? { decode: deps.decode } : {}) }));

@@ -8,7 +8,7 @@ import { RedisApiKeyStore } from '../../core/api-keys/key-store';
 import { connectKeyStoreRedis } from '../../core/api-keys/key-store-redis';
 import { KeyVerifier } from '../../core/api-keys/key-verifier';
 import { topicFor } from '../../core/change-event';
-import { ensureTopics } from '../../core/kafka';
+import { ensureTopics, warnPartitionMismatch } from '../../core/kafka';
 import type { Logger } from '../../core/logger';
 import { createIntakeApp, intakeTables } from './intake-app';
 import type { IntakeAuth } from './intake-auth';
@@ -32,7 +32,7 @@ export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; 
     return topicFor(config.topicPrefix, { schema, table });
   });
   // Ingest's CDC part does not create these: the tables are not captured from Postgres.
-  if (topics.length) await ensureTopics(deps.kafka, topics, config.topicPartitions);
+  if (topics.length) warnPartitionMismatch(await ensureTopics(deps.kafka, topics, config.topicPartitions), config.topicPartitions, log);
   const publisher = new KafkaIntakePublisher(deps.kafka, topics);
   await publisher.connect();
   const keys = intakeAuth(deps.auth, log);
