@@ -6,6 +6,7 @@ import type { PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
 import { PipelineError, errorMessage } from '../core/errors';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
+import { isKafkaUnavailable } from '../core/kafka-unavailable';
 import type { Logger } from '../core/logger';
 import { backoffDelayMs, sleep } from '../core/retry';
 import { ensureStateIndex } from '../core/watermark-store';
@@ -132,6 +133,22 @@ export function createIndexer(deps: IndexerDeps) {
     }
   };
 
+  let runConsumer: () => Promise<void> = async () => undefined;
+  let rejoinTimer: NodeJS.Timeout | undefined;
+  const rejoin = (attempt: number, cause: unknown): void => {
+    const delayMs = backoffDelayMs(attempt, { initialMs: 1_000, maxMs: 30_000 });
+    log.warn('Kafka unavailable: the consumer stopped; joining the group again (nothing is committed meanwhile)', { attempt, retryInMs: delayMs, err: errorMessage(cause) });
+    rejoinTimer = setTimeout(() => {
+      if (closing.signal.aborted) return;
+      consumer.connect().then(runConsumer).catch(async (err: unknown) => {
+        // A failed start leaves kafkajs believing it runs: stop it, or the next run() is ignored.
+        await consumer.disconnect().catch(() => undefined);
+        if (!closing.signal.aborted && isKafkaUnavailable(err)) rejoin(attempt + 1, err);
+        else if (!closing.signal.aborted) deps.onFatal(err);
+      });
+    }, delayMs);
+  };
+
   return {
     consumer,
     tracker,
@@ -156,14 +173,18 @@ export function createIndexer(deps: IndexerDeps) {
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) deps.onFatal(payload.error);
+        if (payload.restart) return; // kafkajs joins again by itself
+        // kafkajs gives up for good when no broker answers the coordinator lookup: a Kafka outage,
+        // not a fault of ours. Join again with backoff instead of exiting (as ingest rides it out).
+        if (!closing.signal.aborted && isKafkaUnavailable(payload.error)) rejoin(0, payload.error);
+        else deps.onFatal(payload.error);
       });
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         assigned = payload.memberAssignment;
         tracker.retain(payload.memberAssignment);
         refreshPartitionCounts().catch((err: unknown) => log.warn('reading partition counts failed', { err: errorMessage(err) }));
       });
-      await consumer.run({
+      runConsumer = () => consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.partitionsConcurrency,
@@ -207,12 +228,14 @@ export function createIndexer(deps: IndexerDeps) {
           }
         },
       });
+      await runConsumer();
       publisher.start();
       log.info('indexer consuming', { topics, groupId: config.groupId });
     },
     /** Stops fetching, finishes and commits the batches handed over, publishes the last watermark, then disconnects. */
     async close(): Promise<void> {
       closing.abort();
+      clearTimeout(rejoinTimer);
       try {
         consumer.pause(topics.map((topic) => ({ topic })));
       } catch {

@@ -10,7 +10,7 @@ import { every, type Periodic } from '../core/periodic';
 import { CommitBatcher } from './commit-batcher';
 import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
-import { isKafkaUnavailable } from './sink/kafka-unavailable';
+import { isKafkaUnavailable } from '../core/kafka-unavailable';
 import { ThreadedProducer } from './sink/threaded-producer';
 import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';

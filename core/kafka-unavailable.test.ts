@@ -1,5 +1,5 @@
 import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
-import { PipelineError } from '../../core/errors';
+import { PipelineError } from './errors';
 import { isKafkaUnavailable } from './kafka-unavailable';
 
 /** As the producer thread hands errors back: name and message only. */
@@ -13,6 +13,11 @@ describe('isKafkaUnavailable', () => {
     expect(isKafkaUnavailable(wrapped(crossed(new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 8, retryTime: 10_000 }))))).toBe(true);
     expect(isKafkaUnavailable(wrapped(crossed(new KafkaJSNonRetriableError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'))))).toBe(true);
     expect(isKafkaUnavailable(wrapped(crossed(new KafkaJSProtocolError('There is no leader for this topic-partition as we are in the middle of a leadership election'))))).toBe(true);
+  });
+
+  it('counts the consumer crash kafkajs will not restart by itself when no broker answers (the indexer joins again)', () => {
+    const lookup = Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' });
+    expect(isKafkaUnavailable(lookup)).toBe(true);
   });
 
   it('does not wait out a dead producer thread, an authorisation error or a contract violation', () => {

@@ -4,8 +4,10 @@
  * worth sending again once it is back, instead of stopping ingest. Anything else (a producer
  * thread that died, a contract violation, an authorisation error) is not.
  *
- * Decided by kafkajs error names and messages along the cause chain: errors crossing the producer
- * thread keep only their name and message (threaded-producer.ts), not kafkajs's `retriable` flag.
+ * Decided by kafkajs error names and messages along the cause chain: errors crossing ingest's
+ * producer thread keep only their name and message (ingest/sink/threaded-producer.ts), not
+ * kafkajs's `retriable` flag. The indexer asks the same of a consumer crash kafkajs will not
+ * restart by itself (it gives up on "no broker answered the coordinator lookup").
  */
 const UNAVAILABLE_NAMES = new Set([
   'KafkaJSConnectionError',
@@ -18,6 +20,8 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSStaleTopicMetadataAssignment',
   'KafkaJSTimeout',
   'KafkaJSLockTimeout',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSNoBrokerAvailableError',
 ]);
 
 // kafkajs's texts for ECONNREFUSED & co, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER,
