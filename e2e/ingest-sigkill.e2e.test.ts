@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from 'pg';
 import { canonicalKey } from '../core/change-event';
-import { parseLsn } from '../core/lsn';
-import { compareLatestWithRows, confirmedLsn, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents } from '../ingest/test-support/harness';
+import { compareLatestWithRows, confirmedLsn, createWitnessSlot, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents, readCommitEnds } from '../ingest/test-support/harness';
 import { startService, stopService, type RunningService } from './support/processes';
 import { eventually, kafka, pg, uniqueName } from './support/services';
 
@@ -41,7 +40,7 @@ describe('ingest killed with SIGKILL inside a large transaction, repeatedly', ()
     db = await pg();
     writerDb = await pg();
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)`);
-    await db.query(`SELECT pg_create_logical_replication_slot($1, 'test_decoding')`, [witness]);
+    await createWitnessSlot(db, witness);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ingest-sigkill-'));
     const pipelineFile = path.join(dir, 'pipeline.json');
     fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [table.replace(/_/g, '-')]: { table, fields: { v: { type: 'text', searchable: true } } } } }));
@@ -60,14 +59,6 @@ describe('ingest killed with SIGKILL inside a large transaction, repeatedly', ()
     await db.end();
   });
 
-  /** Reads the witness slot's new commits (their end LSNs). */
-  async function readCommitEnds(): Promise<void> {
-    const { rows } = await db.query<{ lsn: string; xid: string }>(
-      `SELECT lsn::text, xid::text FROM pg_logical_slot_get_changes($1, NULL, NULL, 'include-xids', '1', 'skip-empty-xacts', '1') WHERE data LIKE 'COMMIT%'`,
-      [witness],
-    );
-    for (const r of rows) commitEnds.set(Number(r.xid), parseLsn(r.lsn));
-  }
 
 
   const inKafka = async (): Promise<number> => {
@@ -146,7 +137,7 @@ describe('ingest killed with SIGKILL inside a large transaction, repeatedly', ()
       const deadline = Date.now() + 60_000;
       if (insideKills.length === 2 && !atCommitKill) {
         // Once: kill the moment the slot confirms the big transaction; the last batch must already be acked.
-        await readCommitEnds();
+        await readCommitEnds(db, witness, commitEnds);
         const end = commitEnds.get(big.xid)!;
         while (((await confirmedLsn(db, slot)) ?? 0n) < end && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
         atCommitKill = true;
@@ -161,7 +152,7 @@ describe('ingest killed with SIGKILL inside a large transaction, repeatedly', ()
 
       // Nothing can confirm now. Everything the slot confirmed must be in Kafka.
       const confirmed = (await confirmedLsn(db, slot))!;
-      await readCommitEnds();
+      await readCommitEnds(db, witness, commitEnds);
       const perTx = eventsPerTx((await readAllEvents(kafka(), topic)).map((m) => m.event));
       const bigHave = perTx.get(big.xid) ?? 0;
       const bigEnd = commitEnds.get(big.xid)!;
@@ -187,7 +178,7 @@ describe('ingest killed with SIGKILL inside a large transaction, repeatedly', ()
     // Quiet: the slot confirmed past the last write (heartbeats carry it), then compare.
     const end = await currentWalLsn(db);
     await eventually(async () => (((await confirmedLsn(db, slot)) ?? 0n) >= end ? true : undefined), 'slot confirmed past the last write', 120_000);
-    await readCommitEnds();
+    await readCommitEnds(db, witness, commitEnds);
     const events = (await readAllEvents(kafka(), topic)).map((m) => m.event);
     const perTx = eventsPerTx(events);
     const incomplete = committed.filter((tx) => (perTx.get(tx.xid) ?? 0) !== tx.events).map((tx) => `${tx.label} ${tx.xid}: ${perTx.get(tx.xid) ?? 0}/${tx.events}`);

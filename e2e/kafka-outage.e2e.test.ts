@@ -4,9 +4,8 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
 import { canonicalKey, type ChangeEvent } from '../core/change-event';
-import { parseLsn } from '../core/lsn';
-import { compareLatestWithRows, confirmedLsn, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents } from '../ingest/test-support/harness';
-import { allDocs } from './support/indexer-harness';
+import { compareLatestWithRows, confirmedLsn, createWitnessSlot, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents, readCommitEnds } from '../ingest/test-support/harness';
+import { allDocs, dropSearchIndex } from './support/indexer-harness';
 import { startPrivateKafka, type PrivateKafka } from './support/private-kafka';
 import { freePort, startService, stopService, type RunningService } from './support/processes';
 import { es, eventually, pg, uniqueName } from './support/services';
@@ -51,7 +50,7 @@ describe('Kafka stopped for a while under continuous writes', () => {
     writerDb = await pg();
     broker = await startPrivateKafka();
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)`);
-    await db.query(`SELECT pg_create_logical_replication_slot($1, 'test_decoding')`, [witness]);
+    await createWitnessSlot(db, witness);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-outage-'));
     const pipelineFile = path.join(dir, 'pipeline.json');
     fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { v: { type: 'text', searchable: true }, n: { type: 'integer' } } } } }));
@@ -69,9 +68,7 @@ describe('Kafka stopped for a while under continuous writes', () => {
       const code = await stopService(s);
       if (code !== 0) process.stderr.write(`${s.name} exited ${code}:\n${s.output().slice(-4000)}\n`);
     }
-    const generations = Object.keys((await elastic.indices.get({ index: `${index}_v*` }, { ignore: [404] })) ?? {}).filter((n) => n.startsWith(`${index}_v`));
-    for (const name of generations) await elastic.indices.delete({ index: name }, { ignore: [404] });
-    await elastic.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
+    await dropSearchIndex(elastic, index);
     await elastic.close();
     await broker?.destroy();
     await db.query('SELECT pg_drop_replication_slot($1)', [witness]).catch(() => undefined);
@@ -81,14 +78,6 @@ describe('Kafka stopped for a while under continuous writes', () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Consumes the witness slot: commit end LSNs of this table's transactions. */
-  async function readCommitEnds(): Promise<void> {
-    const { rows } = await db.query<{ lsn: string; xid: string }>(
-      `SELECT lsn::text, xid::text FROM pg_logical_slot_get_changes($1, NULL, NULL, 'include-xids', '1', 'skip-empty-xacts', '1') WHERE data LIKE 'COMMIT%'`,
-      [witness],
-    );
-    for (const r of rows) commitEnds.set(Number(r.xid), parseLsn(r.lsn));
-  }
 
   async function metric(name: string): Promise<number | undefined> {
     const text = await (await fetch(metricsUrl)).text();
@@ -161,7 +150,7 @@ describe('Kafka stopped for a while under continuous writes', () => {
     }, 'the slot lag metric covering the writes of the outage', 30_000);
 
     // Every transaction the slot confirmed was wholly in Kafka when it went away.
-    await readCommitEnds();
+    await readCommitEnds(db, witness, commitEnds);
     const confirmedNotInKafka = committed.filter((tx) => {
       const end = commitEnds.get(tx.xid);
       return end !== undefined && end <= confirmedAtStop && (onDisk.get(tx.xid) ?? 0) !== tx.events;
@@ -177,7 +166,7 @@ describe('Kafka stopped for a while under continuous writes', () => {
     const end = await currentWalLsn(db);
     await eventually(async () => (((await confirmedLsn(db, slot)) ?? 0n) >= end ? true : undefined), 'slot confirmed past the last write after the restart', 120_000);
     const caughtUpMs = Date.now() - restartedAt;
-    await readCommitEnds();
+    await readCommitEnds(db, witness, commitEnds);
     const kafka = new Kafka({ clientId: 'tests', brokers: [k.brokers], logLevel: logLevel.NOTHING });
     const events = (await readAllEvents(kafka, topic)).map((m) => m.event);
     const perTx = eventsPerTx(events);

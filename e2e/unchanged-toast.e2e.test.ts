@@ -5,6 +5,7 @@ import { loadIndexerConfig, type IndexerConfig } from '../config';
 import { parsePipelineConfig, type PipelineConfig } from '../config/pipeline';
 import { createKafka } from '../core/kafka';
 import { silentLogger } from '../core/logger';
+import { dropSearchIndex } from './support/indexer-harness';
 import { es, eventually, kafka, pg, uniqueName } from './support/services';
 import { quiesce, readAllEvents, testPipeline } from '../ingest/test-support/harness';
 import { createIndexer } from '../indexer/indexer-service';
@@ -63,8 +64,7 @@ describe('unchanged TOAST columns through the whole pipeline', () => {
     await admin.deleteGroups([config.groupId]).catch(() => undefined); // the reindex deletes its own
     await admin.deleteTopics({ topics: [p.topic(table), `${p.prefix}.dead-letters`] }).catch(() => undefined);
     await admin.disconnect();
-    for (const name of Object.keys((await client.indices.get({ index: `${index}_v*` }, { ignore: [404] })) ?? {})) await client.indices.delete({ index: name }, { ignore: [404] });
-    await client.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
+    await dropSearchIndex(client, index);
     await client.close();
     await db.end();
   });

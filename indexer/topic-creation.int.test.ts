@@ -3,6 +3,7 @@ import { loadIndexerConfig } from '../config';
 import { parsePipelineConfig } from '../config/pipeline';
 import { createKafka } from '../core/kafka';
 import { silentLogger } from '../core/logger';
+import { dropSearchIndex } from '../e2e/support/indexer-harness';
 import { kafka, uniqueName } from '../e2e/support/services';
 import { createIndexer } from './indexer-service';
 import { createIndexerMetrics } from './metrics';
@@ -33,8 +34,7 @@ describe('table topics the indexer creates', () => {
       await admin.deleteTopics({ topics: [topic, `${prefix}.dead-letters`] }).catch(() => undefined);
       await admin.deleteGroups([config.groupId]).catch(() => undefined);
       await admin.disconnect();
-      for (const name of Object.keys((await es.indices.get({ index: `${index}_v*` }, { ignore: [404] })) ?? {})) await es.indices.delete({ index: name }, { ignore: [404] });
-      await es.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
+      await dropSearchIndex(es, index);
       await es.close();
     }
   }, 60_000);

@@ -49,13 +49,18 @@ export async function createHarness(partitions = 3): Promise<Harness> {
     },
     close: async () => {
       await producer.disconnect();
-      // Every generation (a reindex adds _v2, …); wildcard deletes are refused by default.
-      const generations = Object.keys(await client.indices.get({ index: `${index}_v*` }, { ignore: [404] }) ?? {}).filter((n) => n.startsWith(`${index}_v`));
-      for (const name of generations) await client.indices.delete({ index: name }, { ignore: [404] });
-      await client.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
+      await dropSearchIndex(client, index);
       await client.close();
     },
   };
+}
+
+/** Drops a pipeline index a test created: every generation behind its alias and its template. */
+export async function dropSearchIndex(client: Client, index: string): Promise<void> {
+  // Every generation (a reindex adds _v2, …); wildcard deletes are refused by default.
+  const generations = Object.keys((await client.indices.get({ index: `${index}_v*` }, { ignore: [404] })) ?? {}).filter((n) => n.startsWith(`${index}_v`));
+  for (const name of generations) await client.indices.delete({ index: name }, { ignore: [404] });
+  await client.indices.deleteIndexTemplate({ name: `search-pipeline-${index}` }, { ignore: [404] });
 }
 
 export function indexerFor(h: Harness, opts: { groupId?: string; esUrl?: string; env?: Record<string, string>; fields?: Record<string, unknown> } = {}) {

@@ -85,6 +85,23 @@ export function compareLatestWithRows(latest: ReadonlyMap<string, ChangeEvent>, 
   return { missing, stale, extra };
 }
 
+/**
+ * A test_decoding slot the test owns, created before its writes: commit end LSNs by xid read from
+ * Postgres independently of ingest, to check what the pipeline's slot confirmed.
+ */
+export async function createWitnessSlot(db: Client, witness: string): Promise<void> {
+  await db.query(`SELECT pg_create_logical_replication_slot($1, 'test_decoding')`, [witness]);
+}
+
+/** Consumes the witness slot's commits decoded since the last call into `commitEnds` (xid → commit end LSN). */
+export async function readCommitEnds(db: Client, witness: string, commitEnds: Map<number, bigint>): Promise<void> {
+  const { rows } = await db.query<{ lsn: string; xid: string }>(
+    `SELECT lsn::text, xid::text FROM pg_logical_slot_get_changes($1, NULL, NULL, 'include-xids', '1', 'skip-empty-xacts', '1') WHERE data LIKE 'COMMIT%'`,
+    [witness],
+  );
+  for (const r of rows) commitEnds.set(Number(r.xid), parseLsn(r.lsn));
+}
+
 /** Distinct row events per transaction id in a topic (a re-sent event counts once). */
 export function eventsPerTx(events: readonly ChangeEvent[]): Map<number, number> {
   const distinct = new Set<string>();
