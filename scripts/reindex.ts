@@ -47,16 +47,13 @@ async function main(): Promise<number> {
       process.stderr.write(`reindex refused: ${got.heldBy.owner} is reindexing ${name} (lease until ${new Date(got.heldBy.expiresAt).toISOString()}, renewed while it runs); wait for it to finish and run this again.\n`);
       return 3;
     }
-    const signal = new AbortController();
-    const watch = setInterval(() => got.lease.lost && signal.abort(), 1_000);
     try {
-      const deps = { config, pipeline, kafka: createKafka(config.kafkaBrokers, 'reindex', log), es, log, onProgress, signal: signal.signal };
+      const deps = { config, pipeline, kafka: createKafka(config.kafkaBrokers, 'reindex', log), es, log, onProgress, signal: got.lease.signal };
       const r = values.rollback ? await rollback(deps, name) : await reindex(deps, name, { ifChanged: values['if-changed'] });
       if (last) bars.get(last.phase)?.done(last.done);
       if (r.skipped) process.stdout.write(`${name}: mapping unchanged (${r.from}); nothing to do\n`);
       else process.stdout.write(`${name}: alias moved from ${r.from} to ${r.to} (${r.documents.toLocaleString('en')} documents); ${r.from} is kept${values.rollback ? '' : `; undo with npm run reindex -- ${name} --rollback`}\n`);
     } finally {
-      clearInterval(watch);
       await got.lease.release();
     }
     return 0;

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { IndexSpec } from '../../config/pipeline';
 import { errorMessage, isRetriable } from '../../core/errors';
+import { sleep } from '../../core/retry';
 import { liveMappingHash, mappingHash } from '../mappings';
 import { reindex, type ReindexDeps } from './reindex';
 import { acquireLease, type Lease } from './reindex-lease';
@@ -32,14 +33,10 @@ export function startAutoReindex(deps: AutoReindexDeps): { done: Promise<void>; 
   const changed = async (spec: IndexSpec): Promise<boolean> => (await liveMappingHash(es, spec.name)) !== mappingHash(spec);
 
   const reindexUnderLease = async (spec: IndexSpec, lease: Lease): Promise<void> => {
-    const run = new AbortController();
-    const onStop = (): void => run.abort();
-    stop.signal.addEventListener('abort', onStop);
-    const watch = setInterval(() => lease.lost && run.abort(), 1_000);
     let lastLog = 0;
     try {
       const r = await reindex({
-        ...deps, signal: run.signal,
+        ...deps, signal: AbortSignal.any([stop.signal, lease.signal]),
         onProgress: (phase, done, total) => {
           if (Date.now() - lastLog < 10_000) return;
           lastLog = Date.now();
@@ -48,8 +45,6 @@ export function startAutoReindex(deps: AutoReindexDeps): { done: Promise<void>; 
       }, spec.name, { ifChanged: true });
       if (!r.skipped) log.info('reindex after a mapping change: alias swapped', { ...r, rollback: `npm run reindex -- ${spec.name} --rollback` });
     } finally {
-      clearInterval(watch);
-      stop.signal.removeEventListener('abort', onStop);
       await lease.release().catch(() => undefined);
     }
   };
@@ -91,7 +86,7 @@ export function startAutoReindex(deps: AutoReindexDeps): { done: Promise<void>; 
         // Elasticsearch away for a moment: the next pass looks again.
         log.warn('checking indexes for mapping changes failed; will try again', { err: errorMessage(err), retryInMs: retryMs });
       }
-      if (pending.length > 0) await abortableSleep(retryMs, stop.signal);
+      if (pending.length > 0) await sleep(retryMs, stop.signal);
     }
   })();
 
@@ -104,14 +99,3 @@ export function startAutoReindex(deps: AutoReindexDeps): { done: Promise<void>; 
   };
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}

@@ -18,6 +18,8 @@ export interface Lease {
   readonly owner: string;
   /** True once a renewal found another holder (or no lease): stop the work as soon as possible. */
   readonly lost: boolean;
+  /** Aborted when the lease is lost: hand it to the work the lease guards. */
+  readonly signal: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -60,7 +62,7 @@ export async function acquireLease(
 
 function holdLease(es: Client, name: string, owner: string, start: { seqNo?: number; primaryTerm?: number }, ttlMs: number, now: () => number, log?: Logger): Lease {
   let version = start;
-  let lost = false;
+  const lostSignal = new AbortController();
   let released = false;
   const renew = async (): Promise<void> => {
     try {
@@ -68,7 +70,7 @@ function holdLease(es: Client, name: string, owner: string, start: { seqNo?: num
       version = { seqNo: res._seq_no, primaryTerm: res._primary_term };
     } catch (err) {
       if (statusOf(err) === 409) {
-        lost = true;
+        lostSignal.abort();
         log?.error('reindex lease lost to another process; stopping this reindex', { lease: name, owner });
       } else {
         // Elasticsearch briefly away: the lease still runs for the rest of its TTL; try again next tick.
@@ -80,12 +82,13 @@ function holdLease(es: Client, name: string, owner: string, start: { seqNo?: num
   timer.unref();
   return {
     owner,
-    get lost() { return lost; },
+    get lost() { return lostSignal.signal.aborted; },
+    signal: lostSignal.signal,
     async release(): Promise<void> {
       if (released) return;
       released = true;
       clearInterval(timer);
-      if (lost) return;
+      if (lostSignal.signal.aborted) return;
       await es.delete({ index: LEASE_INDEX, id: name, if_seq_no: version.seqNo, if_primary_term: version.primaryTerm }, { ignore: [404, 409] });
     },
   };
