@@ -1,6 +1,6 @@
 import type { ChangeEvent } from '../core/change-event';
 import type { Logger } from '../core/logger';
-import { backoffDelayMs } from '../core/retry';
+import { backoffDelayMs, sleep } from '../core/retry';
 
 /** Port in front of Kafka: resolves only when the broker acknowledged every event (acks=all). */
 export interface EventPublisher {
@@ -28,8 +28,8 @@ export class CommitBatcher {
   private inFlightEvents = 0;
   private timer: NodeJS.Timeout | undefined;
   private failed: unknown;
-  private stopping = false;
-  private wake: (() => void) | undefined;
+  /** Aborted by close(): wakes a batch waiting for Kafka to come back so it is given up at once. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -89,7 +89,7 @@ export class CommitBatcher {
       } catch (err) {
         this.failed = err;
         // Given up by close() (Kafka still away): unfinished, not fatal; it is read again after restart.
-        if (this.stopping) this.log.warn('stopping with a batch Kafka has not acknowledged; nothing past the last confirmed commit is acknowledged', { events: events.length });
+        if (this.stopping.signal.aborted) this.log.warn('stopping with a batch Kafka has not acknowledged; nothing past the last confirmed commit is acknowledged', { events: events.length });
         else {
           this.log.error('publishing to Kafka failed; nothing past the last confirmed commit is acknowledged', { err, events: events.length });
           this.opts.onFatal?.(err);
@@ -105,8 +105,7 @@ export class CommitBatcher {
 
   /** Flushes what is complete and stops the timer; a batch waiting for Kafka to come back is given up (not confirmed). */
   async close(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
+    this.stopping.abort();
     await this.flush();
   }
 
@@ -117,21 +116,14 @@ export class CommitBatcher {
         if (attempt > 0) this.log.info('Kafka acknowledged the batch again; streaming resumes', { attempts: attempt + 1, events: events.length });
         return;
       } catch (err) {
-        if (this.stopping || !this.opts.retryWhile?.(err)) throw err;
+        if (this.stopping.signal.aborted || !this.opts.retryWhile?.(err)) throw err;
         this.opts.onRetry?.(err);
         const delayMs = backoffDelayMs(attempt, { initialMs: 250, maxMs: 5000 });
         // Every attempt would flood the log during a long outage; the first and every 20th say it is still going on.
         if (attempt % 20 === 0) this.log.warn('Kafka did not acknowledge a batch; sending it again until it does (nothing is confirmed to Postgres meanwhile, the slot keeps the WAL)', { err, attempt: attempt + 1, events: events.length });
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delayMs);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.wake = undefined;
+        await sleep(delayMs, this.stopping.signal);
         // Woken by close(): give the batch up now rather than after one more full attempt.
-        if (this.stopping) throw err;
+        if (this.stopping.signal.aborted) throw err;
       }
     }
   }
