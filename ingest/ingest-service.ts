@@ -153,7 +153,7 @@ export function createIngest(deps: IngestDeps) {
       warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
       await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
       await publisher.connect();
-      await source.start(createStreamHandler({ slot, tables, keys, batcher, windows, ...(deps.decode ? { decode: deps.decode } : {}) }));
+      await source.start(createStreamHandler({ slot, tables, keys, batcher, windows, decode: deps.decode }));
       if (config.heartbeatIntervalMs > 0) {
         const hb: Periodic = every(config.heartbeatIntervalMs, async () => {
           await emitHeartbeat(db, slot);

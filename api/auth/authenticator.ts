@@ -26,10 +26,6 @@ export class Authenticator {
   }
 }
 
-export function unauthorized(code: string, message: string): ApiError {
-  return new ApiError(401, code, message);
-}
-
 export function toApiError(err: unknown): unknown {
   return err instanceof KeyAuthError ? new ApiError(err.status, err.code, err.message) : err;
 }

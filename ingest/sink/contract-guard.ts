@@ -29,5 +29,6 @@ export function contractViolation(e: ChangeEvent, topicPrefix: string): Contract
 /** The event's source when it has a usable one; an invalid event may have none. */
 export function sourceOf(e: unknown): { schema: string; table: string } | undefined {
   const s = (e as { source?: unknown } | null)?.source as { schema?: unknown; table?: unknown } | undefined;
-  return s && typeof s.schema === 'string' && typeof s.table === 'string' ? { schema: s.schema, table: s.table } : undefined;
+  // The event's own object, not a copy: counted for every event on the hot path.
+  return s && typeof s.schema === 'string' && typeof s.table === 'string' ? (s as { schema: string; table: string }) : undefined;
 }

@@ -95,13 +95,12 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     }
     let list = send.get(t.topic);
     if (!list) send.set(t.topic, (list = []));
-    const value = json;
     if (partition >= 0) {
-      list.push({ key, value, partition });
+      list.push({ key, value: json, partition });
       t.used[partition]! += bytes;
     } else {
       for (let p = 0; p < t.partitions; p++) {
-        list.push({ key, value, partition: p });
+        list.push({ key, value: json, partition: p });
         t.used[p]! += bytes;
       }
     }
