@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../../core/logger';
-import { connectRedis } from '../redis-connection';
+import { connectRedis } from '../../core/redis-connection';
 
 /**
  * A Redis client for the result cache that fails fast instead of making requests wait: no

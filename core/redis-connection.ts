@@ -1,6 +1,6 @@
 import Redis, { type RedisOptions } from 'ioredis';
-import { errorMessage } from '../core/errors';
-import type { Logger } from '../core/logger';
+import { errorMessage } from './errors';
+import type { Logger } from './logger';
 
 /**
  * A Redis client that reconnects forever in the background and logs its connection errors at most
