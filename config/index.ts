@@ -255,18 +255,28 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
 }
 
 function apiAuth(env: Env): Pick<ApiConfig, 'authMode' | 'keyCacheMs' | 'rateLimitPerSec' | 'rateLimitBurst' | 'redisPrefix'> {
-  const authMode = str(env, 'API_AUTH', 'off');
-  if (authMode !== 'keys' && authMode !== 'off') throw new ConfigError(`API_AUTH=${JSON.stringify(authMode)} is not one of keys, off.`, { variable: 'API_AUTH' });
-  if (authMode === 'keys' && !optionalStr(env, 'API_REDIS_URL') && !optionalStr(env, 'REDIS_URL')) {
-    throw new ConfigError('API_AUTH=keys needs REDIS_URL (or API_REDIS_URL): API keys are stored in Redis. Set it, or API_AUTH=off for a local demo.', { variable: 'REDIS_URL' });
-  }
   return {
-    authMode,
-    keyCacheMs: int(env, 'API_KEY_CACHE_MS', 5000, 0, 300_000),
+    authMode: keyAuthMode(env),
+    keyCacheMs: keyCacheMs(env),
     rateLimitPerSec: int(env, 'API_RATE_LIMIT_PER_SEC', 50, 0, 1_000_000),
     rateLimitBurst: int(env, 'API_RATE_LIMIT_BURST', 100, 1, 1_000_000),
     redisPrefix: redisPrefix(env),
   };
+}
+
+/** API_AUTH for every service that checks API keys (the API, the ingest intake): keys need Redis. */
+export function keyAuthMode(env: Env, service = ''): 'keys' | 'off' {
+  const mode = str(env, 'API_AUTH', 'off');
+  if (mode !== 'keys' && mode !== 'off') throw new ConfigError(`API_AUTH=${JSON.stringify(mode)} is not one of keys, off.`, { variable: 'API_AUTH' });
+  if (mode === 'keys' && !optionalStr(env, 'API_REDIS_URL') && !optionalStr(env, 'REDIS_URL')) {
+    throw new ConfigError(`API_AUTH=keys needs REDIS_URL (or API_REDIS_URL)${service ? ` for ${service}` : ''}: API keys are stored in Redis. Set it, or API_AUTH=off for a local demo.`, { variable: 'REDIS_URL' });
+  }
+  return mode;
+}
+
+/** How long a verified key is trusted before Redis is asked again (API_KEY_CACHE_MS). */
+export function keyCacheMs(env: Env): number {
+  return int(env, 'API_KEY_CACHE_MS', 5000, 0, 300_000);
 }
 
 function redisPrefix(env: Env): string {
