@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
-import { RedisApiKeyStore } from '../api/auth/key-store';
+import { RedisApiKeyStore } from '../core/api-keys/key-store';
 import { createApiIndex, softwareFixtures, type ApiIndex } from './support/api-index';
 import { freePort, startService, stopService, type RunningService } from './support/processes';
 import { schemathesis } from './support/schemathesis';

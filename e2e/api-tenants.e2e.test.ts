@@ -6,7 +6,7 @@ import { parsePipelineConfig, type IndexSpec } from '../config/pipeline';
 import { silentLogger } from '../core/logger';
 import { createApp } from '../api/app';
 import { Authenticator } from '../api/auth/authenticator';
-import { RedisApiKeyStore } from '../api/auth/key-store';
+import { RedisApiKeyStore } from '../core/api-keys/key-store';
 import { ResultCache } from '../api/cache/result-cache';
 import { RedisStore } from '../api/cache/shared-store';
 import type { IndexPositions, PositionsSource } from '../api/freshness/positions-source';

@@ -3,9 +3,9 @@ import Redis from 'ioredis';
 import { loadApiKeysConfig } from '../config';
 import { loadStackConfig } from '../config/stack-config';
 import { errorMessage } from '../core/errors';
-import { parseApiKey } from '../api/auth/api-key';
-import { RedisApiKeyStore, type ApiKeyRecord } from '../api/auth/key-store';
-import { parseScopes } from '../api/auth/scopes';
+import { parseApiKey } from '../core/api-keys/api-key';
+import { RedisApiKeyStore, type ApiKeyRecord } from '../core/api-keys/key-store';
+import { parseScopes } from '../core/api-keys/scopes';
 import { readEnvFile } from '../stack/env-file';
 import { stackPaths } from '../stack/paths';
 

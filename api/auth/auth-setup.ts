@@ -4,7 +4,7 @@ import type { RateLimiter } from '../rate-limit/rate-limiter';
 import { RedisRateLimiter } from '../rate-limit/rate-limiter';
 import { createAuthRedis } from './auth-redis';
 import { Authenticator } from './authenticator';
-import { RedisApiKeyStore } from './key-store';
+import { RedisApiKeyStore } from '../../core/api-keys/key-store';
 import type { AuthMode } from './middleware';
 
 /** API_AUTH and the rate-limit settings → what createApp takes, plus the cleanup main.ts runs. */

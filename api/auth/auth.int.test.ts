@@ -9,7 +9,7 @@ import { createApiMetrics } from '../metrics';
 import { RedisRateLimiter } from '../rate-limit/rate-limiter';
 import { FakeBackend, testPipeline } from '../testing/fake-backend';
 import { Authenticator } from './authenticator';
-import { RedisApiKeyStore } from './key-store';
+import { RedisApiKeyStore } from '../../core/api-keys/key-store';
 
 /** Keys made by the CLI in the real Redis, checked by the app, revoked by the CLI; rate limits in Redis. */
 const ROOT = path.join(__dirname, '..', '..');

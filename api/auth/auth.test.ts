@@ -5,10 +5,10 @@ import { createApp } from '../app';
 import { createApiMetrics } from '../metrics';
 import type { RateLimiter } from '../rate-limit/rate-limiter';
 import { FakeBackend } from '../testing/fake-backend';
-import { generateApiKey } from './api-key';
+import { generateApiKey } from '../../core/api-keys/api-key';
 import { Authenticator } from './authenticator';
-import type { ApiKeyRecord, ApiKeyStore } from './key-store';
-import type { Scope } from './scopes';
+import type { ApiKeyRecord, ApiKeyStore } from '../../core/api-keys/key-store';
+import type { Scope } from '../../core/api-keys/scopes';
 
 /** Auth, scopes, tenant scoping and rate limiting through the app, with in-memory stand-ins. */
 const pipeline = parsePipelineConfig(

@@ -3,7 +3,7 @@ import { ApiError } from '../errors';
 import { missingScopeMessage, presentedKey as presentedKeyOf } from '../../core/api-keys/key-verifier';
 import { toApiError, type Authenticator } from './authenticator';
 import { ANONYMOUS, principalOf, setPrincipal } from './principal';
-import { hasScope, type Scope } from './scopes';
+import { hasScope, type Scope } from '../../core/api-keys/scopes';
 
 /** Routes anyone may call: probes, metrics scraping and the API description. */
 export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { SCOPES, type Scope } from './scopes';
+import { SCOPES, type Scope } from '../../core/api-keys/scopes';
 
 /** Who is calling: set on ctx.state by the auth middleware, read by routes. */
 export interface Principal {
