@@ -5,7 +5,7 @@ import { errorMessage } from '../core/errors';
 import type { DeadLetterRecord } from './dead-letters';
 import type { DeadLetter, DocumentSink } from './sink/es-document-sink';
 import { chunkOps } from './transform/chunk-ops';
-import { coalesce, toBulkOps, type BulkOp, type Origin } from './transform/to-bulk-ops';
+import { coalesce, toBulkOps, type BulkOp, type Origin, targetsOf } from './transform/to-bulk-ops';
 import { carryForward, fillFromCurrent, type CurrentReader } from './transform/unchanged-fields';
 import type { Position } from './watermark/positions';
 
@@ -80,7 +80,7 @@ export function prepareBatch(topic: string, partition: number, messages: readonl
       continue;
     }
     if (event.op === 't') {
-      const targets = indexes.filter((i) => i.source.schema === event.source.schema && i.source.table === event.source.table).map((i) => i.name);
+      const targets = targetsOf(indexes, event.source).map((i) => i.name);
       ops = ops.filter((o) => !targets.includes(o.index));
       endRun();
       prepared.steps.push({ truncate: event, origin, indexes: targets });

@@ -62,7 +62,7 @@ export function toBulkOps(event: ChangeEvent, origin: Origin, indexes: readonly 
 
 /** The indexes fed by each table, per pipeline config (configs are frozen): spares a scan per event. */
 const targetsCache = new WeakMap<readonly IndexSpec[], Map<string, IndexSpec[]>>();
-function targetsOf(indexes: readonly IndexSpec[], source: { schema: string; table: string }): readonly IndexSpec[] {
+export function targetsOf(indexes: readonly IndexSpec[], source: { schema: string; table: string }): readonly IndexSpec[] {
   let byTable = targetsCache.get(indexes);
   if (!byTable) targetsCache.set(indexes, (byTable = new Map()));
   const key = `${source.schema}.${source.table}`;
