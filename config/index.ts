@@ -183,7 +183,7 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
     ...common(env),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     kafkaBrokers: hostPorts(env, 'KAFKA_BROKERS'),
-    slotName: identifier(env, 'SLOT_NAME', 'search_pipeline'),
+    slotName: slotName(env),
     publicationName: identifier(env, 'PUBLICATION_NAME', 'search_pipeline'),
     batchMaxEvents: int(env, 'INGEST_BATCH_MAX_EVENTS', 1000, 1, 100_000),
     flushIntervalMs: int(env, 'INGEST_FLUSH_INTERVAL_MS', 20, 1, 60_000),
@@ -262,6 +262,11 @@ function apiAuth(env: Env): Pick<ApiConfig, 'authMode' | 'keyCacheMs' | 'rateLim
     rateLimitBurst: int(env, 'API_RATE_LIMIT_BURST', 100, 1, 1_000_000),
     redisPrefix: redisPrefix(env),
   };
+}
+
+/** SLOT_NAME: ingest's replication slot, also what `npm start` watches while the demo starts. */
+export function slotName(env: Env = process.env): string {
+  return identifier(env, 'SLOT_NAME', 'search_pipeline');
 }
 
 /** API_AUTH for every service that checks API keys (the API, the ingest intake): keys need Redis. */

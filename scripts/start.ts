@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { Client } from 'pg';
+import { slotName } from '../config';
 import { loadStackConfig } from '../config/stack-config';
+import { STATE_TABLE } from '../ingest/snapshot/snapshot-state';
 import { stackDown } from '../stack/down';
 import { stackPaths } from '../stack/paths';
 import { kernelFreePort } from '../stack/ports';
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
       });
       await waitFor('ingest to open its replication slot', 60_000, async () => {
         alive('ingest');
-        return ((await db.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = 'search_pipeline' AND active")).rowCount ?? 0) > 0;
+        return ((await db.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND active', [slotName()])).rowCount ?? 0) > 0;
       });
 
       await followSnapshot(db, () => alive('ingest'));
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
 /** A progress bar while ingest's initial snapshot copies rows that existed before its slot (ingest/snapshot/). */
 async function followSnapshot(db: Client, alive: () => void): Promise<void> {
   const read = async () => (await db.query<{ done: string | null; total: string | null; finished: boolean | null }>(
-    "SELECT sum(rows_done) AS done, sum(coalesce(rows_total, 0)) AS total, bool_and(done) AS finished FROM search_pipeline_snapshot WHERE slot_name = 'search_pipeline'",
+    `SELECT sum(rows_done) AS done, sum(coalesce(rows_total, 0)) AS total, bool_and(done) AS finished FROM ${STATE_TABLE} WHERE slot_name = $1`, [slotName()],
   ).catch(() => ({ rows: [] }))).rows[0];
   const first = await read();
   if (!first || first.finished !== false) return;
