@@ -27,8 +27,8 @@ export function missingFields(fields: readonly FieldSpec[], after: Record<string
  * the whole document (it holds a create, a full update or a delete of it), a field it does not
  * have is nowhere: it becomes `unresolved`. Otherwise it stays missing, for Elasticsearch.
  */
-export function carryForward(ops: readonly BulkOp[]): BulkOp[] {
-  if (!ops.some((op) => op.missing)) return [...ops];
+export function carryForward(ops: readonly BulkOp[]): readonly BulkOp[] {
+  if (!ops.some((op) => op.missing)) return ops;
   const latest = new Map<string, { doc: Record<string, unknown>; whole: boolean }>();
   return ops.map((op) => {
     const key = `${op.index}\u0000${op.id}`;
@@ -57,10 +57,10 @@ export type CurrentReader = (wanted: readonly CurrentRequest[]) => Promise<Array
  * version conflict, which is success; a document that does not exist, or lacks the field, leaves
  * it out (never a placeholder or null) and marks the op `unresolved`.
  */
-export async function fillFromCurrent(ops: readonly BulkOp[], read: CurrentReader): Promise<BulkOp[]> {
+export async function fillFromCurrent(ops: readonly BulkOp[], read: CurrentReader): Promise<readonly BulkOp[]> {
   const at: number[] = [];
   ops.forEach((op, i) => op.missing && op.action === 'index' && at.push(i));
-  if (!at.length) return [...ops];
+  if (!at.length) return ops;
   const current = await read(at.map((i) => ({ index: ops[i]!.index, id: ops[i]!.id, fields: ops[i]!.missing! })));
   const out = [...ops];
   at.forEach((i, n) => {
