@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { loadStackConfig } from '../config/stack-config';
+import { pidFile, stackPaths } from '../stack/paths';
 import { RETAIN_FOREVER } from '../core/kafka';
 import { freePort, startService, stopService, type RunningService } from '../e2e/support/processes';
 
@@ -45,7 +46,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const db = new Client({ connectionString: DATABASE_URL });
 const cleanups: Array<() => Promise<unknown>> = [];
 
-interface Result { contender: string; size: number; rowsPerSec: number; startupMs?: number; cpuUsPerRow?: { process: number; main: number }; note?: string }
+/** CPU µs per row of the processes beside the contender: the slot's walsender (decoding) and the Kafka broker. */
+interface PeerCpu { walsender?: number; broker?: number }
+interface Result { contender: string; size: number; rowsPerSec: number; startupMs?: number; cpuUsPerRow?: { process: number; main: number }; peers?: PeerCpu; note?: string }
 
 async function topicCount(topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -89,24 +92,41 @@ function cpuSeconds(pid: number): { process: number; main: number } {
   }
 }
 
+/** The Kafka broker's JVM (the stack's pid file): its CPU per row is part of what any pipeline into Kafka costs this machine. */
+const brokerPid = ((): number | undefined => {
+  const n = Number(fs.readFileSync(pidFile(stackPaths(loadStackConfig().stackDir), 'kafka'), 'utf8').trim());
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+})();
+
+/** The walsender streaming a slot (Postgres runs one process per replication connection). */
+async function slotPid(slot: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ pid: number | null }>('SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  return rows[0]?.pid ?? undefined;
+}
+
 /** Polls a topic until it holds `want` messages: start-up (spawn → first message) and rows/s (first → last); with `pid`, CPU µs per row between them. */
-async function timeCatchUp(topic: string, want: number, spawnedAt: number, isAlive: () => boolean, timeoutMs = 600_000, pid?: number): Promise<{ rowsPerSec: number; startupMs: number; cpuUsPerRow?: { process: number; main: number } }> {
+async function timeCatchUp(topic: string, want: number, spawnedAt: number, isAlive: () => boolean, timeoutMs = 600_000, pid?: number, slot?: string): Promise<{ rowsPerSec: number; startupMs: number; cpuUsPerRow?: { process: number; main: number }; peers?: PeerCpu }> {
   let first: number | undefined;
   let cpuAtFirst: { process: number; main: number } | undefined;
+  let peersAtFirst: { walsender?: number; broker?: number; walsenderPid?: number } = {};
   for (;;) {
     const n = await topicCount(topic);
     const now = Date.now();
     if (n > 0 && first === undefined) {
       first = now;
       if (pid) cpuAtFirst = cpuSeconds(pid);
+      const walsenderPid = slot ? await slotPid(slot) : undefined;
+      peersAtFirst = { walsenderPid, walsender: walsenderPid ? cpuSeconds(walsenderPid).process : undefined, broker: brokerPid ? cpuSeconds(brokerPid).process : undefined };
     }
     if (n >= want) {
       const cpu = pid && cpuAtFirst ? cpuSeconds(pid) : undefined;
       const perRow = (s: number) => Math.round((s * 1e6) / want);
+      const since = (at: number | undefined, p: number | undefined) => (at !== undefined && p ? perRow(cpuSeconds(p).process - at) : undefined);
       return {
         rowsPerSec: Math.round(want / Math.max(0.001, (now - first!) / 1000)),
         startupMs: first! - spawnedAt,
         ...(cpu && cpuAtFirst ? { cpuUsPerRow: { process: perRow(cpu.process - cpuAtFirst.process), main: perRow(cpu.main - cpuAtFirst.main) } } : {}),
+        peers: { walsender: since(peersAtFirst.walsender, peersAtFirst.walsenderPid), broker: since(peersAtFirst.broker, brokerPid) },
       };
     }
     if (!isAlive()) throw new Error(`the process feeding ${topic} exited with ${n}/${want} messages`);
@@ -177,7 +197,7 @@ function debeziumHome(): string | undefined {
 }
 
 /** Debezium Server streaming the prepared slot into Kafka; `conf/` is written per run (the distribution is a cache, not ours to keep config in). */
-async function runDebezium(home: string, table: string, slot: string, prefix: string, want: number): Promise<{ rowsPerSec: number; startupMs: number }> {
+async function runDebezium(home: string, table: string, slot: string, prefix: string, want: number): Promise<{ rowsPerSec: number; startupMs: number; peers?: PeerCpu }> {
   const url = new URL(DATABASE_URL);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-dbz-'));
   const props = {
@@ -215,7 +235,7 @@ async function runDebezium(home: string, table: string, slot: string, prefix: st
   const child: ChildProcess = spawn('bash', ['run.sh'], { cwd: home, stdio: ['ignore', out, out], env: { ...process.env, JAVA_OPTS: '-Xmx1g' } });
   fs.closeSync(out);
   try {
-    return await timeCatchUp(`${prefix}.public.${table}`, want, spawnedAt, () => child.exitCode === null);
+    return await timeCatchUp(`${prefix}.public.${table}`, want, spawnedAt, () => child.exitCode === null, undefined, undefined, slot);
   } catch (err) {
     say(fs.readFileSync(log, 'utf8').slice(-3000));
     throw err;
@@ -262,16 +282,29 @@ async function throughput(size: number, dbzHome: string | undefined): Promise<Re
 
   const url = new URL(DATABASE_URL);
   const t0 = Date.now();
-  const recv = spawnSync('pg_recvlogical', ['-h', url.hostname, '-p', url.port, '-U', url.username || 'postgres', '-d', url.pathname.slice(1) || 'postgres', `--slot=${recvSlot}`, '--start', '-P', 'pgoutput', '-o', 'proto_version=1', '-o', `publication_names=${pub}`, '-f', '/dev/null', `--endpos=${endLsn}`, '--no-loop'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (recv.status !== 0) throw new Error(`pg_recvlogical failed: ${recv.stderr.toString()}`);
-  results.push({ contender: 'pg_recvlogical → /dev/null', size, rowsPerSec: Math.round(ROWS / ((Date.now() - t0) / 1000)), note: 'wall time incl. connect' });
+  const recv = spawn('pg_recvlogical', ['-h', url.hostname, '-p', url.port, '-U', url.username || 'postgres', '-d', url.pathname.slice(1) || 'postgres', `--slot=${recvSlot}`, '--start', '-P', 'pgoutput', '-o', 'proto_version=1', '-o', `publication_names=${pub}`, '-f', '/dev/null', `--endpos=${endLsn}`, '--no-loop'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let recvErr = '';
+  recv.stderr!.on('data', (d: Buffer) => (recvErr += d.toString()));
+  const recvExit = new Promise<number | null>((r) => recv.once('exit', r));
+  // The walsender's CPU for the whole run: sampled until it goes away with pg_recvlogical.
+  let walsenderCpu: number | undefined;
+  let recvDone = false;
+  void recvExit.then(() => (recvDone = true));
+  while (!recvDone) {
+    const pid = await slotPid(recvSlot);
+    if (pid) walsenderCpu = cpuSeconds(pid).process;
+    await sleep(10);
+  }
+  if ((await recvExit) !== 0) throw new Error(`pg_recvlogical failed: ${recvErr}`);
+  const walsender = walsenderCpu !== undefined && Number.isFinite(walsenderCpu) ? Math.round((walsenderCpu * 1e6) / ROWS) : undefined;
+  results.push({ contender: 'pg_recvlogical → /dev/null', size, rowsPerSec: Math.round(ROWS / ((Date.now() - t0) / 1000)), peers: { walsender }, note: 'wall time incl. connect' });
   say(`  pg_recvlogical: ${results.at(-1)!.rowsPerSec} rows/s`);
 
   await waitSlotFree(ingestSlot);
   const spawnedAt = Date.now();
   const s: RunningService = startIngest(env);
   try {
-    const r = await timeCatchUp(`${ingestPrefix}.public.${table}`, ROWS, spawnedAt, () => s.child.exitCode === null, undefined, s.child.pid);
+    const r = await timeCatchUp(`${ingestPrefix}.public.${table}`, ROWS, spawnedAt, () => s.child.exitCode === null, undefined, s.child.pid, ingestSlot);
     results.push({ contender: 'ingest (this project)', size, ...r });
     say(`  ingest: ${r.rowsPerSec} rows/s, CPU ${r.cpuUsPerRow?.process} µs/row (main thread ${r.cpuUsPerRow?.main})`);
   } finally {
@@ -334,9 +367,23 @@ async function main(): Promise<void> {
       'rows/s': r.rowsPerSec,
       'start-up ms': r.startupMs ?? '',
       'CPU µs/row (main thread)': r.cpuUsPerRow ? `${r.cpuUsPerRow.process} (${r.cpuUsPerRow.main})` : '',
+      'walsender µs/row': r.peers?.walsender ?? '',
+      'broker µs/row': r.peers?.broker ?? '',
       'ingest ÷ this': ingest && r.rowsPerSec ? (ingest / r.rowsPerSec).toFixed(2) : '',
     };
   }));
+  // What the machine leaves a client: Postgres decoding and the broker's writes take their CPU whatever
+  // the client costs, so even a client costing nothing tops out at cores / (walsender + broker).
+  for (const size of new Set(results.map((r) => r.size))) {
+    const ingest = results.find((r) => r.size === size && r.contender.startsWith('ingest'));
+    const recv = results.find((r) => r.size === size && r.contender.startsWith('pg_recvlogical'));
+    const peers = (ingest?.peers?.walsender ?? 0) + (ingest?.peers?.broker ?? 0);
+    if (!ingest || !recv || !peers || !ingest.cpuUsPerRow) continue;
+    const cores = os.cpus().length;
+    const freeClient = Math.round((cores * 1e6) / peers);
+    const half = Math.round(recv.rowsPerSec / 2);
+    console.log(`${size} B: walsender + broker cost ${peers} µs/row, so on ${cores} cores a client costing nothing could reach ~${freeClient} rows/s; half of pg_recvlogical is ${half} rows/s, which leaves a client ${Math.max(0, Math.round((cores * 1e6) / half - peers))} µs/row (ingest spends ${ingest.cpuUsPerRow.process})`);
+  }
   if (big) console.log(`\npeak RSS of ingest streaming one ${big.rows}-row transaction (200 B rows): idle ${big.baselineMb} MB, peak sampled ${big.peakMb} MB, VmHWM ${big.hwmMb} MB; ${big.rowsPerSec} rows/s, ${big.seconds} s from commit to the last acknowledgement`);
 }
 
