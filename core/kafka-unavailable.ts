@@ -22,6 +22,8 @@ const UNAVAILABLE_NAMES = new Set([
   'KafkaJSLockTimeout',
   'KafkaJSGroupCoordinatorNotFound',
   'KafkaJSNoBrokerAvailableError',
+  // ingest's own produce path (ingest/sink/wire): a broker unreachable, or an answer meaning "not now"
+  'KafkaBrokerUnavailable',
 ]);
 
 // kafkajs's texts for ECONNREFUSED & co, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER,

@@ -59,7 +59,7 @@ export function createIngest(deps: IngestDeps) {
   const tables = [...new Map(pipeline.indexes.map((i) => [`${i.source.schema}.${i.source.table}`, { schema: i.source.schema, table: i.source.table }])).values()];
   const topics = tables.map((t) => topicFor(config.topicPrefix, t));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
-  // kafkajs's encoding runs in its own thread, beside decoding (threaded-producer.ts).
+  // Kafka encoding runs in its own thread, beside decoding (threaded-producer.ts).
   const producer = new ThreadedProducer({ brokers: config.kafkaBrokers, clientId: 'ingest' }, log.child('kafka'));
   const publisher = new KafkaEventPublisher(kafka, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
     metrics.errors.inc({ kind: r.errorType });

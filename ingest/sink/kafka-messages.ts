@@ -6,9 +6,9 @@ import { keyPartition } from './murmur2-partition';
 export interface KafkaMessage {
   key: string;
   /**
-   * The event as JSON text, sized exactly here (Buffer.byteLength). A string, not a Buffer:
-   * kafkajs writes a string straight into its record buffer, while a Buffer would be allocated
-   * here and then copied there.
+   * The event as JSON text, sized exactly here (Buffer.byteLength). A string, not a Buffer: the
+   * producer thread encodes it straight into its record batch (wire/record-batch.ts), while a
+   * Buffer would be allocated here and then copied there.
    */
   value: string;
   partition: number;
@@ -52,8 +52,8 @@ export function partitionFor(_topic: string, key: string, partitions: number): n
  * partition, in order). Truncates and heartbeats concern every row, so they are copied to every
  * partition with an empty key: each partition's stream orders a truncate against its own rows'
  * changes, and a heartbeat advances every partition's freshness watermark.
- * Sizes: Kafka refuses a record batch above the topic's max.message.bytes, and kafkajs puts one
- * send's messages for a partition into one batch; so a send is closed before any partition's share
+ * Sizes: Kafka refuses a record batch above the topic's max.message.bytes, and the producer puts
+ * one send's messages for a partition into one batch; so a send is closed before any partition's share
  * would pass the limit, and an event that alone passes it is rejected (dead-letter topic) instead
  * of failing every retry and stopping the pipeline. An event that breaks the contract is rejected
  * the same way (contract-guard.ts): decoding the same WAL again would make it again, so stopping

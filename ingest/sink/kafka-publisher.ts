@@ -11,7 +11,7 @@ import { planSends, type RejectedEvent } from './kafka-messages';
  * row lands on one partition, in order; truncates and heartbeats go to every partition (see
  * kafka-messages.ts), so the publisher knows each topic's partition count and size limit: read at
  * connect and again after a failed send (the topic may have been re-created, grown or re-configured).
- * Not kafkajs's idempotent producer (experimental): duplicates on retry are harmless because
+ * No idempotent producer (kafkajs's is experimental, ours has none): duplicates on retry are harmless because
  * documents are versioned by commit LSN.
  * An event Kafka can never take (above the topic's max.message.bytes) or that breaks the contract
  * is parked in the dead-letter topic with its reason, key and LSNs, without its row, and counted;

@@ -1,12 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createKafka } from '../../core/kafka';
 import type { Logger } from '../../core/logger';
-import { kafkajsProducer, type TopicBatch } from './batch-producer';
+import type { TopicBatch } from './batch-producer';
 import type { ToMain, ToWorker, WorkerSetup } from './threaded-producer';
+import { kafkajsLayout, WireProducer } from './wire/wire-producer';
 
 /**
- * The Kafka producer's thread (threaded-producer.ts): kafkajs's record encoding, CRCs and socket
- * I/O run here, beside the main thread's decoding. Sends are handled one at a time, in order.
+ * The Kafka producer's thread (threaded-producer.ts): record encoding, CRCs and socket I/O
+ * (wire/wire-producer.ts) run here, beside the main thread's decoding. Sends are handled one at a time, in order.
  */
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -27,7 +28,7 @@ function plain(ctx: Record<string, unknown> | undefined): Record<string, unknown
   }
 }
 
-const producer = kafkajsProducer(createKafka(setup.brokers, setup.clientId, forwardingLogger('kafka')));
+const producer = new WireProducer(kafkajsLayout(createKafka(setup.brokers, setup.clientId, forwardingLogger('kafka'))), { clientId: setup.clientId });
 let queue: Promise<void> = Promise.resolve();
 
 port.on('message', (m: ToWorker) => {

@@ -18,9 +18,8 @@ export type ToMain =
   | { type: 'closed' };
 
 /**
- * A BatchProducer whose kafkajs producer runs in a worker thread (producer-worker.ts). The
- * profile of ingest at full speed showed one thread busy, a third of it in kafkajs (record
- * encoding, CRC32C, buffer copies, the garbage they make); here that runs beside the decoding.
+ * A BatchProducer whose Kafka producer (wire/wire-producer.ts) runs in a worker thread
+ * (producer-worker.ts): record encoding, CRC32C and socket writes run beside the decoding.
  * What crosses the thread boundary is the JSON text of each event, copied once. Nothing about
  * acknowledgements changes: `send` resolves only when the worker reports that Kafka acknowledged
  * that send (acks=all), sends are handled in order one at a time, and a dead worker fails every
