@@ -10,4 +10,4 @@ COPY indexer ./indexer
 COPY api ./api
 USER node
 ENV NODE_ENV=production
-CMD ["npx", "tsx", "api/main.ts"]
+CMD ["node", "--import", "tsx", "api/main.ts"]

@@ -40,6 +40,7 @@ import { Client } from '@elastic/elasticsearch';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import { loadPipelineConfig, parsePipelineConfig, type IndexSpec } from '../config/pipeline';
+import { serviceNodeArgs } from '../config/service-runtime';
 import { buildAnalyticsBody } from '../api/analytics/es-analytics';
 import { ANALYTICS_PARAMS, parseAnalytics } from '../api/analytics/analytics-params';
 import { Params } from '../api/http/params';
@@ -122,7 +123,7 @@ function freePort(): Promise<number> {
 
 async function startApi(pipelineFile: string, env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api', 'main.ts')], {
+  const proc = spawn(process.execPath, serviceNodeArgs('api'), {
     cwd: ROOT,
     env: { ...process.env, PIPELINE_CONFIG: pipelineFile, API_PORT: String(port), API_URL: '', API_AUTH: 'off', LOG_LEVEL: 'error', API_REDIS_PREFIX: `bench-${RUN_ID}:`, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { loadStackConfig } from '../config/stack-config';
+import { serviceNodeArgs } from '../config/service-runtime';
 import { pidFile, stackPaths } from '../stack/paths';
 import { RETAIN_FOREVER } from '../core/kafka';
 import { freePort, startService, stopService, type RunningService } from '../e2e/support/processes';
@@ -145,7 +146,7 @@ function startIngest(env: Record<string, string>): RunningService {
   if (!dir) return startService('ingest', env);
   const logFile = path.join(os.tmpdir(), `bench-ingest-${Date.now()}.log`);
   const out = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', 'tsx', path.join(ROOT, 'ingest', 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...serviceNodeArgs('ingest')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   return { name: 'ingest', child, logFile, output: () => fs.readFileSync(logFile, 'utf8') };
 }

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { serviceNodeArgs } from '../config/service-runtime';
 import { isAlive, processMatches, spawnDetached, stopProcess } from '../stack/process';
 
 /**
  * The product's own processes (ingest, indexer, api) for `npm start` / `npm stop`: each is
- * `node --import tsx <service>/main.ts`, detached, with its pid in .stack/run and its log in
+ * `node <its flags> --import tsx <service>/main.ts` (config/service-runtime.ts), detached, with its pid in .stack/run and its log in
  * .stack/logs, next to the services the stack runs.
  */
 export const APP_NAMES = ['ingest', 'indexer', 'api'] as const;
@@ -32,7 +33,7 @@ export async function startApp(d: AppDirs, name: AppName, env: Record<string, st
   if (existing) return existing;
   fs.mkdirSync(d.runDir, { recursive: true });
   fs.mkdirSync(d.logsDir, { recursive: true });
-  const child = await spawnDetached(process.execPath, ['--import', 'tsx', path.join(ROOT, name, 'main.ts')], appLog(d, name), {
+  const child = await spawnDetached(process.execPath, serviceNodeArgs(name), appLog(d, name), {
     cwd: ROOT,
     env: { ...process.env, ...env },
   });

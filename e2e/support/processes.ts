@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { serviceNodeArgs } from '../../config/service-runtime';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -12,7 +13,7 @@ export interface RunningService { name: string; child: ChildProcess; logFile: st
 export function startService(name: 'ingest' | 'indexer' | 'api', env: Record<string, string>): RunningService {
   const logFile = path.join(os.tmpdir(), `e2e-${name}-${process.pid}-${Date.now()}.log`);
   const out = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, name, 'main.ts')], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, serviceNodeArgs(name), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   return { name, child, logFile, output: () => fs.readFileSync(logFile, 'utf8') };
 }

@@ -1,0 +1,17 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { SERVICE_NODE_FLAGS, serviceNodeArgs, type ServiceName } from './service-runtime';
+
+const compose = fs.readFileSync(path.join(__dirname, '..', 'docker-compose.yml'), 'utf8');
+
+describe('service runtime flags', () => {
+  it.each(['ingest', 'indexer', 'api'] as ServiceName[])('docker-compose.yml starts %s with the same node flags as npm start', (name) => {
+    const block = new RegExp(`\\n {2}${name}:[\\s\\S]*?command: (\\[.*\\])`).exec(compose)?.[1];
+    expect(block).toBeDefined();
+    expect(JSON.parse(block!)).toEqual(['node', ...SERVICE_NODE_FLAGS[name], '--import', 'tsx', `${name}/main.ts`]);
+  });
+
+  it('starts ingest with a young generation large enough for events waiting on Kafka', () => {
+    expect(serviceNodeArgs('ingest')).toEqual(['--max-semi-space-size=32', '--import', 'tsx', path.join(__dirname, '..', 'ingest', 'main.ts')]);
+  });
+});
