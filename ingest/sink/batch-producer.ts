@@ -1,12 +1,18 @@
-/** One Kafka produce: messages by topic; a message without a partition is placed by its key. */
-export interface TopicBatch {
+/**
+ * One partition's share of a produce: its messages as one encoded record batch
+ * (wire/record-batch.ts). Encoded where the events are, so what crosses to the producer thread is
+ * one buffer per partition, moved rather than copied.
+ */
+export interface PartitionBatch {
   topic: string;
-  messages: Array<{ key: string; value: string; partition?: number }>;
+  partition: number;
+  records: Uint8Array;
 }
 
 /** The part of a Kafka producer the publisher uses: resolves when the broker acknowledged all (acks=all). */
 export interface BatchProducer {
   connect(): Promise<void>;
-  send(batches: TopicBatch[]): Promise<void>;
+  /** At most one batch per (topic, partition): each is appended in one piece, in the order of sends. */
+  send(batches: readonly PartitionBatch[]): Promise<void>;
   close(): Promise<void>;
 }

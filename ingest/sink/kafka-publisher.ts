@@ -2,9 +2,11 @@ import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import type { ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import type { EventPublisher } from '../commit-batcher';
-import type { BatchProducer } from './batch-producer';
+import type { BatchProducer, PartitionBatch } from './batch-producer';
 import { deadLetterRecord } from './dead-letter-record';
-import { planSends, type RejectedEvent } from './kafka-messages';
+import { planSends, type KafkaMessage, type RejectedEvent } from './kafka-messages';
+import { keyPartition } from './murmur2-partition';
+import { encodeRecordBatch } from './wire/record-batch';
 
 /**
  * Produces change events with acks=all. Key = canonical primary key, so every change of one
@@ -42,7 +44,7 @@ export class KafkaEventPublisher implements EventPublisher {
       if (this.stale) await this.refreshLayout();
       const { sends, rejected } = planSends(events, this.topicPrefix, { partitions: (t) => this.partitions.get(t), maxMessageBytes: (t) => this.maxBytes.get(t) });
       if (rejected.length) await this.deadLetter(rejected);
-      for (const send of sends) await this.producer.send([...send].map(([topic, messages]) => ({ topic, messages })));
+      for (const send of sends) await this.producer.send(partitionBatches(send));
     } catch (err) {
       this.stale = true;
       if (err instanceof PipelineError) throw err;
@@ -51,7 +53,10 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 
   private async deadLetter(rejected: readonly RejectedEvent[]): Promise<void> {
-    await this.producer.send([{ topic: this.deadLetterTopic, messages: rejected.map(deadLetterRecord) }]);
+    const partitions = this.partitions.get(this.deadLetterTopic);
+    if (partitions === undefined) throw new PipelineError(`partition count of the dead-letter topic ${this.deadLetterTopic} is unknown`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic: this.deadLetterTopic } });
+    const messages = rejected.map(deadLetterRecord).map((m) => ({ ...m, partition: keyPartition(m.key, partitions) }));
+    await this.producer.send(partitionBatches(new Map([[this.deadLetterTopic, messages]])));
     for (const r of rejected) this.onRejected(r);
   }
 
@@ -59,7 +64,7 @@ export class KafkaEventPublisher implements EventPublisher {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [...this.topics] });
+      const { topics } = await admin.fetchTopicMetadata({ topics: [...this.topics, this.deadLetterTopic] });
       const configs = await admin.describeConfigs({
         includeSynonyms: false,
         resources: this.topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
@@ -75,4 +80,19 @@ export class KafkaEventPublisher implements EventPublisher {
   async close(): Promise<void> {
     await this.producer.close();
   }
+}
+
+/** Messages by topic → one record batch per (topic, partition), each partition's messages in order. */
+export function partitionBatches(send: ReadonlyMap<string, readonly KafkaMessage[]>): PartitionBatch[] {
+  const out: PartitionBatch[] = [];
+  for (const [topic, messages] of send) {
+    const byPartition = new Map<number, KafkaMessage[]>();
+    for (const m of messages) {
+      let list = byPartition.get(m.partition);
+      if (!list) byPartition.set(m.partition, (list = []));
+      list.push(m);
+    }
+    for (const [partition, list] of byPartition) out.push({ topic, partition, records: encodeRecordBatch(list) });
+  }
+  return out;
 }

@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createKafka } from '../../core/kafka';
 import type { Logger } from '../../core/logger';
-import type { TopicBatch } from './batch-producer';
 import type { ToMain, ToWorker, WorkerSetup } from './threaded-producer';
 import { kafkajsLayout, WireProducer } from './wire/wire-producer';
 
@@ -35,7 +34,7 @@ port.on('message', (m: ToWorker) => {
   if (m.type === 'send') {
     queue = queue.then(async () => {
       try {
-        await producer.send(m.batches as TopicBatch[]);
+        await producer.send(m.batches);
         post({ type: 'done', id: m.id });
       } catch (err) {
         post({ type: 'failed', id: m.id, error: { name: (err as Error).name, message: (err as Error).message } });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { silentLogger } from '../../core/logger';
 import { ThreadedProducer } from './threaded-producer';
 
-const batch = (key: string) => [{ topic: 't', messages: [{ key, value: '{}', partition: 0 }] }];
+const batch = (topic: string, records: Uint8Array = Buffer.allocUnsafeSlow(1)) => [{ topic, partition: 0, records }];
 const outcome = (p: Promise<void>) => p.then(() => 'acked', (e: Error) => `${e.name}: ${e.message}`);
 
 describe('Kafka producer in a worker thread', () => {
@@ -23,6 +23,19 @@ describe('Kafka producer in a worker thread', () => {
     const inFlight = [producer.send(batch('ok')), producer.send(batch('die'))].map(outcome);
     expect(await Promise.all(inFlight)).toEqual(['Error: the Kafka producer thread exited (code 3)', 'Error: the Kafka producer thread exited (code 3)']);
     expect(await outcome(producer.send(batch('ok')))).toBe('Error: the Kafka producer thread exited (code 3)');
+    await producer.close();
+  });
+
+  it('moves a batch that owns its memory to the thread, and copies a slice of a shared pool', async () => {
+    const producer = await start();
+    const own = Buffer.allocUnsafeSlow(5);
+    own.write('moved');
+    expect(await outcome(producer.send(batch('echo', own)))).toBe('Echo: moved');
+    expect(own.byteLength).toBe(0); // detached here: no copy was made
+    const pooled = Buffer.from('copied'); // a slice of Node's shared 8 KB pool
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
+    expect(await outcome(producer.send(batch('echo', pooled)))).toBe('Echo: copied');
+    expect(pooled.toString()).toBe('copied'); // still usable: the pool was not taken from this thread
     await producer.close();
   });
 });

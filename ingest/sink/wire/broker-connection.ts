@@ -21,7 +21,7 @@ export class BrokerConnection {
   ) {}
 
   /** Sends one request (its buffers written together) and resolves with the response after its correlation id. */
-  async request(correlationId: number, parts: readonly Buffer[]): Promise<Buffer> {
+  async request(correlationId: number, parts: readonly Uint8Array[]): Promise<Buffer> {
     const socket = await this.connect();
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(new KafkaBrokerUnavailable(`broker ${this.host}:${this.port} did not answer within ${this.opts.requestTimeoutMs} ms`)), this.opts.requestTimeoutMs);

@@ -8,20 +8,20 @@ export const PRODUCE_VERSION = 3;
 export interface PartitionData {
   partition: number;
   /** An encoded record batch (record-batch.ts). */
-  records: Buffer;
+  records: Uint8Array;
 }
 
 /**
  * The request as a list of buffers, record batches not copied: the connection writes them in one
  * writev. `acks` -1 = all in-sync replicas; `timeoutMs` is how long the broker waits for them.
  */
-export function encodeProduceRequest(correlationId: number, clientId: string, acks: number, timeoutMs: number, topics: ReadonlyMap<string, readonly PartitionData[]>): Buffer[] {
+export function encodeProduceRequest(correlationId: number, clientId: string, acks: number, timeoutMs: number, topics: ReadonlyMap<string, readonly PartitionData[]>): Uint8Array[] {
   const head = new Writer();
   head.int32(0); // size, filled in below
   head.int16(PRODUCE_API_KEY).int16(PRODUCE_VERSION).int32(correlationId).string(clientId);
   head.int16(-1); // transactional id: null
   head.int16(acks).int32(timeoutMs).int32(topics.size);
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   let size = 0;
   let w = head;
   for (const [topic, partitions] of topics) {
@@ -39,7 +39,7 @@ export function encodeProduceRequest(correlationId: number, clientId: string, ac
     parts.push(tail);
     size += tail.length;
   }
-  parts[0]!.writeInt32BE(size - 4, 0);
+  (parts[0] as Buffer).writeInt32BE(size - 4, 0); // the head writer's buffer
   return parts;
 }
 

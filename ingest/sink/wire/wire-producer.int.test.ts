@@ -3,22 +3,25 @@ import { ConfigResourceTypes } from 'kafkajs';
 import { ensureTopics } from '../../../core/kafka';
 import { isKafkaUnavailable } from '../../../core/kafka-unavailable';
 import { kafka, readTopic, uniqueName } from '../../../e2e/support/services';
-import { keyPartition } from '../murmur2-partition';
+import { partitionBatches } from '../kafka-publisher';
+import type { KafkaMessage } from '../kafka-messages';
+import { encodeRecordBatch } from './record-batch';
 import { kafkajsLayout, WireProducer } from './wire-producer';
 
+const one = (topic: string, partition: number, key: string, value: string) => [{ topic, partition, records: encodeRecordBatch([{ key, value }]) }];
 const outcome = (p: Promise<void>) => p.then(() => 'acked', (e: Error) => `${e.name}: ${e.message}`);
 
 /** Real Kafka: ingest's own produce path, read back with kafkajs's consumer. */
 describe('WireProducer against Kafka', () => {
-  it('writes every message to the partition given (or its key\'s), in order, readable by a standard consumer', async () => {
+  it('writes every partition\'s batch whole and in order, readable by a standard consumer', async () => {
     const [a, b] = [uniqueName('wire_a'), uniqueName('wire_b')];
     await ensureTopics(kafka(), [a, b], 3);
     const producer = new WireProducer(kafkajsLayout(kafka()), { clientId: 'wire-test' });
     await producer.connect();
     try {
-      const rows = Array.from({ length: 3000 }, (_, i) => ({ key: `{"id":${i}}`, value: JSON.stringify({ i, body: 'é'.repeat(i % 700) }), partition: i % 3 }));
-      await producer.send([{ topic: a, messages: rows.slice(0, 1500) }, { topic: b, messages: [{ key: '', value: 'h', partition: 2 }] }]);
-      await producer.send([{ topic: a, messages: rows.slice(1500) }, { topic: b, messages: [{ key: 'dead-letter key', value: 'no partition' }] }]);
+      const rows: KafkaMessage[] = Array.from({ length: 3000 }, (_, i) => ({ key: `{"id":${i}}`, value: JSON.stringify({ i, body: 'é'.repeat(i % 700) }), partition: i % 3 }));
+      await producer.send(partitionBatches(new Map([[a, rows.slice(0, 1500)], [b, [{ key: '', value: 'h', partition: 2 }]]])));
+      await producer.send(partitionBatches(new Map([[a, rows.slice(1500)], [b, [{ key: 'k', value: 'second', partition: 0 }]]])));
 
       const readA = await readTopic(kafka(), a, rows.length);
       for (let p = 0; p < 3; p++) {
@@ -26,10 +29,9 @@ describe('WireProducer against Kafka', () => {
         expect(got.map((m) => [m.key, m.value])).toEqual(rows.filter((r) => r.partition === p).map((r) => [r.key, r.value]));
       }
       const readB = await readTopic(kafka(), b, 2);
-      expect(readB.map((m) => [m.key, m.value, m.partition]).sort()).toEqual([
-        ['', 'h', 2],
-        ['dead-letter key', 'no partition', keyPartition('dead-letter key', 3)], // kafkajs's default partitioner would choose the same
-      ].sort());
+      expect(readB.map((m) => [m.key, m.value, m.partition]).sort()).toEqual([['', 'h', 2], ['k', 'second', 0]]);
+      // Two batches for one partition in one send would leave their order to the broker: refused before anything is sent.
+      await expect(producer.send([...one(a, 0, 'x', '1'), ...one(a, 0, 'x', '2')])).rejects.toThrow(/two batches for .*\[0\]/);
     } finally {
       await producer.close();
     }
@@ -45,10 +47,10 @@ describe('WireProducer against Kafka', () => {
     const producer = new WireProducer(kafkajsLayout(kafka()), { clientId: 'wire-test' });
     await producer.connect();
     try {
-      const tooLarge = producer.send([{ topic, messages: [{ key: 'k', value: 'x'.repeat(5000), partition: 0 }] }]);
+      const tooLarge = producer.send(one(topic, 0, 'k', 'x'.repeat(5000)));
       await expect(tooLarge).rejects.toMatchObject({ name: 'KafkaProduceRefused', message: expect.stringMatching(/MESSAGE_TOO_LARGE|RECORD_LIST_TOO_LARGE/) });
       await tooLarge.catch((e: unknown) => expect(isKafkaUnavailable(e)).toBe(false));
-      expect(await outcome(producer.send([{ topic, messages: [{ key: 'k', value: 'fits', partition: 0 }] }]))).toBe('acked');
+      expect(await outcome(producer.send(one(topic, 0, 'k', 'fits')))).toBe('acked');
       expect((await readTopic(kafka(), topic, 1)).map((m) => m.value)).toEqual(['fits']);
     } finally {
       await producer.close();
@@ -65,12 +67,12 @@ describe('WireProducer against Kafka', () => {
     const noLeader = new WireProducer(async () => ({ brokers: new Map(), leaders: new Map([['t', [-1]]]) }), { clientId: 'wire-test' });
     try {
       for (const p of [gone, refused, noLeader]) {
-        const err = await p.send([{ topic: 't', messages: [{ key: 'k', value: 'v', partition: 0 }] }]).then(() => undefined, (e: unknown) => e);
+        const err = await p.send(one('t', 0, 'k', 'v')).then(() => undefined, (e: unknown) => e);
         expect(err).toMatchObject({ name: 'KafkaBrokerUnavailable' });
         expect(isKafkaUnavailable(err)).toBe(true);
       }
       const real = new WireProducer(kafkajsLayout(kafka()), { clientId: 'wire-test' });
-      const missing = await real.send([{ topic: uniqueName('wire_missing'), messages: [{ key: 'k', value: 'v', partition: 0 }] }]).then(() => undefined, (e: unknown) => e);
+      const missing = await real.send(one(uniqueName('wire_missing'), 0, 'k', 'v')).then(() => undefined, (e: unknown) => e);
       expect(missing).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' }); // the metadata lookup's answer, as kafkajs's producer gave it
       await real.close();
     } finally {

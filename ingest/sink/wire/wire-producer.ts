@@ -1,9 +1,7 @@
 import type { Kafka } from 'kafkajs';
-import type { BatchProducer, TopicBatch } from '../batch-producer';
-import { keyPartition } from '../murmur2-partition';
+import type { BatchProducer, PartitionBatch } from '../batch-producer';
 import { BrokerConnection } from './broker-connection';
 import { decodeProduceResponse, encodeProduceRequest, type PartitionData } from './produce-protocol';
-import { encodeRecordBatch, type WireRecord } from './record-batch';
 import { KafkaBrokerUnavailable, produceError } from './wire-errors';
 
 /** Where each partition's leader is: broker addresses by node id, and each topic's leader per partition (-1: none). */
@@ -44,7 +42,7 @@ export interface WireProducerOptions {
 
 /**
  * The produce path ingest runs at full speed: each send becomes one Produce request per leader
- * broker, each partition's messages one record batch (record-batch.ts), acks=all, and `send`
+ * broker carrying each partition's record batch (record-batch.ts) as it is, acks=all, and `send`
  * resolves only when every partition of every request was acknowledged without error. Metadata
  * (leaders, broker addresses) comes from kafkajs's admin client and is read again after any
  * failure. Sends are not overlapped by the caller, so a partition's events stay in order even
@@ -70,7 +68,7 @@ export class WireProducer implements BatchProducer {
     this.layout = await this.layoutOf([]);
   }
 
-  async send(batches: TopicBatch[]): Promise<void> {
+  async send(batches: readonly PartitionBatch[]): Promise<void> {
     try {
       const layout = await this.layoutFor(batches.map((b) => b.topic));
       const byBroker = this.group(batches, layout);
@@ -93,38 +91,34 @@ export class WireProducer implements BatchProducer {
     return this.layout;
   }
 
-  /** Messages → leader broker → topic → partition → records, in the order given. */
-  private group(batches: readonly TopicBatch[], layout: ClusterLayout): Map<number, Map<string, Map<number, WireRecord[]>>> {
-    const byBroker = new Map<number, Map<string, Map<number, WireRecord[]>>>();
-    for (const { topic, messages } of batches) {
+  /** Partition batches → leader broker → topic → partition data, in the order given. */
+  private group(batches: readonly PartitionBatch[], layout: ClusterLayout): Map<number, Map<string, PartitionData[]>> {
+    const byBroker = new Map<number, Map<string, PartitionData[]>>();
+    const seen = new Set<string>();
+    for (const { topic, partition, records } of batches) {
       const leaders = layout.leaders.get(topic);
       if (!leaders || leaders.length === 0) throw new KafkaBrokerUnavailable(`no metadata for topic ${topic}`);
-      for (const m of messages) {
-        const partition = m.partition ?? keyPartition(m.key, leaders.length);
-        const leader = leaders[partition];
-        if (leader === undefined) throw new KafkaBrokerUnavailable(`topic ${topic} has no partition ${partition} (it has ${leaders.length})`);
-        if (leader < 0) throw new KafkaBrokerUnavailable(`${topic}[${partition}] has no leader right now`);
-        let topics = byBroker.get(leader);
-        if (!topics) byBroker.set(leader, (topics = new Map()));
-        let partitions = topics.get(topic);
-        if (!partitions) topics.set(topic, (partitions = new Map()));
-        let records = partitions.get(partition);
-        if (!records) partitions.set(partition, (records = []));
-        records.push({ key: m.key, value: m.value });
-      }
+      const leader = leaders[partition];
+      if (leader === undefined) throw new KafkaBrokerUnavailable(`topic ${topic} has no partition ${partition} (it has ${leaders.length})`);
+      if (leader < 0) throw new KafkaBrokerUnavailable(`${topic}[${partition}] has no leader right now`);
+      // Two batches for one partition in one request would leave their order to the broker.
+      const id = `${topic}\u0000${partition}`;
+      if (seen.has(id)) throw new Error(`one send carries two batches for ${topic}[${partition}]; merge them or send them one after the other`);
+      seen.add(id);
+      let topics = byBroker.get(leader);
+      if (!topics) byBroker.set(leader, (topics = new Map()));
+      let list = topics.get(topic);
+      if (!list) topics.set(topic, (list = []));
+      list.push({ partition, records });
     }
     return byBroker;
   }
 
-  private async produce(layout: ClusterLayout, node: number, topics: Map<string, Map<number, WireRecord[]>>): Promise<void> {
+  private async produce(layout: ClusterLayout, node: number, data: Map<string, PartitionData[]>): Promise<void> {
     const address = layout.brokers.get(node);
     if (!address) throw new KafkaBrokerUnavailable(`broker ${node} (a partition leader) is not in the cluster metadata`);
-    const data = new Map<string, PartitionData[]>();
     const sent = new Set<string>();
-    for (const [topic, partitions] of topics) {
-      data.set(topic, [...partitions].map(([partition, records]) => ({ partition, records: encodeRecordBatch(records) })));
-      for (const partition of partitions.keys()) sent.add(`${topic}\u0000${partition}`);
-    }
+    for (const [topic, partitions] of data) for (const p of partitions) sent.add(`${topic}\u0000${p.partition}`);
     const id = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
     const body = await this.connection(address.host, address.port).request(id, encodeProduceRequest(id, this.opts.clientId, -1, this.ackTimeoutMs, data));
     for (const r of decodeProduceResponse(body)) {
