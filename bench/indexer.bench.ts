@@ -10,6 +10,7 @@
  * Needs the local stack (`npm run stack:up`). Every run uses fresh topics and indexes and
  * deletes its indexes afterwards.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { Client } from '@elastic/elasticsearch';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import pLimit from 'p-limit';
 import { loadIndexerConfig } from '../config';
+import { SERVICE_NODE_FLAGS } from '../config/service-runtime';
 import { loadStackConfig } from '../config/stack-config';
 import { parsePipelineConfig, type IndexSpec } from '../config/pipeline';
 import { canonicalKey, type ChangeEvent } from '../core/change-event';
@@ -28,6 +30,13 @@ import { createIndexer } from '../indexer/indexer-service';
 import { indexBody } from '../indexer/mappings';
 import { createIndexerMetrics } from '../indexer/metrics';
 import { pidFile, stackPaths } from '../stack/paths';
+
+// The indexer runs in this process, so this process takes the node flags the indexer service runs with.
+const missingFlags = SERVICE_NODE_FLAGS.indexer.filter((f) => !process.execArgv.includes(f));
+if (missingFlags.length) {
+  const r = spawnSync(process.execPath, [...missingFlags, ...process.execArgv, __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 
 const stackEnv = path.join(__dirname, '..', '.stack', 'stack.env');
 for (const line of fs.existsSync(stackEnv) ? fs.readFileSync(stackEnv, 'utf8').split('\n') : []) {

@@ -11,7 +11,8 @@ describe('service runtime flags', () => {
     expect(JSON.parse(block!)).toEqual(['node', ...SERVICE_NODE_FLAGS[name], '--import', 'tsx', `${name}/main.ts`]);
   });
 
-  it('starts ingest with a young generation large enough for events waiting on Kafka', () => {
+  it('starts ingest and the indexer with a young generation large enough for batches in flight', () => {
     expect(serviceNodeArgs('ingest')).toEqual(['--max-semi-space-size=32', '--import', 'tsx', path.join(__dirname, '..', 'ingest', 'main.ts')]);
+    expect(serviceNodeArgs('indexer')).toEqual(['--max-semi-space-size=32', '--import', 'tsx', path.join(__dirname, '..', 'indexer', 'main.ts')]);
   });
 });
