@@ -35,6 +35,14 @@ describe('events → Kafka sends', () => {
     expect(flat(sends).map((m) => JSON.parse(m.value.toString()).key.id)).toEqual(events.map((e) => e.key.id));
   });
 
+  it('keeps each send (one request per broker) under a total size, across partitions and topics, keeping order', () => {
+    const events = Array.from({ length: 90 }, (_, i) => row(i, 'y'.repeat(900)));
+    const { sends } = planSends(events, 'cdc', layout(), 10_000);
+    expect(sends.length).toBeGreaterThan(8);
+    for (const send of sends) expect(send.get('cdc.public.items')!.reduce((n, m) => n + Buffer.byteLength(m.value), 0)).toBeLessThan(10_000);
+    expect(flat(sends).map((m) => JSON.parse(m.value.toString()).key.id)).toEqual(events.map((e) => e.key.id));
+  });
+
   it('rejects an event that alone is above max.message.bytes, with the reason, and sends the rest', () => {
     const { sends, rejected } = planSends([row(1), row(2, 'z'.repeat(20_000)), row(3)], 'cdc', layout(10_000));
     expect(flat(sends).map((m) => JSON.parse(m.value.toString()).key.id)).toEqual([1, 3]);

@@ -40,6 +40,12 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 // A v2 record batch: 61 bytes of header; each record adds up to ~30 bytes of varints and attributes.
 const BATCH_OVERHEAD = 128;
 const RECORD_OVERHEAD = 40;
+/**
+ * A send is one Produce request per leader broker; the broker closes the connection on a request
+ * above socket.request.max.bytes (100 MB by default), which would look like an outage and be
+ * retried for ever. Many partitions x max.message.bytes could pass it, so a send stops well short.
+ */
+export const MAX_SEND_BYTES = 32 * 1024 * 1024;
 
 /** The partition kafkajs' default (Java-compatible murmur2) partitioner would choose for the key. */
 export function partitionFor(_topic: string, key: string, partitions: number): number {
@@ -59,11 +65,12 @@ export function partitionFor(_topic: string, key: string, partitions: number): n
  * the same way (contract-guard.ts): decoding the same WAL again would make it again, so stopping
  * would stop for good, and producing it would hand the indexer something it must refuse.
  */
-export function planSends(events: readonly ChangeEvent[], topicPrefix: string, layout: TopicLayout): { sends: Send[]; rejected: RejectedEvent[] } {
+export function planSends(events: readonly ChangeEvent[], topicPrefix: string, layout: TopicLayout, maxSendBytes = MAX_SEND_BYTES): { sends: Send[]; rejected: RejectedEvent[] } {
   const sends: Send[] = [];
   const rejected: RejectedEvent[] = [];
   const topics = new TopicCache(topicPrefix, layout);
   let send: Send = new Map();
+  let sendBytes = 0;
   let generation = 0; // bumped per send: a topic's `used` counts belong to the send of its generation
   for (const e of events) {
     const violation = contractViolation(e, topicPrefix);
@@ -88,11 +95,14 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     }
     const partition = everyPartition ? -1 : keyPartition(key, t.partitions);
     if (t.generation !== generation) t.reset(generation);
-    if (!t.fits(partition, bytes)) {
+    const total = partition >= 0 ? bytes : bytes * t.partitions;
+    if (!t.fits(partition, bytes) || (send.size > 0 && sendBytes + total > maxSendBytes)) {
       sends.push(send);
       send = new Map();
+      sendBytes = 0;
       t.reset(++generation);
     }
+    sendBytes += total;
     let list = send.get(t.topic);
     if (!list) send.set(t.topic, (list = []));
     if (partition >= 0) {
