@@ -2,7 +2,7 @@ import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetrie
 import { PipelineError } from './errors';
 import { isKafkaUnavailable } from './kafka-unavailable';
 
-/** As the producer thread hands errors back: name and message only. */
+/** An error passed on with its name and message only. */
 const crossed = (e: Error): Error => Object.assign(new Error(e.message), { name: e.name });
 const wrapped = (cause: unknown) => new PipelineError('Kafka did not acknowledge the batch', { code: 'KAFKA_PRODUCE_FAILED', retriable: true, cause });
 
@@ -20,8 +20,9 @@ describe('isKafkaUnavailable', () => {
     expect(isKafkaUnavailable(lookup)).toBe(true);
   });
 
-  it('does not wait out a dead producer thread, an authorisation error or a contract violation', () => {
-    expect(isKafkaUnavailable(wrapped(new Error('the Kafka producer thread exited (code 1)')))).toBe(false);
+  it('does not wait out an unknown failure, a refused batch, an authorisation error or a contract violation', () => {
+    expect(isKafkaUnavailable(wrapped(new Error('something else broke')))).toBe(false);
+    expect(isKafkaUnavailable(wrapped(Object.assign(new Error('MESSAGE_TOO_LARGE'), { name: 'KafkaProduceRefused' })))).toBe(false);
     expect(isKafkaUnavailable(wrapped(crossed(new KafkaJSProtocolError('Not authorized to access topics: [Topic authorization failed]'))))).toBe(false);
     expect(isKafkaUnavailable(new PipelineError('event breaks the contract', { code: 'EVENT_INVALID' }))).toBe(false);
   });

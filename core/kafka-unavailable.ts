@@ -1,13 +1,13 @@
 /**
  * Whether a failed produce means "Kafka cannot be reached or cannot take writes right now" (the
  * broker is down, restarting, electing leaders, short of in-sync replicas): then the batch is
- * worth sending again once it is back, instead of stopping ingest. Anything else (a producer
- * thread that died, a contract violation, an authorisation error) is not.
+ * worth sending again once it is back, instead of stopping ingest. Anything else (a batch the
+ * broker refuses for good, a contract violation, an authorisation error) is not.
  *
- * Decided by kafkajs error names and messages along the cause chain: errors crossing ingest's
- * producer thread keep only their name and message (ingest/sink/threaded-producer.ts), not
- * kafkajs's `retriable` flag. The indexer asks the same of a consumer crash kafkajs will not
- * restart by itself (it gives up on "no broker answered the coordinator lookup").
+ * Decided by error names (kafkajs's and ingest/sink/wire's) and kafkajs's messages along the
+ * cause chain, not kafkajs's `retriable` flag, so a wrapper that kept only a name and a message
+ * is judged the same. The indexer asks the same of a consumer crash kafkajs will not restart by
+ * itself (it gives up on "no broker answered the coordinator lookup").
  */
 const UNAVAILABLE_NAMES = new Set([
   'KafkaJSConnectionError',

@@ -11,7 +11,7 @@ import { CommitBatcher } from './commit-batcher';
 import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
 import { isKafkaUnavailable } from '../core/kafka-unavailable';
-import { ThreadedProducer } from './sink/threaded-producer';
+import { kafkajsLayout, WireProducer } from './sink/wire/wire-producer';
 import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';
 import { ChunkWindows } from './snapshot/chunk-window';
@@ -59,8 +59,7 @@ export function createIngest(deps: IngestDeps) {
   const tables = [...new Map(pipeline.indexes.map((i) => [`${i.source.schema}.${i.source.table}`, { schema: i.source.schema, table: i.source.table }])).values()];
   const topics = tables.map((t) => topicFor(config.topicPrefix, t));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
-  // Kafka encoding runs in its own thread, beside decoding (threaded-producer.ts).
-  const producer = new ThreadedProducer({ brokers: config.kafkaBrokers, clientId: 'ingest' }, log.child('kafka'));
+  const producer = new WireProducer(kafkajsLayout(kafka), { clientId: 'ingest' });
   const publisher = new KafkaEventPublisher(kafka, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
     metrics.errors.inc({ kind: r.errorType });
     metrics.deadLetters.inc({ table: r.table, reason: r.errorType });

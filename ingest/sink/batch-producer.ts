@@ -1,8 +1,4 @@
-/**
- * One partition's share of a produce: its messages as one encoded record batch
- * (wire/record-batch.ts). Encoded where the events are, so what crosses to the producer thread is
- * one buffer per partition, moved rather than copied.
- */
+/** One partition's share of a produce: its messages as one encoded record batch (wire/record-batch.ts). */
 export interface PartitionBatch {
   topic: string;
   partition: number;

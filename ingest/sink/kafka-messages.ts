@@ -6,9 +6,9 @@ import { keyPartition } from './murmur2-partition';
 export interface KafkaMessage {
   key: string;
   /**
-   * The event as JSON text, sized exactly here (Buffer.byteLength). A string, not a Buffer: the
-   * producer thread encodes it straight into its record batch (wire/record-batch.ts), while a
-   * Buffer would be allocated here and then copied there.
+   * The event as JSON text, sized exactly here (Buffer.byteLength). A string, not a Buffer: it is
+   * encoded straight into its record batch (wire/record-batch.ts), while a Buffer would be
+   * allocated here and then copied there.
    */
   value: string;
   partition: number;

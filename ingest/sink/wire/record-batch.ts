@@ -37,8 +37,7 @@ export function encodeRecordBatch(records: readonly WireRecord[], timestamp = Da
     bodyBytes[i] = body;
     size += varintSize(body) + body;
   }
-  // Its own memory, never a slice of Node's shared pool: the buffer is moved to the producer thread.
-  const buf = Buffer.allocUnsafeSlow(size);
+  const buf = Buffer.allocUnsafe(size);
   buf.writeBigInt64BE(0n, 0); // base offset: the broker assigns offsets
   buf.writeInt32BE(size - 12, BATCH_LENGTH_AT);
   buf.writeInt32BE(-1, 12); // partition leader epoch: unknown to a producer

@@ -1,7 +1,6 @@
 /**
- * Errors of ingest's own Kafka produce path. Their names are what crosses the producer thread
- * (threaded-producer.ts) and what core/kafka-unavailable.ts decides on: KafkaBrokerUnavailable
- * is worth sending again once the broker is back, KafkaProduceRefused is not.
+ * Errors of ingest's own Kafka produce path, told apart by name in core/kafka-unavailable.ts:
+ * KafkaBrokerUnavailable is worth sending again once the broker is back, KafkaProduceRefused is not.
  */
 export class KafkaBrokerUnavailable extends Error {
   override name = 'KafkaBrokerUnavailable';
