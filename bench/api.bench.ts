@@ -32,7 +32,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +40,8 @@ import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import { loadPipelineConfig, parsePipelineConfig, type IndexSpec } from '../config/pipeline';
 import { serviceNodeArgs } from '../config/service-runtime';
+import { freePort } from '../e2e/support/processes';
+import { cpuSeconds, stackPid } from './proc-stats';
 import { buildAnalyticsBody } from '../api/analytics/es-analytics';
 import { ANALYTICS_PARAMS, parseAnalytics } from '../api/analytics/analytics-params';
 import { Params } from '../api/http/params';
@@ -85,18 +86,8 @@ interface Stats { rps: number; p50: number; p99: number; errors: number; overloa
 
 /** CPU time (user + system) of a process so far, ms; undefined where /proc cannot tell. */
 function cpuMs(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms (USER_HZ)
-  } catch {
-    return undefined;
-  }
-}
-
-function esPid(): number | undefined {
-  const file = path.join(process.env.STACK_DIR ?? path.join(ROOT, '.stack'), 'run', 'elasticsearch.pid');
-  return fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8').trim()) || undefined : undefined;
+  const s = cpuSeconds(pid).process;
+  return Number.isFinite(s) ? s * 1000 : undefined;
 }
 
 /** The highest rate: `--connections` connections, each sending its next request on each answer. */
@@ -110,15 +101,6 @@ async function cannon(url: string, next: Gen): Promise<Stats> {
     requests: [{ ...first, setupRequest: (req: Record<string, unknown>) => ({ ...req, ...next(i++) }) } as never],
   });
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function startApi(pipelineFile: string, env: Record<string, string>): Promise<{ url: string; proc: ChildProcess }> {
@@ -221,7 +203,7 @@ async function main(): Promise<void> {
     }
 
     const rows: Array<{ scenario: string; target: string; mode: string; s: Stats }> = [];
-    const elasticsearchPid = esPid();
+    const elasticsearchPid = stackPid('elasticsearch');
     const run = async (scenario: string, target: string, mode: string, url: string, gen: Gen, rate?: number) => {
       await new Promise((r) => setTimeout(r, 1_000)); // let the previous run's work drain
       // Elasticsearch's CPU while this bench sends nothing: other users of a shared cluster, subtracted below.

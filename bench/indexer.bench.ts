@@ -20,7 +20,6 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import pLimit from 'p-limit';
 import { loadIndexerConfig } from '../config';
 import { SERVICE_NODE_FLAGS } from '../config/service-runtime';
-import { loadStackConfig } from '../config/stack-config';
 import { parsePipelineConfig, type IndexSpec } from '../config/pipeline';
 import { canonicalKey, type ChangeEvent } from '../core/change-event';
 import { createKafka, ensureTopics } from '../core/kafka';
@@ -29,7 +28,7 @@ import { readWatermark } from '../core/watermark-store';
 import { createIndexer } from '../indexer/indexer-service';
 import { indexBody } from '../indexer/mappings';
 import { createIndexerMetrics } from '../indexer/metrics';
-import { pidFile, stackPaths } from '../stack/paths';
+import { cpuSeconds, stackPid } from './proc-stats';
 
 // The indexer runs in this process, so this process takes the node flags the indexer service runs with.
 const missingFlags = SERVICE_NODE_FLAGS.indexer.filter((f) => !process.execArgv.includes(f));
@@ -53,36 +52,19 @@ const es = new Client({ node: ES_URL });
 interface Row { id: string; lsn: bigint; doc: Record<string, unknown> }
 
 /**
- * CPU seconds (user + system, all threads) of the stack's Elasticsearch and Kafka broker, from
- * /proc: what each contender costs the machine beside its own process. With 2 cores shared by
- * all of them, Elasticsearch's CPU per document bounds every contender's rate.
+ * The stack's Elasticsearch and Kafka broker: what each contender costs the machine beside its own
+ * process. With 2 cores shared by all of them, Elasticsearch's CPU per document bounds every
+ * contender's rate.
  */
-const stackPid = (name: 'elasticsearch' | 'kafka'): number | undefined => {
-  try {
-    const n = Number(fs.readFileSync(pidFile(stackPaths(loadStackConfig().stackDir), name), 'utf8').trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-};
 const ES_PID = stackPid('elasticsearch');
 const BROKER_PID = stackPid('kafka');
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return NaN;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, USER_HZ = 100
-  } catch {
-    return NaN;
-  }
-}
+const cpuOf = (pid: number | undefined): number => cpuSeconds(pid).process;
 /** µs per document Elasticsearch and this process spent while `fn` ran. */
 async function withCpu<T>(docs: number, fn: () => Promise<T>): Promise<{ value: T; es: number; self: number }> {
-  const [es0, s0] = [cpuSeconds(ES_PID), process.cpuUsage()];
+  const [es0, s0] = [cpuOf(ES_PID), process.cpuUsage()];
   const value = await fn();
   const self = process.cpuUsage(s0);
-  return { value, es: ((cpuSeconds(ES_PID) - es0) * 1e6) / docs, self: (self.user + self.system) / docs };
+  return { value, es: ((cpuOf(ES_PID) - es0) * 1e6) / docs, self: (self.user + self.system) / docs };
 }
 const us = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '?');
 
@@ -171,7 +153,7 @@ async function pipeline(rows: readonly Row[], variant: Record<string, string>, l
   let peersAtJoin = { es: NaN, broker: NaN };
   indexer.consumer.on(indexer.consumer.events.GROUP_JOIN, () => {
     joinedAt ||= performance.now();
-    if (!cpuAtJoin) peersAtJoin = { es: cpuSeconds(ES_PID), broker: cpuSeconds(BROKER_PID) };
+    if (!cpuAtJoin) peersAtJoin = { es: cpuOf(ES_PID), broker: cpuOf(BROKER_PID) };
     cpuAtJoin ??= process.cpuUsage();
   });
   await indexer.start();
@@ -183,7 +165,7 @@ async function pipeline(rows: readonly Row[], variant: Record<string, string>, l
   const secs = (performance.now() - joinedAt) / 1000;
   const cpu = process.cpuUsage(cpuAtJoin);
   lastCpuUsPerDoc = (cpu.user + cpu.system) / rows.length;
-  lastPeerUsPerDoc = { es: ((cpuSeconds(ES_PID) - peersAtJoin.es) * 1e6) / rows.length, broker: ((cpuSeconds(BROKER_PID) - peersAtJoin.broker) * 1e6) / rows.length };
+  lastPeerUsPerDoc = { es: ((cpuOf(ES_PID) - peersAtJoin.es) * 1e6) / rows.length, broker: ((cpuOf(BROKER_PID) - peersAtJoin.broker) * 1e6) / rows.length };
   await indexer.close();
   await checkCount(index, rows.length);
   await es.indices.delete({ index: `${index}_v1` });

@@ -24,9 +24,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { loadStackConfig } from '../config/stack-config';
 import { serviceNodeArgs } from '../config/service-runtime';
-import { pidFile, stackPaths } from '../stack/paths';
 import { RETAIN_FOREVER } from '../core/kafka';
 import { freePort, startService, stopService, type RunningService } from '../e2e/support/processes';
+import { cpuSeconds, stackPid } from './proc-stats';
 
 const ROOT = path.join(__dirname, '..');
 const stackEnv = path.join(ROOT, '.stack', 'stack.env');
@@ -76,28 +76,8 @@ async function createTopics(topics: string[]): Promise<void> {
   });
 }
 
-/**
- * CPU seconds (user + system) of a process and of its main thread, from /proc: unlike rows/s,
- * CPU per row hardly moves when other work shares the machine, and the main thread's share says
- * how much a free core could still add.
- */
-function cpuSeconds(pid: number): { process: number; main: number } {
-  const ticks = (stat: string) => {
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, USER_HZ = 100
-  };
-  try {
-    return { process: ticks(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')), main: ticks(fs.readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) };
-  } catch {
-    return { process: NaN, main: NaN };
-  }
-}
-
-/** The Kafka broker's JVM (the stack's pid file): its CPU per row is part of what any pipeline into Kafka costs this machine. */
-const brokerPid = ((): number | undefined => {
-  const n = Number(fs.readFileSync(pidFile(stackPaths(loadStackConfig().stackDir), 'kafka'), 'utf8').trim());
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-})();
+/** The Kafka broker's JVM: its CPU per row is part of what any pipeline into Kafka costs this machine. */
+const brokerPid = stackPid('kafka');
 
 /** The walsender streaming a slot (Postgres runs one process per replication connection). */
 async function slotPid(slot: string): Promise<number | undefined> {
