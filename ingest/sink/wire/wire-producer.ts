@@ -64,9 +64,8 @@ export class WireProducer implements BatchProducer {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   }
 
-  async connect(): Promise<void> {
-    this.layout = await this.layoutOf([]);
-  }
+  /** Nothing to open ahead: connections and metadata come with the first send (the service has just reached the cluster to ensure its topics). */
+  async connect(): Promise<void> {}
 
   async send(batches: readonly PartitionBatch[]): Promise<void> {
     try {
