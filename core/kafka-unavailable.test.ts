@@ -1,6 +1,6 @@
 import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { PipelineError } from './errors';
-import { isKafkaUnavailable } from './kafka-unavailable';
+import { isKafkaUnavailable, untilKafkaAvailable } from './kafka-unavailable';
 
 /** An error passed on with its name and message only. */
 const crossed = (e: Error): Error => Object.assign(new Error(e.message), { name: e.name });
@@ -25,5 +25,52 @@ describe('isKafkaUnavailable', () => {
     expect(isKafkaUnavailable(wrapped(Object.assign(new Error('MESSAGE_TOO_LARGE'), { name: 'KafkaProduceRefused' })))).toBe(false);
     expect(isKafkaUnavailable(wrapped(crossed(new KafkaJSProtocolError('Not authorized to access topics: [Topic authorization failed]'))))).toBe(false);
     expect(isKafkaUnavailable(new PipelineError('event breaks the contract', { code: 'EVENT_INVALID' }))).toBe(false);
+  });
+});
+
+describe('untilKafkaAvailable', () => {
+  const refused = () => new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
+  const fast = { initialMs: 1, maxMs: 2 };
+  const logged = () => {
+    const lines: string[] = [];
+    return { lines, log: { warn: (msg: string) => void lines.push(msg) } };
+  };
+
+  it('runs the step again while Kafka cannot be reached, then returns its result', async () => {
+    const { lines, log } = logged();
+    let calls = 0;
+    const result = await untilKafkaAvailable(async () => {
+      if (++calls < 4) throw refused();
+      return 'started';
+    }, { what: "the indexer's start", log, backoff: fast });
+    expect(result).toBe('started');
+    expect(calls).toBe(4);
+    expect(lines).toEqual(Array(3).fill("Kafka unavailable: the indexer's start waits for it"));
+  });
+
+  it('does not wait out any other failure', async () => {
+    const { lines, log } = logged();
+    let calls = 0;
+    const broken = new PipelineError('pipeline config names no topic', { code: 'CONFIG_INVALID' });
+    await expect(untilKafkaAvailable(async () => {
+      calls++;
+      throw broken;
+    }, { what: 'start', log, backoff: fast })).rejects.toBe(broken);
+    expect(calls).toBe(1);
+    expect(lines).toEqual([]);
+  });
+
+  it('stops waiting with the last error once its signal aborts (close during start)', async () => {
+    const { log } = logged();
+    const stop = new AbortController();
+    let calls = 0;
+    const waiting = untilKafkaAvailable(async () => {
+      calls++;
+      throw refused();
+    }, { what: 'start', log, signal: stop.signal, backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    await new Promise((r) => setTimeout(r, 20));
+    stop.abort();
+    await expect(waiting).rejects.toThrow(/ECONNREFUSED/);
+    expect(calls).toBe(1);
   });
 });

@@ -1,3 +1,7 @@
+import { errorMessage } from './errors';
+import type { Logger } from './logger';
+import { backoffDelayMs, sleep, type BackoffOptions } from './retry';
+
 /**
  * Whether a failed produce means "Kafka cannot be reached or cannot take writes right now" (the
  * broker is down, restarting, electing leaders, short of in-sync replicas): then the batch is
@@ -38,4 +42,34 @@ export function isKafkaUnavailable(err: unknown): boolean {
     cur = cur.cause;
   }
   return false;
+}
+
+export interface KafkaWaitOptions {
+  /** What waits, for the log line: "ingest's start". */
+  what: string;
+  log: Pick<Logger, 'warn'>;
+  /** Stops waiting (close() during start): the last error is thrown. */
+  signal?: AbortSignal;
+  /** Default 1 s doubling to 30 s, with jitter. */
+  backoff?: BackoffOptions;
+}
+
+/**
+ * Runs `step` again, with backoff, for as long as it fails because Kafka is unavailable. A service
+ * started before its broker (or while the broker restarts) then waits for it, as it rides out an
+ * outage once running, instead of exiting with "failed to start". `step` must be safe to run again
+ * from the top. Any other error, or an aborted `signal`, ends the wait with that error.
+ */
+export async function untilKafkaAvailable<T>(step: () => Promise<T>, opts: KafkaWaitOptions): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isKafkaUnavailable(err) || opts.signal?.aborted) throw err;
+      const retryInMs = backoffDelayMs(attempt, opts.backoff ?? { initialMs: 1_000, maxMs: 30_000 });
+      opts.log.warn(`Kafka unavailable: ${opts.what} waits for it`, { attempt, retryInMs, err: errorMessage(err) });
+      await sleep(retryInMs, opts.signal);
+      if (opts.signal?.aborted) throw err;
+    }
+  }
 }

@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
 import { PipelineError, errorMessage } from '../core/errors';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
-import { isKafkaUnavailable } from '../core/kafka-unavailable';
+import { isKafkaUnavailable, untilKafkaAvailable } from '../core/kafka-unavailable';
 import type { Logger } from '../core/logger';
 import { backoffDelayMs, sleep } from '../core/retry';
 import { ensureStateIndex } from '../core/watermark-store';
@@ -164,14 +164,17 @@ export function createIndexer(deps: IndexerDeps) {
       await ensureStateIndex(es);
       // The same partition count as ingest's: when the indexer starts first, the topic it creates is
       // the one CDC and the intake write to (a 1-partition topic put every key on partition 0).
-      warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
-      await ensureTopics(kafka, [dlq.topic], 1);
-      await admin.connect();
-      await refreshPartitionCounts();
+      // A broker that is not up yet (or restarting) is waited for, as an outage is once running.
+      await untilKafkaAvailable(async () => {
+        warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
+        await ensureTopics(kafka, [dlq.topic], 1);
+        await admin.connect();
+        await refreshPartitionCounts();
+        await dlq.connect();
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: true });
+      }, { what: "the indexer's start", log, signal: closing.signal });
       metrics.sources.consumerLag = () => consumerLag(admin, config.groupId, topics);
-      await dlq.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         if (payload.restart) return; // kafkajs joins again by itself
         // kafkajs gives up for good when no broker answers the coordinator lookup: a Kafka outage,

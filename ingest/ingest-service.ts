@@ -10,7 +10,7 @@ import { every, type Periodic } from '../core/periodic';
 import { CommitBatcher } from './commit-batcher';
 import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
-import { isKafkaUnavailable } from '../core/kafka-unavailable';
+import { isKafkaUnavailable, untilKafkaAvailable } from '../core/kafka-unavailable';
 import { kafkajsLayout, WireProducer } from './sink/wire/wire-producer';
 import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';
@@ -95,11 +95,14 @@ export function createIngest(deps: IngestDeps) {
   const background: Array<{ stop(): Promise<void> | void }> = [];
   let snapshotDone: Promise<void> = Promise.resolve();
   let closing: Promise<void> | undefined;
+  const stopStarting = new AbortController();
+  // A broker that is not up yet (or restarting) is waited for, as an outage is once streaming.
+  const untilKafka = <T>(step: () => Promise<T>): Promise<T> => untilKafkaAvailable(step, { what: "ingest's start", log, signal: stopStarting.signal });
 
   /** Streams from the existing slot, or creates one when that cannot hide a gap (slot-guard.ts). */
   async function prepareSlot(): Promise<void> {
     const row = await readSlot(db, slot);
-    const ranBefore = row !== undefined || (await hasState(db, slot)) || (await topicsWithEvents(kafka, topics)).length > 0;
+    const ranBefore = row !== undefined || (await hasState(db, slot)) || (await untilKafka(() => topicsWithEvents(kafka, topics))).length > 0;
     const decision = decideSlot(slot, row, ranBefore, config.resnapshot);
     if (decision.action === 'use') return;
     if (decision.drop) await dropSlot(db, slot);
@@ -149,9 +152,11 @@ export function createIngest(deps: IngestDeps) {
       await ensureStateTable(db);
       await prepareSlot();
       await addTables(db, slot, tables.map((t) => `${t.schema}.${t.table}`));
-      warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
-      await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
-      await publisher.connect();
+      await untilKafka(async () => {
+        warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
+        await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
+        await publisher.connect();
+      });
       await source.start(createStreamHandler({ slot, tables, keys, batcher, windows, decode: deps.decode }));
       if (config.heartbeatIntervalMs > 0) {
         const hb: Periodic = every(config.heartbeatIntervalMs, async () => {
@@ -179,6 +184,7 @@ export function createIngest(deps: IngestDeps) {
     snapshotDone: (): Promise<void> => snapshotDone,
     /** Sends what is complete, confirms it, and stops; safe to call twice. Unfinished transactions are re-read after restart. */
     close(): Promise<void> {
+      stopStarting.abort();
       closing ??= (async () => {
         for (const b of background.splice(0)) await Promise.resolve(b.stop()).catch((err: unknown) => log.warn('stopping a background task failed', { err }));
         await source.close();

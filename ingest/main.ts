@@ -35,8 +35,10 @@ async function main(): Promise<void> {
   const ingest = captured.indexes.length === 0 ? undefined : createIngest({ config, pipeline: captured, kafka: createKafka(config.kafkaBrokers, 'ingest', log), db, metrics, log, onFatal });
   const server = await startMetricsServer(metrics.registry, config.metricsPort, () => healthy);
   let intake: IntakeServer | undefined = undefined; // set once ingest started
+  const starting = new AbortController(); // a stop while the intake waits for Kafka ends the wait
   const close = onceClose(
     [
+      ['starting', () => starting.abort()],
       // The intake first: requests in flight still get Kafka's answer before the producers go.
       ['intake', () => intake?.close()],
       ['ingest', () => ingest?.close()],
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
   handleSignals(close, log);
   if (ingest) await ingest.start();
   else log.warn('no table of the pipeline config is captured from Postgres (all are in INGEST_HTTP_TABLES); only the event intake runs');
-  intake = await startIntakeServer({ config, auth: intakeAuth, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log), registry: metrics.registry, log: log.child('intake') });
+  intake = await startIntakeServer({ config, auth: intakeAuth, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log), registry: metrics.registry, log: log.child('intake'), signal: starting.signal });
   log.info('ingest ready', { slot: config.slotName, publication: config.publicationName, tables: captured.indexes.map((i) => `${i.source.schema}.${i.source.table}`), upstream });
 }
 

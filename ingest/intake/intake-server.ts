@@ -9,6 +9,7 @@ import { connectKeyStoreRedis } from '../../core/api-keys/key-store-redis';
 import { KeyVerifier } from '../../core/api-keys/key-verifier';
 import { topicFor } from '../../core/change-event';
 import { ensureTopics, warnPartitionMismatch } from '../../core/kafka';
+import { untilKafkaAvailable } from '../../core/kafka-unavailable';
 import type { Logger } from '../../core/logger';
 import { createIntakeApp, intakeTables } from './intake-app';
 import type { IntakeAuth } from './intake-auth';
@@ -22,7 +23,7 @@ export interface IntakeServer {
 }
 
 /** Starts POST /v1/events when INGEST_HTTP_PORT is set; undefined when the intake is off. */
-export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; auth: Readonly<IntakeAuthConfig>; pipeline: PipelineConfig; kafka: Kafka; registry: Registry; log: Logger }): Promise<IntakeServer | undefined> {
+export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; auth: Readonly<IntakeAuthConfig>; pipeline: PipelineConfig; kafka: Kafka; registry: Registry; log: Logger; signal?: AbortSignal }): Promise<IntakeServer | undefined> {
   const { config, pipeline, log } = deps;
   if (config.httpPort === 0) return undefined;
   const { accepted } = intakeTables(pipeline, config.httpTables);
@@ -31,10 +32,12 @@ export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; 
     const [schema, table] = t.split('.') as [string, string];
     return topicFor(config.topicPrefix, { schema, table });
   });
-  // Ingest's CDC part does not create these: the tables are not captured from Postgres.
-  if (topics.length) warnPartitionMismatch(await ensureTopics(deps.kafka, topics, config.topicPartitions), config.topicPartitions, log);
   const publisher = new KafkaIntakePublisher(deps.kafka, topics);
-  await publisher.connect();
+  await untilKafkaAvailable(async () => {
+    // Ingest's CDC part does not create these: the tables are not captured from Postgres.
+    if (topics.length) warnPartitionMismatch(await ensureTopics(deps.kafka, topics, config.topicPartitions), config.topicPartitions, log);
+    await publisher.connect();
+  }, { what: "the event intake's start", log, signal: deps.signal });
   const keys = intakeAuth(deps.auth, log);
   const app = createIntakeApp({
     pipeline,
