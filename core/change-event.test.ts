@@ -29,6 +29,13 @@ describe('change event contract', () => {
     expect(documentId({ id: 42 })).toBe('42');
     expect(documentId({ b: 2, a: 'x' })).toBe('{"a":"x","b":2}');
   });
+  it('writes a one-column key exactly as JSON.stringify writes the key object (its partition depends on it)', () => {
+    const protoKey = Object.defineProperty({}, '__proto__', { value: 'p', enumerable: true }) as Record<string, string>;
+    for (const key of [{ id: 42 }, { id: '42' }, { id: true }, { id: -0.5 }, { 'c "q"': 'say "hi"\n\u2028é😀' }, { '': '' }, protoKey]) {
+      expect(canonicalKey(key)).toBe(JSON.stringify(key));
+    }
+    expect(canonicalKey(protoKey)).toBe('{"__proto__":"p"}');
+  });
 });
 
 describe('heartbeats and truncates', () => {
