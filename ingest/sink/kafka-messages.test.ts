@@ -11,9 +11,19 @@ const flat = (sends: ReturnType<typeof planSends>['sends']) => sends.flatMap((s)
 describe('events → Kafka sends', () => {
   it('keys row events by the canonical primary key, on the partition the default partitioner picks', () => {
     const [msg] = flat(planSends([row(1)], 'cdc', layout()).sends);
-    expect(msg).toEqual({ key: '{"b":"k","id":1}', value: JSON.stringify(row(1)), partition: partitionFor('cdc.public.items', '{"b":"k","id":1}', 3) });
+    expect(msg).toEqual({ key: '{"b":"k","id":1}', value: JSON.stringify(row(1)), partition: partitionFor('cdc.public.items', '{"b":"k","id":1}', 3), keyBytes: 16, valueBytes: Buffer.byteLength(JSON.stringify(row(1))) });
     // The Java-compatible murmur2 placement: the same key always lands on the same partition.
     expect(partitionFor('cdc.public.items', '{"id":"1"}', 3)).toBe(partitionFor('other', '{"id":"1"}', 3));
+  });
+
+  it('hands the encoder the exact UTF-8 byte lengths it measured, not character counts', () => {
+    const multiByte: ChangeEvent = { ...base, op: 'u', key: { id: 'é✓𝄞' }, after: { id: 'é✓𝄞', body: 'ü'.repeat(100) } };
+    const msgs = flat(planSends([multiByte, hb], 'cdc', layout()).sends);
+    for (const m of msgs) {
+      expect(m.keyBytes).toBe(Buffer.byteLength(m.key));
+      expect(m.valueBytes).toBe(Buffer.byteLength(m.value));
+    }
+    expect(msgs[0]!.valueBytes).toBeGreaterThan(msgs[0]!.value.length);
   });
 
   it('copies heartbeats and truncates to every partition, in stream order with row events', () => {

@@ -12,6 +12,9 @@ export interface KafkaMessage {
    */
   value: string;
   partition: number;
+  /** UTF-8 byte lengths of key and value: planSends measures them for the limits, the encoder reuses them. */
+  keyBytes?: number;
+  valueBytes?: number;
 }
 
 /** What the publisher knows of each topic, as last read from the broker; undefined when unknown. */
@@ -88,7 +91,9 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     }
     const everyPartition = e.op === 't' || e.op === 'h';
     const key = everyPartition ? '' : canonicalKey(e.key);
-    const bytes = Buffer.byteLength(json) + Buffer.byteLength(key) + RECORD_OVERHEAD;
+    const valueBytes = Buffer.byteLength(json);
+    const keyBytes = key.length === 0 ? 0 : Buffer.byteLength(key);
+    const bytes = valueBytes + keyBytes + RECORD_OVERHEAD;
     if (bytes > t.limit) {
       rejected.push({ event: e, topic: t.topic, table: t.table, errorType: 'event_too_large', reason: `the event is ${bytes} bytes, above the ${t.limit + BATCH_OVERHEAD} bytes topic ${t.topic} accepts (max.message.bytes)` });
       continue;
@@ -106,11 +111,11 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     let list = send.get(t.topic);
     if (!list) send.set(t.topic, (list = []));
     if (partition >= 0) {
-      list.push({ key, value: json, partition });
+      list.push({ key, value: json, partition, keyBytes, valueBytes });
       t.used[partition]! += bytes;
     } else {
       for (let p = 0; p < t.partitions; p++) {
-        list.push({ key, value: json, partition: p });
+        list.push({ key, value: json, partition: p, keyBytes, valueBytes });
         t.used[p]! += bytes;
       }
     }

@@ -33,6 +33,12 @@ describe('record batch v2 encoding', () => {
     expect([batch.firstOffset, batch.firstTimestamp, batch.maxTimestamp, batch.lastOffsetDelta, batch.producerId]).toEqual(['0', '1700000000123', '1700000000123', 4, '-1']);
   });
 
+  it('writes the same bytes with the lengths the caller measured as when it measures them itself', () => {
+    const records = [{ key: '{"id":"é✓𝄞"}', value: `{"body":"${'ü'.repeat(100)}"}` }, { key: '', value: '{"op":"h"}' }, { key: null, value: 'v'.repeat(300) }];
+    const measured = records.map((r) => ({ ...r, keyBytes: r.key === null ? undefined : Buffer.byteLength(r.key), valueBytes: Buffer.byteLength(r.value) }));
+    expect(encodeRecordBatch(measured, 1).equals(encodeRecordBatch(records, 1))).toBe(true);
+  });
+
   it('states its length and a CRC32C over attributes..end, as the broker checks them', () => {
     const buf = encodeRecordBatch([{ key: 'a', value: 'x'.repeat(5000) }, { key: 'b', value: 'y' }]);
     expect(buf.readInt32BE(8)).toBe(buf.length - 12);
