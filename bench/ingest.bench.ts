@@ -24,7 +24,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { loadStackConfig } from '../config/stack-config';
 import { serviceNodeArgs } from '../config/service-runtime';
-import { RETAIN_FOREVER } from '../core/kafka';
+import { ensureTopics } from '../core/kafka';
 import { freePort, startService, stopService, type RunningService } from '../e2e/support/processes';
 import { cpuSeconds, stackPid } from './proc-stats';
 
@@ -64,10 +64,8 @@ async function topicCount(topic: string): Promise<number> {
 }
 
 async function createTopics(topics: string[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1, configEntries: RETAIN_FOREVER })) });
-  await admin.disconnect();
+  // The product's own creation: a broker just started answers UNKNOWN_TOPIC_OR_PARTITION for a moment.
+  await ensureTopics(kafka, topics, 3);
   cleanups.push(async () => {
     const a = kafka.admin();
     await a.connect();
