@@ -134,19 +134,24 @@ export function createIndexer(deps: IndexerDeps) {
   };
 
   let runConsumer: () => Promise<void> = async () => undefined;
-  let rejoinTimer: NodeJS.Timeout | undefined;
-  const rejoin = (attempt: number, cause: unknown): void => {
-    const delayMs = backoffDelayMs(attempt, { initialMs: 1_000, maxMs: 30_000 });
-    log.warn('Kafka unavailable: the consumer stopped; joining the group again (nothing is committed meanwhile)', { attempt, retryInMs: delayMs, err: errorMessage(cause) });
-    rejoinTimer = setTimeout(() => {
-      if (closing.signal.aborted) return;
-      consumer.connect().then(runConsumer).catch(async (err: unknown) => {
-        // A failed start leaves kafkajs believing it runs: stop it, or the next run() is ignored.
-        await consumer.disconnect().catch(() => undefined);
-        if (!closing.signal.aborted && isKafkaUnavailable(err)) rejoin(attempt + 1, err);
-        else if (!closing.signal.aborted) deps.onFatal(err);
+  /** kafkajs gave the consumer up while Kafka was away: join the group again once it answers. */
+  const rejoin = (cause: unknown): void => {
+    log.warn('Kafka unavailable: the consumer stopped; joining the group again (nothing is committed meanwhile)', { err: errorMessage(cause) });
+    void sleep(backoffDelayMs(0, { initialMs: 1_000, maxMs: 30_000 }), closing.signal)
+      .then(() => untilKafkaAvailable(async () => {
+        if (closing.signal.aborted) return;
+        try {
+          await consumer.connect();
+          await runConsumer();
+        } catch (err) {
+          // A failed start leaves kafkajs believing it runs: stop it, or the next run() is ignored.
+          await consumer.disconnect().catch(() => undefined);
+          throw err;
+        }
+      }, { what: "the indexer's consumer", log, signal: closing.signal }))
+      .catch((err: unknown) => {
+        if (!closing.signal.aborted) deps.onFatal(err);
       });
-    }, delayMs);
   };
 
   return {
@@ -179,7 +184,7 @@ export function createIndexer(deps: IndexerDeps) {
         if (payload.restart) return; // kafkajs joins again by itself
         // kafkajs gives up for good when no broker answers the coordinator lookup: a Kafka outage,
         // not a fault of ours. Join again with backoff instead of exiting (as ingest rides it out).
-        if (!closing.signal.aborted && isKafkaUnavailable(payload.error)) rejoin(0, payload.error);
+        if (!closing.signal.aborted && isKafkaUnavailable(payload.error)) rejoin(payload.error);
         else deps.onFatal(payload.error);
       });
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -238,7 +243,6 @@ export function createIndexer(deps: IndexerDeps) {
     /** Stops fetching, finishes and commits the batches handed over, publishes the last watermark, then disconnects. */
     async close(): Promise<void> {
       closing.abort();
-      clearTimeout(rejoinTimer);
       try {
         consumer.pause(topics.map((topic) => ({ topic })));
       } catch {
