@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Client } from 'pg';
 import { dropPipelineObjects } from '../ingest/test-support/harness';
 import { allDocs, dropSearchIndex } from './support/indexer-harness';
-import { freePort, startService, stopService, type RunningService } from './support/processes';
+import { freePort, startService, stopService, waitForOutput, type RunningService } from './support/processes';
 import { env, es, eventually, pg, uniqueName } from './support/services';
 
 /**
@@ -58,8 +58,8 @@ describe('Kafka not up yet when ingest and the indexer start', () => {
     services.push(ingest, indexer);
 
     // Both say they wait (kafkajs gives up on the seed broker after its own retries, ~20 s).
-    await saying(ingest, "Kafka unavailable: ingest's start waits for it");
-    await saying(indexer, "Kafka unavailable: the indexer's start waits for it");
+    await waitForOutput(ingest, "Kafka unavailable: ingest's start waits for it");
+    await waitForOutput(indexer, "Kafka unavailable: the indexer's start waits for it");
 
     // The broker "comes up": its metadata names its own address, so only the seed goes through here.
     const [host, port] = env('KAFKA_BROKERS').split(',')[0]!.split(':') as [string, string];
@@ -83,14 +83,4 @@ describe('Kafka not up yet when ingest and the indexer start', () => {
     expect(ingest.child.exitCode).toBeNull();
     expect(indexer.child.exitCode).toBeNull();
   }, 300_000);
-
-  /** Waits until the service logs `text`; fails at once, with its log, if it exits first. */
-  async function saying(s: RunningService, text: string): Promise<void> {
-    const deadline = Date.now() + 90_000;
-    while (!s.output().includes(text)) {
-      if (s.child.exitCode !== null) throw new Error(`${s.name} exited (${s.child.exitCode}) instead of waiting for Kafka:\n${s.output().slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`${s.name} did not say "${text}" within 90 s:\n${s.output().slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 });

@@ -7,7 +7,7 @@ import { canonicalKey, type ChangeEvent } from '../core/change-event';
 import { compareLatestWithRows, confirmedLsn, createWitnessSlot, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents, readCommitEnds } from '../ingest/test-support/harness';
 import { allDocs, dropSearchIndex } from './support/indexer-harness';
 import { startPrivateKafka, type PrivateKafka } from './support/private-kafka';
-import { freePort, startService, stopService, type RunningService } from './support/processes';
+import { freePort, startService, stopService, waitForOutput, type RunningService } from './support/processes';
 import { es, eventually, pg, uniqueName } from './support/services';
 
 /** How long the broker stays down; KAFKA_OUTAGE_S=300 for the "minutes" of the scenario. */
@@ -61,7 +61,7 @@ describe('Kafka stopped for a while under continuous writes', () => {
     indexer = startService('indexer', { ...common, INDEXER_GROUP_ID: uniqueName('g') });
     await eventually(async () => ((await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'ingest streaming', 90_000);
     // The outage hits a running indexer (a slow start once overlapped it; e2e/kafka-late covers starting without Kafka).
-    await eventually(async () => (indexer!.output().includes('indexer consuming') ? true : undefined), 'the indexer consuming', 90_000);
+    await waitForOutput(indexer, 'indexer consuming');
   });
 
   afterAll(async () => {

@@ -29,6 +29,16 @@ export async function stopService(s: RunningService, signal: NodeJS.Signals = 'S
   return code;
 }
 
+/** Waits until the service logs `text`; fails at once, with its log, if it exits first. */
+export async function waitForOutput(s: RunningService, text: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!s.output().includes(text)) {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`${s.name} exited (${s.child.exitCode ?? s.child.signalCode}) before logging "${text}":\n${s.output().slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`${s.name} did not log "${text}" within ${timeoutMs} ms:\n${s.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
