@@ -7,8 +7,8 @@ stamp=node_modules/.lock-hash
 want=$(sha256sum package-lock.json | cut -c1-64)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "Installing npm dependencies..." >&2
-  # Not `npm ci`: npm 11 reports the lock as out of sync over optional platform bindings
-  # (@unrs/resolver-binding-*) it never lists; `npm install` honours the same lock.
-  npm install --no-audit --no-fund --loglevel=error >&2
+  # `npm ci`: installs exactly the lock and never rewrites it (the lock lists every optional
+  # platform binding, such as @unrs/resolver-binding-*, so npm 11 finds it in sync).
+  npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$want" > "$stamp"
 fi
