@@ -18,6 +18,7 @@ import { ChunkWindows } from './snapshot/chunk-window';
 import { addTables, ensureStateTable, hasState, pendingTables, resetState } from './snapshot/snapshot-state';
 import { awaitOlderTransactions } from './snapshot/older-transactions';
 import { createSnapshotter } from './snapshot/snapshotter';
+import { pgCurrentRowReader } from './source/current-row';
 import { PgChangeSource } from './source/pg-change-source';
 import { emitHeartbeat } from './source/pg-messages';
 import { checkTables, createSlot, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
@@ -157,7 +158,14 @@ export function createIngest(deps: IngestDeps) {
         await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
         await publisher.connect();
       });
-      await source.start(createStreamHandler({ slot, tables, keys, batcher, windows, decode: deps.decode }));
+      await source.start(createStreamHandler({
+        slot, tables, keys, batcher, windows, decode: deps.decode,
+        readRow: pgCurrentRowReader(db),
+        onMovedRow: (table, filled, gone) => {
+          if (gone) log.info('a row moved to a new key is gone by now; a later change in the stream removes its document', { table });
+          else metrics.movedRowReads.inc({ table }, filled);
+        },
+      }));
       if (config.heartbeatIntervalMs > 0) {
         const hb: Periodic = every(config.heartbeatIntervalMs, async () => {
           await emitHeartbeat(db, slot);

@@ -17,6 +17,7 @@ export function createIngestMetrics(registry = new Registry()) {
     deadLetters: new Counter({ name: 'ingest_dead_letters_total', help: 'Events Kafka cannot carry or that break the change-event contract, parked in the dead-letter topic, by table and reason', labelNames: ['table', 'reason'] as const, registers: [registry] }),
     slotLagBytes: new Gauge({ name: 'ingest_slot_lag_bytes', help: 'pg_current_wal_lsn() - confirmed_flush_lsn of the slot: WAL Postgres keeps for ingest', registers: [registry] }),
     slotLagSeconds: new Gauge({ name: 'ingest_slot_lag_seconds', help: 'Seconds since the commit time of the last transaction confirmed to Postgres (heartbeats included)', registers: [registry] }),
+    movedRowReads: new Counter({ name: 'ingest_moved_row_reads_total', help: 'Unchanged TOAST columns of rows whose primary key changed, read from Postgres so the event under the new key carries them', labelNames: ['table'] as const, registers: [registry] }),
     heartbeats: new Counter({ name: 'ingest_heartbeats_total', help: 'Heartbeats emitted into the WAL', registers: [registry] }),
     snapshotRowsTotal: new Gauge({ name: 'ingest_snapshot_rows_total', help: 'Rows of the table when its snapshot started', labelNames: ['table'] as const, registers: [registry] }),
     snapshotRowsDone: new Gauge({ name: 'ingest_snapshot_rows_done', help: 'Rows of the table copied and acknowledged by Kafka', labelNames: ['table'] as const, registers: [registry] }),

@@ -4,6 +4,8 @@ import type { ChunkWindows } from './snapshot/chunk-window';
 import { HEARTBEAT_PREFIX, parseWatermark, WATERMARK_PREFIX } from './source/pg-messages';
 import type { SourceMessage } from './source/pg-change-source';
 import type { KeyColumns, TableRef } from './source/pg-setup';
+import type { CurrentRowReader } from './source/current-row';
+import { fillMovedRow } from './transform/moved-row';
 import { toChangeEvents, withDocumentKey, type DecodedChange, type TxContext } from './transform/to-change-events';
 
 export type ChangeDecoder = (change: DecodedChange, lsn: string, tx: TxContext) => ChangeEvent[];
@@ -14,7 +16,20 @@ export type ChangeDecoder = (change: DecodedChange, lsn: string, tx: TxContext) 
  * partition); our snapshot watermarks open and close a chunk's window; a commit lets the batcher
  * confirm that transaction once Kafka acknowledged everything before it.
  */
-export function createStreamHandler(deps: { slot: string; tables: readonly TableRef[]; keys?: KeyColumns; batcher: CommitBatcher; windows: ChunkWindows; decode?: ChangeDecoder }) {
+export interface StreamHandlerDeps {
+  slot: string;
+  tables: readonly TableRef[];
+  keys?: KeyColumns;
+  batcher: CommitBatcher;
+  windows: ChunkWindows;
+  decode?: ChangeDecoder;
+  /** Reads a moved row's unchanged TOAST columns (transform/moved-row.ts); without it they stay unchanged. */
+  readRow?: CurrentRowReader;
+  /** After a moved row's columns were read: how many, and whether the row was gone. */
+  onMovedRow?: (table: string, filled: number, gone: boolean) => void;
+}
+
+export function createStreamHandler(deps: StreamHandlerDeps) {
   const { slot, tables, batcher, windows } = deps;
   const decode = deps.decode ?? toChangeEvents;
   const fullKeys = (table: string) => deps.keys?.get(table);
@@ -31,7 +46,13 @@ export function createStreamHandler(deps: { slot: string; tables: readonly Table
         return;
       case 'change': {
         if (!tx) throw new Error('change outside a transaction');
-        const events = decode(withDocumentKey(m.change, fullKeys), m.lsn.toString(), tx);
+        const change = withDocumentKey(m.change, fullKeys);
+        let events = decode(change, m.lsn.toString(), tx);
+        if (deps.readRow && events.length === 2 && change.tag === 'update') {
+          const fill = await fillMovedRow(change, events, deps.readRow);
+          events = fill.events;
+          if (fill.filled || fill.gone) deps.onMovedRow?.(`${change.relation.schema}.${change.relation.name}`, fill.filled, fill.gone);
+        }
         windows.observe(events);
         return batcher.add(events);
       }
