@@ -16,10 +16,10 @@ import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';
 import { ChunkWindows } from './snapshot/chunk-window';
 import { addTables, ensureStateTable, hasState, pendingTables, resetState } from './snapshot/snapshot-state';
-import { awaitOlderTransactions } from './snapshot/older-transactions';
-import { createSnapshotter } from './snapshot/snapshotter';
+import { createSnapshotRunner } from './snapshot/snapshot-runner';
 import { pgCurrentRowReader } from './source/current-row';
 import { PgChangeSource } from './source/pg-change-source';
+import { createSchemaWatch, type SchemaProblem } from './schema/schema-watch';
 import { emitHeartbeat } from './source/pg-messages';
 import { checkTables, createSlot, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
 import { decideSlot } from './source/slot-guard';
@@ -94,7 +94,22 @@ export function createIngest(deps: IngestDeps) {
   );
   metrics.setPendingSource(() => batcher.pendingEvents());
   const background: Array<{ stop(): Promise<void> | void }> = [];
-  let snapshotDone: Promise<void> = Promise.resolve();
+  const snapshots = createSnapshotRunner({
+    connectionString: config.databaseUrl,
+    slot,
+    chunkRows: config.snapshotChunkRows,
+    windows,
+    log: log.child('snapshot'),
+    onFatal,
+    progress: {
+      onTotal: (table, n) => metrics.snapshotRowsTotal.set({ table }, n),
+      onDone: (table, n) => metrics.snapshotRowsDone.set({ table }, n),
+      onRate: (table, rowsPerSec, etaSec) => {
+        metrics.snapshotRowsPerSecond.set({ table }, rowsPerSec);
+        metrics.snapshotEtaSeconds.set({ table }, etaSec);
+      },
+    },
+  });
   let closing: Promise<void> | undefined;
   const stopStarting = new AbortController();
   // A broker that is not up yet (or restarting) is waited for, as an outage is once streaming.
@@ -112,47 +127,24 @@ export function createIngest(deps: IngestDeps) {
     log.info('created replication slot; every table will be snapshotted', { slot, lsn, reason: decision.reason });
   }
 
-  function startSnapshot(pending: Awaited<ReturnType<typeof pendingTables>>): void {
-    if (pending.length === 0) return;
-    const snapDb = new Client({ connectionString: config.databaseUrl });
-    snapDb.on('error', () => undefined); // surfaces as the failing query's error
-    const snapshotter = createSnapshotter({
-      db: snapDb,
-      slot,
-      chunkRows: config.snapshotChunkRows,
-      windows,
-      log: log.child('snapshot'),
-      progress: {
-        onTotal: (table, n) => metrics.snapshotRowsTotal.set({ table }, n),
-        onDone: (table, n) => metrics.snapshotRowsDone.set({ table }, n),
-        onRate: (table, rowsPerSec, etaSec) => {
-          metrics.snapshotRowsPerSecond.set({ table }, rowsPerSec);
-          metrics.snapshotEtaSeconds.set({ table }, etaSec);
-        },
-      },
-    });
-    const stopWaiting = new AbortController();
-    background.unshift({ stop: async () => {
-      stopWaiting.abort();
-      snapshotter.stop();
-      await snapDb.end().catch(() => undefined);
-    } });
-    snapshotDone = snapDb
-      .connect()
-      .then(() => awaitOlderTransactions(snapDb, log.child('snapshot'), { signal: stopWaiting.signal }))
-      .then(() => snapshotter.run(pending))
-      .catch((err: unknown) => {
-        if (!stopWaiting.signal.aborted) onFatal(err); // a query cut by close() is not a failure
-      });
-  }
+  const schema = createSchemaWatch({
+    db, slot, pipeline, metrics, log: log.child('schema'),
+    copyAgain: () => {
+      snapshots.request();
+      return snapshots.idle();
+    },
+  });
 
   return {
+    /** Why the index is not what the pipeline config asks for right now (schema changes); empty when it is. */
+    problems: (): SchemaProblem[] => schema.problems(),
     async start(): Promise<void> {
       const keys = await checkTables(db, tables);
       await ensurePublication(db, config.publicationName, tables);
       await ensureStateTable(db);
       await prepareSlot();
       await addTables(db, slot, tables.map((t) => `${t.schema}.${t.table}`));
+      await schema.load();
       await untilKafka(async () => {
         warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
         await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
@@ -161,6 +153,7 @@ export function createIngest(deps: IngestDeps) {
       await source.start(createStreamHandler({
         slot, tables, keys, batcher, windows, decode: deps.decode,
         readRow: pgCurrentRowReader(db),
+        onRelation: (r) => schema.observe(r),
         onMovedRow: (table, filled, gone) => {
           if (gone) log.info('a row moved to a new key is gone by now; a later change in the stream removes its document', { table });
           else metrics.movedRowReads.inc({ table }, filled);
@@ -186,10 +179,11 @@ export function createIngest(deps: IngestDeps) {
         log: log.child('slot-lag'),
         onFatal,
       }));
-      startSnapshot(await pendingTables(db, slot));
+      background.unshift(snapshots); // stopped first: its chunk waits for the stream
+      if ((await pendingTables(db, slot)).length) snapshots.request();
     },
-    /** Resolves when the snapshot started at `start` finished (or was stopped); for tests and tools. */
-    snapshotDone: (): Promise<void> => snapshotDone,
+    /** Resolves when no snapshot runs (the one started at `start`, or one a schema change asked for); for tests and tools. */
+    snapshotDone: (): Promise<void> => snapshots.idle(),
     /** Sends what is complete, confirms it, and stops; safe to call twice. Unfinished transactions are re-read after restart. */
     close(): Promise<void> {
       stopStarting.abort();

@@ -33,7 +33,11 @@ async function main(): Promise<void> {
     void close().finally(() => process.exit(1));
   };
   const ingest = captured.indexes.length === 0 ? undefined : createIngest({ config, pipeline: captured, kafka: createKafka(config.kafkaBrokers, 'ingest', log), db, metrics, log, onFatal });
-  const server = await startMetricsServer(metrics.registry, config.metricsPort, () => healthy);
+  const server = await startMetricsServer(metrics.registry, config.metricsPort, () => {
+    if (!healthy) return false;
+    const problems = ingest?.problems() ?? [];
+    return problems.length ? { status: 'degraded', problems } : true;
+  });
   let intake: IntakeServer | undefined = undefined; // set once ingest started
   const starting = new AbortController(); // a stop while the intake waits for Kafka ends the wait
   const close = onceClose(

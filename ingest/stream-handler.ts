@@ -6,7 +6,7 @@ import type { SourceMessage } from './source/pg-change-source';
 import type { KeyColumns, TableRef } from './source/pg-setup';
 import type { CurrentRowReader } from './source/current-row';
 import { fillMovedRow } from './transform/moved-row';
-import { toChangeEvents, withDocumentKey, type DecodedChange, type TxContext } from './transform/to-change-events';
+import { toChangeEvents, withDocumentKey, type DecodedChange, type RelationInfo, type TxContext } from './transform/to-change-events';
 
 export type ChangeDecoder = (change: DecodedChange, lsn: string, tx: TxContext) => ChangeEvent[];
 
@@ -27,6 +27,8 @@ export interface StreamHandlerDeps {
   readRow?: CurrentRowReader;
   /** After a moved row's columns were read: how many, and whether the row was gone. */
   onMovedRow?: (table: string, filled: number, gone: boolean) => void;
+  /** Each change's table description, before its events are published (schema/schema-watch.ts). */
+  onRelation?: (relation: RelationInfo) => Promise<void>;
 }
 
 export function createStreamHandler(deps: StreamHandlerDeps) {
@@ -46,6 +48,10 @@ export function createStreamHandler(deps: StreamHandlerDeps) {
         return;
       case 'change': {
         if (!tx) throw new Error('change outside a transaction');
+        if (deps.onRelation) {
+          if (m.change.tag === 'truncate') for (const r of m.change.relations) await deps.onRelation(r);
+          else await deps.onRelation(m.change.relation);
+        }
         const change = withDocumentKey(m.change, fullKeys);
         let events = decode(change, m.lsn.toString(), tx);
         if (deps.readRow && events.length === 2 && change.tag === 'update') {

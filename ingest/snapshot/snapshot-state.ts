@@ -14,6 +14,11 @@ export interface TableProgress {
   rowsDone: number;
   rowsTotal: number | null;
   done: boolean;
+  /**
+   * Bumped whenever the table is to be copied again from the start (a schema change): progress of
+   * an older generation is never saved over it (saveProgress answers false instead).
+   */
+  generation: number;
 }
 
 export async function ensureStateTable(db: ClientBase): Promise<void> {
@@ -31,6 +36,10 @@ export async function ensureStateTable(db: ClientBase): Promise<void> {
     // Two ingests creating it at once: IF NOT EXISTS races on the catalog; the other one won.
     if ((err as { code?: string }).code !== '23505' && (err as { code?: string }).code !== '42P07') throw err;
   }
+  // Added later: a state table of an earlier version gets them in place.
+  await db.query(`ALTER TABLE ${STATE_TABLE} ADD COLUMN IF NOT EXISTS columns jsonb, ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0`).catch((err: unknown) => {
+    if ((err as { code?: string }).code !== '42701' && (err as { code?: string }).code !== '23505') throw err;
+  });
 }
 
 export async function hasState(db: ClientBase, slot: string): Promise<boolean> {
@@ -49,16 +58,33 @@ export async function addTables(db: ClientBase, slot: string, tables: readonly s
 }
 
 export async function pendingTables(db: ClientBase, slot: string): Promise<TableProgress[]> {
-  const { rows } = await db.query<{ table_name: string; last_key: string[] | null; rows_done: string; rows_total: string | null; done: boolean }>(
-    `SELECT table_name, last_key, rows_done, rows_total, done FROM ${STATE_TABLE} WHERE slot_name = $1 AND NOT done ORDER BY table_name`,
+  const { rows } = await db.query<{ table_name: string; last_key: string[] | null; rows_done: string; rows_total: string | null; done: boolean; generation: string }>(
+    `SELECT table_name, last_key, rows_done, rows_total, done, generation FROM ${STATE_TABLE} WHERE slot_name = $1 AND NOT done ORDER BY table_name`,
     [slot],
   );
-  return rows.map((r) => ({ table: r.table_name, lastKey: r.last_key, rowsDone: Number(r.rows_done), rowsTotal: r.rows_total === null ? null : Number(r.rows_total), done: r.done }));
+  return rows.map((r) => ({ table: r.table_name, lastKey: r.last_key, rowsDone: Number(r.rows_done), rowsTotal: r.rows_total === null ? null : Number(r.rows_total), done: r.done, generation: Number(r.generation) }));
 }
 
-export async function saveProgress(db: ClientBase, slot: string, p: TableProgress): Promise<void> {
-  await db.query(
-    `UPDATE ${STATE_TABLE} SET last_key = $3, rows_done = $4, rows_total = $5, done = $6, updated_at = now() WHERE slot_name = $1 AND table_name = $2`,
-    [slot, p.table, p.lastKey === null ? null : JSON.stringify(p.lastKey), p.rowsDone, p.rowsTotal, p.done],
+/** Saves a chunk's progress; false when the table was set to be copied again meanwhile (its generation moved on). */
+export async function saveProgress(db: ClientBase, slot: string, p: TableProgress): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE ${STATE_TABLE} SET last_key = $3, rows_done = $4, rows_total = $5, done = $6, updated_at = now() WHERE slot_name = $1 AND table_name = $2 AND generation = $7`,
+    [slot, p.table, p.lastKey === null ? null : JSON.stringify(p.lastKey), p.rowsDone, p.rowsTotal, p.done, p.generation],
   );
+  return (rowCount ?? 0) > 0;
+}
+
+/** The table's columns as the stream last described them, by table; tables never described are absent. */
+export async function readColumns(db: ClientBase, slot: string): Promise<Map<string, Record<string, number>>> {
+  const { rows } = await db.query<{ table_name: string; columns: Record<string, number> | null }>(`SELECT table_name, columns FROM ${STATE_TABLE} WHERE slot_name = $1`, [slot]);
+  return new Map(rows.filter((r) => r.columns).map((r) => [r.table_name, r.columns!]));
+}
+
+/**
+ * Records a new description of the table; with `copyAgain`, in the same statement, sets it to be
+ * copied again from the start (a new generation), so a crash right after cannot lose the decision.
+ */
+export async function saveColumns(db: ClientBase, slot: string, table: string, columns: Readonly<Record<string, number>>, copyAgain: boolean): Promise<void> {
+  const reset = copyAgain ? ', last_key = NULL, rows_done = 0, rows_total = NULL, done = false, generation = generation + 1' : '';
+  await db.query(`UPDATE ${STATE_TABLE} SET columns = $3${reset}, updated_at = now() WHERE slot_name = $1 AND table_name = $2`, [slot, table, JSON.stringify(columns)]);
 }

@@ -25,7 +25,8 @@ export function createSnapshotter(deps: { db: Client; slot: string; chunkRows: n
   let seq = 0;
   let stopped = false;
 
-  async function copyTable(p: TableProgress): Promise<void> {
+  /** Copies the table from its saved position; false when it was set to be copied again meanwhile. */
+  async function copyTable(p: TableProgress): Promise<boolean> {
     const [schema, table] = splitName(p.table);
     const relation = await describeTable(db, schema, table);
     const total = p.rowsTotal ?? (await countRows(db, schema, table));
@@ -50,7 +51,10 @@ export function createSnapshotter(deps: { db: Client; slot: string; chunkRows: n
       readThisRun += rows.length;
       if (last) state.lastKey = keyTexts(relation, last);
       state.done = rows.length < chunkRows;
-      await saveProgress(db, slot, state);
+      if (!(await saveProgress(db, slot, state))) {
+        log.info('snapshot of table restarts from the start: it was set to be copied again', { table: p.table });
+        return false;
+      }
       deps.progress.onDone(p.table, state.rowsDone);
       const rate = readThisRun / Math.max(0.001, (Date.now() - started) / 1000);
       const left = Math.max(0, total - state.rowsDone);
@@ -59,18 +63,24 @@ export function createSnapshotter(deps: { db: Client; slot: string; chunkRows: n
       log.info('snapshot progress', { table: p.table, rowsDone: state.rowsDone, rowsTotal: total, rowsPerSec: Math.round(rate), etaSec, published: result.emitted, leftToStream: result.skipped });
       if (state.done) {
         log.info('snapshot of table done', { table: p.table, rows: state.rowsDone });
-        return;
+        return true;
       }
     }
+    return true;
   }
 
   return {
-    /** Copies every pending table, one after another. Resolves when done or stopped. */
-    async run(tables: readonly TableProgress[]): Promise<void> {
+    /**
+     * Copies every pending table, one after another; `pending` reads them (again after a table was
+     * set to be copied again while it ran). Resolves when nothing is pending or when stopped.
+     */
+    async run(pending: () => Promise<readonly TableProgress[]>): Promise<void> {
       try {
-        for (const t of tables) {
-          if (stopped) return;
-          await copyTable(t);
+        for (let tables = await pending(); tables.length && !stopped; tables = await pending()) {
+          for (const t of tables) {
+            if (stopped) return;
+            await copyTable(t);
+          }
         }
       } catch (err) {
         windows.abort(err);

@@ -4,7 +4,7 @@ import { loadIngestConfig } from '../../config';
 import { parsePipelineConfig } from '../../config/pipeline';
 import { canonicalKey, type ChangeEvent } from '../../core/change-event';
 import { createKafka } from '../../core/kafka';
-import { silentLogger } from '../../core/logger';
+import { silentLogger, type Logger } from '../../core/logger';
 import { parseLsn } from '../../core/lsn';
 import { createIngest, type IngestDeps } from '../ingest-service';
 import { createIngestMetrics } from '../metrics';
@@ -18,12 +18,16 @@ export function pipelineFor(tables: readonly string[]): string {
   return JSON.stringify({ version: 1, indexes: Object.fromEntries(tables.map((t) => [t.replace(/_/g, '-'), { table: t, fields: { v: { type: 'text', searchable: true } } }])) });
 }
 
-/** `seams`: test-only replacements (a faulty decoder), never Kafka or Postgres. */
-export function startIngestInProcess(db: Client, tables: readonly string[], env: Record<string, string>, seams: Pick<IngestDeps, 'decode'> = {}) {
+/**
+ * `seams`: test-only replacements (a faulty decoder), never Kafka or Postgres; `pipeline` (JSON
+ * text) and `log` replace the one-field pipeline and the silent logger.
+ */
+export function startIngestInProcess(db: Client, tables: readonly string[], env: Record<string, string>, seams: Pick<IngestDeps, 'decode'> & { pipeline?: string; log?: Logger } = {}) {
   const config = loadIngestConfig({ ...process.env, INGEST_FLUSH_INTERVAL_MS: '10', ...env });
   const fatal: unknown[] = [];
   const metrics = createIngestMetrics();
-  const ingest = createIngest({ config, pipeline: parsePipelineConfig(pipelineFor(tables)), kafka: createKafka(config.kafkaBrokers, 'ingest-test', silentLogger), db, metrics, log: silentLogger, onFatal: (e) => fatal.push(e), ...seams });
+  const { pipeline, log, ...rest } = seams;
+  const ingest = createIngest({ config, pipeline: parsePipelineConfig(pipeline ?? pipelineFor(tables)), kafka: createKafka(config.kafkaBrokers, 'ingest-test', silentLogger), db, metrics, log: log ?? silentLogger, onFatal: (e) => fatal.push(e), ...rest });
   return { ingest, fatal, metrics, config };
 }
 
@@ -173,7 +177,7 @@ export function testPipeline(db: Client, tables: readonly string[], env: Record<
     prefix,
     topic: (table: string, schema = 'public') => `${prefix}.${schema}.${table}`,
     runs,
-    start(extra: Record<string, string> = {}, seams: Pick<IngestDeps, 'decode'> = {}) {
+    start(extra: Record<string, string> = {}, seams: Parameters<typeof startIngestInProcess>[3] = {}) {
       const r = startIngestInProcess(db, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra }, seams);
       runs.push(r);
       return r;

@@ -1,0 +1,65 @@
+import type { PipelineConfig } from '../../config/pipeline';
+import type { RelationInfo } from '../transform/to-change-events';
+
+/** A column that feeds a document field: which index and field. */
+export interface ConfiguredColumn { table: string; column: string; index: string; field: string }
+
+/** Column name → type OID, as the stream last described the table. */
+export type ColumnTypes = Readonly<Record<string, number>>;
+
+export type SchemaChange =
+  /** Dropped or renamed: pgoutput sends names only, so the two cannot be told apart. */
+  | { kind: 'column_missing'; used: ConfiguredColumn }
+  | { kind: 'column_back'; used: ConfiguredColumn }
+  | { kind: 'column_retyped'; used: ConfiguredColumn; fromOid: number; toOid: number };
+
+export interface SchemaDiff {
+  changes: SchemaChange[];
+  /** Configured columns the table does not have now. */
+  missing: ConfiguredColumn[];
+  /** Documents already written disagree with the new schema: copy the table again. */
+  resnapshot: boolean;
+}
+
+/** The columns of each table that documents are built from, by "schema.table". */
+export function configuredColumns(pipeline: PipelineConfig): Map<string, ConfiguredColumn[]> {
+  const out = new Map<string, ConfiguredColumn[]>();
+  for (const idx of pipeline.indexes) {
+    const table = `${idx.source.schema}.${idx.source.table}`;
+    const list = out.get(table) ?? [];
+    for (const f of idx.fields) list.push({ table, column: f.column, index: idx.name, field: f.name });
+    out.set(table, list);
+  }
+  return out;
+}
+
+export function columnTypes(relation: RelationInfo): ColumnTypes {
+  return Object.fromEntries(relation.columns.map((c) => [c.name, c.typeOid]));
+}
+
+/**
+ * What a new description of a table means for its documents. Only configured columns count: a
+ * column no field reads changes no document. `before` undefined: the first description seen,
+ * which documents were built from (nothing to compare with).
+ */
+export function diffSchema(before: ColumnTypes | undefined, after: ColumnTypes, used: readonly ConfiguredColumn[]): SchemaDiff {
+  const has = (t: ColumnTypes, c: string): boolean => Object.prototype.hasOwnProperty.call(t, c);
+  const missing = used.filter((u) => !has(after, u.column));
+  if (!before) return { changes: [], missing, resnapshot: false };
+  const changes: SchemaChange[] = [];
+  for (const u of used) {
+    const was = has(before, u.column);
+    const is = has(after, u.column);
+    if (was && !is) changes.push({ kind: 'column_missing', used: u });
+    else if (!was && is) changes.push({ kind: 'column_back', used: u });
+    else if (was && is && before[u.column] !== after[u.column]) changes.push({ kind: 'column_retyped', used: u, fromOid: before[u.column]!, toOid: after[u.column]! });
+  }
+  return { changes, missing, resnapshot: changes.length > 0 };
+}
+
+/** True when two descriptions differ in any column (worth storing, even if no document cares). */
+export function sameColumns(a: ColumnTypes | undefined, b: ColumnTypes): boolean {
+  if (!a) return false;
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
+}

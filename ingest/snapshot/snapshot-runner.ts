@@ -1,0 +1,79 @@
+import { Client } from 'pg';
+import type { Logger } from '../../core/logger';
+import type { ChunkWindows } from './chunk-window';
+import { awaitOlderTransactions } from './older-transactions';
+import { pendingTables } from './snapshot-state';
+import { createSnapshotter, type SnapshotProgress } from './snapshotter';
+
+export interface SnapshotRunnerDeps {
+  connectionString: string;
+  slot: string;
+  chunkRows: number;
+  windows: ChunkWindows;
+  progress: SnapshotProgress;
+  log: Logger;
+  onFatal: (err: unknown) => void;
+}
+
+/**
+ * Runs the watermark snapshot of the pending tables on its own connection, and again whenever a
+ * table is set to be copied again (a schema change) while it runs or after it finished. What is
+ * pending lives in the state table, so a request survives a crash: the next start copies it.
+ */
+export function createSnapshotRunner(deps: SnapshotRunnerDeps) {
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  let stopCurrent: (() => Promise<void>) | undefined;
+
+  async function runOnce(): Promise<void> {
+    const db = new Client({ connectionString: deps.connectionString });
+    db.on('error', () => undefined); // surfaces as the failing query's error
+    const snapshotter = createSnapshotter({ db, slot: deps.slot, chunkRows: deps.chunkRows, windows: deps.windows, log: deps.log, progress: deps.progress });
+    const stopWaiting = new AbortController();
+    stopCurrent = async () => {
+      stopWaiting.abort();
+      snapshotter.stop();
+      await db.end().catch(() => undefined);
+    };
+    try {
+      await db.connect();
+      await awaitOlderTransactions(db, deps.log, { signal: stopWaiting.signal });
+      await snapshotter.run(() => pendingTables(db, deps.slot));
+    } catch (err) {
+      if (!stopWaiting.signal.aborted) deps.onFatal(err); // a query cut by stop() is not a failure
+    } finally {
+      stopCurrent = undefined;
+      await db.end().catch(() => undefined);
+    }
+  }
+
+  return {
+    /** Copies what is pending now; while a run is going, one more run follows it. */
+    request(): void {
+      if (stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = runOnce().finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          this.request();
+        }
+      });
+    },
+    /** Resolves once no run is going and none is asked for. */
+    async idle(): Promise<void> {
+      while (running) await running;
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      again = false;
+      await stopCurrent?.();
+      await running;
+    },
+  };
+}
+export type SnapshotRunner = ReturnType<typeof createSnapshotRunner>;
