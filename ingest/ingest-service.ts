@@ -20,7 +20,8 @@ import { awaitOlderTransactions } from './snapshot/older-transactions';
 import { createSnapshotter } from './snapshot/snapshotter';
 import { PgChangeSource } from './source/pg-change-source';
 import { emitHeartbeat } from './source/pg-messages';
-import { checkTables, createSlot, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
+import { checkTables, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
+import { createSlotReporting } from './source/slot-creation';
 import { decideSlot } from './source/slot-guard';
 import { countByTableAndOp } from './event-counts';
 import { createStreamHandler, type ChangeDecoder } from './stream-handler';
@@ -106,7 +107,7 @@ export function createIngest(deps: IngestDeps) {
     const decision = decideSlot(slot, row, ranBefore, config.resnapshot);
     if (decision.action === 'use') return;
     if (decision.drop) await dropSlot(db, slot);
-    const lsn = await createSlot(db, slot);
+    const lsn = await createSlotReporting(db, slot, { connectionString: config.databaseUrl, log });
     await resetState(db, slot); // a new slot has seen nothing: every table is copied
     log.info('created replication slot; every table will be snapshotted', { slot, lsn, reason: decision.reason });
   }
