@@ -18,6 +18,10 @@ describe('service config', () => {
     expect(() => loadApiConfig({ ...env, ELASTICSEARCH_URL: 'ftp://x' })).toThrow(/ELASTICSEARCH_URL.*expected http: or https:/);
     expect(() => loadIngestConfig({ ...env, SLOT_NAME: 'Bad-Name' })).toThrow(/SLOT_NAME="Bad-Name" is not a valid name/);
   });
+  it('gives the indexer a 10 s session by default, not below the broker minimum of 6 s', () => {
+    expect(loadIndexerConfig(env).sessionTimeoutMs).toBe(10_000);
+    expect(() => loadIndexerConfig({ ...env, INDEXER_SESSION_TIMEOUT_MS: '3000' })).toThrow(/INDEXER_SESSION_TIMEOUT_MS=3000 is out of range; expected 6000\.\.300000/);
+  });
   it('takes the API port from API_URL', () => {
     expect(loadApiConfig({ ...env, API_URL: 'http://127.0.0.1:41234' }).port).toBe(41234);
   });

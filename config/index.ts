@@ -85,7 +85,15 @@ export interface IndexerConfig extends CommonConfig {
   metricsPort: number;
   /** How often written indexes are refreshed and the freshness watermark published, ms (INDEXER_WATERMARK_INTERVAL_MS). Default: 500. */
   watermarkIntervalMs: number;
-  /** Kafka consumer session timeout, ms (INDEXER_SESSION_TIMEOUT_MS); heartbeats go out every third of it, also while Elasticsearch is retried. Default: 30000. */
+  /**
+   * Kafka consumer session timeout, ms (INDEXER_SESSION_TIMEOUT_MS); heartbeats go out every tenth
+   * of it, also while a long batch waits for Elasticsearch. A member that dies without leaving the
+   * group (SIGKILL, OOM, power loss) holds its partitions this long before the broker hands them to
+   * another member, so a restart after a crash indexes again after at most this plus a rejoin
+   * (docs/operations.md). Shorter evicts a live member whose event loop stalls that long.
+   * Bounds: the broker's group.min.session.timeout.ms (6000 by default) and
+   * group.max.session.timeout.ms. Default: 10000 (30000 before: 28 s without indexing after a crash).
+   */
   sessionTimeoutMs: number;
   /** Most bytes fetched per partition per Kafka fetch (INDEXER_FETCH_MAX_BYTES_PER_PARTITION); bounds memory while paused. Default: 4194304. */
   fetchMaxBytesPerPartition: number;
@@ -224,7 +232,7 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     maxRetries: int(env, 'INDEXER_MAX_RETRIES', 8, 0, 1000),
     metricsPort: int(env, 'INDEXER_METRICS_PORT', 0, 0, 65535),
     watermarkIntervalMs: int(env, 'INDEXER_WATERMARK_INTERVAL_MS', 500, 10, 60_000),
-    sessionTimeoutMs: int(env, 'INDEXER_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
+    sessionTimeoutMs: int(env, 'INDEXER_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     fetchMaxBytesPerPartition: int(env, 'INDEXER_FETCH_MAX_BYTES_PER_PARTITION', 4_194_304, 1024, 104_857_600),
     partitionsConcurrency: int(env, 'INDEXER_PARTITIONS_CONCURRENCY', 4, 1, 256),
     autoReindex: int(env, 'INDEXER_AUTO_REINDEX', 1, 0, 1) === 1,

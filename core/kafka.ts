@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkaLogLevel } from './kafka-log';
 import type { Logger } from './logger';
 import { backoffDelayMs, sleep } from './retry';
 
@@ -9,11 +10,10 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
     brokers,
     logLevel: logLevel.WARN,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+    // Known-harmless broker answers go below error (core/kafka-log.ts has the table and why).
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...rest } = entry;
-      const ctx = { kafkajs: namespace, ...rest };
-      if (level <= logLevel.ERROR) log.error(message, ctx);
-      else log.warn(message, ctx);
+      log[kafkaLogLevel({ namespace, level, message, error: rest.error })](message, { kafkajs: namespace, ...rest });
     },
   });
 }

@@ -43,3 +43,38 @@ export function handleSignals(close: () => Promise<void>, log: Logger, graceMs =
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
+
+/**
+ * The exit of a failed process: close (bounded, so a step stuck on a dead dependency cannot keep a
+ * broken process alive), then exit 1. The indexer's close leaves its Kafka group: a member that
+ * exits without leaving holds its partitions until the broker's session timeout expires, and
+ * nothing is indexed meanwhile (docs/operations.md).
+ */
+export function exitAfterClose(
+  close: () => Promise<void>,
+  log: Logger,
+  timeoutMs = 10_000,
+  exit: (code: number) => void = (code) => process.exit(code),
+): () => Promise<void> {
+  return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const bounded = new Promise<void>((r) => {
+      timer = setTimeout(() => {
+        log.error('closing after a failure took too long; exiting with work unfinished', { timeoutMs });
+        r();
+      }, timeoutMs);
+    });
+    await Promise.race([close().catch((err: unknown) => log.warn('close after a failure failed', { err })), bounded]);
+    clearTimeout(timer);
+    exit(1);
+  };
+}
+
+/**
+ * An uncaught exception or unhandled rejection ends the process through `fail` (which closes
+ * first) instead of Node's default crash, which would skip every cleanup step.
+ */
+export function failOnUncaught(fail: (err: unknown, origin: string) => void, proc: NodeJS.EventEmitter = process): void {
+  proc.on('uncaughtException', (err: unknown) => fail(err, 'uncaughtException'));
+  proc.on('unhandledRejection', (reason: unknown) => fail(reason, 'unhandledRejection'));
+}

@@ -3,7 +3,7 @@ import { loadIndexerConfig } from '../config';
 import { loadPipelineConfig } from '../config/pipeline';
 import { errorMessage } from '../core/errors';
 import { createKafka } from '../core/kafka';
-import { handleSignals, onceClose } from '../core/lifecycle';
+import { exitAfterClose, failOnUncaught, handleSignals, onceClose } from '../core/lifecycle';
 import { createLogger } from '../core/logger';
 import { startMetricsServer } from '../core/metrics-server';
 import { createIndexer } from './indexer-service';
@@ -17,11 +17,14 @@ async function main(): Promise<void> {
   const es = new Client({ node: config.elasticsearchUrl });
   const metrics = createIndexerMetrics();
   let healthy = true;
-  const onFatal = (err: unknown): void => {
+  // Every way this process fails closes first: close() leaves the Kafka group, so the partitions
+  // move to another member at once instead of after the session timeout (docs/operations.md).
+  const fail = (err: unknown, what: string): void => {
     healthy = false;
-    log.error('indexer stopped on an error; uncommitted offsets are consumed again after restart', { message: errorMessage(err), err });
-    void close().finally(() => process.exit(1));
+    log.error(`${what}; uncommitted offsets are consumed again after restart`, { message: errorMessage(err), err });
+    void exitFailed();
   };
+  const onFatal = (err: unknown): void => fail(err, 'indexer stopped on an error');
   const kafka = createKafka(config.kafkaBrokers, 'indexer', log);
   const indexer = createIndexer({ config, pipeline, kafka, es, metrics, log, onFatal });
   let autoReindex: ReturnType<typeof startAutoReindex> | undefined;
@@ -35,12 +38,21 @@ async function main(): Promise<void> {
     ],
     log,
   );
+  const exitFailed = exitAfterClose(close, log);
+  failOnUncaught((err, origin) => fail(err, `indexer stopped on an ${origin}`));
   handleSignals(close, log, 30_000);
-  await indexer.start();
-  // After start: the reindex's quiet cut waits for this process's own consumer group to catch up.
-  if (config.autoReindex) autoReindex = startAutoReindex({ config, pipeline, kafka, es, log: log.child('reindex') });
+  try {
+    await indexer.start();
+    // After start: the reindex's quiet cut waits for this process's own consumer group to catch up.
+    if (config.autoReindex) autoReindex = startAutoReindex({ config, pipeline, kafka, es, log: log.child('reindex') });
+  } catch (err) {
+    // The consumer may have joined already (its run() joins in the background): leave first.
+    process.stderr.write(`indexer failed to start: ${errorMessage(err)}\n`);
+    fail(err, 'indexer failed to start');
+  }
 }
 
+// Only what fails before there is anything to close (config, metrics port) ends up here.
 main().catch((err: unknown) => {
   process.stderr.write(`indexer failed to start: ${errorMessage(err)}\n`);
   process.exit(1);

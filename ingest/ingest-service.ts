@@ -21,7 +21,8 @@ import { pgCurrentRowReader } from './source/current-row';
 import { PgChangeSource } from './source/pg-change-source';
 import { createSchemaWatch, type SchemaProblem } from './schema/schema-watch';
 import { emitHeartbeat } from './source/pg-messages';
-import { checkTables, createSlot, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
+import { checkTables, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
+import { createSlotReporting } from './source/slot-creation';
 import { decideSlot } from './source/slot-guard';
 import { countByTableAndOp } from './event-counts';
 import { createStreamHandler, type ChangeDecoder } from './stream-handler';
@@ -122,7 +123,7 @@ export function createIngest(deps: IngestDeps) {
     const decision = decideSlot(slot, row, ranBefore, config.resnapshot);
     if (decision.action === 'use') return;
     if (decision.drop) await dropSlot(db, slot);
-    const lsn = await createSlot(db, slot);
+    const lsn = await createSlotReporting(db, slot, { connectionString: config.databaseUrl, log });
     await resetState(db, slot); // a new slot has seen nothing: every table is copied
     log.info('created replication slot; every table will be snapshotted', { slot, lsn, reason: decision.reason });
   }
