@@ -26,7 +26,7 @@ const SEARCH_FIELDS: Record<keyof typeof SEARCH_PARAMS, Schema> = {
   facets: str('Comma-separated facetable fields to count values of.'),
   facetSize: int('Values per facet.', 1, MAX_FACET_SIZE, 10),
   sort: str('Comma-separated sortable fields, - for descending, relevance for score (e.g. -year,title). Default: relevance.'),
-  highlight: bool('Return highlighted fragments of matching text fields.', true),
+  highlight: bool('Return highlighted fragments of matching text fields: HTML, the document text escaped, only the <mark> tags live.', true),
   fuzzy: bool('Typo tolerance for queries without operators.', true),
   page: int('Page number; page × size may not pass 10,000 (use cursor beyond).', 1, MAX_WINDOW, 1),
   size: int('Hits per page.', 0, MAX_SIZE, 10),
