@@ -133,7 +133,7 @@ function buildPaths(pipeline: PipelineConfig): Schema {
     info: { title: 'search-pipeline API', version: '1', description: 'Search and analytics over the indexes of the pipeline config. Errors are {"error": {"code", "message"}}.' },
     paths: {
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive', content: json({ type: 'object', properties: { status: { type: 'string' } }, required: ['status'] }) } } } },
-      '/readyz': { get: { summary: 'Readiness (Elasticsearch reachable)', responses: { '200': { description: 'Ready', content: json({ type: 'object' }) }, '503': errorResponse('Not ready') } } },
+      '/readyz': { get: { summary: 'Readiness: Elasticsearch answers and, with API keys, Redis; a 503 names what failed and carries Retry-After', responses: { '200': { description: 'Ready', content: json({ type: 'object' }) }, '503': errorResponse('Not ready') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', ...text('Metrics', 'text/plain') } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3', content: json({ type: 'object' }) } } } },
       '/docs': { get: { summary: 'A page to try requests in a browser', ...text('HTML', 'text/html') } },
