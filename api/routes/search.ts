@@ -8,6 +8,7 @@ import { badRequest } from '../errors';
 import { readPoint, type FreshnessDeps } from '../freshness/read-context';
 import { CONSISTENCY_PARAMS, parseRequirement } from '../freshness/read-your-writes';
 import { Params } from '../http/params';
+import { checkQueryStringUtf8 } from '../http/query-string';
 import { requestParams, resolveIndex } from '../http/request';
 import { CursorCodec, hashRequest } from '../search/cursor';
 import { SEARCH_PARAMS, parseSearch } from '../search/search-params';
@@ -76,6 +77,7 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
     const index = resolveIndex(deps.pipeline, ctx.params.index);
     const id = String(ctx.params.id);
     if (Buffer.byteLength(id) > MAX_ID_BYTES || /[\u0000-\u001f]/.test(id)) throw badRequest('ID_INVALID', `id must be at most ${MAX_ID_BYTES} bytes (UTF-8) without control characters`);
+    checkQueryStringUtf8(ctx.querystring);
     const read = await readPoint(deps.freshness, index, parseRequirement(new Params({ ...ctx.query }, CONSISTENCY_PARAMS)));
     // Another tenant's document is answered exactly like a missing one: its existence is not shown.
     const document = await tenantScoped(deps.search, principalOf(ctx).tenant).getDocument(index, id);
