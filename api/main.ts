@@ -6,6 +6,7 @@ import { handleSignals, onceClose } from '../core/lifecycle';
 import { createLogger } from '../core/logger';
 import { createApp } from './app';
 import { setUpAuth } from './auth/auth-setup';
+import { answerClientErrors } from './http/client-error';
 import { createCacheRedis } from './cache/redis-client';
 import { ResultCache } from './cache/result-cache';
 import { RedisStore } from './cache/shared-store';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const { close: closeAuth, ...auth } = setUpAuth(config, log);
   const app = createApp({ pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, consistencyWaitMs: config.consistencyWaitMs, ...auth });
   const server = app.listen(config.port, config.host);
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject)).catch((err: NodeJS.ErrnoException) => {
     throw new Error(err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is taken; set API_PORT (or API_URL) to a free port` : err.message);
   });
