@@ -22,4 +22,10 @@ describe('docker-compose.yml', () => {
     const unknown = vars.filter((v) => v !== 'REDIS_URL' && !configSource.includes(`'${v}'`));
     expect(unknown).toEqual([]);
   });
+
+  it('persists Redis (the API keys) with the append-only file on a volume', () => {
+    const redis = /\n {2}redis:[\s\S]*?\n\n/.exec(compose)?.[0] ?? '';
+    expect(redis).toMatch(/"--appendonly", "yes"/);
+    expect(redis).toMatch(/volumes: \["redisdata:\/data"\]/);
+  });
 });
