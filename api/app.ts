@@ -10,6 +10,7 @@ import { failedChecks, type ReadinessCheck } from './health/readiness';
 import { NO_POSITIONS } from './freshness/positions-source';
 import { WatermarkCache } from './freshness/watermark-cache';
 import type { ApiMetrics } from './metrics';
+import { metricsAccess } from './metrics-access';
 import { DOCS_HTML } from './openapi/docs-page';
 import { buildOpenApi } from './openapi/spec';
 import type { RateLimiter } from './rate-limit/rate-limiter';
@@ -38,6 +39,8 @@ export interface AppDeps {
   watermarks?: WatermarkCache;
   /** Longest read-your-writes wait, ms. Default: 5000. */
   consistencyWaitMs?: number;
+  /** Bearer token of /metrics (API_METRICS_TOKEN); see metrics-access.ts for who may read it without. */
+  metricsToken?: string;
   /** What else /readyz needs besides the search backend (Redis when API keys are on). */
   readiness?: ReadinessCheck[];
 }
@@ -68,7 +71,9 @@ export function createApp(deps: AppDeps): Koa {
     ctx.set('Retry-After', String(RETRY_AFTER_S));
     ctx.body = { error: { code: 'NOT_READY', message: `not ready: ${failed.map((c) => c.failure).join('; ')}`, details: { failed: failed.map((c) => c.name) } } };
   });
+  const checkMetricsAccess = metricsAccess(deps.metricsToken, deps.auth?.mode === 'keys');
   router.get('/metrics', async (ctx) => {
+    checkMetricsAccess(ctx);
     const registry: Registry = deps.metrics.registry;
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
