@@ -5,10 +5,12 @@ import type { PipelineConfig } from '../config/pipeline';
 import type { Logger } from '../core/logger';
 import { authMiddleware, type AuthMode } from './auth/middleware';
 import { ResultCache } from './cache/result-cache';
-import { errorMiddleware } from './errors';
+import { errorMiddleware, RETRY_AFTER_S } from './errors';
+import { failedChecks, type ReadinessCheck } from './health/readiness';
 import { NO_POSITIONS } from './freshness/positions-source';
 import { WatermarkCache } from './freshness/watermark-cache';
 import type { ApiMetrics } from './metrics';
+import { metricsAccess } from './metrics-access';
 import { DOCS_HTML } from './openapi/docs-page';
 import { buildOpenApi } from './openapi/spec';
 import type { RateLimiter } from './rate-limit/rate-limiter';
@@ -37,7 +39,14 @@ export interface AppDeps {
   watermarks?: WatermarkCache;
   /** Longest read-your-writes wait, ms. Default: 5000. */
   consistencyWaitMs?: number;
+  /** Bearer token of /metrics (API_METRICS_TOKEN); see metrics-access.ts for who may read it without. */
+  metricsToken?: string;
+  /** What else /readyz needs besides the search backend (Redis when API keys are on). */
+  readiness?: ReadinessCheck[];
 }
+
+/** /readyz's own bound: backends bound their checks, this covers one that does not. */
+const READY_CHECK_TIMEOUT_MS = 3_000;
 
 /** The Koa app without a listening socket: main.ts listens, tests use app.callback(). */
 export function createApp(deps: AppDeps): Koa {
@@ -51,12 +60,20 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
+  const checks: ReadinessCheck[] = [{ name: 'elasticsearch', failure: 'Elasticsearch is not answering', ready: () => deps.search.ready() }, ...(deps.readiness ?? [])];
   router.get('/readyz', async (ctx) => {
-    const ok = await deps.search.ready();
-    ctx.status = ok ? 200 : 503;
-    ctx.body = ok ? { status: 'ready' } : { error: { code: 'NOT_READY', message: 'Elasticsearch is not reachable yet' } };
+    const failed = await failedChecks(checks, READY_CHECK_TIMEOUT_MS);
+    if (!failed.length) {
+      ctx.body = { status: 'ready' };
+      return;
+    }
+    ctx.status = 503;
+    ctx.set('Retry-After', String(RETRY_AFTER_S));
+    ctx.body = { error: { code: 'NOT_READY', message: `not ready: ${failed.map((c) => c.failure).join('; ')}`, details: { failed: failed.map((c) => c.name) } } };
   });
+  const checkMetricsAccess = metricsAccess(deps.metricsToken, deps.auth?.mode === 'keys');
   router.get('/metrics', async (ctx) => {
+    checkMetricsAccess(ctx);
     const registry: Registry = deps.metrics.registry;
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();

@@ -88,7 +88,21 @@ describe('bad query-string input', () => {
     [`${A}?groupBy=genre,year&ranges=1..2`, 400, 'PARAM_CONFLICT'],
     [`${A}?groupBy=published:day&timeZone=Mars/Olympus`, 400, 'PARAM_INVALID'],
     [`${A}?from=2020&to=2010`, 400, 'PARAM_INVALID'],
-    [`${A}?from=yesterday`, 400, 'FILTER_VALUE_INVALID'],
+    [`${A}?from=yesterday`, 400, 'PARAM_INVALID'],
+    // dates Date.parse rolls over and offsets Elasticsearch refuses: named here, not QUERY_REJECTED there
+    [`${A}?from=2020-02-30`, 400, 'PARAM_INVALID'],
+    [`${A}?to=2021-02-29`, 400, 'PARAM_INVALID'],
+    [`${A}?from=2020-01-01T10:00%2B19:00`, 400, 'PARAM_INVALID'],
+    [`${A}?groupBy=published:day&timeZone=%2B18:30`, 400, 'PARAM_INVALID'],
+    [`${A}?groupBy=published:day&timeZone=-19:00`, 400, 'PARAM_INVALID'],
+    [`${S}?filter=published:2020-04-31`, 400, 'FILTER_VALUE_INVALID'],
+    [`${S}?filter=published:2020-01-01T24:00`, 400, 'FILTER_VALUE_INVALID'],
+    // percent-encoded bytes that are not UTF-8 (Koa's parser would make them U+FFFD)
+    [`${S}?q=%FF`, 400, 'PARAM_INVALID_CHARACTERS'],
+    [`${S}?q=caf%C3`, 400, 'PARAM_INVALID_CHARACTERS'],
+    [`${S}?q=%ED%A0%80`, 400, 'PARAM_INVALID_CHARACTERS'],
+    [`${S}?%FF=1`, 400, 'PARAM_INVALID_CHARACTERS'],
+    ['/v1/indexes/books/documents/1?minLsn=%FF', 400, 'PARAM_INVALID_CHARACTERS'],
     [`${A}?groupBy=genre&after=bm90IGpzb24`, 400, 'AFTER_INVALID'],
     [`${A}?format=xml`, 400, 'PARAM_INVALID'],
     // index names that must never reach Elasticsearch
@@ -160,8 +174,26 @@ describe('bad bodies', () => {
     ['{"size": "5"}', 'PARAM_INVALID'],
     ['{"fuzzy": "yes"}', 'PARAM_INVALID'],
     ['{"q": null}', 'PARAM_INVALID'],
+    ['{"size": 5, "size": 100}', 'PARAM_REPEATED'],
+    ['{"q": "a", "\\u0071": "b"}', 'PARAM_REPEATED'],
+    [`{"q": ${'['.repeat(65)}${']'.repeat(65)}}`, 'BODY_TOO_DEEP'],
   ])('POST %s → 400 %s', async (body, code) => {
     expectError(await post(body), 400, code);
+  });
+  it('refuses a 10,000-deep body with a clear 400, not a stack overflow', async () => {
+    const deep = `{"q": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const http = testApp(undefined, { maxBodyBytes: 65_536 }).http;
+    const res = await http.post(S).set('content-type', 'application/json').send(deep);
+    expectError(res, 400, 'BODY_TOO_DEEP');
+    expect(res.body.error.message).toMatch(/flat object/);
+  });
+  it('accepts the same key in different objects and valid dates at the edges', async () => {
+    expect((await post('{"q": "x", "size": 5}')).status).toBe(200);
+    const { http } = testApp();
+    for (const q of ['from=2020-02-29&to=2020-12-31T23:59:59.999%2B18:00', 'groupBy=published:day&timeZone=-18:00', 'groupBy=published:day&timeZone=%2B05:45']) {
+      expect([q, (await http.get(`${A}?${q}`)).status]).toEqual([q, 200]);
+    }
+    expect((await http.get(`${S}?q=caf%C3%A9+100%25+%zz`)).status).toBe(200);
   });
   it('refuses a parameter given in both the query string and the body', async () => {
     const res = await testApp().http.post(`${S}?q=a`).send({ q: 'b' });

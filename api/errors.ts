@@ -11,6 +11,12 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Seconds a 503 asks the caller to wait (Retry-After), as the event intake does
+ * (ingest/intake/intake-error.ts): the outage is ours and retrying later can succeed.
+ */
+export const RETRY_AFTER_S = 1;
+
 export const badRequest = (code: string, message: string, details?: unknown): ApiError => new ApiError(400, code, message, details);
 
 export function errorMiddleware(log: Logger) {
@@ -32,6 +38,7 @@ export function errorMiddleware(log: Logger) {
       const known = err instanceof ApiError ? err : fromKoa(err);
       if (known) {
         ctx.status = known.status;
+        if (known.status === 503) ctx.set('Retry-After', String(RETRY_AFTER_S));
         ctx.body = { error: { code: known.code, message: known.message, ...(known.details === undefined ? {} : { details: known.details }) } };
         return;
       }

@@ -6,6 +6,7 @@ import { handleSignals, onceClose } from '../core/lifecycle';
 import { createLogger } from '../core/logger';
 import { createApp } from './app';
 import { setUpAuth } from './auth/auth-setup';
+import { answerClientErrors } from './http/client-error';
 import { createCacheRedis } from './cache/redis-client';
 import { ResultCache } from './cache/result-cache';
 import { RedisStore } from './cache/shared-store';
@@ -18,7 +19,9 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const log = createLogger('api', config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
-  const es = new Client({ node: config.elasticsearchUrl });
+  // The client's defaults bound calls the search backend does not set options for (watermark
+  // readings): without them a paused Elasticsearch held them 30 s per attempt, 4 attempts.
+  const es = new Client({ node: config.elasticsearchUrl, requestTimeout: config.queryTimeoutMs + 1000, maxRetries: 1 });
   const metrics = createApiMetrics();
   if (!config.cursorSecret) log.warn('API_CURSOR_SECRET is not set: search cursors only work against this instance; set one shared secret when running several');
   const search = new EsSearchBackend(es, { timeoutMs: config.queryTimeoutMs, cursorKeepAliveS: config.cursorKeepAliveS, observe: metrics.observeElasticsearch, log });
@@ -38,8 +41,9 @@ async function main(): Promise<void> {
     onRead: (index, f) => metrics.watermarkRead(index, f.asOfTime),
   });
   const { close: closeAuth, ...auth } = setUpAuth(config, log);
-  const app = createApp({ pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, consistencyWaitMs: config.consistencyWaitMs, ...auth });
+  const app = createApp({ pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, consistencyWaitMs: config.consistencyWaitMs, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}), ...auth });
   const server = app.listen(config.port, config.host);
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject)).catch((err: NodeJS.ErrnoException) => {
     throw new Error(err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is taken; set API_PORT (or API_URL) to a free port` : err.message);
   });

@@ -15,6 +15,11 @@ describe('API auth and rate-limit config', () => {
     expect(() => loadApiConfig({ ...env, API_RATE_LIMIT_BURST: '0' })).toThrow(/API_RATE_LIMIT_BURST=0 is out of range/);
     expect(() => loadApiConfig({ ...env, API_REDIS_PREFIX: 'a b' })).toThrow(/API_REDIS_PREFIX="a b" is not a valid prefix/);
   });
+  it('reads the /metrics token, at least 16 characters', () => {
+    expect(loadApiConfig(env).metricsToken).toBeUndefined();
+    expect(loadApiConfig({ ...env, API_METRICS_TOKEN: 't'.repeat(16) }).metricsToken).toBe('t'.repeat(16));
+    expect(() => loadApiConfig({ ...env, API_METRICS_TOKEN: 'short' })).toThrow(/API_METRICS_TOKEN is too short/);
+  });
   it('gives the key CLI its Redis', () => {
     expect(loadApiKeysConfig({ REDIS_URL: 'redis://h:1' })).toEqual({ redisUrl: 'redis://h:1', redisPrefix: 'search-pipeline:' });
     expect(() => loadApiKeysConfig({})).toThrow(/REDIS_URL is not set/);

@@ -166,6 +166,12 @@ export interface ApiConfig extends CommonConfig {
   rateLimitBurst: number;
   /** Prefix of the Redis keys holding API keys and rate-limit buckets (API_REDIS_PREFIX). Default: search-pipeline: */
   redisPrefix: string;
+  /**
+   * Bearer token /metrics requires (API_METRICS_TOKEN, at least 16 characters): its series name
+   * tenants and key ids. Default: none; /metrics is then open with API_AUTH=off and closed (401)
+   * with API_AUTH=keys.
+   */
+  metricsToken: string | undefined;
 }
 
 /** What the `npm run api-keys` CLI needs: the Redis the API reads keys from. */
@@ -258,6 +264,7 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
     cacheLockWaitMs: int(env, 'API_CACHE_LOCK_WAIT_MS', 1000, 0, 60_000),
     watermarkRefreshMs: int(env, 'API_WATERMARK_REFRESH_MS', 200, 10, 60_000),
     consistencyWaitMs: int(env, 'API_CONSISTENCY_WAIT_MS', 5000, 0, 60_000),
+    metricsToken: metricsToken(env),
     ...apiAuth(env),
   });
 }
@@ -301,6 +308,12 @@ function redisPrefix(env: Env): string {
 export function loadApiKeysConfig(env: Env = process.env): Readonly<ApiKeysConfig> {
   const name = optionalStr(env, 'API_REDIS_URL') ? 'API_REDIS_URL' : 'REDIS_URL';
   return Object.freeze({ redisUrl: url(env, name, ['redis:', 'rediss:']), redisPrefix: redisPrefix(env) });
+}
+
+function metricsToken(env: Env): string | undefined {
+  const s = optionalStr(env, 'API_METRICS_TOKEN');
+  if (s !== undefined && s.length < 16) throw new ConfigError('API_METRICS_TOKEN is too short; use at least 16 random characters (e.g. `openssl rand -hex 32`).', { variable: 'API_METRICS_TOKEN' });
+  return s;
 }
 
 function cursorSecret(env: Env): string | undefined {

@@ -22,4 +22,20 @@ describe('docker-compose.yml', () => {
     const unknown = vars.filter((v) => v !== 'REDIS_URL' && !configSource.includes(`'${v}'`));
     expect(unknown).toEqual([]);
   });
+
+  it('persists Redis (the API keys) with the append-only file on a volume', () => {
+    const redis = /\n {2}redis:[\s\S]*?\n\n/.exec(compose)?.[0] ?? '';
+    expect(redis).toMatch(/"--appendonly", "yes"/);
+    expect(redis).toMatch(/volumes: \["redisdata:\/data"\]/);
+  });
+
+  it('scrapes the API\'s /metrics with the token the API requires', () => {
+    const api = /\n {2}api:[\s\S]*?\n\n/.exec(compose)?.[0] ?? '';
+    const prometheus = /\n {2}prometheus:[\s\S]*?\n\n/.exec(compose)?.[0] ?? '';
+    expect(api).toMatch(/API_METRICS_TOKEN: \$\{API_METRICS_TOKEN/);
+    expect(prometheus).toMatch(/API_METRICS_TOKEN: \$\{API_METRICS_TOKEN/);
+    expect(prometheus).toContain('/prometheus/api-metrics-token');
+    const scrape = fs.readFileSync(path.join(ROOT, 'ops', 'prometheus.yml'), 'utf8');
+    expect(/job_name: api[\s\S]*credentials_file: \/prometheus\/api-metrics-token/.test(scrape)).toBe(true);
+  });
 });

@@ -9,6 +9,18 @@ import * as fs from 'node:fs';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
 
+/**
+ * The redis-server command line of the stack. Redis holds the API keys (only their hashes: a
+ * lost key cannot be recovered, only re-issued), so it persists with the append-only file,
+ * written before each reply and fsynced every second: a restart or a crash keeps every key
+ * (stack/redis-persistence.int.test.ts). RDB snapshots stay off; the AOF alone restores.
+ * Foreground, not --daemonize yes: a daemonizing redis exits 0 even when its port is taken,
+ * and the redis already on that port would then answer our health check.
+ */
+export function redisServerArgs(listenPort: number, dir: string): string[] {
+  return ['--port', String(listenPort), '--bind', HOST, '--daemonize', 'no', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir, '--logfile', ''];
+}
+
 export const redisDriver: ServiceDriver = {
   name: 'redis',
   portKeys: ['port'],
@@ -24,10 +36,7 @@ async function prepare(ctx: ServiceContext): Promise<PreparedService> {
   const log = logFile(ctx.paths, 'redis');
   return {
     async launch(ports) {
-      // Foreground, not --daemonize yes: a daemonizing redis exits 0 even when its port is taken,
-      // and the redis already on that port would then answer our health check.
-      const args = ['--port', String(port(ports)), '--bind', HOST, '--daemonize', 'no', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', ''];
-      const child = await spawnDetached(REDIS_SERVER, args, log, { cwd: dir });
+      const child = await spawnDetached(REDIS_SERVER, redisServerArgs(port(ports), dir), log, { cwd: dir });
       return { pid: child.pid };
     },
     isReady: async (ports, pid) => pidListensOn(pid, port(ports)) && (await redisPing(port(ports))),

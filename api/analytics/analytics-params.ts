@@ -3,6 +3,7 @@ import { exactFieldName } from '../../core/field-names';
 import { badRequest } from '../errors';
 import { CONSISTENCY_PARAMS } from '../freshness/read-your-writes';
 import type { ParamKinds, Params } from '../http/params';
+import { isCalendarDate, isUtcOffset } from '../search/dates';
 import { canonicalFilter, parseFilter, typedValue, type FilterClause } from '../search/filter';
 import type { AnalyticsRequest, GroupKey, Metric, MetricFn } from './analytics-request';
 
@@ -68,7 +69,7 @@ export function parseAnalytics(index: IndexSpec, p: Params): ParsedAnalytics {
   if (composite && !groupBy.length) throw badRequest('PARAM_CONFLICT', 'composite paging needs groupBy');
   if (composite && groupBy.some((g) => g.kind === 'range')) throw badRequest('PARAM_CONFLICT', 'range buckets cannot be paged; drop ranges or composite/after, or group by more than one field without ranges');
   const timeZone = p.str('timeZone');
-  if (timeZone !== undefined && !validTimeZone(timeZone)) throw badRequest('PARAM_INVALID', `timeZone: ${JSON.stringify(timeZone.slice(0, 60))} is not a time zone; use an IANA name (Europe/Paris) or an offset (+02:00)`);
+  if (timeZone !== undefined && !validTimeZone(timeZone)) throw badRequest('PARAM_INVALID', `timeZone: ${JSON.stringify(timeZone.slice(0, 60))} is not a time zone; use an IANA name (Europe/Paris) or an offset within ±18:00 (+02:00)`);
   const request: AnalyticsRequest = {
     filters,
     metrics,
@@ -159,11 +160,17 @@ function timeRange(index: IndexSpec, p: Params): { clause: FilterClause & { kind
   const name = p.str('timeField') ?? (dates.length === 1 ? dates[0]?.name : undefined);
   const f = dates.find((x) => x.name === name);
   if (!f) throw badRequest('PARAM_INVALID', `timeField: name the date field of the time range; date fields of ${index.name}: ${dates.map((d) => d.name).join(', ') || 'none'}`);
-  const gte = from === undefined ? undefined : (typedValue(f, from) as string);
-  const lte = to === undefined ? undefined : (typedValue(f, to) as string);
+  const gte = from === undefined ? undefined : timeBound('from', from);
+  const lte = to === undefined ? undefined : timeBound('to', to);
   if (gte && lte && Date.parse(pad(gte)) > Date.parse(pad(lte))) throw badRequest('PARAM_INVALID', 'from is after to; swap them');
   const clause = { field: f.name, esField: f.name, type: f.type, negate: false, kind: 'range' as const, ...(gte ? { gte } : {}), ...(lte ? { lte } : {}) };
   return { clause, ...(gte ? { from: gte } : {}), ...(lte ? { to: lte } : {}) };
+}
+
+/** from/to are parameters of their own: an error names them, not the filter. */
+function timeBound(name: 'from' | 'to', v: string): string {
+  if (!isCalendarDate(v)) throw badRequest('PARAM_INVALID', `${name}: ${JSON.stringify(v.slice(0, 60))} is not a date; give one such as 1994, 1994-03 or 1994-03-21T10:00:00Z (a real day of the calendar; offsets within ±18:00)`);
+  return v;
 }
 
 /** A year alone parses as a number in some engines; make every date string a full ISO prefix. */
@@ -172,7 +179,7 @@ export function pad(d: string): string {
 }
 
 function validTimeZone(tz: string): boolean {
-  if (/^[+-]\d{2}:\d{2}$/.test(tz)) return true;
+  if (/^[+-]\d{2}:\d{2}$/.test(tz)) return isUtcOffset(tz);
   if (!/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+){0,2}$/.test(tz)) return false;
   try {
     new Intl.DateTimeFormat('en', { timeZone: tz });

@@ -37,12 +37,12 @@ class MemoryStore implements ApiKeyStore {
   }
 }
 
-function setup(opts: { cacheMs?: number; now?: () => number; limiter?: RateLimiter } = {}) {
+function setup(opts: { cacheMs?: number; now?: () => number; limiter?: RateLimiter; metricsToken?: string } = {}) {
   const store = new MemoryStore();
   const backend = new FakeBackend();
   const metrics = createApiMetrics();
   const authenticator = new Authenticator(store, { cacheMs: opts.cacheMs ?? 0, ...(opts.now ? { now: opts.now } : {}) });
-  const app = createApp({ pipeline, search: backend, metrics, log: silentLogger, cursorSecret: 'x'.repeat(32), auth: { mode: 'keys', authenticator }, ...(opts.limiter ? { rateLimiter: opts.limiter } : {}) });
+  const app = createApp({ pipeline, search: backend, metrics, log: silentLogger, cursorSecret: 'x'.repeat(32), auth: { mode: 'keys', authenticator }, ...(opts.limiter ? { rateLimiter: opts.limiter } : {}), ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}) });
   return { store, backend, metrics, http: request(app.callback()) };
 }
 
@@ -90,9 +90,32 @@ describe('API keys on the routes', () => {
     expect(both.status).toBe(401);
     expect(both.body.error.code).toBe('API_KEY_AMBIGUOUS');
   });
-  it('leaves probes, metrics and the API description open', async () => {
+  it('leaves probes and the API description open', async () => {
     const { http } = setup();
-    for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']) expect((await http.get(path)).status).toBe(200);
+    for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs']) expect((await http.get(path)).status).toBe(200);
+  });
+  it('closes /metrics (its series name tenants and key ids) unless a metrics token is configured', async () => {
+    const { http, store } = setup();
+    const key = store.add('acme', ['admin']);
+    for (const req of [http.get('/metrics'), http.get('/metrics').set('Authorization', `Bearer ${key}`)]) {
+      const res = await req;
+      expect([res.status, res.body.error.code]).toEqual([401, 'METRICS_TOKEN_REQUIRED']);
+      expect(res.text).not.toContain('api_rate_limited_total');
+    }
+  });
+  it('serves /metrics to the metrics token only', async () => {
+    const token = 'm'.repeat(32);
+    const { http, store } = setup({ metricsToken: token });
+    const key = store.add('acme', ['admin']);
+    for (const auth of [undefined, `Bearer ${key}`, `Bearer ${token}x`, token]) {
+      const req = http.get('/metrics');
+      const res = await (auth ? req.set('Authorization', auth) : req);
+      expect([auth, res.status, res.body.error?.code]).toEqual([auth, 401, 'METRICS_TOKEN_INVALID']);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    }
+    const ok = await http.get('/metrics').set('Authorization', `Bearer ${token}`);
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('# TYPE api_rate_limited_total counter');
   });
   it('answers 403 naming the missing scope; admin has every scope', async () => {
     const { http, store } = setup();

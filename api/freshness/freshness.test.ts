@@ -85,6 +85,30 @@ describe('read-your-writes requirements', () => {
     expect(requirementMet(parse({ minLsn: '51' })!, f)).toBe(false);
   });
 
+  it('lets partitions without any position (no data) not block minLsn, and minLsn=0 always pass', () => {
+    const oneOfThree = freshnessOf(read(3, [[0, 100n]]));
+    expect(oneOfThree.lsn).toBeUndefined(); // no complete watermark for asOf
+    expect(requirementMet(parse({ minLsn: '100' })!, oneOfThree)).toBe(true);
+    expect(requirementMet(parse({ minLsn: '101' })!, oneOfThree)).toBe(false);
+    expect(requirementMet(parse({ minLsn: '0' })!, oneOfThree)).toBe(true);
+    const nothing = freshnessOf(read(3, []));
+    expect(requirementMet(parse({ minLsn: '0' })!, nothing)).toBe(true);
+    expect(requirementMet(parse({ minLsn: '1' })!, nothing)).toBe(false);
+  });
+
+  it('does not wait on an index whose positions cover one partition of three', async () => {
+    const cache = new WatermarkCache(new MovableSource(read(3, [[0, 100n]])), { refreshMs: 60_000, log: silentLogger });
+    try {
+      for (const minLsn of ['0', '50', '100']) {
+        const start = Date.now();
+        const { satisfied } = await cache.waitFor(books, (fr) => requirementMet(parse({ minLsn })!, fr), 5_000);
+        expect([minLsn, satisfied, Date.now() - start < 1_000]).toEqual([minLsn, true, true]);
+      }
+    } finally {
+      cache.close();
+    }
+  });
+
   it('compares a token with the positions of the partitions it names, on this index\'s topic only', () => {
     const token = (p: number, lsn: bigint, topic = TOPIC) => encodeConsistencyToken([{ topic, partition: p, lsn }]);
     expect(requirementMet(parse({ consistency: token(2, 150n) })!, f)).toBe(true); // above the watermark, but partition 2 has it

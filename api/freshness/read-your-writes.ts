@@ -38,9 +38,25 @@ export function parseRequirement(p: Params): Requirement | undefined {
   return out;
 }
 
-/** minLsn against the index's watermark (lowest partition); a token against its topic's partitions. */
+/** minLsn against the positions of the index's partitions; a token against its topic's partitions. */
 export function requirementMet(req: Requirement, f: Freshness): boolean {
-  if (req.minLsn !== undefined && (f.lsn === undefined || f.lsn < req.minLsn)) return false;
+  if (req.minLsn !== undefined && !minLsnMet(req.minLsn, f)) return false;
   if (req.token && !tokenSatisfied(req.token, f.topic, (p) => f.positions.get(p))) return false;
   return true;
+}
+
+/**
+ * Every partition that has a position must have reached minLsn. A partition without any
+ * position has never had an event indexed: CDC topics get heartbeats on every partition, so
+ * that is a partition of an upstream topic (POST /v1/events) no write went to. Requiring the
+ * complete watermark (`f.lsn`) instead made every minLsn request on such an index wait the full
+ * API_CONSISTENCY_WAIT_MS and answer stale, even minLsn=0. At least one position is needed: an
+ * index nothing was published for cannot say a write is in. minLsn=0 is before every write.
+ * A write to such a partition that is not indexed yet is invisible here; the consistency token
+ * names its partition and waits for it exactly.
+ */
+function minLsnMet(minLsn: bigint, f: Freshness): boolean {
+  if (minLsn === 0n) return true;
+  const positions = [...f.positions.values()];
+  return positions.length > 0 && positions.every((lsn) => lsn >= minLsn);
 }

@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import type { Context } from 'koa';
 import { ApiError, badRequest } from '../errors';
+import { scanJson } from './json-scan';
 
 /**
  * Reads a JSON request body within a byte limit that also holds after decompression, so a
@@ -8,6 +9,8 @@ import { ApiError, badRequest } from '../errors';
  * (`__proto__`, `constructor`, `prototype`) are refused rather than quietly dropped.
  */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Parameters are flat; the intake allows 64 levels in an event, more than any body here needs. */
+const MAX_DEPTH = 64;
 
 export async function readJsonBody(ctx: Context, maxBytes: number): Promise<Record<string, unknown>> {
   const declared = Number(ctx.get('content-length') || '0');
@@ -18,6 +21,8 @@ export async function readJsonBody(ctx: Context, maxBytes: number): Promise<Reco
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const text = await readText(ctx, maxBytes);
   if (text.trim() === '') return {};
+  const scan = scanJson(text, MAX_DEPTH);
+  if (scan.kind === 'too_deep') throw badRequest('BODY_TOO_DEEP', `the body nests more than ${MAX_DEPTH} levels of objects and arrays; send a flat object of parameters, e.g. {"q": "zelda", "size": 5}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text, (key, value: unknown) => {
@@ -31,6 +36,8 @@ export async function readJsonBody(ctx: Context, maxBytes: number): Promise<Reco
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw badRequest('BODY_INVALID', 'the body must be a JSON object of parameters, e.g. {"q": "zelda", "size": 5}');
   }
+  // Only once the text is valid JSON: the scan's view of an invalid body means nothing.
+  if (scan.kind === 'duplicate') throw badRequest('PARAM_REPEATED', `the body gives ${JSON.stringify(scan.path.slice(0, 60))} more than once; give each parameter once (lists are comma-separated)`);
   return parsed as Record<string, unknown>;
 }
 

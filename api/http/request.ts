@@ -4,6 +4,7 @@ import { findIndex } from '../../config/pipeline';
 import { ApiError, badRequest } from '../errors';
 import { readJsonBody } from './body';
 import { Params, type ParamKinds } from './params';
+import { checkQueryStringUtf8 } from './query-string';
 
 /**
  * GET reads the query string; POST reads a JSON body of the same parameters (for long filters
@@ -11,6 +12,7 @@ import { Params, type ParamKinds } from './params';
  * like a name repeated in the query string.
  */
 export async function requestParams(ctx: Context, kinds: ParamKinds, maxBodyBytes: number): Promise<Params> {
+  checkQueryStringUtf8(ctx.querystring);
   const query: Record<string, unknown> = { ...ctx.query };
   if (ctx.method !== 'POST') return new Params(query, kinds);
   const body = await readJsonBody(ctx, maxBodyBytes);

@@ -26,7 +26,7 @@ const SEARCH_FIELDS: Record<keyof typeof SEARCH_PARAMS, Schema> = {
   facets: str('Comma-separated facetable fields to count values of.'),
   facetSize: int('Values per facet.', 1, MAX_FACET_SIZE, 10),
   sort: str('Comma-separated sortable fields, - for descending, relevance for score (e.g. -year,title). Default: relevance.'),
-  highlight: bool('Return highlighted fragments of matching text fields.', true),
+  highlight: bool('Return highlighted fragments of matching text fields: HTML, the document text escaped, only the <mark> tags live.', true),
   fuzzy: bool('Typo tolerance for queries without operators.', true),
   page: int('Page number; page × size may not pass 10,000 (use cursor beyond).', 1, MAX_WINDOW, 1),
   size: int('Hits per page.', 0, MAX_SIZE, 10),
@@ -133,7 +133,7 @@ function buildPaths(pipeline: PipelineConfig): Schema {
     info: { title: 'search-pipeline API', version: '1', description: 'Search and analytics over the indexes of the pipeline config. Errors are {"error": {"code", "message"}}.' },
     paths: {
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive', content: json({ type: 'object', properties: { status: { type: 'string' } }, required: ['status'] }) } } } },
-      '/readyz': { get: { summary: 'Readiness (Elasticsearch reachable)', responses: { '200': { description: 'Ready', content: json({ type: 'object' }) }, '503': errorResponse('Not ready') } } },
+      '/readyz': { get: { summary: 'Readiness: Elasticsearch answers and, with API keys, Redis; a 503 names what failed and carries Retry-After', responses: { '200': { description: 'Ready', content: json({ type: 'object' }) }, '503': errorResponse('Not ready') } } },
       '/metrics': { get: { summary: 'Prometheus metrics', ...text('Metrics', 'text/plain') } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3', content: json({ type: 'object' }) } } } },
       '/docs': { get: { summary: 'A page to try requests in a browser', ...text('HTML', 'text/html') } },

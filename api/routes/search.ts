@@ -8,6 +8,7 @@ import { badRequest } from '../errors';
 import { readPoint, type FreshnessDeps } from '../freshness/read-context';
 import { CONSISTENCY_PARAMS, parseRequirement } from '../freshness/read-your-writes';
 import { Params } from '../http/params';
+import { checkQueryStringUtf8 } from '../http/query-string';
 import { requestParams, resolveIndex } from '../http/request';
 import { CursorCodec, hashRequest } from '../search/cursor';
 import { SEARCH_PARAMS, parseSearch } from '../search/search-params';
@@ -75,7 +76,11 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
   router.get('/v1/indexes/:index/documents/:id', requireScope('search'), async (ctx) => {
     const index = resolveIndex(deps.pipeline, ctx.params.index);
     const id = String(ctx.params.id);
-    if (Buffer.byteLength(id) > MAX_ID_BYTES || /[\u0000-\u001f]/.test(id)) throw badRequest('ID_INVALID', `id must be at most ${MAX_ID_BYTES} bytes (UTF-8) without control characters`);
+    // Ids are the rows' primary keys as the indexer writes them (core/change-event.ts documentId),
+    // and a key may hold any character, control characters included: refusing those made such a
+    // row searchable but impossible to look up. Only Elasticsearch's own limit applies.
+    if (Buffer.byteLength(id) > MAX_ID_BYTES) throw badRequest('ID_INVALID', `id must be at most ${MAX_ID_BYTES} bytes (UTF-8), Elasticsearch's limit; no document has a longer one`);
+    checkQueryStringUtf8(ctx.querystring);
     const read = await readPoint(deps.freshness, index, parseRequirement(new Params({ ...ctx.query }, CONSISTENCY_PARAMS)));
     // Another tenant's document is answered exactly like a missing one: its existence is not shown.
     const document = await tenantScoped(deps.search, principalOf(ctx).tenant).getDocument(index, id);

@@ -20,15 +20,30 @@ export interface EsBackendOptions {
 
 type AnyBody = Record<string, unknown>;
 
+/** The readiness check asks for less than a query may take: a load balancer polls it often. */
+const READY_TIMEOUT_MS = 2_000;
+
+/**
+ * Transport options that bound a call as a whole. Without them a call waited for the client's
+ * default 30 s per attempt, retried 3 times, so a paused Elasticsearch held a request (and
+ * /readyz) for as long as it was paused. No retries: a timed-out attempt would only wait again,
+ * and the caller gets a 503 with Retry-After instead. The signal is the request's deadline,
+ * shared by its calls (cursor=start opens a point in time, then searches).
+ */
+function bounded(signal: AbortSignal, ms: number): { requestTimeout: number; maxRetries: number; signal: AbortSignal } {
+  return { requestTimeout: ms, maxRetries: 0, signal };
+}
+
 /** The Elasticsearch adapter of the SearchBackend port: query bodies come from the pure builders. */
 export class EsSearchBackend implements SearchBackend {
   constructor(private readonly es: Client, private readonly opts: EsBackendOptions) {}
 
   async search(index: IndexSpec, req: SearchRequest): Promise<SearchResult> {
     const keepAlive = `${this.opts.cursorKeepAliveS}s`;
+    const opts = this.deadline();
     let pitId: string | undefined;
     if (req.cursor === 'start') {
-      pitId = (await this.call('open_pit', () => this.es.openPointInTime({ index: index.name, keep_alive: keepAlive }))).id;
+      pitId = (await this.call('open_pit', () => this.es.openPointInTime({ index: index.name, keep_alive: keepAlive }, opts))).id;
     } else if (req.cursor) pitId = req.cursor.pitId;
 
     const body = buildSearchBody(index, req);
@@ -36,7 +51,7 @@ export class EsSearchBackend implements SearchBackend {
     const target = pitId ? { pit: { id: pitId, keep_alive: keepAlive } } : { index: index.name };
     const after = req.cursor && req.cursor !== 'start' ? { search_after: req.cursor.searchAfter } : {};
     const res = await this.call('search', () =>
-      this.es.search<AnyBody>({ ...target, ...after, ...body, timeout: `${this.opts.timeoutMs}ms` } as never, { requestTimeout: this.opts.timeoutMs + 1000 }),
+      this.es.search<AnyBody>({ ...target, ...after, ...body, timeout: `${this.opts.timeoutMs}ms` } as never, opts),
     );
     const total = res.hits.total;
     const hits = res.hits.hits;
@@ -51,18 +66,18 @@ export class EsSearchBackend implements SearchBackend {
       const last = hits[hits.length - 1];
       const newPit = res.pit_id ?? pitId;
       if (last?.sort && hits.length === req.size) result.next = { pitId: newPit, searchAfter: last.sort };
-      else void this.es.closePointInTime({ id: newPit }).catch(() => undefined); // last page: free the PIT now
+      else void this.es.closePointInTime({ id: newPit }, this.deadline()).catch(() => undefined); // last page: free the PIT now
     }
     return result;
   }
 
   async getDocument(index: IndexSpec, id: string): Promise<Record<string, unknown> | undefined> {
-    const res = await this.call('get', () => this.es.get<AnyBody>({ index: index.name, id }, { ignore: [404], requestTimeout: this.opts.timeoutMs }));
+    const res = await this.call('get', () => this.es.get<AnyBody>({ index: index.name, id }, { ignore: [404], ...this.deadline() }));
     return res.found ? (res._source ?? {}) : undefined;
   }
 
   async suggest(index: IndexSpec, req: SuggestRequest): Promise<string[]> {
-    const res = await this.call('suggest', () => this.es.search<AnyBody>({ index: index.name, ...buildSuggestBody(req), timeout: `${this.opts.timeoutMs}ms` } as never, { requestTimeout: this.opts.timeoutMs + 1000 }));
+    const res = await this.call('suggest', () => this.es.search<AnyBody>({ index: index.name, ...buildSuggestBody(req), timeout: `${this.opts.timeoutMs}ms` } as never, this.deadline()));
     const values = res.hits.hits.map((h) => h._source?.[req.field]).filter((v): v is string => typeof v === 'string');
     return [...new Set(values)];
   }
@@ -70,7 +85,7 @@ export class EsSearchBackend implements SearchBackend {
   async fieldRange(index: IndexSpec, esField: string, filters: FilterClause[]): Promise<FieldRange> {
     const { filter, must_not } = esFilters(filters);
     const res = await this.call('field_range', () =>
-      this.es.search({ index: index.name, size: 0, query: { bool: { filter, must_not } } as never, aggs: { min: { min: { field: esField } }, max: { max: { field: esField } } }, timeout: `${this.opts.timeoutMs}ms` }),
+      this.es.search({ index: index.name, size: 0, query: { bool: { filter, must_not } } as never, aggs: { min: { min: { field: esField } }, max: { max: { field: esField } } }, timeout: `${this.opts.timeoutMs}ms` }, this.deadline()),
     );
     const aggs = res.aggregations as { min?: { value: number | null }; max?: { value: number | null } } | undefined;
     return { min: aggs?.min?.value ?? null, max: aggs?.max?.value ?? null };
@@ -78,17 +93,28 @@ export class EsSearchBackend implements SearchBackend {
 
   async analytics(index: IndexSpec, req: AnalyticsRequest): Promise<AnalyticsResult> {
     const body = buildAnalyticsBody(req);
-    const res = await this.call('analytics', () => this.es.search({ index: index.name, ...body, timeout: `${this.opts.timeoutMs}ms` } as never, { requestTimeout: this.opts.timeoutMs + 1000 }));
+    const res = await this.call('analytics', () => this.es.search({ index: index.name, ...body, timeout: `${this.opts.timeoutMs}ms` } as never, this.deadline()));
     return parseAnalyticsResponse(req, res as never);
   }
 
   async ready(): Promise<boolean> {
     try {
-      await this.es.cluster.health({ timeout: '2s' });
+      const ms = Math.min(READY_TIMEOUT_MS, this.opts.timeoutMs);
+      await this.es.cluster.health({ timeout: `${ms}ms` }, bounded(AbortSignal.timeout(ms), ms));
       return true;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * One request's bound: Elasticsearch's own `timeout` (set in each body) stops the search there,
+   * and the client gives up a second later, when an answer that took the whole time has had its
+   * chance to arrive; a hung node or network then costs at most that.
+   */
+  private deadline(): ReturnType<typeof bounded> {
+    const ms = this.opts.timeoutMs + 1000;
+    return bounded(AbortSignal.timeout(ms), ms);
   }
 
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import type { FieldSpec, FieldType, IndexSpec } from '../../config/pipeline';
 import { exactFieldName } from '../../core/field-names';
 import { badRequest } from '../errors';
+import { isCalendarDate } from './dates';
 
 /**
  * The filter syntax (documented in README "Search API"): clauses separated by spaces, all of
@@ -106,7 +107,6 @@ export function isOrdered(type: FieldType): boolean {
   return ['integer', 'long', 'float', 'double', 'date'].includes(type);
 }
 
-const DATE = /^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/;
 const INT_LIMITS: Partial<Record<FieldType, bigint>> = { integer: 2n ** 31n, long: 2n ** 63n };
 
 /** Converts one value to the field's type, or explains why it does not fit. */
@@ -131,7 +131,7 @@ export function typedValue(field: FieldSpec, v: string): FilterValue {
       return n;
     }
     case 'date':
-      if (!DATE.test(v) || Number.isNaN(Date.parse(v.length === 4 ? `${v}-01-01` : v))) return bad('a date such as 1994, 1994-03 or 1994-03-21T10:00:00Z');
+      if (!isCalendarDate(v)) return bad('a date such as 1994, 1994-03 or 1994-03-21T10:00:00Z (a real day of the calendar; offsets within ±18:00)');
       return v;
     case 'boolean':
       if (v !== 'true' && v !== 'false') return bad('true or false');

@@ -48,6 +48,7 @@ describe('search body', () => {
     const hl = body({ q: 'x' }).highlight;
     expect(Object.keys(hl.fields)).toEqual(['title', 'body', 'author']);
     expect(Object.keys(hl.highlight_query)).toEqual(['simple_query_string']); // the fuzzy clause is too slow to highlight
+    expect(hl.encoder).toBe('html'); // document markup escaped around the marks (highlight.int.test.ts)
     expect(body({}).highlight).toBeUndefined();
     expect(body({ q: 'x', highlight: 'false' }).highlight).toBeUndefined();
   });

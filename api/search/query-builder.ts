@@ -23,6 +23,9 @@ export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<st
       pre_tags: ['<mark>'],
       post_tags: ['</mark>'],
       number_of_fragments: 3,
+      // Fragments are HTML for the caller's page: escape the document's own text (a title holding
+      // `<img onerror=…>` would otherwise run in it), so only our <mark> tags are markup.
+      encoder: 'html',
       // Highlight the exact words only: re-running the fuzzy clause per hit and field made a
       // search 5–10× slower on the demo data (measured: 60 ms → 7 ms for q=dragon). A hit found
       // through a typo alone therefore comes back without highlight.

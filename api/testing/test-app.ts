@@ -5,6 +5,6 @@ import { createApiMetrics } from '../metrics';
 import { FakeBackend, testPipeline } from './fake-backend';
 
 /** The app over a FakeBackend, driven through supertest without a port (STYLE.md #8). */
-export function testApp(backend = new FakeBackend()) {
-  return { backend, http: request(createApp({ pipeline: testPipeline, search: backend, metrics: createApiMetrics(), log: silentLogger, cursorSecret: 'x'.repeat(32), maxBodyBytes: 4096 }).callback()) };
+export function testApp(backend = new FakeBackend(), opts: { maxBodyBytes?: number } = {}) {
+  return { backend, http: request(createApp({ pipeline: testPipeline, search: backend, metrics: createApiMetrics(), log: silentLogger, cursorSecret: 'x'.repeat(32), maxBodyBytes: opts.maxBodyBytes ?? 4096 }).callback()) };
 }

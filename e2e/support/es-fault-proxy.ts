@@ -17,6 +17,8 @@ export class EsFaultProxy {
   private readonly sockets = new Set<net.Socket>();
   private port = 0;
   private answerWith: number | undefined;
+  private hanging = false;
+  private readonly held = new Set<http.ServerResponse>();
   private readonly itemFaults = new Map<string, ItemFault>();
 
   /** Called when a _bulk request arrives, before it is forwarded (e.g. to kill the sender mid-bulk). */
@@ -38,6 +40,14 @@ export class EsFaultProxy {
     this.answerWith = status;
   }
 
+  /**
+   * Like a paused Elasticsearch (SIGSTOP, a GC stall): connections are accepted and requests
+   * read, but nothing answers until `heal()`, which then drops the held requests.
+   */
+  hang(): void {
+    this.hanging = true;
+  }
+
   /** The next `times` _bulk items for document `id` fail with status/type. */
   failItem(id: string, fault: ItemFault): void {
     this.itemFaults.set(id, { ...fault });
@@ -53,6 +63,9 @@ export class EsFaultProxy {
 
   async heal(): Promise<void> {
     this.answerWith = undefined;
+    this.hanging = false;
+    for (const res of this.held) res.destroy();
+    this.held.clear();
     if (!this.server) await this.listen();
   }
 
@@ -88,6 +101,11 @@ export class EsFaultProxy {
     const path = req.url ?? '/';
     const entry: LoggedRequest = { method: req.method ?? 'GET', path, status: 0 };
     this.log.push(entry);
+    if (this.hanging) {
+      this.held.add(res);
+      res.on('close', () => this.held.delete(res));
+      return;
+    }
     if (this.answerWith !== undefined) {
       entry.status = this.answerWith;
       res.writeHead(this.answerWith, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { type: 'injected_fault', reason: `proxy answers ${this.answerWith}` }, status: this.answerWith }));
