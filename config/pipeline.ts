@@ -1,29 +1,18 @@
 import fs from 'node:fs';
 import Ajv, { type ErrorObject } from 'ajv';
 import { ConfigError } from '../core/errors';
-import { FIELD_TYPES, pipelineSchema } from './pipeline-schema';
+import { compileFields, parseTable, type FieldSpec, type RawField } from './pipeline-fields';
+import { compileRelations, type RawRelation, type RelationSpec } from './pipeline-relations';
+import { pipelineSchema } from './pipeline-schema';
+
+export type { FieldSpec, FieldType } from './pipeline-fields';
+export type { JoinPair, RelationKind, RelationSpec } from './pipeline-relations';
 
 /**
  * The pipeline config: which tables become which search indexes, and how each row becomes
  * a document. Loaded once, validated with errors that name the file, the path inside it
  * and the fix, then frozen.
  */
-export type FieldType = (typeof FIELD_TYPES)[number];
-
-export interface FieldSpec {
-  name: string;
-  type: FieldType;
-  column: string;
-  analyzer: string;
-  searchable: boolean;
-  boost: number;
-  filterable: boolean;
-  facetable: boolean;
-  sortable: boolean;
-  /** A completion sub-field `<name>.suggest` for prefix suggestions (text and keyword only). */
-  suggest: boolean;
-}
-
 export interface IndexSpec {
   name: string;
   source: { schema: string; table: string };
@@ -33,6 +22,11 @@ export interface IndexSpec {
    * tenant. Undefined: a shared index that every tenant may read.
    */
   tenantField?: string;
+  /**
+   * Related tables joined into each document (docs/joined-documents.md). Absent for a
+   * single-table index, which is built from its change events alone.
+   */
+  relations?: readonly RelationSpec[];
 }
 
 export interface PipelineConfig {
@@ -71,40 +65,21 @@ export function parsePipelineConfig(text: string, file = '<inline>'): Readonly<P
   return deepFreeze({ file, indexes });
 }
 
-interface RawField { type: FieldType; column?: string; analyzer?: string; searchable?: boolean; boost?: number; filterable?: boolean; facetable?: boolean; sortable?: boolean; suggest?: boolean }
-interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string; analyzer?: string }
+interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string; analyzer?: string; relations?: Record<string, RawRelation> }
 interface RawConfig { indexes: Record<string, RawIndex> }
 
 function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpec {
-  const [schema, table] = idx.table.includes('.') ? (idx.table.split('.') as [string, string]) : ['public', idx.table];
-  const fields = Object.entries(idx.fields).map(([fname, f]): FieldSpec => {
-    const at = `/indexes/${name}/fields/${fname}`;
-    const textual = f.type === 'text' || f.type === 'keyword';
-    if (f.searchable && !textual) problems.push(`${at}/searchable: only text and keyword fields can be searchable; remove it or change the type.`);
-    if (f.boost !== undefined && !f.searchable) problems.push(`${at}/boost: a boost needs "searchable": true.`);
-    if (f.analyzer !== undefined && f.type !== 'text') problems.push(`${at}/analyzer: analyzers apply to text fields only; remove it or use "type": "text".`);
-    if (f.suggest && !textual) problems.push(`${at}/suggest: suggestions complete text or keyword values; remove it or change the type.`);
-    if (fname === 'id' || fname.startsWith('_')) problems.push(`${at}: "${fname}" is reserved; rename the field and set "column": "${fname}".`);
-    return {
-      name: fname,
-      type: f.type,
-      column: f.column ?? fname,
-      analyzer: f.analyzer ?? idx.analyzer ?? 'standard',
-      searchable: f.searchable ?? false,
-      boost: f.boost ?? 1,
-      filterable: f.filterable ?? false,
-      facetable: f.facetable ?? false,
-      sortable: f.sortable ?? false,
-      suggest: f.suggest ?? false,
-    };
-  });
+  const source = parseTable(idx.table);
+  const fields = compileFields(`/indexes/${name}`, idx.fields, idx.analyzer, problems, true);
   if (!fields.some((f) => f.searchable && (f.type === 'text' || f.type === 'keyword'))) problems.push(`/indexes/${name}/fields: no field is "searchable": true; mark at least one text field searchable.`);
-  if (idx.tenantField === undefined) return { name, source: { schema, table }, fields };
+  const spec: IndexSpec = { name, source, fields };
+  if (idx.relations) spec.relations = compileRelations(`/indexes/${name}`, idx.relations, fields, idx.analyzer, problems);
+  if (idx.tenantField === undefined) return spec;
   // A term filter needs the exact value: text is analysed (and its .raw sub-field optional).
   const tenant = fields.find((f) => f.name === idx.tenantField);
   if (!tenant) problems.push(`/indexes/${name}/tenantField: "${idx.tenantField}" is not a field of this index; add it under "fields" with "type": "keyword".`);
   else if (tenant.type !== 'keyword') problems.push(`/indexes/${name}/tenantField: "${idx.tenantField}" is ${tenant.type}; a tenant field must be "type": "keyword".`);
-  return { name, source: { schema, table }, fields, tenantField: idx.tenantField };
+  return { ...spec, tenantField: idx.tenantField };
 }
 
 function describe(e: ErrorObject): string {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
-import type { FieldSpec, IndexSpec } from '../config/pipeline';
+import type { FieldSpec, IndexSpec, RelationSpec } from '../config/pipeline';
 import { PipelineError, errorMessage } from '../core/errors';
+import { REFS_FIELD } from './join/document-query';
 
 /** Completion sub-field of `suggest: true` fields; `simple` exists in every distribution. */
 const SUGGEST = { type: 'completion', analyzer: 'simple', max_input_length: 100 };
@@ -31,12 +32,28 @@ export function mappingFor(field: FieldSpec): Record<string, unknown> {
   }
 }
 
+/**
+ * `_refs` of joined documents (docs/joined-documents.md): every row a document was built from,
+ * found again by an exact `terms` query when that row changes. Indexed, but no doc values (never
+ * sorted or aggregated) and no field of the API's (not searchable).
+ */
+export const REFS_MAPPING = { type: 'keyword', doc_values: false };
+
+/** A relation: `nested` or `object` for arrays as configured, `object` for one related row. */
+export function relationMapping(rel: RelationSpec): Record<string, unknown> {
+  return { type: rel.nested ? 'nested' : 'object', properties: propertiesOf(rel.fields, rel.relations) };
+}
+
+function propertiesOf(fields: readonly FieldSpec[], relations: readonly RelationSpec[]): Record<string, unknown> {
+  return Object.fromEntries([...fields.map((f) => [f.name, mappingFor(f)]), ...relations.map((r) => [r.name, relationMapping(r)])]);
+}
+
 export interface IndexBody { settings: Record<string, unknown>; mappings: Record<string, unknown> }
 
 function baseBody(spec: IndexSpec): IndexBody {
   return {
     settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' },
-    mappings: { dynamic: false, properties: Object.fromEntries(spec.fields.map((f) => [f.name, mappingFor(f)])) },
+    mappings: { dynamic: false, properties: spec.relations?.length ? { ...propertiesOf(spec.fields, spec.relations), [REFS_FIELD]: REFS_MAPPING } : propertiesOf(spec.fields, []) },
   };
 }
 
