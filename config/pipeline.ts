@@ -129,3 +129,19 @@ export function refuseRelationsNotYetBuilt(cfg: PipelineConfig): void {
   const joined = cfg.indexes.filter((i) => i.relations?.length).map((i) => `/indexes/${i.name}/relations`);
   if (joined.length) throw new ConfigError(`pipeline config ${cfg.file}: ${joined.join(', ')}: joined documents are not built by this version yet (see docs/joined-documents.md); remove "relations" from the index, or the index would silently hold documents of its root table only.`, { file: cfg.file });
 }
+
+/** Every table an index is built from: its root, then each relation's table and through table (no repeats). */
+export function sourceTables(index: IndexSpec): Array<{ schema: string; table: string }> {
+  const seen = new Map<string, { schema: string; table: string }>();
+  const add = (t: { schema: string; table: string }): void => void (seen.has(`${t.schema}.${t.table}`) || seen.set(`${t.schema}.${t.table}`, t));
+  const walk = (rels: readonly RelationSpec[]): void => {
+    for (const r of rels) {
+      if (r.through) add(r.through.source);
+      add(r.source);
+      walk(r.relations);
+    }
+  };
+  add(index.source);
+  walk(index.relations ?? []);
+  return [...seen.values()];
+}

@@ -2,7 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import pLimit from 'p-limit';
 import type { IndexerConfig } from '../config';
-import type { PipelineConfig } from '../config/pipeline';
+import { sourceTables, type PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
 import { PipelineError, errorMessage } from '../core/errors';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
@@ -41,9 +41,12 @@ export interface IndexerDeps {
 export function createIndexer(deps: IndexerDeps) {
   const { config, pipeline, kafka, es, metrics, log } = deps;
   const indexesByTopic = new Map<string, string[]>();
+  // A joined index is fed by the topic of every table its documents read (its watermark is the minimum over all of them).
   for (const spec of pipeline.indexes) {
-    const topic = topicFor(config.topicPrefix, spec.source);
-    indexesByTopic.set(topic, [...(indexesByTopic.get(topic) ?? []), spec.name]);
+    for (const table of sourceTables(spec)) {
+      const topic = topicFor(config.topicPrefix, table);
+      indexesByTopic.set(topic, [...(indexesByTopic.get(topic) ?? []), spec.name]);
+    }
   }
   const topics = [...indexesByTopic.keys()];
   const dlq = new DeadLetterPublisher(kafka, `${config.topicPrefix}.dead-letters`);

@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import type { IngestConfig } from '../config';
-import type { PipelineConfig } from '../config/pipeline';
+import { sourceTables, type PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
 import { PipelineError } from '../core/errors';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
@@ -58,7 +58,8 @@ export function createIngest(deps: IngestDeps) {
     deps.onFatal(err);
   };
   const slot = config.slotName;
-  const tables = [...new Map(pipeline.indexes.map((i) => [`${i.source.schema}.${i.source.table}`, { schema: i.source.schema, table: i.source.table }])).values()];
+  // Every table a document is built from, related tables of joined indexes included: a change to any of them rebuilds documents.
+  const tables = [...new Map(pipeline.indexes.flatMap(sourceTables).map((t) => [`${t.schema}.${t.table}`, { schema: t.schema, table: t.table }])).values()];
   const topics = tables.map((t) => topicFor(config.topicPrefix, t));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
   const producer = new WireProducer(kafkajsLayout(kafka), { clientId: 'ingest' });

@@ -1,10 +1,10 @@
-import { parseJsonExact } from './exact-json';
+import { parseJsonExact } from '../../core/exact-json';
 
 /**
  * pgoutput sends every value as text. We convert by type OID ourselves instead of using
  * pg's global parsers, which turn timestamptz into a Date (microseconds cut off) and
  * `infinity` into the number Infinity. Exactness rules: int8 and numeric stay strings; numbers
- * inside json/jsonb that a JS number cannot hold exactly too (exact-json.ts).
+ * inside json/jsonb that a JS number cannot hold exactly too (core/exact-json.ts).
  */
 const INT_SMALL = new Set([21, 23, 26]); // int2, int4, oid
 const FLOAT = new Set([700, 701]); // float4, float8
