@@ -22,11 +22,12 @@ describe('adjacent commits across a restart', () => {
     const table = uniqueName('adj');
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text)`);
     const p = testPipeline(db, [table], { INGEST_HEARTBEAT_INTERVAL_MS: '0', INGEST_FLUSH_INTERVAL_MS: '10' });
+    let other: Client | undefined;
     try {
       const first = p.start();
       await first.ingest.start();
       await first.ingest.snapshotDone();
-      const other = await pg();
+      other = await pg();
       await other.query('BEGIN');
       await other.query(`INSERT INTO ${table} VALUES (2, 'b')`); // B's change, before A's
       await db.query(`INSERT INTO ${table} VALUES (1, 'a')`); // A, committed
@@ -40,6 +41,7 @@ describe('adjacent commits across a restart', () => {
       await first.ingest.close();
       await other.query('COMMIT'); // B's commit record: the next WAL record after A's commit
       await other.end();
+      other = undefined;
       await db.query(`INSERT INTO ${table} VALUES (3, 'c')`);
 
       const second = p.start();
@@ -56,6 +58,8 @@ describe('adjacent commits across a restart', () => {
       expect(first.fatal).toEqual([]);
       expect(second.fatal).toEqual([]);
     } finally {
+      // An open transaction left behind would hold up every slot creation in the cluster.
+      await other?.end().catch(() => undefined);
       await p.cleanup();
     }
   });
