@@ -81,7 +81,7 @@ const NOT_MODIFIED = { '304': { description: 'Not modified: If-None-Match matche
 
 /**
  * With API keys on (API_AUTH=keys) every /v1 operation needs a key and may answer 401, 403 and
- * 429; the probes, /metrics and this document stay open. With auth off none of that is said, as
+ * 429; the probes and this document stay open (/metrics takes its own token). With auth off none of that is said, as
  * none of it can happen.
  */
 const AUTH_ERRORS = {
@@ -134,7 +134,8 @@ function buildPaths(pipeline: PipelineConfig): Schema {
     paths: {
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive', content: json({ type: 'object', properties: { status: { type: 'string' } }, required: ['status'] }) } } } },
       '/readyz': { get: { summary: 'Readiness: Elasticsearch answers and, with API keys, Redis; a 503 names what failed and carries Retry-After', responses: { '200': { description: 'Ready', content: json({ type: 'object' }) }, '503': errorResponse('Not ready') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', ...text('Metrics', 'text/plain') } },
+      // 401 with API keys on and no token, or with API_METRICS_TOKEN set and a missing or wrong token.
+      '/metrics': { get: { summary: 'Prometheus metrics (Authorization: Bearer <API_METRICS_TOKEN> when one is set)', responses: { ...text('Metrics', 'text/plain').responses, '401': errorResponse('A metrics token is needed: send Authorization: Bearer <API_METRICS_TOKEN> (and with API keys on, set one).') } } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3', content: json({ type: 'object' }) } } } },
       '/docs': { get: { summary: 'A page to try requests in a browser', ...text('HTML', 'text/html') } },
       '/v1/indexes/{index}/search': {
