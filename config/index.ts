@@ -105,6 +105,14 @@ export interface IndexerConfig extends CommonConfig {
    */
   autoReindex: boolean;
   /**
+   * Postgres the indexer reads joined documents from (INDEXER_DATABASE_URL, else DATABASE_URL);
+   * needed only when an index has relations. It must include every commit the indexer has seen:
+   * the source database, or a replica whose replay never lags behind the stream.
+   */
+  databaseUrl?: string;
+  /** Root documents rebuilt per query and per bulk write, for joined indexes (INDEXER_JOIN_BATCH_KEYS). Default: 500. */
+  joinBatchKeys: number;
+  /**
    * Partitions of a table topic the indexer finds missing and creates (TOPIC_PARTITIONS, as ingest
    * reads it): ingest and the indexer start together, and whichever creates a topic fixes its
    * partition count for good. Default: 3.
@@ -242,6 +250,8 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     fetchMaxBytesPerPartition: int(env, 'INDEXER_FETCH_MAX_BYTES_PER_PARTITION', 4_194_304, 1024, 104_857_600),
     partitionsConcurrency: int(env, 'INDEXER_PARTITIONS_CONCURRENCY', 4, 1, 256),
     autoReindex: int(env, 'INDEXER_AUTO_REINDEX', 1, 0, 1) === 1,
+    databaseUrl: optionalStr(env, 'INDEXER_DATABASE_URL') ? url(env, 'INDEXER_DATABASE_URL', ['postgres:', 'postgresql:']) : optionalStr(env, 'DATABASE_URL') ? url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']) : undefined,
+    joinBatchKeys: int(env, 'INDEXER_JOIN_BATCH_KEYS', 500, 1, 10_000),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
   });
 }

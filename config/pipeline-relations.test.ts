@@ -1,4 +1,4 @@
-import { parsePipelineConfig, refuseRelationsNotYetBuilt } from './pipeline';
+import { parsePipelineConfig } from './pipeline';
 
 const orders = {
   version: 1,
@@ -31,11 +31,6 @@ const edit = (f: (idx: any) => void) => {
 };
 
 describe('pipeline config relations', () => {
-  it('is refused by the services until the indexer builds joined documents, naming the index', () => {
-    expect(() => refuseRelationsNotYetBuilt(parse(orders))).toThrow(/p\.json: \/indexes\/orders\/relations: joined documents are not built by this version yet.*remove "relations"/);
-    expect(() => refuseRelationsNotYetBuilt(parse(edit((idx) => delete idx.relations)))).not.toThrow();
-  });
-
   it('compiles a typed relation tree three levels deep', () => {
     const [customer, items, tags] = parse(orders).indexes[0]!.relations!;
     expect(customer).toMatchObject({ name: 'customer', kind: 'many-to-one', source: { schema: 'shop', table: 'customers' }, on: [{ parent: 'customer_id', child: 'id' }], many: false, nested: false, orderBy: [], relations: [] });

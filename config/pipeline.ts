@@ -120,16 +120,6 @@ export function findIndex(cfg: PipelineConfig, name: string): IndexSpec | undefi
   return cfg.indexes.find((i) => i.name === name);
 }
 
-/**
- * Joined documents (`relations`) are validated and mapped, but the indexer does not build them yet
- * (docs/joined-documents.md). Until it does, a service refuses such a config at start: running it
- * would fill the index with root-only documents and no word about it.
- */
-export function refuseRelationsNotYetBuilt(cfg: PipelineConfig): void {
-  const joined = cfg.indexes.filter((i) => i.relations?.length).map((i) => `/indexes/${i.name}/relations`);
-  if (joined.length) throw new ConfigError(`pipeline config ${cfg.file}: ${joined.join(', ')}: joined documents are not built by this version yet (see docs/joined-documents.md); remove "relations" from the index, or the index would silently hold documents of its root table only.`, { file: cfg.file });
-}
-
 /** Every table an index is built from: its root, then each relation's table and through table (no repeats). */
 export function sourceTables(index: IndexSpec): Array<{ schema: string; table: string }> {
   const seen = new Map<string, { schema: string; table: string }>();

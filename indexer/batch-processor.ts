@@ -8,6 +8,7 @@ import { chunkOps } from './transform/chunk-ops';
 import { coalesce, toBulkOps, type BulkOp, type Origin, targetsOf } from './transform/to-bulk-ops';
 import { carryForward, fillFromCurrent, type CurrentReader } from './transform/unchanged-fields';
 import type { Position } from './watermark/positions';
+import { joinedIndexes, rebuildRequests, type RebuildRequest } from './join/rebuild-requests';
 
 export interface InboundMessage { offset: string; value: Buffer | null }
 
@@ -27,6 +28,8 @@ export interface BatchDeps {
   readCurrent: CurrentReader;
   /** Documents indexed without some fields: there was nothing to take them from. */
   onUnresolved?: (ops: BulkOp[]) => void;
+  /** Builds the documents of joined indexes a run asks for, handing them to `write` batch by batch (join/joined-rebuilder.ts). */
+  rebuild?: (requests: readonly RebuildRequest[], write: (ops: BulkOp[]) => Promise<void>) => Promise<void>;
 }
 
 export interface BatchResult {
@@ -46,7 +49,7 @@ export interface BatchResult {
 export interface PreparedBatch {
   topic: string;
   partition: number;
-  steps: Array<{ ops: BulkOp[] } | { truncate: ChangeEvent; origin: Origin; indexes: string[] }>;
+  steps: Array<{ ops: BulkOp[]; rebuilds?: RebuildRequest[] } | { truncate: ChangeEvent; origin: Origin; indexes: string[] }>;
   /** Messages that are not valid change events. */
   invalid: DeadLetterRecord[];
   /** Highest commit LSN in the batch (heartbeats, truncates and dead letters included). */
@@ -60,20 +63,24 @@ export interface PreparedBatch {
  */
 export function prepareBatch(topic: string, partition: number, messages: readonly InboundMessage[], indexes: readonly IndexSpec[]): PreparedBatch {
   const prepared: PreparedBatch = { topic, partition, steps: [], invalid: [] };
+  const { flat, joined } = splitIndexes(indexes);
   let ops: BulkOp[] = [];
+  let rebuilds: RebuildRequest[] = [];
   let maxLsn: string | undefined;
   let maxTs = '';
   const endRun = (): void => {
     // Unchanged TOAST fields are carried before coalescing: the op that stays holds them.
-    if (ops.length) prepared.steps.push({ ops: coalesce(carryForward(ops)) });
+    if (ops.length || rebuilds.length) prepared.steps.push({ ops: coalesce(carryForward(ops)), ...(rebuilds.length ? { rebuilds } : {}) });
     ops = [];
+    rebuilds = [];
   };
   for (const m of messages) {
     const origin = { topic, partition, offset: m.offset };
     let event: ChangeEvent;
     try {
       event = decodeChangeEvent(m.value ?? '');
-      if (event.op !== 't') for (const op of toBulkOps(event, origin, indexes, (m.value?.length ?? 0) + ACTION_LINE_BYTES)) ops.push(op);
+      if (event.op !== 't') for (const op of toBulkOps(event, origin, flat, (m.value?.length ?? 0) + ACTION_LINE_BYTES)) ops.push(op);
+      if (joined.length) for (const r of rebuildRequests(event, origin, joined)) rebuilds.push(r);
     } catch (err) {
       const payload = m.value?.toString() ?? '';
       prepared.invalid.push({ ...origin, errorType: 'invalid_event', reason: errorMessage(err), payload, id: safeId(payload) });
@@ -82,6 +89,7 @@ export function prepareBatch(topic: string, partition: number, messages: readonl
     if (event.op === 't') {
       const targets = targetsOf(indexes, event.source).map((i) => i.name);
       ops = ops.filter((o) => !targets.includes(o.index));
+      rebuilds = rebuilds.filter((r) => !targets.includes(r.index)); // a root's truncate removes what they would rebuild
       endRun();
       prepared.steps.push({ truncate: event, origin, indexes: targets });
     }
@@ -113,14 +121,21 @@ export async function writeBatch(prepared: PreparedBatch, deps: BatchDeps): Prom
       }
       continue;
     }
+    const write = async (ops: readonly BulkOp[]): Promise<void> => {
+      const chunks = chunkOps(ops, deps.maxDocsPerBulk, deps.maxBytesPerBulk);
+      const results = await Promise.all(chunks.map((chunk) => deps.limit(() => deps.sink.write(chunk, deps.keepAlive))));
+      for (const op of ops) result.written.add(op.index);
+      for (const d of results.flat()) dead.push(deadLetterOf(d));
+      result.ops += ops.length;
+    };
     const ops = await fillFromCurrent(step.ops, deps.readCurrent);
     const unresolved = ops.filter((o) => o.unresolved);
     if (unresolved.length) deps.onUnresolved?.(unresolved);
-    const chunks = chunkOps(ops, deps.maxDocsPerBulk, deps.maxBytesPerBulk);
-    const results = await Promise.all(chunks.map((chunk) => deps.limit(() => deps.sink.write(chunk, deps.keepAlive))));
-    for (const op of ops) result.written.add(op.index);
-    for (const d of results.flat()) dead.push(deadLetterOf(d));
-    result.ops += ops.length;
+    await write(ops);
+    if (step.rebuilds?.length) {
+      if (!deps.rebuild) throw new Error('joined indexes need the indexer\'s rebuild step (a Postgres connection)');
+      await deps.rebuild(step.rebuilds, write);
+    }
   }
   await deps.deadLetters(dead);
   result.deadLetters = dead.length;
@@ -130,6 +145,17 @@ export async function writeBatch(prepared: PreparedBatch, deps: BatchDeps): Prom
 /** Prepares and writes one batch (see prepareBatch and writeBatch). */
 export async function processBatch(topic: string, partition: number, messages: readonly InboundMessage[], deps: BatchDeps): Promise<BatchResult> {
   return writeBatch(prepareBatch(topic, partition, messages, deps.indexes), deps);
+}
+
+/** Single-table and joined indexes of a config (configs are frozen): spares a split per batch. */
+const splitCache = new WeakMap<readonly IndexSpec[], { flat: IndexSpec[]; joined: IndexSpec[] }>();
+function splitIndexes(indexes: readonly IndexSpec[]): { flat: IndexSpec[]; joined: IndexSpec[] } {
+  let split = splitCache.get(indexes);
+  if (!split) {
+    const joined = joinedIndexes(indexes);
+    splitCache.set(indexes, (split = { flat: indexes.filter((i) => !joined.includes(i)), joined }));
+  }
+  return split;
 }
 
 /** Decimal LSNs without leading zeros: the shorter is smaller; equal lengths compare as text. Spares a BigInt per message. */

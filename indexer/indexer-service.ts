@@ -3,8 +3,12 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import pLimit from 'p-limit';
 import type { IndexerConfig } from '../config';
 import { sourceTables, type PipelineConfig } from '../config/pipeline';
+import { Pool } from 'pg';
 import { topicFor } from '../core/change-event';
-import { PipelineError, errorMessage } from '../core/errors';
+import { createJoinedRebuilder, type JoinedRebuilder } from './join/joined-rebuilder';
+import { checkRelations } from './join/check-relations';
+import { joinedIndexes } from './join/rebuild-requests';
+import { ConfigError, PipelineError, errorMessage } from '../core/errors';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
 import { isKafkaUnavailable, untilKafkaAvailable } from '../core/kafka-unavailable';
 import type { Logger } from '../core/logger';
@@ -85,6 +89,22 @@ export function createIndexer(deps: IndexerDeps) {
     for (const t of meta.topics) partitionCounts.set(t.name, t.partitions.length);
   };
 
+  const joined = joinedIndexes(pipeline.indexes);
+  let joinDb: Pool | undefined;
+  let rebuilder: JoinedRebuilder | undefined;
+  /** Joined indexes read their documents from Postgres: checked at start, refusing a config that does not match the database. */
+  const startJoins = async (): Promise<JoinedRebuilder | undefined> => {
+    if (!joined.length) return undefined;
+    if (!config.databaseUrl) throw new ConfigError(`indexes ${joined.map((i) => i.name).join(', ')} have relations: set INDEXER_DATABASE_URL (or DATABASE_URL) to the Postgres database their tables live in`, { variable: 'INDEXER_DATABASE_URL' });
+    joinDb = new Pool({ connectionString: config.databaseUrl, max: 2 });
+    joinDb.on('error', (err) => log.warn('joined documents: an idle Postgres connection failed', { err: errorMessage(err) }));
+    const catalog = await checkRelations(joinDb, joined);
+    return createJoinedRebuilder({
+      db: joinDb, es, catalog, indexes: joined, batchKeys: config.joinBatchKeys, log: log.child('join'),
+      onRebuilt: (index, n) => metrics.joinRebuilds.inc({ index }, n),
+      onFanOut: (index, roots) => metrics.joinFanOut.observe({ index }, roots),
+    });
+  };
   const writer = new PartitionWriter();
   const closing = new AbortController();
   /** Partitions of the current assignment: a write finishing after its partition moved away must not publish its position. */
@@ -102,6 +122,7 @@ export function createIndexer(deps: IndexerDeps) {
       log.info('truncate applied', { ...o, index, commitLsn: event.commitLsn, deletesSent: r.deleteRequests });
       return r.dead;
     },
+    rebuild: rebuilder && ((requests, write) => rebuilder!.rebuild(requests, write)),
     maxDocsPerBulk: config.batchMaxDocs,
     maxBytesPerBulk: config.batchMaxBytes,
     limit,
@@ -162,6 +183,7 @@ export function createIndexer(deps: IndexerDeps) {
     tracker,
     publisher,
     async start(): Promise<void> {
+      rebuilder = await startJoins();
       for (const spec of pipeline.indexes) {
         if (deps.manageTemplates ?? true) await ensureTemplate(es, spec);
         // Documents keep flowing into the live index; the new mapping applies only once a
@@ -257,6 +279,7 @@ export function createIndexer(deps: IndexerDeps) {
       await publisher.tick();
       await dlq.close();
       await admin.disconnect();
+      await joinDb?.end().catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { Client } from '@elastic/elasticsearch';
 import { loadIndexerConfig } from '../config';
-import { loadPipelineConfig, refuseRelationsNotYetBuilt } from '../config/pipeline';
+import { loadPipelineConfig } from '../config/pipeline';
 import { errorMessage } from '../core/errors';
 import { createKafka } from '../core/kafka';
 import { exitAfterClose, failOnUncaught, handleSignals, onceClose } from '../core/lifecycle';
@@ -14,7 +14,6 @@ async function main(): Promise<void> {
   const config = loadIndexerConfig();
   const log = createLogger('indexer', config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
-  refuseRelationsNotYetBuilt(pipeline);
   const es = new Client({ node: config.elasticsearchUrl });
   const metrics = createIndexerMetrics();
   let healthy = true;

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { loadIngestConfig } from '../config';
 import { loadIntakeAuthConfig } from '../config/intake-auth';
-import { loadPipelineConfig, refuseRelationsNotYetBuilt } from '../config/pipeline';
+import { loadPipelineConfig } from '../config/pipeline';
 import { createKafka } from '../core/kafka';
 import { createLogger } from '../core/logger';
 import { handleSignals, onceClose } from '../core/lifecycle';
@@ -16,7 +16,6 @@ async function main(): Promise<void> {
   const config = loadIngestConfig();
   const log = createLogger('ingest', config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
-  refuseRelationsNotYetBuilt(pipeline);
   // Read before anything starts, so a bad API_AUTH stops ingest at once; not needed without the intake.
   const intakeAuth = config.httpPort > 0 ? loadIntakeAuthConfig() : ({ mode: 'off' } as const);
   // Tables fed by POST /v1/events are not captured from Postgres: one version space per table.

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
 import { loadIndexerConfig } from '../config';
-import { loadPipelineConfig, refuseRelationsNotYetBuilt } from '../config/pipeline';
+import { loadPipelineConfig } from '../config/pipeline';
 import { errorMessage } from '../core/errors';
 import { createKafka } from '../core/kafka';
 import { createLogger } from '../core/logger';
@@ -30,7 +30,6 @@ async function main(): Promise<number> {
   const config = loadIndexerConfig();
   const log = createLogger('reindex', config.logLevel === 'info' ? 'warn' : config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
-  refuseRelationsNotYetBuilt(pipeline);
   const es = new Client({ node: config.elasticsearchUrl });
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   let last: { phase: string; done: number } | undefined;
