@@ -6,6 +6,7 @@ import type { AnalyticsRequest, AnalyticsResult, FieldRange } from '../analytics
 import { ApiError } from '../errors';
 import { esFilters } from './es-filters';
 import type { FilterClause } from './filter';
+import { HIDDEN_SOURCE_PATTERNS } from './hidden-fields';
 import { buildSearchBody } from './query-builder';
 import { buildSuggestBody, type SuggestRequest } from './suggest';
 import type { FacetBucket, SearchBackend, SearchRequest, SearchResult } from './search-backend';
@@ -72,7 +73,7 @@ export class EsSearchBackend implements SearchBackend {
   }
 
   async getDocument(index: IndexSpec, id: string): Promise<Record<string, unknown> | undefined> {
-    const res = await this.call('get', () => this.es.get<AnyBody>({ index: index.name, id }, { ignore: [404], ...this.deadline() }));
+    const res = await this.call('get', () => this.es.get<AnyBody>({ index: index.name, id, _source_excludes: [...HIDDEN_SOURCE_PATTERNS] }, { ignore: [404], ...this.deadline() }));
     return res.found ? (res._source ?? {}) : undefined;
   }
 

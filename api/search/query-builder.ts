@@ -1,5 +1,6 @@
 import type { IndexSpec } from '../../config/pipeline';
 import { esFilters } from './es-filters';
+import { HIDDEN_SOURCE_PATTERNS } from './hidden-fields';
 import { checkQuery } from './query-text';
 import type { SearchRequest } from './search-backend';
 
@@ -12,6 +13,7 @@ export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<st
     query: buildQuery(index, req),
     size: req.size,
     track_total_hits: true,
+    _source: { excludes: HIDDEN_SOURCE_PATTERNS },
   };
   if (!req.cursor) body.from = req.from;
   const sort = buildSort(req);
