@@ -7,9 +7,11 @@ import { ApiError } from '../errors';
 import { esFilters } from './es-filters';
 import type { FilterClause } from './filter';
 import { HIDDEN_SOURCE_PATTERNS } from './hidden-fields';
+import { fromNested, ROOTS } from './nested';
 import { buildSearchBody } from './query-builder';
+import { mergeHighlights } from './text-query';
 import { buildSuggestBody, type SuggestRequest } from './suggest';
-import type { FacetBucket, SearchBackend, SearchRequest, SearchResult } from './search-backend';
+import type { FacetBucket, FacetRequest, SearchBackend, SearchRequest, SearchResult } from './search-backend';
 
 export interface EsBackendOptions {
   timeoutMs: number;
@@ -60,9 +62,12 @@ export class EsSearchBackend implements SearchBackend {
       total: typeof total === 'number' ? total : (total?.value ?? 0),
       totalRelation: typeof total === 'object' && total.relation === 'gte' ? 'gte' : 'eq',
       tookMs: res.took,
-      hits: hits.map((h) => ({ id: h._id ?? '', score: h._score ?? null, document: h._source ?? {}, ...(h.highlight ? { highlight: h.highlight } : {}) })),
+      hits: hits.map((h) => {
+        const highlight = mergeHighlights(h.highlight, h.inner_hits as never);
+        return { id: h._id ?? '', score: h._score ?? null, document: h._source ?? {}, ...(highlight ? { highlight } : {}) };
+      }),
     };
-    if (req.facets.length) result.facets = Object.fromEntries(req.facets.map((f) => [f.field, facetBuckets(res.aggregations?.[f.field])]));
+    if (req.facets.length) result.facets = Object.fromEntries(req.facets.map((f) => [f.field, facetBuckets(f, res.aggregations?.[f.field])]));
     if (pitId) {
       const last = hits[hits.length - 1];
       const newPit = res.pit_id ?? pitId;
@@ -149,9 +154,13 @@ export class EsSearchBackend implements SearchBackend {
   }
 }
 
-function facetBuckets(agg: unknown): FacetBucket[] {
-  const buckets = (agg as { buckets?: Array<{ key: string | number; key_as_string?: string; doc_count: number }> } | undefined)?.buckets ?? [];
+function facetBuckets(f: FacetRequest, agg: unknown): FacetBucket[] {
+  type Bucket = { key: string | number; key_as_string?: string; doc_count: number; [ROOTS]?: { doc_count: number } };
+  const nested = f.nested ?? [];
+  const buckets = (fromNested(nested, agg) as { buckets?: Bucket[] } | undefined)?.buckets ?? [];
+  // A nested relation's values count roots (query-builder.ts facetAgg), not objects.
+  const count = (b: Bucket) => (nested.length ? (b[ROOTS]?.doc_count ?? 0) : b.doc_count);
   // Booleans come back as 1/0 and dates as epoch millis; key_as_string holds the readable form.
   const value = (b: { key: string | number; key_as_string?: string }) => (b.key_as_string === undefined ? b.key : b.key_as_string === 'true' || b.key_as_string === 'false' ? b.key_as_string === 'true' : b.key_as_string);
-  return buckets.map((b) => ({ value: value(b), count: b.doc_count }));
+  return buckets.map((b) => ({ value: value(b), count: count(b) }));
 }

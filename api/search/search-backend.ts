@@ -9,6 +9,15 @@ export interface SortKey {
   /** The Elasticsearch field to sort on (`<text>.raw` for text). */
   esField: string;
   order: 'asc' | 'desc';
+  /** The nested relations holding the field, outermost first (FieldPath.nested); none at the root. */
+  nested?: readonly string[];
+}
+
+/** A facet: `field` is the path as asked (and the key of the answer), `esField` the exact field. */
+export interface FacetRequest {
+  field: string;
+  esField: string;
+  nested?: readonly string[];
 }
 
 export interface SearchRequest {
@@ -18,7 +27,7 @@ export interface SearchRequest {
   filters: FilterClause[];
   /** Empty: by relevance. */
   sort: SortKey[];
-  facets: Array<{ field: string; esField: string }>;
+  facets: FacetRequest[];
   facetSize: number;
   highlight: boolean;
   size: number;
