@@ -7,11 +7,11 @@ import { ApiError } from '../errors';
 import { esFilters } from './es-filters';
 import type { FilterClause } from './filter';
 import { HIDDEN_SOURCE_PATTERNS } from './hidden-fields';
-import { fromNested, ROOTS } from './nested';
+import { fromNested, inNested, ROOTS } from './nested';
 import { buildSearchBody } from './query-builder';
 import { mergeHighlights } from './text-query';
 import { buildSuggestBody, type SuggestRequest } from './suggest';
-import type { FacetBucket, FacetRequest, SearchBackend, SearchRequest, SearchResult } from './search-backend';
+import type { FacetBucket, FacetRequest, RangeField, SearchBackend, SearchRequest, SearchResult } from './search-backend';
 
 export interface EsBackendOptions {
   timeoutMs: number;
@@ -88,13 +88,16 @@ export class EsSearchBackend implements SearchBackend {
     return [...new Set(values)];
   }
 
-  async fieldRange(index: IndexSpec, esField: string, filters: FilterClause[]): Promise<FieldRange> {
+  async fieldRange(index: IndexSpec, field: RangeField, filters: FilterClause[]): Promise<FieldRange> {
     const { filter, must_not } = esFilters(filters);
+    // A nested relation's values are in its objects: min and max step into them.
+    const chain = field.nested ?? [];
+    const aggs = { min: inNested(chain, { min: { field: field.esField } }), max: inNested(chain, { max: { field: field.esField } }) };
     const res = await this.call('field_range', () =>
-      this.es.search({ index: index.name, size: 0, query: { bool: { filter, must_not } } as never, aggs: { min: { min: { field: esField } }, max: { max: { field: esField } } }, timeout: `${this.opts.timeoutMs}ms` }, this.deadline()),
+      this.es.search({ index: index.name, size: 0, query: { bool: { filter, must_not } } as never, aggs: aggs as never, timeout: `${this.opts.timeoutMs}ms` }, this.deadline()),
     );
-    const aggs = res.aggregations as { min?: { value: number | null }; max?: { value: number | null } } | undefined;
-    return { min: aggs?.min?.value ?? null, max: aggs?.max?.value ?? null };
+    const value = (name: 'min' | 'max') => (fromNested(chain, res.aggregations?.[name]) as { value?: number | null } | undefined)?.value ?? null;
+    return { min: value('min'), max: value('max') };
   }
 
   async analytics(index: IndexSpec, req: AnalyticsRequest): Promise<AnalyticsResult> {

@@ -58,6 +58,12 @@ export interface SearchResult {
   next?: { pitId: string; searchAfter: unknown[] };
 }
 
+/** A field to find the range of: its exact name and, for a nested relation's, the relations on its way. */
+export interface RangeField {
+  esField: string;
+  nested?: readonly string[];
+}
+
 /** Port in front of the search engine; routes never see the Elasticsearch client. */
 export interface SearchBackend {
   search(index: IndexSpec, req: SearchRequest): Promise<SearchResult>;
@@ -65,7 +71,7 @@ export interface SearchBackend {
   /** Distinct values of the suggestion field for what was typed so far, best first. */
   suggest(index: IndexSpec, req: SuggestRequest): Promise<string[]>;
   /** Smallest and largest value of a numeric or date field among documents matching the filters. */
-  fieldRange(index: IndexSpec, esField: string, filters: FilterClause[]): Promise<FieldRange>;
+  fieldRange(index: IndexSpec, field: RangeField, filters: FilterClause[]): Promise<FieldRange>;
   analytics(index: IndexSpec, req: AnalyticsRequest): Promise<AnalyticsResult>;
   ready(): Promise<boolean>;
 }
