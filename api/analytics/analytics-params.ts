@@ -1,9 +1,9 @@
-import type { FieldSpec, IndexSpec } from '../../config/pipeline';
-import { exactFieldName } from '../../core/field-names';
+import type { IndexSpec } from '../../config/pipeline';
 import { badRequest } from '../errors';
 import { CONSISTENCY_PARAMS } from '../freshness/read-your-writes';
 import type { ParamKinds, Params } from '../http/params';
 import { isCalendarDate, isUtcOffset } from '../search/dates';
+import { exactPath, fieldPaths, findPath, listPaths, type FieldPath } from '../search/field-paths';
 import { canonicalFilter, parseFilter, typedValue, type FilterClause } from '../search/filter';
 import type { AnalyticsRequest, GroupKey, Metric, MetricFn } from './analytics-request';
 
@@ -59,6 +59,7 @@ export function parseAnalytics(index: IndexSpec, p: Params): ParsedAnalytics {
   const metricNames = p.list('metrics', MAX_METRICS);
   const metrics = (metricNames.length ? metricNames : ['count']).map((m) => parseMetric(index, m, percents.length ? percents : [50, 90, 95, 99]));
   const groupBy = p.list('groupBy', MAX_GROUP_KEYS).map((g) => parseGroup(index, g));
+  sameObjects(groupBy);
   const rangesText = p.str('ranges');
   if (rangesText !== undefined) {
     const only = groupBy[0];
@@ -95,58 +96,75 @@ export function parseAnalytics(index: IndexSpec, p: Params): ParsedAnalytics {
   return { request, ...(time ? { time: { field: time.clause.field, from: time.from, to: time.to } } : {}), normalised };
 }
 
-function aggregatable(index: IndexSpec, name: string, what: string): FieldSpec {
-  const f = index.fields.find((x) => x.name === name);
-  // Text is analysed; only its .raw sub-field (present when facetable/filterable/sortable) aggregates.
-  if (!f || (f.type === 'text' && !(f.facetable || f.filterable || f.sortable))) {
-    const ok = index.fields.filter((x) => x.type !== 'text' || x.facetable || x.filterable || x.sortable).map((x) => x.name);
-    throw badRequest('ANALYTICS_FIELD_NOT_ALLOWED', `${what}: ${JSON.stringify(name.slice(0, 60))} cannot be aggregated in ${index.name}; fields: ${ok.join(', ')}`);
+// Text is analysed; only its .raw sub-field (present when facetable/filterable/sortable) aggregates.
+const canAggregate = ({ spec: f }: FieldPath): boolean => f.type !== 'text' || f.facetable || f.filterable || f.sortable;
+
+/** A field path that aggregates, with what a group or metric on it needs: its exact and nested names. */
+function aggregatable(index: IndexSpec, name: string, what: string): FieldPath & { esField: string; at: { nested?: readonly string[] } } {
+  const f = findPath(index, name);
+  if (!f || !canAggregate(f)) throw badRequest('ANALYTICS_FIELD_NOT_ALLOWED', `${what}: ${JSON.stringify(name.slice(0, 60))} cannot be aggregated in ${index.name}; fields: ${listPaths(index, canAggregate)}`);
+  return { ...f, esField: exactPath(f), at: f.nested.length ? { nested: f.nested } : {} };
+}
+
+/**
+ * The groups of one request bucket the same documents: the roots, or the objects of one nested
+ * relation (whose buckets then count their roots, es-analytics.ts). A composite of a root field
+ * and a nested one, or of two nested relations, has no documents to bucket together.
+ */
+function sameObjects(groupBy: GroupKey[]): void {
+  const where = (g: GroupKey) => (g.nested ?? []).join('>');
+  const first = groupBy[0];
+  if (first && groupBy.some((g) => where(g) !== where(first))) {
+    throw badRequest('GROUP_INVALID', `groupBy: ${groupBy.map((g) => g.field).join(', ')} lie in different nested relations (or some at the root); group by fields of the root (and its object relations) or of one nested relation at a time`);
   }
-  return f;
 }
 
 function parseMetric(index: IndexSpec, text: string, percents: number[]): Metric {
   if (text === 'count') return { name: 'count', fn: 'count' };
-  const m = /^(sum|avg|min|max|percentiles|cardinality)\(([A-Za-z][A-Za-z0-9_]*)\)$/.exec(text);
+  const m = /^(sum|avg|min|max|percentiles|cardinality)\(([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\)$/.exec(text);
   if (!m) throw badRequest('METRIC_INVALID', `metrics: ${JSON.stringify(text.slice(0, 60))} is not a metric; use count, or sum, avg, min, max, percentiles, cardinality with a field, e.g. avg(year)`);
   const fn = m[1] as MetricFn;
   const f = aggregatable(index, m[2] as string, `metrics ${text}`);
-  const numeric = NUMERIC.includes(f.type) || (f.type === 'date' && (fn === 'min' || fn === 'max'));
-  if (fn !== 'cardinality' && !numeric) throw badRequest('METRIC_INVALID', `metrics: ${fn} needs a numeric field and ${f.name} is ${f.type}; cardinality works on any field`);
-  return { name: text, fn, esField: exactFieldName(f), ...(fn === 'percentiles' ? { percents } : {}) };
+  const type = f.spec.type;
+  const numeric = NUMERIC.includes(type) || (type === 'date' && (fn === 'min' || fn === 'max'));
+  if (fn !== 'cardinality' && !numeric) throw badRequest('METRIC_INVALID', `metrics: ${fn} needs a numeric field and ${f.path} is ${type}; cardinality works on any field`);
+  return { name: text, fn, esField: f.esField, ...f.at, ...(fn === 'percentiles' ? { percents } : {}) };
 }
 
 function parseGroup(index: IndexSpec, text: string): GroupKey {
+  // A path has dots, never colons: the last colon-separated part is the interval.
   const [name, interval, ...rest] = text.split(':');
   if (rest.length || !name) throw badRequest('GROUP_INVALID', `groupBy: ${JSON.stringify(text.slice(0, 60))} is not field or field:interval`);
   const f = aggregatable(index, name, 'groupBy');
-  const base = { field: f.name, esField: exactFieldName(f) };
+  const type = f.spec.type;
+  const base = { field: f.path, esField: f.esField, ...f.at };
   if (interval === undefined) return { ...base, kind: 'terms' };
-  if (NUMERIC.includes(f.type)) {
+  if (NUMERIC.includes(type)) {
     const n = Number(interval);
-    if (!/^\d+(\.\d+)?$/.test(interval) || !(n > 0)) throw badRequest('GROUP_INVALID', `groupBy: the interval of ${f.name} must be a positive number, e.g. ${f.name}:10`);
+    if (!/^\d+(\.\d+)?$/.test(interval) || !(n > 0)) throw badRequest('GROUP_INVALID', `groupBy: the interval of ${f.path} must be a positive number, e.g. ${f.path}:10`);
     return { ...base, kind: 'histogram', interval: n };
   }
-  if (f.type === 'date') {
+  if (type === 'date') {
     if ((CALENDAR as readonly string[]).includes(interval)) return { ...base, kind: 'date_histogram', calendarInterval: interval };
     if (FIXED.test(interval) && Number(FIXED.exec(interval)?.[1]) > 0) return { ...base, kind: 'date_histogram', fixedInterval: interval };
-    throw badRequest('GROUP_INVALID', `groupBy: the interval of ${f.name} must be a calendar unit (${CALENDAR.join(', ')}) or a fixed length like 30m, 6h, 7d`);
+    throw badRequest('GROUP_INVALID', `groupBy: the interval of ${f.path} must be a calendar unit (${CALENDAR.join(', ')}) or a fixed length like 30m, 6h, 7d`);
   }
-  throw badRequest('GROUP_INVALID', `groupBy: ${f.name} is a ${f.type} field; intervals apply to numeric and date fields (group by ${f.name} alone for its values)`);
+  throw badRequest('GROUP_INVALID', `groupBy: ${f.path} is a ${type} field; intervals apply to numeric and date fields (group by ${f.path} alone for its values)`);
 }
 
 function rangeGroup(index: IndexSpec, name: string, text: string): GroupKey {
   const f = aggregatable(index, name, 'groupBy');
-  if (!NUMERIC.includes(f.type) && f.type !== 'date') throw badRequest('GROUP_INVALID', `ranges: ${f.name} is a ${f.type} field; ranges apply to numeric and date fields`);
+  const type = f.spec.type;
+  if (!NUMERIC.includes(type) && type !== 'date') throw badRequest('GROUP_INVALID', `ranges: ${f.path} is a ${type} field; ranges apply to numeric and date fields`);
   const parts = text.split(',').map((s) => s.trim()).filter(Boolean);
   if (!parts.length || parts.length > MAX_RANGES) throw badRequest('GROUP_INVALID', `ranges: give 1 to ${MAX_RANGES} ranges like ..1990,1990..2000,2000..`);
   const ranges = parts.map((part) => {
     const [lo, hi, ...rest] = part.split('..');
     if (rest.length || hi === undefined || (lo === '' && hi === '')) throw badRequest('GROUP_INVALID', `ranges: ${JSON.stringify(part.slice(0, 40))} is not from..to, from.. or ..to`);
-    const val = (v: string) => typedValue(f, v) as string | number;
+    const val = (v: string) => typedValue({ name: f.path, type }, v) as string | number;
     return { key: part, ...(lo ? { from: val(lo) } : {}), ...(hi ? { to: val(hi) } : {}) };
   });
-  return { field: f.name, esField: exactFieldName(f), kind: 'range', date: f.type === 'date', ranges };
+  return { field: f.path, esField: f.esField, ...f.at, kind: 'range', date: type === 'date', ranges };
 }
 
 function timeRange(index: IndexSpec, p: Params): { clause: FilterClause & { kind: 'range' }; from?: string; to?: string } | undefined {
@@ -156,14 +174,17 @@ function timeRange(index: IndexSpec, p: Params): { clause: FilterClause & { kind
     if (p.str('timeField')) throw badRequest('PARAM_CONFLICT', 'timeField needs from and/or to');
     return undefined;
   }
-  const dates = index.fields.filter((f) => f.type === 'date');
-  const name = p.str('timeField') ?? (dates.length === 1 ? dates[0]?.name : undefined);
-  const f = dates.find((x) => x.name === name);
-  if (!f) throw badRequest('PARAM_INVALID', `timeField: name the date field of the time range; date fields of ${index.name}: ${dates.map((d) => d.name).join(', ') || 'none'}`);
+  const dates = fieldPaths(index).filter((f) => f.spec.type === 'date');
+  // The default is the root's only date field: a relation's dates (an item's shipping date) are
+  // rarely the time of the document, and adding one must not change what a request means.
+  const own = dates.filter((d) => index.fields.includes(d.spec));
+  const name = p.str('timeField') ?? (own.length === 1 ? own[0]?.path : undefined);
+  const f = dates.find((x) => x.path === name);
+  if (!f) throw badRequest('PARAM_INVALID', `timeField: name the date field of the time range; date fields of ${index.name}: ${dates.map((d) => d.path).join(', ') || 'none'}`);
   const gte = from === undefined ? undefined : timeBound('from', from);
   const lte = to === undefined ? undefined : timeBound('to', to);
   if (gte && lte && Date.parse(pad(gte)) > Date.parse(pad(lte))) throw badRequest('PARAM_INVALID', 'from is after to; swap them');
-  const clause = { field: f.name, esField: f.name, type: f.type, negate: false, kind: 'range' as const, ...(gte ? { gte } : {}), ...(lte ? { lte } : {}) };
+  const clause = { field: f.path, esField: f.path, type: f.spec.type, negate: false, kind: 'range' as const, ...(f.nested.length ? { nested: f.nested } : {}), ...(gte ? { gte } : {}), ...(lte ? { lte } : {}) };
   return { clause, ...(gte ? { from: gte } : {}), ...(lte ? { to: lte } : {}) };
 }
 

@@ -8,13 +8,20 @@ export interface Metric {
   name: string;
   fn: MetricFn;
   esField?: string;
+  /** The nested relations holding the field, outermost first (FieldPath.nested); none at the root. */
+  nested?: readonly string[];
   percents?: number[];
 }
 
 interface GroupBase {
-  /** The response key of this group's value: the field name. */
+  /** The response key of this group's value: the field's path. */
   field: string;
   esField: string;
+  /**
+   * The nested relations holding the field, outermost first; none at the root. Every group of
+   * one request has the same (analytics-params.ts): their buckets are of the same objects.
+   */
+  nested?: readonly string[];
 }
 export type GroupKey = GroupBase &
   (

@@ -28,7 +28,7 @@ export async function checkBuckets(index: IndexSpec, parsed: ParsedAnalytics, ba
     max = Date.parse(pad(time.to));
     req.bounds = { min: time.from, max: time.to };
   } else {
-    ({ min, max } = await backend.fieldRange(index, g.esField, req.filters));
+    ({ min, max } = await backend.fieldRange(index, g, req.filters));
   }
   if (min === null || max === null) return; // no documents: no buckets
   const width = g.kind === 'histogram' ? g.interval : g.fixedInterval ? fixedMs(g.fixedInterval) : (CALENDAR_MS[g.calendarInterval as string] as number);

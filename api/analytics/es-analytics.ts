@@ -1,23 +1,71 @@
 import { esFilters } from '../search/es-filters';
+import { fromNested, inNested, rootsOf, ROOTS } from '../search/nested';
 import type { AnalyticsRequest, AnalyticsResult, GroupKey, GroupValue, Metric, MetricValue } from './analytics-request';
 
-/** Analytics request → Elasticsearch aggregations (size 0), and the response back to plain rows. */
-export function buildAnalyticsBody(req: AnalyticsRequest): Record<string, unknown> {
+type Agg = Record<string, unknown>;
+
+/**
+ * Analytics request → Elasticsearch aggregations (size 0), and the response back to plain rows.
+ *
+ * Counts are of roots, always. Groups on a field of a nested relation bucket its objects (inside
+ * `nested`), and each bucket counts its roots through `reverse_nested` (`roots`): orders per
+ * product category, an order with three toys counting once. A metric is computed where its field
+ * lives: on the bucket's objects when it is a field of the group's nested relation (the
+ * quantity of the toys), else on the bucket's roots (stepping into its own nested relation if it
+ * has one).
+ */
+export function buildAnalyticsBody(req: AnalyticsRequest): Agg {
   const { filter, must_not } = esFilters(req.filters);
-  const metricAggs = Object.fromEntries(req.metrics.flatMap((m, i) => (m.fn === 'count' ? [] : [[`m${i}`, metricAgg(m)]])));
-  const body: Record<string, unknown> = {
+  const top = metricAggs(req.metrics, []);
+  const body: Agg = {
     size: 0,
     track_total_hits: true,
     query: filter.length || must_not.length ? { bool: { filter, must_not } } : { match_all: {} },
-    aggs: { ...metricAggs },
+    aggs: { ...top.here },
   };
   if (!req.groupBy.length) return body;
-  const sub = Object.keys(metricAggs).length ? { aggs: metricAggs } : {};
+  const at = groupsAt(req);
   const group = req.composite
     ? { composite: { size: req.groupSize, sources: req.groupBy.map((g) => ({ [g.field]: source(g, req) })), ...(req.after ? { after: req.after } : {}) } }
     : single(req.groupBy[0] as GroupKey, req);
-  (body.aggs as Record<string, unknown>).g = { ...group, ...sub };
+  const sub = metricAggs(req.metrics, at);
+  // Inside a nested relation, terms rank values by the roots holding them, like facets do.
+  if (at.length && 'terms' in group) (group.terms as Agg).order = [{ [ROOTS]: 'desc' }, { _key: 'asc' }];
+  const aggs = { ...sub.here, ...(at.length ? rootsOf(sub.atRoots) : {}) };
+  (body.aggs as Agg).g = inNested(at, { ...group, ...(Object.keys(aggs).length ? { aggs } : {}) });
   return body;
+}
+
+/** The nested relations the groups' buckets are objects of (the same for every group). */
+function groupsAt(req: AnalyticsRequest): readonly string[] {
+  return req.groupBy[0]?.nested ?? [];
+}
+
+const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The metric aggregations of a bucket of documents at `at` (the roots for []): `here` beside
+ * the bucket's own documents, `atRoots` under its `reverse_nested` (only when `at` is nested).
+ */
+function metricAggs(metrics: Metric[], at: readonly string[]): { here: Agg; atRoots: Agg } {
+  const here: Agg = {};
+  const atRoots: Agg = {};
+  metrics.forEach((m, i) => {
+    if (m.fn === 'count') return;
+    const own = m.nested ?? [];
+    if (same(own, at)) here[`m${i}`] = metricAgg(m);
+    else if (!at.length) here[`m${i}`] = inNested(own, metricAgg(m));
+    else atRoots[`m${i}`] = inNested(own, metricAgg(m));
+  });
+  return { here, atRoots };
+}
+
+/** The result of metric `i` in a bucket built by `metricAggs(…, at)`. */
+function metricResult(m: Metric, i: number, at: readonly string[], bucket: Record<string, unknown>): unknown {
+  const own = m.nested ?? [];
+  if (same(own, at)) return bucket[`m${i}`];
+  if (!at.length) return fromNested(own, bucket[`m${i}`]);
+  return fromNested(own, (bucket[ROOTS] as Record<string, unknown> | undefined)?.[`m${i}`]);
 }
 
 function metricAgg(m: Metric): Record<string, unknown> {
@@ -76,13 +124,16 @@ interface Bucket {
 export function parseAnalyticsResponse(req: AnalyticsRequest, res: { took: number; hits: { total?: unknown }; aggregations?: Record<string, unknown> }): AnalyticsResult {
   const total = typeof res.hits.total === 'number' ? res.hits.total : ((res.hits.total as { value?: number } | undefined)?.value ?? 0);
   const aggs = res.aggregations ?? {};
-  const result: AnalyticsResult = { tookMs: res.took, total, metrics: metricValues(req, aggs, total) };
-  const g = aggs.g as { buckets?: Bucket[]; after_key?: Record<string, unknown> } | undefined;
-  if (!g) return result;
-  const buckets = g.buckets ?? [];
-  result.groups = buckets.map((b) => ({ key: bucketKey(req, b), count: b.doc_count, metrics: metricValues(req, b, b.doc_count) }));
+  const result: AnalyticsResult = { tookMs: res.took, total, metrics: metricValues(req, [], aggs, total) };
+  if (!aggs.g) return result;
+  const at = groupsAt(req);
+  const g = fromNested(at, aggs.g) as { buckets?: Bucket[]; after_key?: Record<string, unknown> } | undefined;
+  const buckets = g?.buckets ?? [];
+  // A bucket of nested objects counts the roots holding them.
+  const count = (b: Bucket) => (at.length ? ((b[ROOTS] as { doc_count?: number } | undefined)?.doc_count ?? 0) : b.doc_count);
+  result.groups = buckets.map((b) => ({ key: bucketKey(req, b), count: count(b), metrics: metricValues(req, at, b, count(b)) }));
   // ES returns an after_key even on the last page; a short page means there is nothing after it.
-  if (req.composite) result.after = buckets.length < req.groupSize ? null : (g.after_key ?? null);
+  if (req.composite) result.after = buckets.length < req.groupSize ? null : (g?.after_key ?? null);
   return result;
 }
 
@@ -93,11 +144,11 @@ function bucketKey(req: AnalyticsRequest, b: Bucket): Record<string, GroupValue>
   return { [g.field]: value };
 }
 
-function metricValues(req: AnalyticsRequest, aggs: Record<string, unknown>, count: number): Record<string, MetricValue> {
+function metricValues(req: AnalyticsRequest, at: readonly string[], aggs: Record<string, unknown>, count: number): Record<string, MetricValue> {
   return Object.fromEntries(
     req.metrics.map((m, i) => {
       if (m.fn === 'count') return [m.name, count];
-      const a = aggs[`m${i}`] as { value?: number | null; value_as_string?: string; values?: Record<string, number | null> } | undefined;
+      const a = metricResult(m, i, at, aggs) as { value?: number | null; value_as_string?: string; values?: Record<string, number | null> } | undefined;
       if (m.fn === 'percentiles') return [m.name, Object.fromEntries(Object.entries(a?.values ?? {}).map(([k, v]) => [String(Number(k)), v]))];
       if (a?.value_as_string !== undefined && a.value !== null && (m.fn === 'min' || m.fn === 'max') && /^\d{4}-/.test(a.value_as_string)) return [m.name, a.value_as_string];
       return [m.name, a?.value ?? null];

@@ -1,7 +1,7 @@
 import type { IndexSpec } from '../../config/pipeline';
 import type { AnalyticsRequest, AnalyticsResult, FieldRange } from '../analytics/analytics-request';
 import type { FilterClause } from '../search/filter';
-import type { SearchBackend, SearchRequest, SearchResult } from '../search/search-backend';
+import type { RangeField, SearchBackend, SearchRequest, SearchResult } from '../search/search-backend';
 import type { SuggestRequest } from '../search/suggest';
 
 /**
@@ -21,7 +21,7 @@ export function tenantScoped(backend: SearchBackend, tenant: string | undefined)
   return {
     search: (index: IndexSpec, req: SearchRequest): Promise<SearchResult> => backend.search(index, { ...req, filters: withTenant(index, req.filters) }),
     suggest: (index: IndexSpec, req: SuggestRequest): Promise<string[]> => backend.suggest(index, { ...req, filters: withTenant(index, req.filters) }),
-    fieldRange: (index: IndexSpec, esField: string, filters: FilterClause[]): Promise<FieldRange> => backend.fieldRange(index, esField, withTenant(index, filters)),
+    fieldRange: (index: IndexSpec, field: RangeField, filters: FilterClause[]): Promise<FieldRange> => backend.fieldRange(index, field, withTenant(index, filters)),
     analytics: (index: IndexSpec, req: AnalyticsRequest): Promise<AnalyticsResult> => backend.analytics(index, { ...req, filters: withTenant(index, req.filters) }),
     getDocument: async (index: IndexSpec, id: string) => {
       const doc = await backend.getDocument(index, id);

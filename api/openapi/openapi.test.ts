@@ -5,6 +5,7 @@ import { ANALYTICS_PARAMS } from '../analytics/analytics-params';
 import { createApiMetrics } from '../metrics';
 import { SEARCH_PARAMS } from '../search/search-params';
 import { FakeBackend, testPipeline } from '../testing/fake-backend';
+import { ordersPipeline } from '../testing/orders-index';
 import { buildOpenApi } from './spec';
 
 /** The OpenAPI document and the router must describe the same routes and parameters. */
@@ -39,6 +40,14 @@ describe('OpenAPI document', () => {
   });
   it('names the indexes of the pipeline config', () => {
     expect(spec.paths['/v1/indexes/{index}/search'].parameters[0].schema.enum).toEqual(['books']);
+  });
+  it('lists each index\'s field paths and their options, joined documents included', () => {
+    const joined = buildOpenApi(ordersPipeline) as any;
+    const described = joined.paths['/v1/indexes/{index}/search'].parameters[0].description;
+    expect(described).toContain('customer.country (keyword; filterable, facetable, sortable)');
+    expect(described).toContain('items.product.category (keyword; filterable, facetable; nested in items)');
+    expect(described).toContain('items.discounts.code (keyword; searchable, filterable, facetable; nested in items.discounts)');
+    expect(spec.paths['/v1/indexes/{index}/search'].parameters[0].description).toContain('books: title (text; searchable, sortable)');
   });
   it('resolves every $ref', () => {
     const refs = [...JSON.stringify(spec).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]);

@@ -1,6 +1,7 @@
-import type { PipelineConfig } from '../../config/pipeline';
+import type { IndexSpec, PipelineConfig } from '../../config/pipeline';
 import { ANALYTICS_PARAMS, MAX_GROUP_SIZE } from '../analytics/analytics-params';
 import { CONSISTENCY_PARAMS } from '../freshness/read-your-writes';
+import { fieldPaths } from '../search/field-paths';
 import { MAX_FACET_SIZE, MAX_SIZE, MAX_WINDOW, SEARCH_PARAMS } from '../search/search-params';
 import { MAX_SUGGEST_SIZE, SUGGEST_PARAMS } from '../search/suggest';
 
@@ -22,10 +23,10 @@ const CONSISTENCY_FIELDS: Record<keyof typeof CONSISTENCY_PARAMS, Schema> = {
 
 const SEARCH_FIELDS: Record<keyof typeof SEARCH_PARAMS, Schema> = {
   q: str('Words to find in the searchable fields (boosted per the pipeline config). Operators: + | - "phrase" (group) and a trailing * (zel*).', { maxLength: 1000 }),
-  filter: str('Clauses separated by spaces, all must hold: field:a,b (one of), field:1990..1999 (range), -field:x (exclude), field:"with space".'),
-  facets: str('Comma-separated facetable fields to count values of.'),
+  filter: str('Clauses separated by spaces, all must hold: field:a,b (one of), field:1990..1999 (range), -field:x (exclude), field:"with space". Fields of related tables by their path (customer.country:fr); clauses on one nested relation hold within one of its objects (items.product.category:toys items.qty:2..), a negated one excludes documents having any such object.'),
+  facets: str('Comma-separated facetable fields (or paths, e.g. customer.country) to count values of; each value counts documents, also for nested relations.'),
   facetSize: int('Values per facet.', 1, MAX_FACET_SIZE, 10),
-  sort: str('Comma-separated sortable fields, - for descending, relevance for score (e.g. -year,title). Default: relevance.'),
+  sort: str('Comma-separated sortable fields or paths, - for descending, relevance for score (e.g. -year,title). A nested relation\'s field sorts by its smallest value (largest descending). Default: relevance.'),
   highlight: bool('Return highlighted fragments of matching text fields: HTML, the document text escaped, only the <mark> tags live.', true),
   fuzzy: bool('Typo tolerance for queries without operators.', true),
   page: int('Page number; page × size may not pass 10,000 (use cursor beyond).', 1, MAX_WINDOW, 1),
@@ -42,11 +43,11 @@ const SUGGEST_FIELDS: Record<keyof typeof SUGGEST_PARAMS, Schema> = {
 
 const ANALYTICS_FIELDS: Record<keyof typeof ANALYTICS_PARAMS, Schema> = {
   filter: SEARCH_FIELDS.filter,
-  metrics: str('Comma-separated: count, sum(f), avg(f), min(f), max(f), percentiles(f), cardinality(f). Default: count.'),
-  groupBy: str('Comma-separated (up to 3): field (terms), numericField:10 (histogram), dateField:month or dateField:6h (date histogram).'),
+  metrics: str('Comma-separated: count, sum(f), avg(f), min(f), max(f), percentiles(f), cardinality(f); f may be a path (sum(items.qty)). Default: count.'),
+  groupBy: str('Comma-separated (up to 3): field (terms), numericField:10 (histogram), dateField:month or dateField:6h (date histogram). Paths too (customer.country); groups on a nested relation\'s field count documents, and all groups of a request must lie in the same relation.'),
   groupSize: int('Buckets per terms group, or per composite page.', 1, MAX_GROUP_SIZE, 10),
   ranges: str('With one groupBy field: ..1990,1990..2000,2000.. (from ≤ x < to).'),
-  timeField: str('Date field of the time range (default: the only date field).'),
+  timeField: str('Date field (or path) of the time range (default: the only date field of the root table).'),
   from: str('Start of the time range (inclusive), e.g. 1990 or 1990-06-01T00:00:00Z.'),
   to: str('End of the time range (inclusive).'),
   timeZone: str('Time zone of date buckets: an IANA name (Europe/Paris) or an offset (+02:00).'),
@@ -119,8 +120,18 @@ export function buildOpenApi(pipeline: PipelineConfig, opts: { auth?: boolean } 
   return { ...doc, paths: withAuth(doc.paths as Record<string, Record<string, unknown>>), components: { ...(doc.components as Schema), securitySchemes: SECURITY_SCHEMES } };
 }
 
+/**
+ * Each index's fields by the path parameters name them with, and what each may be used for: the
+ * config decides, and joined documents make the list long enough to need writing down.
+ */
+function indexFields(pipeline: PipelineConfig): string {
+  const uses = (f: ReturnType<typeof fieldPaths>[number]) => (['searchable', 'filterable', 'facetable', 'sortable'] as const).filter((k) => f.spec[k]).join(', ');
+  const of = (index: IndexSpec) => fieldPaths(index).map((f) => `${f.path} (${f.spec.type}${uses(f) ? `; ${uses(f)}` : ''}${f.nested.length ? `; nested in ${f.nested[f.nested.length - 1]}` : ''})`).join(', ');
+  return `An index of the pipeline config. Its fields, by the paths the parameters take: ${pipeline.indexes.map((i) => `${i.name}: ${of(i)}`).join('. ')}.`;
+}
+
 function buildPaths(pipeline: PipelineConfig): Schema {
-  const indexParam = { name: 'index', in: 'path', required: true, schema: { type: 'string', enum: pipeline.indexes.map((i) => i.name) } };
+  const indexParam = { name: 'index', in: 'path', required: true, description: indexFields(pipeline), schema: { type: 'string', enum: pipeline.indexes.map((i) => i.name) } };
   const search = { summary: 'Full-text search', tags: ['search'], responses: { '200': { description: 'Hits', headers: CACHED_HEADERS, content: json({ $ref: '#/components/schemas/SearchResponse' }) }, ...ERRORS } };
   const analytics = {
     summary: 'Metrics, optionally grouped',

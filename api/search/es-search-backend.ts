@@ -6,9 +6,12 @@ import type { AnalyticsRequest, AnalyticsResult, FieldRange } from '../analytics
 import { ApiError } from '../errors';
 import { esFilters } from './es-filters';
 import type { FilterClause } from './filter';
+import { HIDDEN_SOURCE_PATTERNS } from './hidden-fields';
+import { fromNested, inNested, ROOTS } from './nested';
 import { buildSearchBody } from './query-builder';
+import { mergeHighlights } from './text-query';
 import { buildSuggestBody, type SuggestRequest } from './suggest';
-import type { FacetBucket, SearchBackend, SearchRequest, SearchResult } from './search-backend';
+import type { FacetBucket, FacetRequest, RangeField, SearchBackend, SearchRequest, SearchResult } from './search-backend';
 
 export interface EsBackendOptions {
   timeoutMs: number;
@@ -59,9 +62,12 @@ export class EsSearchBackend implements SearchBackend {
       total: typeof total === 'number' ? total : (total?.value ?? 0),
       totalRelation: typeof total === 'object' && total.relation === 'gte' ? 'gte' : 'eq',
       tookMs: res.took,
-      hits: hits.map((h) => ({ id: h._id ?? '', score: h._score ?? null, document: h._source ?? {}, ...(h.highlight ? { highlight: h.highlight } : {}) })),
+      hits: hits.map((h) => {
+        const highlight = mergeHighlights(h.highlight, h.inner_hits as never);
+        return { id: h._id ?? '', score: h._score ?? null, document: h._source ?? {}, ...(highlight ? { highlight } : {}) };
+      }),
     };
-    if (req.facets.length) result.facets = Object.fromEntries(req.facets.map((f) => [f.field, facetBuckets(res.aggregations?.[f.field])]));
+    if (req.facets.length) result.facets = Object.fromEntries(req.facets.map((f) => [f.field, facetBuckets(f, res.aggregations?.[f.field])]));
     if (pitId) {
       const last = hits[hits.length - 1];
       const newPit = res.pit_id ?? pitId;
@@ -72,7 +78,7 @@ export class EsSearchBackend implements SearchBackend {
   }
 
   async getDocument(index: IndexSpec, id: string): Promise<Record<string, unknown> | undefined> {
-    const res = await this.call('get', () => this.es.get<AnyBody>({ index: index.name, id }, { ignore: [404], ...this.deadline() }));
+    const res = await this.call('get', () => this.es.get<AnyBody>({ index: index.name, id, _source_excludes: [...HIDDEN_SOURCE_PATTERNS] }, { ignore: [404], ...this.deadline() }));
     return res.found ? (res._source ?? {}) : undefined;
   }
 
@@ -82,13 +88,16 @@ export class EsSearchBackend implements SearchBackend {
     return [...new Set(values)];
   }
 
-  async fieldRange(index: IndexSpec, esField: string, filters: FilterClause[]): Promise<FieldRange> {
+  async fieldRange(index: IndexSpec, field: RangeField, filters: FilterClause[]): Promise<FieldRange> {
     const { filter, must_not } = esFilters(filters);
+    // A nested relation's values are in its objects: min and max step into them.
+    const chain = field.nested ?? [];
+    const aggs = { min: inNested(chain, { min: { field: field.esField } }), max: inNested(chain, { max: { field: field.esField } }) };
     const res = await this.call('field_range', () =>
-      this.es.search({ index: index.name, size: 0, query: { bool: { filter, must_not } } as never, aggs: { min: { min: { field: esField } }, max: { max: { field: esField } } }, timeout: `${this.opts.timeoutMs}ms` }, this.deadline()),
+      this.es.search({ index: index.name, size: 0, query: { bool: { filter, must_not } } as never, aggs: aggs as never, timeout: `${this.opts.timeoutMs}ms` }, this.deadline()),
     );
-    const aggs = res.aggregations as { min?: { value: number | null }; max?: { value: number | null } } | undefined;
-    return { min: aggs?.min?.value ?? null, max: aggs?.max?.value ?? null };
+    const value = (name: 'min' | 'max') => (fromNested(chain, res.aggregations?.[name]) as { value?: number | null } | undefined)?.value ?? null;
+    return { min: value('min'), max: value('max') };
   }
 
   async analytics(index: IndexSpec, req: AnalyticsRequest): Promise<AnalyticsResult> {
@@ -148,9 +157,13 @@ export class EsSearchBackend implements SearchBackend {
   }
 }
 
-function facetBuckets(agg: unknown): FacetBucket[] {
-  const buckets = (agg as { buckets?: Array<{ key: string | number; key_as_string?: string; doc_count: number }> } | undefined)?.buckets ?? [];
+function facetBuckets(f: FacetRequest, agg: unknown): FacetBucket[] {
+  type Bucket = { key: string | number; key_as_string?: string; doc_count: number; [ROOTS]?: { doc_count: number } };
+  const nested = f.nested ?? [];
+  const buckets = (fromNested(nested, agg) as { buckets?: Bucket[] } | undefined)?.buckets ?? [];
+  // A nested relation's values count roots (query-builder.ts facetAgg), not objects.
+  const count = (b: Bucket) => (nested.length ? (b[ROOTS]?.doc_count ?? 0) : b.doc_count);
   // Booleans come back as 1/0 and dates as epoch millis; key_as_string holds the readable form.
   const value = (b: { key: string | number; key_as_string?: string }) => (b.key_as_string === undefined ? b.key : b.key_as_string === 'true' || b.key_as_string === 'false' ? b.key_as_string === 'true' : b.key_as_string);
-  return buckets.map((b) => ({ value: value(b), count: b.doc_count }));
+  return buckets.map((b) => ({ value: value(b), count: count(b) }));
 }

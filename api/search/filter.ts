@@ -1,7 +1,7 @@
-import type { FieldSpec, FieldType, IndexSpec } from '../../config/pipeline';
-import { exactFieldName } from '../../core/field-names';
+import type { FieldType, IndexSpec } from '../../config/pipeline';
 import { badRequest } from '../errors';
 import { isCalendarDate } from './dates';
+import { exactPath, findPath, listPaths, PATH_PATTERN, type FieldPath } from './field-paths';
 
 /**
  * The filter syntax (documented in README "Search API"): clauses separated by spaces, all of
@@ -12,16 +12,22 @@ import { isCalendarDate } from './dates';
  *   -supported:no            excludes the matching documents
  *   publisher:"Sega, Inc."   double quotes around values with spaces, commas or quotes (\" inside)
  *
+ *   items.product.category:toys   a field of a relation, by its path (field-paths.ts)
+ *
  * Only fields marked `filterable` can be named; values are checked against the field's type
- * before anything reaches Elasticsearch.
+ * before anything reaches Elasticsearch. Clauses on one nested relation must hold within one of
+ * its objects (es-filters.ts).
  */
 export type FilterValue = string | number | boolean;
 
 interface ClauseBase {
+  /** The field's path as the caller wrote it. */
   field: string;
   esField: string;
   type: FieldType;
   negate: boolean;
+  /** The nested relations holding the field, outermost first (FieldPath.nested); none at the root. */
+  nested?: readonly string[];
 }
 export type FilterClause = ClauseBase & ({ kind: 'terms'; values: FilterValue[] } | { kind: 'range'; gte?: FilterValue; lte?: FilterValue });
 
@@ -44,7 +50,7 @@ export function parseFilter(text: string | undefined, index: IndexSpec): FilterC
     if (clauses.length === MAX_CLAUSES) throw badRequest('FILTER_TOO_COMPLEX', `filter has more than ${MAX_CLAUSES} clauses; combine values into one clause (field:a,b,c)`);
     const negate = text[pos] === '-';
     if (negate) pos++;
-    const name = /^[A-Za-z][A-Za-z0-9_]*/.exec(text.slice(pos))?.[0];
+    const name = PATH_PATTERN.exec(text.slice(pos))?.[0];
     if (!name) fail('expected a field name');
     pos += (name as string).length;
     if (text[pos] !== ':') fail(`expected ":" after ${JSON.stringify(name)}`);
@@ -65,11 +71,11 @@ export function parseFilter(text: string | undefined, index: IndexSpec): FilterC
         raw.push({ v, quoted: true });
       } else {
         const v = /^[^\s,"]*/.exec(text.slice(pos))?.[0] ?? '';
-        if (v === '') fail(`expected a value for ${field.name}`);
+        if (v === '') fail(`expected a value for ${field.path}`);
         pos += v.length;
         raw.push({ v, quoted: false });
       }
-      if (raw.length > MAX_VALUES) throw badRequest('FILTER_TOO_COMPLEX', `filter on ${field.name} lists more than ${MAX_VALUES} values`);
+      if (raw.length > MAX_VALUES) throw badRequest('FILTER_TOO_COMPLEX', `filter on ${field.path} lists more than ${MAX_VALUES} values`);
       if (text[pos] !== ',') break;
       pos++;
     }
@@ -79,17 +85,15 @@ export function parseFilter(text: string | undefined, index: IndexSpec): FilterC
   return clauses;
 }
 
-function filterableField(index: IndexSpec, name: string): FieldSpec {
-  const field = index.fields.find((f) => f.name === name);
-  if (!field || !field.filterable) {
-    const allowed = index.fields.filter((f) => f.filterable).map((f) => f.name);
-    throw badRequest('FILTER_FIELD_NOT_ALLOWED', `filter: ${JSON.stringify(name)} is not a filterable field of ${index.name}; filterable fields: ${allowed.join(', ') || 'none'}`);
-  }
+function filterableField(index: IndexSpec, name: string): FieldPath {
+  const field = findPath(index, name);
+  if (!field?.spec.filterable) throw badRequest('FILTER_FIELD_NOT_ALLOWED', `filter: ${JSON.stringify(name)} is not a filterable field of ${index.name}; filterable fields: ${listPaths(index, (f) => f.spec.filterable)}`);
   return field;
 }
 
-function toClause(field: FieldSpec, negate: boolean, raw: Array<{ v: string; quoted: boolean }>): FilterClause {
-  const base = { field: field.name, esField: exactFieldName(field), type: field.type, negate };
+function toClause(path: FieldPath, negate: boolean, raw: Array<{ v: string; quoted: boolean }>): FilterClause {
+  const field = { name: path.path, type: path.spec.type };
+  const base = { field: path.path, esField: exactPath(path), type: field.type, negate, ...(path.nested.length ? { nested: path.nested } : {}) };
   const first = raw[0] as { v: string; quoted: boolean };
   if (raw.length === 1 && !first.quoted && first.v.includes('..')) {
     if (!isOrdered(field.type)) throw badRequest('FILTER_INVALID', `filter: ${field.name} is a ${field.type} field; ranges (a..b) apply to numeric and date fields only`);
@@ -110,7 +114,7 @@ export function isOrdered(type: FieldType): boolean {
 const INT_LIMITS: Partial<Record<FieldType, bigint>> = { integer: 2n ** 31n, long: 2n ** 63n };
 
 /** Converts one value to the field's type, or explains why it does not fit. */
-export function typedValue(field: FieldSpec, v: string): FilterValue {
+export function typedValue(field: { name: string; type: FieldType }, v: string): FilterValue {
   const bad = (expected: string): never => {
     throw badRequest('FILTER_VALUE_INVALID', `filter: ${JSON.stringify(v.slice(0, 60))} is not a valid value for ${field.name}; expected ${expected}`);
   };

@@ -20,6 +20,9 @@ describe('search body', () => {
     expect(body({ q: '"dune messiah"' }).query.bool.must[0].simple_query_string).toBeDefined();
     expect(body({ q: 'dune', fuzzy: 'false' }).query.bool.must[0].simple_query_string).toBeDefined();
   });
+  it('leaves the pipeline\'s own fields (_refs, any _ name) out of every hit', () => {
+    expect(body({ q: 'x' })._source).toEqual({ excludes: ['_*', '*._*'] });
+  });
   it('never lets user text reach query_string', () => {
     expect(JSON.stringify(body({ q: 'dune', filter: 'genre:"a b" year:1..2' }))).not.toMatch(/"query_string"/);
   });

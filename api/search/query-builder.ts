@@ -1,75 +1,62 @@
 import type { IndexSpec } from '../../config/pipeline';
 import { esFilters } from './es-filters';
-import { checkQuery } from './query-text';
-import type { SearchRequest } from './search-backend';
+import { HIDDEN_SOURCE_PATTERNS } from './hidden-fields';
+import { inNested, nestedSort, rootsOf, ROOTS } from './nested';
+import type { FacetRequest, SearchRequest } from './search-backend';
+import { highlightOf, searchGroups, textQuery } from './text-query';
 
 /**
  * Search request → Elasticsearch body. User text only ever reaches `simple_query_string` and
- * `multi_match`; fields, sorts and filters come from the pipeline config.
+ * `multi_match` (text-query.ts); fields, sorts and filters come from the pipeline config.
  */
 export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<string, unknown> {
+  const q = req.q.trim();
+  const highlight = req.highlight && q !== '';
   const body: Record<string, unknown> = {
-    query: buildQuery(index, req),
+    query: buildQuery(index, req, q, highlight),
     size: req.size,
     track_total_hits: true,
+    _source: { excludes: HIDDEN_SOURCE_PATTERNS },
   };
   if (!req.cursor) body.from = req.from;
   const sort = buildSort(req);
   if (sort) body.sort = sort;
-  if (req.highlight && req.q.trim()) {
-    const text = index.fields.filter((f) => f.searchable && f.type === 'text');
-    body.highlight = {
-      fields: Object.fromEntries(text.map((f) => [f.name, {}])),
-      pre_tags: ['<mark>'],
-      post_tags: ['</mark>'],
-      number_of_fragments: 3,
-      // Fragments are HTML for the caller's page: escape the document's own text (a title holding
-      // `<img onerror=…>` would otherwise run in it), so only our <mark> tags are markup.
-      encoder: 'html',
-      // Highlight the exact words only: re-running the fuzzy clause per hit and field made a
-      // search 5–10× slower on the demo data (measured: 60 ms → 7 ms for q=dragon). A hit found
-      // through a typo alone therefore comes back without highlight.
-      highlight_query: exactQuery(index, req.q.trim()),
-    };
-  }
-  if (req.facets.length) {
-    body.aggs = Object.fromEntries(req.facets.map((f) => [f.field, { terms: { field: f.esField, size: req.facetSize } }]));
-  }
+  // The root document's text (its own and its object relations'); nested relations highlight
+  // through inner hits of their part of the query (text-query.ts).
+  const hl = highlight ? highlightOf(searchGroups(index).find((g) => g.nested === undefined)?.fields ?? [], q) : undefined;
+  if (hl) body.highlight = hl;
+  if (req.facets.length) body.aggs = Object.fromEntries(req.facets.map((f) => [f.field, facetAgg(f, req.facetSize)]));
   return body;
 }
 
-function buildQuery(index: IndexSpec, req: SearchRequest): Record<string, unknown> {
+function buildQuery(index: IndexSpec, req: SearchRequest, q: string, highlight: boolean): Record<string, unknown> {
   const { filter, must_not } = esFilters(req.filters);
-  const q = req.q.trim();
-  const must = q ? [textQuery(index, q, req.fuzzy)] : [];
+  const must = q ? [textQuery(index, q, req.fuzzy, highlight)] : [];
   if (!must.length && !filter.length && !must_not.length) return { match_all: {} };
   return { bool: { must, filter, must_not } };
 }
 
 /**
- * Exact words score through simple_query_string (with the config's boosts, all words required).
- * With typo tolerance on and a plain query (no operators, which a fuzzy clause would ignore, e.g.
- * bringing back a `-excluded` word), a fuzzy multi_match is added as an alternative at a lower
- * weight, so "zelad" still finds Zelda while exact matches rank first.
+ * A facet counts roots. On a field of a nested relation the values are its objects', so the
+ * terms run inside `nested` and each value counts (and is ranked by) the roots holding it
+ * through `reverse_nested`: an order with three toys counts once for toys.
  */
-function textQuery(index: IndexSpec, q: string, fuzzy: boolean): Record<string, unknown> {
-  const exact = exactQuery(index, q);
-  if (!fuzzy || !checkQuery(q).plain) return exact;
-  const typo = { multi_match: { query: q, fields: boostedFields(index), type: 'best_fields', operator: 'and', fuzziness: 'AUTO', prefix_length: 1, max_expansions: 20, lenient: true, boost: 0.3 } };
-  return { bool: { should: [exact, typo], minimum_should_match: 1 } };
+function facetAgg(f: FacetRequest, size: number): Record<string, unknown> {
+  if (!f.nested?.length) return { terms: { field: f.esField, size } };
+  return inNested(f.nested, { terms: { field: f.esField, size, order: [{ [ROOTS]: 'desc' }, { _key: 'asc' }] }, aggs: rootsOf() });
 }
 
-function exactQuery(index: IndexSpec, q: string): Record<string, unknown> {
-  return { simple_query_string: { query: q, fields: boostedFields(index), default_operator: 'and', lenient: true, flags: 'AND|OR|NOT|PHRASE|PRECEDENCE|PREFIX|ESCAPE|WHITESPACE' } };
-}
-
-function boostedFields(index: IndexSpec): string[] {
-  return index.fields.filter((f) => f.searchable).map((f) => (f.boost === 1 ? f.name : `${f.name}^${f.boost}`));
-}
-
-/** Relevance first when no sort is asked; cursor paging adds `_shard_doc` as the tiebreaker PIT needs. */
+/**
+ * Relevance first when no sort is asked; cursor paging adds `_shard_doc` as the tiebreaker PIT
+ * needs. A field of a nested relation sorts a root by its smallest value ascending, its largest
+ * descending, among all its objects.
+ */
 function buildSort(req: SearchRequest): unknown[] | undefined {
-  const keys: unknown[] = req.sort.map((s) => (s.esField === '_score' ? '_score' : { [s.esField]: { order: s.order, missing: '_last' } }));
+  const keys: unknown[] = req.sort.map((s) => {
+    if (s.esField === '_score') return '_score';
+    const nested = s.nested?.length ? { mode: s.order === 'asc' ? 'min' : 'max', nested: nestedSort(s.nested) } : {};
+    return { [s.esField]: { order: s.order, missing: '_last', ...nested } };
+  });
   const hasScore = req.sort.some((s) => s.esField === '_score');
   if (!req.cursor) return keys.length ? (hasScore ? keys : [...keys, '_score']) : undefined;
   if (!hasScore) keys.push('_score');

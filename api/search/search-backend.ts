@@ -9,6 +9,15 @@ export interface SortKey {
   /** The Elasticsearch field to sort on (`<text>.raw` for text). */
   esField: string;
   order: 'asc' | 'desc';
+  /** The nested relations holding the field, outermost first (FieldPath.nested); none at the root. */
+  nested?: readonly string[];
+}
+
+/** A facet: `field` is the path as asked (and the key of the answer), `esField` the exact field. */
+export interface FacetRequest {
+  field: string;
+  esField: string;
+  nested?: readonly string[];
 }
 
 export interface SearchRequest {
@@ -18,7 +27,7 @@ export interface SearchRequest {
   filters: FilterClause[];
   /** Empty: by relevance. */
   sort: SortKey[];
-  facets: Array<{ field: string; esField: string }>;
+  facets: FacetRequest[];
   facetSize: number;
   highlight: boolean;
   size: number;
@@ -49,6 +58,12 @@ export interface SearchResult {
   next?: { pitId: string; searchAfter: unknown[] };
 }
 
+/** A field to find the range of: its exact name and, for a nested relation's, the relations on its way. */
+export interface RangeField {
+  esField: string;
+  nested?: readonly string[];
+}
+
 /** Port in front of the search engine; routes never see the Elasticsearch client. */
 export interface SearchBackend {
   search(index: IndexSpec, req: SearchRequest): Promise<SearchResult>;
@@ -56,7 +71,7 @@ export interface SearchBackend {
   /** Distinct values of the suggestion field for what was typed so far, best first. */
   suggest(index: IndexSpec, req: SuggestRequest): Promise<string[]>;
   /** Smallest and largest value of a numeric or date field among documents matching the filters. */
-  fieldRange(index: IndexSpec, esField: string, filters: FilterClause[]): Promise<FieldRange>;
+  fieldRange(index: IndexSpec, field: RangeField, filters: FilterClause[]): Promise<FieldRange>;
   analytics(index: IndexSpec, req: AnalyticsRequest): Promise<AnalyticsResult>;
   ready(): Promise<boolean>;
 }

@@ -1,8 +1,8 @@
 import type { IndexSpec } from '../../config/pipeline';
-import { exactFieldName } from '../../core/field-names';
 import { badRequest } from '../errors';
 import type { ParamKinds, Params } from '../http/params';
 import { CONSISTENCY_PARAMS } from '../freshness/read-your-writes';
+import { exactPath, findPath, listPaths, type FieldPath } from './field-paths';
 import { canonicalFilter, parseFilter } from './filter';
 import { checkQuery } from './query-text';
 import type { SearchRequest, SortKey } from './search-backend';
@@ -58,9 +58,9 @@ export function parseSearch(index: IndexSpec, p: Params): ParsedSearch {
   const filters = parseFilter(p.str('filter'), index);
   const sort = parseSort(index, p.list('sort', MAX_SORT_KEYS));
   const facets = p.list('facets', MAX_FACETS).map((name) => {
-    const f = index.fields.find((x) => x.name === name);
-    if (!f?.facetable) throw badRequest('FACET_FIELD_NOT_ALLOWED', `facets: ${JSON.stringify(name)} is not a facetable field of ${index.name}; facetable fields: ${names(index, 'facetable')}`);
-    return { field: f.name, esField: exactFieldName(f) };
+    const f = findPath(index, name);
+    if (!f?.spec.facetable) throw badRequest('FACET_FIELD_NOT_ALLOWED', `facets: ${JSON.stringify(name)} is not a facetable field of ${index.name}; facetable fields: ${names(index, 'facetable')}`);
+    return { field: f.path, esField: exactPath(f), ...nestedOf(f) };
   });
   const request = {
     q,
@@ -84,12 +84,17 @@ function parseSort(index: IndexSpec, keys: string[]): SortKey[] {
     const name = desc ? key.slice(1) : key;
     // Relevance can be one key among others (sort=-year,relevance); most relevant first.
     if (key === 'relevance') return { field: 'relevance', esField: '_score', order: 'desc' };
-    const f = index.fields.find((x) => x.name === name);
-    if (!f?.sortable) throw badRequest('SORT_FIELD_NOT_ALLOWED', `sort: ${JSON.stringify(name)} is not a sortable field of ${index.name}; sortable fields: ${names(index, 'sortable')} and relevance (prefix - for descending, e.g. sort=-year,title)`);
-    return { field: f.name, esField: exactFieldName(f), order: desc ? 'desc' : 'asc' };
+    const f = findPath(index, name);
+    if (!f?.spec.sortable) throw badRequest('SORT_FIELD_NOT_ALLOWED', `sort: ${JSON.stringify(name)} is not a sortable field of ${index.name}; sortable fields: ${names(index, 'sortable')} and relevance (prefix - for descending, e.g. sort=-year,title)`);
+    return { field: f.path, esField: exactPath(f), order: desc ? 'desc' : 'asc', ...nestedOf(f) };
   });
 }
 
 function names(index: IndexSpec, flag: 'facetable' | 'sortable'): string {
-  return index.fields.filter((f) => f[flag]).map((f) => f.name).join(', ') || 'none';
+  return listPaths(index, (f) => f.spec[flag]);
+}
+
+/** Set only for fields of nested relations, so requests on root fields look as they always did. */
+function nestedOf(f: FieldPath): { nested?: readonly string[] } {
+  return f.nested.length ? { nested: f.nested } : {};
 }

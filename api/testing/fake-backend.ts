@@ -1,7 +1,7 @@
 import { parsePipelineConfig } from '../../config/pipeline';
 import type { AnalyticsRequest, AnalyticsResult, FieldRange } from '../analytics/analytics-request';
 import type { FilterClause } from '../search/filter';
-import type { SearchBackend, SearchRequest, SearchResult } from '../search/search-backend';
+import type { RangeField, SearchBackend, SearchRequest, SearchResult } from '../search/search-backend';
 
 /** Unit-test double of the SearchBackend port: records requests, answers canned results. */
 export class FakeBackend implements SearchBackend {
@@ -23,7 +23,7 @@ export class FakeBackend implements SearchBackend {
   async suggest() {
     return this.suggestions;
   }
-  async fieldRange(_index: unknown, _field: string, _filters: FilterClause[]): Promise<FieldRange> {
+  async fieldRange(_index: unknown, _field: RangeField, _filters: FilterClause[]): Promise<FieldRange> {
     return this.range;
   }
   async analytics(_index: unknown, req: AnalyticsRequest): Promise<AnalyticsResult> {
