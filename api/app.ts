@@ -6,6 +6,8 @@ import type { Logger } from '../core/logger';
 import { authMiddleware, type AuthMode } from './auth/middleware';
 import { ResultCache } from './cache/result-cache';
 import { errorMiddleware, RETRY_AFTER_S } from './errors';
+import { accessLogMiddleware } from './http/access-log';
+import { requestIdMiddleware } from './http/request-id';
 import { failedChecks, type ReadinessCheck } from './health/readiness';
 import { NO_POSITIONS } from './freshness/positions-source';
 import { WatermarkCache } from './freshness/watermark-cache';
@@ -43,6 +45,8 @@ export interface AppDeps {
   metricsToken?: string;
   /** What else /readyz needs besides the search backend (Redis when API keys are on). */
   readiness?: ReadinessCheck[];
+  /** One info log line per request (API_ACCESS_LOG). Default: false. */
+  accessLog?: boolean;
 }
 
 /** /readyz's own bound: backends bound their checks, this covers one that does not. */
@@ -52,6 +56,9 @@ const READY_CHECK_TIMEOUT_MS = 3_000;
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   const router = new Router();
+  // First, so that every answer carries its id and the access log sees the final status.
+  app.use(requestIdMiddleware());
+  if (deps.accessLog) app.use(accessLogMiddleware(deps.log.child('access')));
   app.use(deps.metrics.middleware());
   app.use(errorMiddleware(deps.log));
   app.use(authMiddleware(deps.auth ?? { mode: 'off' }));

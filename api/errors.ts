@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from '../core/logger';
+import { requestIdOf } from './http/request-id';
 
 /**
  * One error shape for every response: `{ "error": { "code", "message" } }`. 4xx messages say
@@ -42,7 +43,8 @@ export function errorMiddleware(log: Logger) {
         ctx.body = { error: { code: known.code, message: known.message, ...(known.details === undefined ? {} : { details: known.details }) } };
         return;
       }
-      log.error('request failed', { method: ctx.method, path: ctx.path, err });
+      // The id is in the 500's X-Request-Id: what a caller reports is what finds this line.
+      log.error('request failed', { requestId: requestIdOf(ctx), method: ctx.method, path: ctx.path, err });
       ctx.status = 500;
       ctx.body = { error: { code: 'INTERNAL', message: 'internal error; it has been logged' } };
     }

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     onRead: (index, f) => metrics.watermarkRead(index, f.asOfTime),
   });
   const { close: closeAuth, ...auth } = setUpAuth(config, log);
-  const app = createApp({ pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, consistencyWaitMs: config.consistencyWaitMs, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}), ...auth });
+  const app = createApp({ pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, consistencyWaitMs: config.consistencyWaitMs, accessLog: config.accessLog, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}), ...auth });
   const server = app.listen(config.port, config.host);
   answerClientErrors(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject)).catch((err: NodeJS.ErrnoException) => {

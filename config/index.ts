@@ -180,6 +180,11 @@ export interface ApiConfig extends CommonConfig {
    * with API_AUTH=keys.
    */
   metricsToken: string | undefined;
+  /**
+   * One info log line per request (API_ACCESS_LOG=1): request id, method, path without the query
+   * string, route, status, ms, bytes, key id. Default: 0 (off; errors are logged either way).
+   */
+  accessLog: boolean;
 }
 
 /** What the `npm run api-keys` CLI needs: the Redis the API reads keys from. */
@@ -275,6 +280,7 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
     watermarkRefreshMs: int(env, 'API_WATERMARK_REFRESH_MS', 200, 10, 60_000),
     consistencyWaitMs: int(env, 'API_CONSISTENCY_WAIT_MS', 5000, 0, 60_000),
     metricsToken: metricsToken(env),
+    accessLog: int(env, 'API_ACCESS_LOG', 0, 0, 1) === 1,
     ...apiAuth(env),
   });
 }

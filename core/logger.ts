@@ -1,3 +1,5 @@
+import { errorJson, isError } from './error-json';
+
 /** Structured JSON-lines logs: a message plus a context object, namespaced per module. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -30,7 +32,8 @@ export function createLogger(
 
 function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Error) return { name: value.name, message: value.message, code: (value as { code?: unknown }).code };
+  // The whole cause chain and the stack: name and message alone hid why (the wrapped Postgres or Kafka error).
+  if (isError(value)) return errorJson(value);
   return value;
 }
 

@@ -38,4 +38,26 @@ describe('docker-compose.yml', () => {
     const scrape = fs.readFileSync(path.join(ROOT, 'ops', 'prometheus.yml'), 'utf8');
     expect(/job_name: api[\s\S]*credentials_file: \/prometheus\/api-metrics-token/.test(scrape)).toBe(true);
   });
+
+  it('loads the alert rules into Prometheus and provisions Grafana with the data source and dashboards', () => {
+    const prometheus = /\n {2}prometheus:[\s\S]*?\n\n/.exec(compose)?.[0] ?? '';
+    const grafana = /\n {2}grafana:[\s\S]*?\n\n/.exec(compose)?.[0] ?? '';
+    const scrape = fs.readFileSync(path.join(ROOT, 'ops', 'prometheus.yml'), 'utf8');
+    expect(prometheus).toContain('"./ops/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro"');
+    expect(scrape).toMatch(/^rule_files: \["\/etc\/prometheus\/alerts.yml"\]$/m);
+    // The alerts name these jobs (ServiceDown, ServiceInstanceDown): the scrape config must too.
+    expect([...scrape.matchAll(/job_name: (\S+)/g)].map((m) => m[1])).toEqual(['ingest', 'indexer', 'api']);
+    expect(grafana).toContain('"./ops/grafana/provisioning:/etc/grafana/provisioning:ro"');
+    expect(grafana).toContain('"./ops/grafana/dashboards:/var/lib/grafana/dashboards:ro"');
+    const provider = fs.readFileSync(path.join(ROOT, 'ops', 'grafana', 'provisioning', 'dashboards', 'search-pipeline.yml'), 'utf8');
+    expect(provider).toContain('path: /var/lib/grafana/dashboards');
+    const datasource = fs.readFileSync(path.join(ROOT, 'ops', 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8');
+    expect(datasource).toContain('uid: prometheus');
+    expect(datasource).toContain('url: http://prometheus:9090');
+    // Every panel queries that data source by its uid.
+    for (const f of fs.readdirSync(path.join(ROOT, 'ops', 'grafana', 'dashboards'))) {
+      const d = JSON.parse(fs.readFileSync(path.join(ROOT, 'ops', 'grafana', 'dashboards', f), 'utf8')) as { uid: string; panels: Array<{ datasource?: { uid?: string } }> };
+      expect([f, d.uid, d.panels.every((p) => p.datasource?.uid === 'prometheus')]).toEqual([f, expect.stringMatching(/^search-pipeline-/), true]);
+    }
+  });
 });

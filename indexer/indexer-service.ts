@@ -74,6 +74,7 @@ export function createIndexer(deps: IndexerDeps) {
   const publisher = new WatermarkPublisher({
     es, tracker, indexesByTopic, intervalMs: config.watermarkIntervalMs, log: log.child('watermark'),
     partitionCount: (t) => partitionCounts.get(t),
+    onSearchable: (index, seconds) => metrics.commitToSearchable.observe({ index }, seconds),
     onPublished: (positions) => {
       const oldest = new Map<string, number>();
       for (const p of positions) {

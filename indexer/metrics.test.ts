@@ -15,3 +15,17 @@ describe('indexer metrics', () => {
     expect(age).toBeGreaterThanOrEqual(5);
   });
 });
+
+describe('indexer_commit_to_searchable_seconds', () => {
+  it('is a histogram per index with buckets around a one-second objective', async () => {
+    const m = createIndexerMetrics();
+    m.commitToSearchable.observe({ index: 'books' }, 0.4);
+    m.commitToSearchable.observe({ index: 'books' }, 4);
+    const text = await m.registry.getSingleMetricAsString('indexer_commit_to_searchable_seconds');
+    expect(text).toContain('# TYPE indexer_commit_to_searchable_seconds histogram');
+    expect(text).toContain('indexer_commit_to_searchable_seconds_bucket{le="0.5",index="books"} 1');
+    expect(text).toContain('indexer_commit_to_searchable_seconds_bucket{le="1",index="books"} 1');
+    expect(text).toContain('indexer_commit_to_searchable_seconds_bucket{le="5",index="books"} 2');
+    expect(text).toContain('indexer_commit_to_searchable_seconds_count{index="books"} 2');
+  });
+});

@@ -26,6 +26,9 @@ export function createIndexerMetrics(registry = new Registry()) {
     unchangedFetched: new Counter({ name: 'indexer_unchanged_fetched_total', help: 'Documents whose unchanged TOAST fields were read back from Elasticsearch to be merged', labelNames: ['index'] as const, registers: [registry] }),
     truncates: new Counter({ name: 'indexer_truncates_total', help: 'TRUNCATEs applied to an index (once per partition carrying it)', labelNames: ['index'] as const, registers: [registry] }),
     inFlightMessages: new Gauge({ name: 'indexer_in_flight_messages', help: 'Messages being written and not yet committed (the next batch of each partition may wait decoded behind them); flat while Elasticsearch is down', registers: [registry] }),
+    // Buckets around the objective (docs/operations.md): sub-second normally, the tail up to a
+    // backlog of minutes (a consumer that fell behind, a table being copied).
+    commitToSearchable: new Histogram({ name: 'indexer_commit_to_searchable_seconds', help: 'Per index, one observation per batch that moved its partition\'s position (user changes and heartbeats): seconds from the commit of the batch\'s last transaction (event ts) to the refresh that made it searchable', labelNames: ['index'] as const, buckets: [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300], registers: [registry] }),
     watermarkAge: new Gauge({ name: 'indexer_watermark_age_seconds', help: 'Now minus the commit time of the oldest published position of the partitions this process owns', labelNames: ['index'] as const, registers: [registry],
       collect() {
         this.reset();

@@ -49,7 +49,24 @@ describe('PositionTracker', () => {
     const first = t.take();
     expect([...first.dirty]).toEqual(['x', 'y']);
     expect(t.take().dirty.size).toBe(0);
-    t.restoreDirty(first.dirty);
+    t.restore(first);
     expect([...t.take().dirty]).toEqual(['x', 'y']);
+  });
+});
+
+describe('PositionTracker: commits to measure', () => {
+  it('takes one per batch at or above its partition\'s position, not replays below it, and takes them back when the refresh failed', () => {
+    const t = new PositionTracker();
+    t.record('a', 0, { lsn: 10n, commitTs: 'T10' }, ['books']);
+    t.record('a', 0, { lsn: 10n, commitTs: 'T10' }, ['books']); // the rest of the same transaction
+    t.record('a', 0, { lsn: 5n, commitTs: 'T5' }, ['books']); // a replay
+    t.record('a', 1, { lsn: 11n, commitTs: 'T11' }, []); // a heartbeat
+    t.record('a', 1, { lsn: 12n }); // no commit time: nothing to measure from
+    const first = t.take();
+    expect(first.commits).toEqual([{ topic: 'a', commitTs: 'T10' }, { topic: 'a', commitTs: 'T10' }, { topic: 'a', commitTs: 'T11' }]);
+    t.record('a', 0, { lsn: 13n, commitTs: 'T13' });
+    t.restore(first);
+    expect(t.take().commits.map((c) => c.commitTs)).toEqual(['T10', 'T10', 'T11', 'T13']);
+    expect(t.take().commits).toEqual([]);
   });
 });

@@ -16,9 +16,32 @@ export interface Position {
   dataMark?: string;
 }
 
+/** A batch that moved its partition's position: what commit-to-searchable is measured from. */
+export interface CommitSample {
+  topic: string;
+  /** The event `ts` (commit time) of the batch's highest commit LSN. */
+  commitTs: string;
+}
+
+/** What the watermark task takes at once. */
+export interface Taken {
+  positions: Map<string, Map<number, Position>>;
+  dirty: Set<string>;
+  /** One per batch recorded since the last take, at or above its partition's position. */
+  commits: CommitSample[];
+}
+
+/**
+ * Samples kept between two takes at most. Batches are recorded only once durable, so this is
+ * reached only if the watermark task stalls for long; later batches then go unmeasured rather
+ * than holding memory (the watermark age still shows the stall).
+ */
+const MAX_PENDING_COMMITS = 10_000;
+
 export class PositionTracker {
   private readonly positions = new Map<string, Map<number, Position>>();
   private dirty = new Set<string>();
+  private commits: CommitSample[] = [];
   // Marks are this process's epoch and a counter: they never repeat, not even across restarts
   // or processes taking a partition over, so a stored mark cannot come back to a value that
   // cached answers were keyed on before a later write.
@@ -39,6 +62,9 @@ export class PositionTracker {
     const dataMark = wrote ? this.nextMark() : cur.dataMark;
     // A replay after a restart does not move the position back, but what it wrote still counts.
     const kept = cur && position.lsn < cur.lsn ? cur : position;
+    // Replays below the position were searchable before; the rest of a transaction split across
+    // batches (same LSN) was not.
+    if (kept === position && position.commitTs && this.commits.length < MAX_PENDING_COMMITS) this.commits.push({ topic, commitTs: position.commitTs });
     byPartition.set(partition, { lsn: kept.lsn, ...(kept.commitTs ? { commitTs: kept.commitTs } : {}), ...(dataMark ? { dataMark } : {}) });
   }
 
@@ -54,17 +80,19 @@ export class PositionTracker {
     }
   }
 
-  /** Positions and the indexes to refresh, taken together; the dirty set starts over. */
-  take(): { positions: Map<string, Map<number, Position>>; dirty: Set<string> } {
+  /** Positions, the indexes to refresh and the commits they make searchable, taken together; the dirty set and the commits start over. */
+  take(): Taken {
     const positions = new Map([...this.positions].map(([t, m]) => [t, new Map(m)]));
-    const dirty = this.dirty;
+    const { dirty, commits } = this;
     this.dirty = new Set();
-    return { positions, dirty };
+    this.commits = [];
+    return { positions, dirty, commits };
   }
 
-  /** A refresh failed: those indexes still need one. */
-  restoreDirty(indexes: Iterable<string>): void {
-    this.markWritten(indexes);
+  /** A refresh failed: those indexes still need one, and those commits are not searchable yet. */
+  restore(taken: Pick<Taken, 'dirty' | 'commits'>): void {
+    this.markWritten(taken.dirty);
+    this.commits = [...taken.commits, ...this.commits].slice(0, MAX_PENDING_COMMITS);
   }
 
   private nextMark(): string {

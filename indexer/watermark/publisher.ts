@@ -2,7 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { publishPositions, type PartitionPosition } from '../../core/watermark-store';
-import type { PositionTracker } from './positions';
+import type { CommitSample, PositionTracker } from './positions';
 
 export interface WatermarkPublisherDeps {
   es: Client;
@@ -15,6 +15,11 @@ export interface WatermarkPublisherDeps {
   log: Logger;
   /** Called after each successful publish with what was published. */
   onPublished?: (positions: readonly PartitionPosition[]) => void;
+  /**
+   * Called once the batches recorded since the last tick are searchable (refreshed, or nothing
+   * to refresh: heartbeats), per index their topic feeds: seconds from each batch's commit.
+   */
+  onSearchable?: (index: string, seconds: number) => void;
 }
 
 /**
@@ -45,16 +50,18 @@ export class WatermarkPublisher {
   /** One refresh-and-publish round; exported for tests and for a final flush on close. */
   async tick(): Promise<void> {
     const { es, tracker, indexesByTopic, partitionCount, log } = this.deps;
-    const { positions, dirty } = tracker.take();
+    const taken = tracker.take();
+    const { positions, dirty } = taken;
     if (dirty.size) {
       try {
         await es.indices.refresh({ index: [...dirty], ignore_unavailable: true });
       } catch (err) {
-        tracker.restoreDirty(dirty);
+        tracker.restore(taken);
         log.warn('refresh failed; watermark not advanced', { err: errorMessage(err), indexes: [...dirty] });
         return;
       }
     }
+    this.observeSearchable(taken.commits, Date.now());
     const out: PartitionPosition[] = [];
     for (const [topic, byPartition] of positions) {
       const partitions = partitionCount(topic);
@@ -68,6 +75,18 @@ export class WatermarkPublisher {
       this.deps.onPublished?.(out);
     } catch (err) {
       log.warn('publishing the watermark failed; will try again', { err: errorMessage(err) });
+    }
+  }
+
+  private observeSearchable(commits: readonly CommitSample[], now: number): void {
+    const { onSearchable, indexesByTopic } = this.deps;
+    if (!onSearchable) return;
+    for (const c of commits) {
+      const ms = Date.parse(c.commitTs);
+      if (!Number.isFinite(ms)) continue;
+      // Postgres's clock against ours: a commit "in the future" is skew, not negative latency.
+      const seconds = Math.max(0, now - ms) / 1000;
+      for (const index of indexesByTopic.get(c.topic) ?? []) onSearchable(index, seconds);
     }
   }
 
