@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Admin, Kafka } from 'kafkajs';
 import type { IndexerConfig } from '../../config';
-import { findIndex, type IndexSpec, type PipelineConfig } from '../../config/pipeline';
+import { findIndex, sourceTables, type IndexSpec, type PipelineConfig } from '../../config/pipeline';
 import { topicFor } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
@@ -160,8 +160,9 @@ function specOf(pipeline: PipelineConfig, name: string): IndexSpec {
   return spec;
 }
 
+/** The topics that feed the index: its table's, and for joined documents every related table's too. */
 function topicsOf(deps: ReindexDeps, spec: IndexSpec): string[] {
-  return [topicFor(deps.config.topicPrefix, spec.source)];
+  return sourceTables(spec).map((t) => topicFor(deps.config.topicPrefix, t));
 }
 
 async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
