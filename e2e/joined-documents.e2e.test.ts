@@ -8,6 +8,7 @@ import { createIndexer } from '../indexer/indexer-service';
 import { createIndexerMetrics } from '../indexer/metrics';
 import { quiesce, testPipeline } from '../ingest/test-support/harness';
 import { allDocs, dropSearchIndex } from './support/indexer-harness';
+import { joinedModel } from './support/joined-model';
 import { es, eventually, kafka, pg, uniqueName } from './support/services';
 
 /**
@@ -16,12 +17,11 @@ import { es, eventually, kafka, pg, uniqueName } from './support/services';
  * (foreign-key moves of items between orders, child deletes, root deletes, a shared customer and
  * product renamed, a truncate of the items table) must leave every document equal to what one SQL
  * query computes from Postgres: missing, extra and stale all 0. The expected documents are built
- * by the SQL below, not by the product's code.
+ * by the hand-written SQL of support/joined-model.ts, not by the product's code.
  */
 describe('joined documents under changes to every table', () => {
-  const prefix = uniqueName('j');
-  const [customers, orders, items, products] = ['customers', 'orders', 'items', 'products'].map((t) => `${prefix}_${t}`) as [string, string, string, string];
-  const index = uniqueName('orders');
+  const m = joinedModel();
+  const { index, customers, orders, items } = m;
   let db: Client;
   let client: EsClient;
   let p: ReturnType<typeof testPipeline>;
@@ -29,89 +29,23 @@ describe('joined documents under changes to every table', () => {
   let metrics: ReturnType<typeof createIndexerMetrics>;
   let groupId: string;
   const fatal: unknown[] = [];
-  const pipeline = {
-    version: 1,
-    indexes: {
-      [index]: {
-        table: orders,
-        fields: { number: { type: 'keyword', searchable: true } },
-        relations: {
-          customer: { table: customers, kind: 'many-to-one', on: { customer_id: 'id' }, fields: { name: { type: 'text', searchable: true }, country: { type: 'keyword', filterable: true } } },
-          items: {
-            table: items, kind: 'one-to-many', on: { id: 'order_id' }, orderBy: [{ column: 'id' }],
-            fields: { qty: { type: 'integer' } },
-            relations: { product: { table: products, kind: 'many-to-one', on: { product_id: 'id' }, fields: { title: { type: 'text', searchable: true }, category: { type: 'keyword', filterable: true } } } },
-          },
-        },
-      },
-    },
-  };
-
-  /** Every order's document as SQL computes it, `_refs` aside (that is the pipeline's own bookkeeping). */
-  async function expectedDocs(): Promise<Map<string, string>> {
-    const { rows } = await db.query<{ id: number; doc: unknown }>(`
-      SELECT o.id, jsonb_build_object(
-        'number', o.number,
-        'customer', (SELECT jsonb_build_object('name', c.name, 'country', c.country) FROM ${customers} c WHERE c.id = o.customer_id),
-        'items', coalesce((SELECT jsonb_agg(jsonb_build_object('qty', i.qty,
-                     'product', (SELECT jsonb_build_object('title', p.title, 'category', p.category) FROM ${products} p WHERE p.id = i.product_id)) ORDER BY i.id)
-                   FROM ${items} i WHERE i.order_id = o.id), '[]'::jsonb)) AS doc
-      FROM ${orders} o`);
-    return new Map(rows.map((r) => [String(r.id), canonical(r.doc)]));
-  }
-  /** Key order does not matter, array order does. */
-  const canonical = (v: unknown): string => JSON.stringify(sortKeys(v));
-  const sortKeys = (v: unknown): unknown => (Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== '_refs').sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)])) : v);
-
-  async function verdict(): Promise<{ missing: string[]; extra: string[]; stale: string[]; examples: string[] }> {
-    const want = await expectedDocs();
-    const got = await allDocs(client, index);
-    const missing = [...want.keys()].filter((id) => !got.has(id));
-    const extra = [...got.keys()].filter((id) => !want.has(id));
-    const stale = [...want].filter(([id, doc]) => got.has(id) && canonical(JSON.parse(got.get(id)!.source)) !== doc).map(([id]) => id);
-    return { missing, extra, stale, examples: stale.slice(0, 3).map((id) => `${id}: want ${want.get(id)} got ${got.get(id)!.source}`) };
-  }
+  const randomWrite = (): Promise<void> => m.randomWrite(db);
   const consistent = async (): Promise<void> => {
     await quiesce(db, p.slot);
     await eventually(async () => {
-      const v = await verdict();
+      const v = await m.verdict(db, client);
       return v.missing.length + v.extra.length + v.stale.length === 0 ? true : undefined;
     }, 'every joined document equal to what SQL computes', 90_000).catch(async (err: Error) => {
-      throw new Error(`${err.message}: ${JSON.stringify(await verdict())}`);
+      throw new Error(`${err.message}: ${JSON.stringify(await m.verdict(db, client))}`);
     });
   };
-
-  const rnd = (n: number): number => 1 + Math.floor(Math.random() * n);
-  let nextItem = 1000;
-  let nextOrder = 1000;
-  /** One random write to one of the four tables. */
-  async function randomWrite(): Promise<void> {
-    const r = Math.random();
-    if (r < 0.2) await db.query(`UPDATE ${items} SET order_id = $1 WHERE id = (SELECT id FROM ${items} ORDER BY random() LIMIT 1)`, [rnd(60)]); // a child moves between documents
-    else if (r < 0.3) await db.query(`DELETE FROM ${items} WHERE id = (SELECT id FROM ${items} ORDER BY random() LIMIT 1)`);
-    else if (r < 0.45) await db.query(`INSERT INTO ${items} VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [nextItem++, rnd(60), rnd(10), rnd(9)]);
-    else if (r < 0.55) await db.query(`UPDATE ${items} SET qty = qty + 1, product_id = $1 WHERE id = (SELECT id FROM ${items} ORDER BY random() LIMIT 1)`, [rnd(10)]);
-    else if (r < 0.62) await db.query(`DELETE FROM ${orders} WHERE id = $1`, [rnd(60)]); // a root goes (its items stay, pointing nowhere)
-    else if (r < 0.7) await db.query(`INSERT INTO ${orders} VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [rnd(60), `N-${nextOrder++}`, rnd(5)]);
-    else if (r < 0.78) await db.query(`UPDATE ${orders} SET customer_id = $1 WHERE id = $2`, [rnd(5), rnd(60)]);
-    else if (r < 0.86) await db.query(`UPDATE ${customers} SET name = name || '+' WHERE id = $1`, [rnd(5)]); // a shared parent renamed
-    else if (r < 0.94) await db.query(`UPDATE ${products} SET title = title || '*', category = $2 WHERE id = $1`, [rnd(10), ['toys', 'books', 'games'][rnd(3) - 1]]);
-    else await db.query(`BEGIN; UPDATE ${customers} SET country = 'xx' WHERE id = $1; UPDATE ${items} SET qty = 0 WHERE order_id = $1; COMMIT`.replace(/\$1/g, String(rnd(5))));
-  }
 
   beforeAll(async () => {
     db = await pg();
     client = es();
-    await db.query(`CREATE TABLE ${customers} (id int PRIMARY KEY, name text NOT NULL, country text NOT NULL)`);
-    await db.query(`CREATE TABLE ${products} (id int PRIMARY KEY, title text NOT NULL, category text NOT NULL)`);
-    await db.query(`CREATE TABLE ${orders} (id int PRIMARY KEY, number text NOT NULL, customer_id int)`);
-    await db.query(`CREATE TABLE ${items} (id int PRIMARY KEY, order_id int, product_id int, qty int NOT NULL)`);
-    await db.query(`INSERT INTO ${customers} SELECT i, 'customer ' || i, CASE WHEN i % 2 = 0 THEN 'fr' ELSE 'de' END FROM generate_series(1, 5) i`);
-    await db.query(`INSERT INTO ${products} SELECT i, 'product ' || i, 'toys' FROM generate_series(1, 10) i`);
-    await db.query(`INSERT INTO ${orders} SELECT i, 'N-' || i, 1 + i % 5 FROM generate_series(1, 50) i`);
-    await db.query(`INSERT INTO ${items} SELECT i, 1 + i % 50, 1 + i % 10, i % 7 FROM generate_series(1, 200) i`);
-    const json = JSON.stringify(pipeline);
-    p = testPipeline(db, [orders, customers, items, products]);
+    await m.create(db);
+    const json = JSON.stringify(m.pipeline);
+    p = testPipeline(db, m.tables);
     const run = p.start({}, { pipeline: json });
     await run.ingest.start();
     groupId = uniqueName('g');
@@ -128,7 +62,7 @@ describe('joined documents under changes to every table', () => {
     const admin = kafka().admin();
     await admin.connect();
     await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [...[orders, customers, items, products].map((t) => p.topic(t)), `${p.prefix}.dead-letters`] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [...m.tables.map((t) => p.topic(t)), `${p.prefix}.dead-letters`] }).catch(() => undefined);
     await admin.disconnect();
     await dropSearchIndex(client, index);
     await client.close();
