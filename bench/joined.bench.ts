@@ -1,0 +1,782 @@
+/**
+ * Joined documents (docs/joined-documents.md) for the three-level model customers <- orders <-
+ * items -> products: snapshot rate beside flat single-table documents of the same orders, a
+ * sustained rate of child-row changes, commit-to-searchable latency at half that rate, the extra
+ * Postgres reads per change, and the same on pgsync over the same tables and Elasticsearch. Not a test.
+ *
+ *   npx tsx bench/joined.bench.ts [--orders 20000] [--itemsPerOrder 5] [--customers 1000] [--products 500]
+ *       [--writers 4] [--sustainSeconds 20] [--latencySeconds 30] [--probes 150] [--pgsync on|off]
+ *
+ * Method. One schema per run holds the four tables (primary keys, indexes on the foreign keys),
+ * loaded up front. Ours: ingest and the indexer in this process (as the e2e tests run them), each
+ * contender with its own slot, topics and index.
+ * - snapshot: from `ingest.start()` to the index's watermark on every topic of the index at the
+ *   WAL position read once ingest's snapshot was in Kafka (everything up to it refreshed); the
+ *   flat index (orders alone) is timed the same way on its own, before. pgsync: from spawning
+ *   `pgsync --config schema.json` (bootstrap done before, timed apart) to its exit and a refresh.
+ * - sustained: `writers` connections write child-row changes as fast as they can for
+ *   `sustainSeconds` (80 % items.qty updates, 20 % items.order_id moves to a random order), one
+ *   statement per transaction; the rate is changes / (first write → caught up). Caught up: ours,
+ *   the watermark past the WAL position after the last write; pgsync (no watermark), a final
+ *   qty marker of every writer visible in a search.
+ * - latency: the same mix paced at half the sustained rate; every so often a probe sets a unique
+ *   qty on an item the load never touches. Commit time = the moment COMMIT returned to the writer
+ *   (after the commit, by one loopback round trip); visible = the first search (one _msearch of
+ *   all open probes every `pollMs`) that finds the marker: an upper bound, late by up to `pollMs`
+ *   plus one search.
+ * - Postgres load: pg_stat_user_tables deltas of the run's schema (scans, rows read) over the
+ *   sustained window until caught up, minus what the writers' own statements read (measured
+ *   first, on the same mix in a rolled-back transaction), per change. Queries: the indexer's
+ *   pg.Pool queries, counted by wrapping Pool.prototype.query in this process (pgsync's cannot be
+ *   counted without pg_stat_statements; its scans are).
+ * Needs the local stack. Everything created (schema, slots, publications, topics, consumer
+ * groups, indexes, watermark documents, pgsync's triggers, slot and Redis keys) is dropped.
+ * pgsync runs from its own venv under ~/.cache/search-pipeline/pgsync-venv (created with pip when
+ * missing), behind a loopback proxy answering `GET /` (this Elasticsearch refuses it).
+ */
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client as EsClient } from '@elastic/elasticsearch';
+import Redis from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client, Pool } from 'pg';
+import { loadIndexerConfig } from '../config';
+import { parsePipelineConfig } from '../config/pipeline';
+import { SERVICE_NODE_FLAGS } from '../config/service-runtime';
+import { loadStackConfig } from '../config/stack-config';
+import { createKafka } from '../core/kafka';
+import { silentLogger } from '../core/logger';
+import { parseLsn } from '../core/lsn';
+import { STATE_INDEX, readWatermark } from '../core/watermark-store';
+import { dropSearchIndex } from '../e2e/support/indexer-harness';
+import { createIndexer } from '../indexer/indexer-service';
+import { createIndexerMetrics } from '../indexer/metrics';
+import { dropPipelineObjects, startIngestInProcess } from '../ingest/test-support/harness';
+import { cpuSeconds, stackPid } from './proc-stats';
+
+// The indexer runs in this process, so this process takes the node flags the indexer service runs with.
+const missingFlags = SERVICE_NODE_FLAGS.indexer.filter((f) => !process.execArgv.includes(f));
+if (missingFlags.length) {
+  const r = spawnSync(process.execPath, [...missingFlags, ...process.execArgv, __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+// The stack's state folder (STACK_DIR, default .stack): its stack.env gives the services' URLs.
+const stackEnv = path.join(loadStackConfig().stackDir, 'stack.env');
+for (const line of fs.existsSync(stackEnv) ? fs.readFileSync(stackEnv, 'utf8').split('\n') : []) {
+  const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+  if (m && process.env[m[1]!] === undefined) process.env[m[1]!] = m[2];
+}
+const { values: args } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '20000' }, itemsPerOrder: { type: 'string', default: '5' }, customers: { type: 'string', default: '1000' }, products: { type: 'string', default: '500' },
+    writers: { type: 'string', default: '4' }, sustainSeconds: { type: 'string', default: '20' }, latencySeconds: { type: 'string', default: '30' }, probes: { type: 'string', default: '150' },
+    pollMs: { type: 'string', default: '25' }, pgsync: { type: 'string', default: 'on' }, keep: { type: 'boolean', default: false },
+    // Internal: the pipeline runs in a child process of the bench (`--role pipeline`), so the writers
+    // and probes do not share its event loop.
+    role: { type: 'string', default: 'main' }, run: { type: 'string', default: '' }, label: { type: 'string', default: '' },
+  },
+});
+const ORDERS = Number(args.orders);
+const PER_ORDER = Number(args.itemsPerOrder);
+const ITEMS = ORDERS * PER_ORDER;
+const CUSTOMERS = Number(args.customers);
+const PRODUCTS = Number(args.products);
+const WRITERS = Number(args.writers);
+const POLL_MS = Number(args.pollMs);
+const DATABASE_URL = process.env.DATABASE_URL!;
+const ES_URL = process.env.ELASTICSEARCH_URL!;
+const run = args.run || Date.now().toString(36);
+const SCHEMA = `bj_${run}`;
+const T = { customers: `${SCHEMA}.customers`, orders: `${SCHEMA}.orders`, items: `${SCHEMA}.items`, products: `${SCHEMA}.products` };
+const say = (m: string): void => void process.stderr.write(`${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const es = new EsClient({ node: ES_URL });
+const kafka = new Kafka({ clientId: 'bench', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+const db = new Client({ connectionString: DATABASE_URL });
+const cleanups: Array<{ what: string; fn: () => Promise<unknown> }> = [];
+const ES_PID = stackPid('elasticsearch');
+
+/** The indexer's Postgres queries: it is the only pg.Pool in this process (ingest gets a Client). */
+let poolQueries = 0;
+const poolQuery = Pool.prototype.query as unknown as (...a: unknown[]) => unknown;
+(Pool.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: Pool, ...a: unknown[]) {
+  poolQueries++;
+  return poolQuery.apply(this, a);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Data and the workload
+
+async function createData(): Promise<void> {
+  await db.query(`CREATE SCHEMA ${SCHEMA}`);
+  cleanups.push({ what: `schema ${SCHEMA}`, fn: () => db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`) });
+  await db.query(`CREATE TABLE ${T.customers} (id int PRIMARY KEY, name text NOT NULL, country text NOT NULL)`);
+  await db.query(`CREATE TABLE ${T.products} (id int PRIMARY KEY, title text NOT NULL, category text NOT NULL)`);
+  await db.query(`CREATE TABLE ${T.orders} (id int PRIMARY KEY, number text NOT NULL, customer_id int NOT NULL)`);
+  await db.query(`CREATE TABLE ${T.items} (id int PRIMARY KEY, order_id int NOT NULL, product_id int NOT NULL, qty int NOT NULL)`);
+  await db.query(`INSERT INTO ${T.customers} SELECT i, 'customer ' || i, (ARRAY['fr','de','it','es','nl','pl','se','pt'])[1 + i % 8] FROM generate_series(1, $1) i`, [CUSTOMERS]);
+  await db.query(`INSERT INTO ${T.products} SELECT i, 'product ' || i || ' ' || (ARRAY['alpha','bravo','charlie','delta','echo','foxtrot'])[1 + i % 6], (ARRAY['toys','books','games','tools','music','garden'])[1 + i % 6] FROM generate_series(1, $1) i`, [PRODUCTS]);
+  await db.query(`INSERT INTO ${T.orders} SELECT i, 'N-' || lpad(i::text, 8, '0'), 1 + (i::bigint * 7919) % $2 FROM generate_series(1, $1) i`, [ORDERS, CUSTOMERS]);
+  // Items arrive with their order (contiguous ids per order), products spread over all of them.
+  await db.query(`INSERT INTO ${T.items} SELECT i, 1 + (i - 1) / $2, 1 + (i::bigint * 104729) % $3, 1 + i % 9 FROM generate_series(1, $1) i`, [ITEMS, PER_ORDER, PRODUCTS]);
+  await db.query(`CREATE INDEX ON ${T.items} (order_id)`);
+  await db.query(`CREATE INDEX ON ${T.items} (product_id)`);
+  await db.query(`CREATE INDEX ON ${T.orders} (customer_id)`);
+  await db.query(`ANALYZE ${T.customers}, ${T.products}, ${T.orders}, ${T.items}`);
+}
+
+const rnd = (n: number): number => 1 + Math.floor(Math.random() * n);
+/** An item the background load may change: every id but the multiples of 100, which probes own. */
+const loadItem = (): number => {
+  for (;;) {
+    const id = rnd(ITEMS);
+    if (id % 100 !== 0) return id;
+  }
+};
+let nextProbeItem = 0;
+let nextMarker = 10_000_000;
+const probeTarget = (): { item: number; marker: number } => {
+  nextProbeItem = (nextProbeItem % Math.floor(ITEMS / 100)) + 1;
+  return { item: nextProbeItem * 100, marker: nextMarker++ };
+};
+
+/** One child-row change of the background mix: 80 % qty updates, 20 % foreign-key moves. */
+async function change(c: Client): Promise<void> {
+  if (Math.random() < 0.8) await c.query(`UPDATE ${T.items} SET qty = qty + 1 WHERE id = $1`, [loadItem()]);
+  else await c.query(`UPDATE ${T.items} SET order_id = $2 WHERE id = $1`, [loadItem(), rnd(ORDERS)]);
+}
+/** A probe: a unique qty on an item only probes touch; resolves when COMMIT has returned. */
+async function probeWrite(c: Client): Promise<{ marker: number; committedAt: number }> {
+  const { item, marker } = probeTarget();
+  await c.query(`UPDATE ${T.items} SET qty = $2 WHERE id = $1`, [item, marker]);
+  return { marker, committedAt: performance.now() };
+}
+
+interface TableStats { scans: number; rows: number; seqScans: number; seqRows: number; idxScans: number; idxRows: number }
+async function tableStats(): Promise<TableStats> {
+  const { rows } = await db.query<{ seq_scan: string; seq_tup_read: string; idx_scan: string; idx_tup_fetch: string }>(
+    `SELECT coalesce(sum(seq_scan), 0) AS seq_scan, coalesce(sum(seq_tup_read), 0) AS seq_tup_read, coalesce(sum(idx_scan), 0) AS idx_scan, coalesce(sum(idx_tup_fetch), 0) AS idx_tup_fetch
+       FROM pg_stat_user_tables WHERE schemaname = $1`, [SCHEMA]);
+  const r = rows[0]!;
+  const s = { seqScans: Number(r.seq_scan), seqRows: Number(r.seq_tup_read), idxScans: Number(r.idx_scan), idxRows: Number(r.idx_tup_fetch) };
+  return { ...s, scans: s.seqScans + s.idxScans, rows: s.seqRows + s.idxRows };
+}
+const minus = (a: TableStats, b: TableStats): TableStats => ({ scans: a.scans - b.scans, rows: a.rows - b.rows, seqScans: a.seqScans - b.seqScans, seqRows: a.seqRows - b.seqRows, idxScans: a.idxScans - b.idxScans, idxRows: a.idxRows - b.idxRows });
+/**
+ * A backend with table statistics still pending flushes them when idle, after up to 10 s
+ * (PGSTAT_IDLE_INTERVAL): wait that out, so what others read before is in and nothing is late.
+ */
+const settledStats = async (): Promise<TableStats> => {
+  await sleep(11_000);
+  return tableStats();
+};
+
+/**
+ * What the writers' own statements read per change (subtracted from every contender's figure):
+ * the same mix, one transaction each, committed before any slot or trigger exists (so no
+ * contender ever sees these changes; the snapshots copy the state they leave).
+ */
+async function writerReadsPerChange(n = 1000): Promise<TableStats> {
+  const c = new Client({ connectionString: DATABASE_URL });
+  await c.connect();
+  const before = await settledStats();
+  for (let i = 0; i < n; i++) await change(c);
+  await c.end();
+  const d = minus(await settledStats(), before);
+  return { scans: d.scans / n, rows: d.rows / n, seqScans: d.seqScans / n, seqRows: d.seqRows / n, idxScans: d.idxScans / n, idxRows: d.idxRows / n };
+}
+
+async function writerPool(): Promise<Client[]> {
+  const out: Client[] = [];
+  for (let i = 0; i < WRITERS; i++) {
+    const c = new Client({ connectionString: DATABASE_URL });
+    await c.connect();
+    out.push(c);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probes: markers found by searches
+
+type MarkerQuery = (marker: number) => Record<string, unknown>;
+const nestedMarker: MarkerQuery = (m) => ({ nested: { path: 'items', query: { term: { 'items.qty': m } } } });
+const objectMarker: MarkerQuery = (m) => ({ term: { 'items.qty': m } });
+
+/** Polls one _msearch of every open probe each POLL_MS; `wait` resolves at the first search that finds its marker. */
+function probeWatcher(index: string, query: MarkerQuery) {
+  const open = new Map<number, (at: number) => void>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const markers = [...open.keys()];
+      if (markers.length) {
+        const searches = markers.flatMap((m) => [{ index }, { size: 0, track_total_hits: 1, query: query(m) }]);
+        const res = await es.msearch({ searches }).catch(() => undefined);
+        const at = performance.now();
+        res?.responses.forEach((r, i) => {
+          const total = (r as { hits?: { total?: { value: number } } }).hits?.total?.value ?? 0;
+          if (total > 0) {
+            open.get(markers[i]!)?.(at);
+            open.delete(markers[i]!);
+          }
+        });
+      }
+      await sleep(POLL_MS);
+    }
+  })();
+  return {
+    wait: (marker: number, timeoutMs = 120_000): Promise<number> => new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        open.delete(marker);
+        reject(new Error(`marker ${marker} not visible in ${index} after ${timeoutMs} ms`));
+      }, timeoutMs);
+      open.set(marker, (at) => {
+        clearTimeout(t);
+        resolve(at);
+      });
+    }),
+    stop: async () => {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
+};
+
+interface Contender {
+  name: string;
+  index: string;
+  markerQuery: MarkerQuery;
+  /** Resolves once every change committed before the call is searchable. */
+  caughtUp: (writers: Client[], watcher: ReturnType<typeof probeWatcher>) => Promise<void>;
+  /** Postgres queries the contender made so far, where they can be counted. */
+  queries?: () => Promise<number>;
+}
+
+interface Sustained { changes: number; writeSecs: number; totalSecs: number; rate: number; writeRate: number; stats: TableStats; queries: number }
+/** Writers flat out for `secs`, then the time until the contender caught up. */
+async function sustained(c: Contender, writers: Client[], secs: number): Promise<Sustained> {
+  const watcher = probeWatcher(c.index, c.markerQuery);
+  const stats0 = await settledStats();
+  const q0 = (await c.queries?.()) ?? NaN;
+  let changes = 0;
+  const start = performance.now();
+  const until = start + secs * 1000;
+  await Promise.all(writers.map(async (w) => {
+    while (performance.now() < until) {
+      await change(w);
+      changes++;
+    }
+  }));
+  const writeSecs = (performance.now() - start) / 1000;
+  await c.caughtUp(writers, watcher);
+  const totalSecs = (performance.now() - start) / 1000;
+  const queries = ((await c.queries?.()) ?? NaN) - q0;
+  await watcher.stop();
+  const stats = minus(await settledStats(), stats0);
+  return { changes, writeSecs, totalSecs, rate: changes / totalSecs, writeRate: changes / writeSecs, stats, queries };
+}
+
+interface Latency { rate: number; achieved: number; probes: number; p50: number; p90: number; p99: number; max: number }
+/** The background mix paced at `rate` changes/s over the writers, and `probes` probes spread over `secs`. */
+async function latency(c: Contender, writers: Client[], rate: number, secs: number, probes: number): Promise<Latency> {
+  const watcher = probeWatcher(c.index, c.markerQuery);
+  const lat: number[] = [];
+  const waits: Array<Promise<void>> = [];
+  const start = performance.now();
+  const end = start + secs * 1000;
+  const probeEvery = (secs * 1000) / probes;
+  let nextProbe = start + probeEvery / 2;
+  let done = 0;
+  const free = [...writers];
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; ; i++) {
+    const due = start + (i * 1000) / rate;
+    if (due >= end) break;
+    const now = performance.now();
+    if (due > now) await sleep(due - now);
+    while (!free.length) await Promise.race(inFlight);
+    const w = free.pop()!;
+    const isProbe = performance.now() >= nextProbe;
+    if (isProbe) nextProbe += probeEvery;
+    const p: Promise<void> = (async () => {
+      if (isProbe) {
+        const { marker, committedAt } = await probeWrite(w);
+        waits.push(watcher.wait(marker).then((at) => void lat.push(at - committedAt)));
+      } else await change(w);
+      done++;
+    })().finally(() => {
+      free.push(w);
+      inFlight.delete(p);
+    });
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+  const achieved = done / ((performance.now() - start) / 1000);
+  await Promise.all(waits);
+  await watcher.stop();
+  return { rate, achieved, probes: lat.length, p50: pct(lat, 50), p90: pct(lat, 90), p99: pct(lat, 99), max: Math.max(...lat) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ours: ingest and the indexer in this process
+
+const joinedPipeline = (index: string) => ({
+  version: 1,
+  indexes: {
+    [index]: {
+      table: T.orders,
+      fields: { number: { type: 'keyword', searchable: true } },
+      relations: {
+        customer: { table: T.customers, kind: 'many-to-one', on: { customer_id: 'id' }, fields: { name: { type: 'text', searchable: true }, country: { type: 'keyword', filterable: true } } },
+        items: {
+          table: T.items, kind: 'one-to-many', on: { id: 'order_id' }, orderBy: [{ column: 'id' }],
+          fields: { qty: { type: 'integer' } },
+          relations: { product: { table: T.products, kind: 'many-to-one', on: { product_id: 'id' }, fields: { title: { type: 'text', searchable: true }, category: { type: 'keyword', filterable: true } } } },
+        },
+      },
+    },
+  },
+});
+const flatPipeline = (index: string) => ({ version: 1, indexes: { [index]: { table: T.orders, fields: { number: { type: 'keyword', searchable: true }, customer_id: { type: 'integer' } } } } });
+
+interface Ours {
+  index: string;
+  topics: string[];
+  metrics: ReturnType<typeof createIndexerMetrics>;
+  snapshot: Snapshot;
+  /** Resolves once the watermark of every topic of the index is past the WAL position of now. */
+  caughtUp: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+async function startOurs(label: string, pipeline: object, tables: string[]): Promise<Ours> {
+  const slot = `bj_${run}_${label}`;
+  const prefix = `bj_${run}_${label}`;
+  const index = Object.keys((pipeline as { indexes: object }).indexes)[0]!;
+  const topics = tables.map((t) => `${prefix}.${t}`);
+  const groupId = `${prefix}_g`;
+  const ingestDb = new Client({ connectionString: DATABASE_URL });
+  await ingestDb.connect();
+  const json = JSON.stringify(pipeline);
+  const { ingest, fatal } = startIngestInProcess(ingestDb, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '100', INGEST_FLUSH_INTERVAL_MS: '20' /* the service's default, not the harness's */ }, { pipeline: json });
+  const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: groupId });
+  const metrics = createIndexerMetrics();
+  const client = new EsClient({ node: ES_URL });
+  const indexer = createIndexer({ config, pipeline: parsePipelineConfig(json), kafka: createKafka(config.kafkaBrokers, 'bench', silentLogger), es: client, metrics, log: silentLogger, onFatal: (e) => void fatal.push(e) });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await indexer.close().catch(() => undefined);
+    await ingest.close().catch(() => undefined);
+    await dropPipelineObjects(ingestDb, slot, []);
+    await ingestDb.end();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.deleteTopics({ topics: [...topics, `${prefix}.dead-letters`] }).catch(() => undefined);
+    await admin.disconnect();
+    await dropSearchIndex(client, index);
+    await client.deleteByQuery({ index: STATE_INDEX, query: { term: { index } }, refresh: true, conflicts: 'proceed' }, { ignore: [404] }).catch(() => undefined);
+    await client.close();
+  };
+  cleanups.push({ what: `pipeline ${label}`, fn: close });
+  const caughtUp = async (): Promise<void> => {
+    const target = parseLsn((await db.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn')).rows[0]!.lsn);
+    const deadline = Date.now() + 900_000;
+    for (;;) {
+      if (fatal.length) throw new Error(`pipeline ${label} failed: ${String(fatal[0])}`);
+      const wms = await Promise.all(topics.map((t) => readWatermark(client, index, t).catch(() => undefined)));
+      if (wms.every((w) => w && w.lsn >= target)) return;
+      if (Date.now() > deadline) throw new Error(`${label}: watermark not past ${target} after 900 s`);
+      await sleep(50);
+    }
+  };
+
+  const [cpu0, es0, q0] = [process.cpuUsage(), cpuSeconds(ES_PID).process, poolQueries];
+  const started = performance.now();
+  await ingest.start();
+  await indexer.start();
+  await ingest.snapshotDone();
+  await caughtUp();
+  const secs = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const esCpu = cpuSeconds(ES_PID).process - es0;
+  const queries = poolQueries - q0;
+  const rebuilds = (await metrics.joinRebuilds.get()).values.reduce((s, v) => s + v.value, 0);
+  const { count } = await client.count({ index });
+  if (count !== ORDERS) throw new Error(`${index}: ${count} documents after the snapshot, expected ${ORDERS}`);
+  return { index, topics, metrics, snapshot: { secs, cpuUs: ((cpu.user + cpu.system) / ORDERS), esUs: (esCpu * 1e6) / ORDERS, queries, rebuilds }, caughtUp, close };
+}
+
+/** `n` random orders as SQL computes them against the joined index: documents that differ. */
+async function sampleCheck(index: string, n = 300): Promise<{ checked: number; differ: number; example?: string }> {
+  const ids = Array.from({ length: n }, () => rnd(ORDERS));
+  const { rows } = await db.query<{ id: number; doc: unknown }>(`
+    SELECT o.id, jsonb_build_object('number', o.number,
+      'customer', (SELECT jsonb_build_object('name', c.name, 'country', c.country) FROM ${T.customers} c WHERE c.id = o.customer_id),
+      'items', coalesce((SELECT jsonb_agg(jsonb_build_object('qty', i.qty, 'product', (SELECT jsonb_build_object('title', p.title, 'category', p.category) FROM ${T.products} p WHERE p.id = i.product_id)) ORDER BY i.id)
+                 FROM ${T.items} i WHERE i.order_id = o.id), '[]'::jsonb)) AS doc
+    FROM ${T.orders} o WHERE o.id = ANY($1)`, [ids]);
+  const got = await es.mget<Record<string, unknown>>({ index, ids: rows.map((r) => String(r.id)) });
+  const canon = (v: unknown): string => JSON.stringify(sortKeys(v));
+  const sortKeys = (v: unknown): unknown => (Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== '_refs').sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)])) : v);
+  let differ = 0;
+  let example: string | undefined;
+  rows.forEach((r, i) => {
+    const d = got.docs[i] as { _source?: unknown };
+    if (canon(d?._source) !== canon(r.doc)) {
+      differ++;
+      example ??= `${r.id}: want ${canon(r.doc).slice(0, 300)} got ${canon(d?._source).slice(0, 300)}`;
+    }
+  });
+  return { checked: rows.length, differ, example };
+}
+
+// ---------------------------------------------------------------------------------------------
+// pgsync
+
+const PGSYNC_HOME = path.join(os.homedir(), '.cache', 'search-pipeline', 'pgsync-venv');
+
+function ensurePgsync(): string {
+  const bin = path.join(PGSYNC_HOME, 'bin');
+  if (fs.existsSync(path.join(bin, 'pgsync')) && fs.existsSync(path.join(bin, 'bootstrap'))) return bin;
+  say(`installing pgsync from PyPI into ${PGSYNC_HOME}`);
+  fs.mkdirSync(path.dirname(PGSYNC_HOME), { recursive: true });
+  if (spawnSync('python3', ['-m', 'venv', PGSYNC_HOME], { stdio: 'inherit' }).status !== 0) throw new Error('python3 -m venv failed');
+  if (spawnSync(path.join(bin, 'pip'), ['install', '-q', 'pgsync'], { stdio: 'inherit' }).status !== 0) throw new Error('pip install pgsync failed');
+  return bin;
+}
+
+/**
+ * Loopback proxy to Elasticsearch for pgsync: `GET /` (which this Elasticsearch answers with 405)
+ * gets an 8.x info body, so its client passes the product check and knows the major version;
+ * everything else is piped through unchanged.
+ */
+async function startInfoProxy(version: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const target = new URL(ES_URL);
+  const info = JSON.stringify({ name: 'bench-proxy', cluster_name: 'search-pipeline', cluster_uuid: 'bench', version: { number: version, build_flavor: 'default', build_type: 'tar', lucene_version: '9.12.0', minimum_wire_compatibility_version: '7.17.0', minimum_index_compatibility_version: '7.0.0' }, tagline: 'You Know, for Search' });
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch', 'content-length': Buffer.byteLength(info) }).end(info);
+      return;
+    }
+    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', (err) => {
+      if (!res.headersSent) res.writeHead(502).end(String(err));
+      else res.destroy();
+    });
+    req.pipe(up);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** pgsync's schema for the same nesting: order → customer (object), items (array) → product (object). */
+const pgsyncSchema = (index: string) => [{
+  database: new URL(DATABASE_URL).pathname.slice(1) || 'postgres',
+  index,
+  nodes: {
+    table: 'orders', schema: SCHEMA, columns: ['number'],
+    children: [
+      { table: 'customers', schema: SCHEMA, columns: ['name', 'country'], label: 'customer', relationship: { variant: 'object', type: 'one_to_one', foreign_key: { child: ['id'], parent: ['customer_id'] } } },
+      {
+        table: 'items', schema: SCHEMA, columns: ['qty'], label: 'items', relationship: { variant: 'object', type: 'one_to_many', foreign_key: { child: ['order_id'], parent: ['id'] } },
+        children: [{ table: 'products', schema: SCHEMA, columns: ['title', 'category'], label: 'product', relationship: { variant: 'object', type: 'one_to_one', foreign_key: { child: ['id'], parent: ['product_id'] } } }],
+      },
+    ],
+  },
+}];
+
+interface PgsyncRun { bootstrapSecs: number; snapshotSecs: number; esUs: number; selfUs: number; sample: string; logTail: () => string; daemon: () => ChildProcess; index: string; teardown: () => Promise<void> }
+
+async function runPgsync(): Promise<PgsyncRun> {
+  const bin = ensurePgsync();
+  const version = (Object.values((await es.nodes.info({ node_id: '_local', filter_path: 'nodes.*.version' })).nodes)[0] as { version: string }).version;
+  const proxy = await startInfoProxy(version);
+  cleanups.push({ what: 'pgsync proxy', fn: proxy.close });
+  const index = `bj_${run}_pgsync`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pgsync-'));
+  const schemaFile = path.join(dir, 'schema.json');
+  fs.writeFileSync(schemaFile, JSON.stringify(pgsyncSchema(index), null, 2));
+  const logFile = path.join(dir, 'pgsync.log');
+  const env = { ...process.env, PG_URL: DATABASE_URL.replace(/^postgres:/, 'postgresql:') /* SQLAlchemy knows no postgres: */, ELASTICSEARCH: 'true', ELASTICSEARCH_URL: proxy.url, REDIS_URL: process.env.REDIS_URL!, CHECKPOINT_PATH: dir, LOG_LEVEL: 'INFO', CONSOLE_LOGGING_HANDLER_MIN_LEVEL: 'INFO' };
+  const logTail = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-3000) : '');
+  const exec = (cmd: string, argv: string[]): Promise<number> => new Promise((resolve) => {
+    const out = fs.openSync(logFile, 'a');
+    fs.writeSync(out, `\n$ ${cmd} ${argv.join(' ')}\n`);
+    const child = spawn(path.join(bin, cmd), argv, { cwd: dir, env, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+  let daemonChild: ChildProcess | undefined;
+  let tornDown = false;
+  const teardown = async (): Promise<void> => {
+    if (tornDown) return;
+    tornDown = true;
+    if (daemonChild && daemonChild.exitCode === null) {
+      daemonChild.kill('SIGTERM');
+      await new Promise((r) => daemonChild!.once('exit', r));
+    }
+    await exec('bootstrap', ['--teardown', '--config', schemaFile]);
+    await db.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name ILIKE $1 AND NOT active', [`%${index}%`]).catch(() => undefined);
+    await es.indices.delete({ index }, { ignore: [404] });
+    const redis = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
+    await redis.connect();
+    for (let cursor = '0'; ;) {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${index}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      if ((cursor = next) === '0') break;
+    }
+    await redis.quit();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  cleanups.push({ what: 'pgsync', fn: teardown });
+
+  let t = performance.now();
+  if ((await exec('bootstrap', ['--config', schemaFile])) !== 0) throw new Error(`pgsync bootstrap failed:\n${logTail()}`);
+  const bootstrapSecs = (performance.now() - t) / 1000;
+  const es0 = cpuSeconds(ES_PID).process;
+  t = performance.now();
+  // pgsync's own CPU: one Python process (threads), read from /proc until it exits.
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(path.join(bin, 'pgsync'), ['--config', schemaFile], { cwd: dir, env, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  let lastCpu = 0;
+  const cpuPoll = setInterval(() => {
+    const c = cpuSeconds(child.pid).process;
+    if (Number.isFinite(c)) lastCpu = c;
+  }, 200);
+  const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
+  clearInterval(cpuPoll);
+  if (code !== 0) throw new Error(`pgsync exited with ${code}:\n${logTail()}`);
+  await es.indices.refresh({ index });
+  const snapshotSecs = (performance.now() - t) / 1000;
+  const esUs = ((cpuSeconds(ES_PID).process - es0) * 1e6) / ORDERS;
+  const { count } = await es.count({ index });
+  if (count !== ORDERS) throw new Error(`pgsync: ${count} documents, expected ${ORDERS}:\n${logTail()}`);
+  const one = await es.search({ index, size: 1, query: { ids: { values: ['1'] } } });
+  return {
+    bootstrapSecs, snapshotSecs, esUs, selfUs: (lastCpu * 1e6) / ORDERS, index, logTail, teardown,
+    sample: JSON.stringify(one.hits.hits[0]?._source).slice(0, 400),
+    daemon: () => {
+      const o = fs.openSync(logFile, 'a');
+      daemonChild = spawn(path.join(bin, 'pgsync'), ['--config', schemaFile, '--daemon'], { cwd: dir, env, stdio: ['ignore', o, o] });
+      fs.closeSync(o);
+      return daemonChild;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '?');
+const ms = (n: number): string => `${f(n)} ms`;
+
+// ---------------------------------------------------------------------------------------------
+// The pipeline in a child process (`--role pipeline --label flat|joined`): it runs the snapshot,
+// reports it, then answers `caughtUp` and `close` over IPC.
+
+interface Snapshot { secs: number; cpuUs: number; esUs: number; queries: number; rebuilds: number }
+interface OursHandle { index: string; snapshot: Snapshot; caughtUp: () => Promise<void>; queries: () => Promise<number>; close: () => Promise<void> }
+type Request = { id: number; type: 'caughtUp' | 'queries' | 'close' };
+type Reply = { id: number; queries: number; error?: string } | { type: 'snapshot'; index: string; snapshot: Snapshot } | { type: 'failed'; error: string };
+
+async function pipelineRole(): Promise<void> {
+  await db.connect();
+  const send = (m: Reply) => process.send!(m);
+  let ours: Ours;
+  try {
+    ours = args.label === 'flat'
+      ? await startOurs('flat', flatPipeline(`bj_${run}_flat`), [T.orders])
+      : await startOurs('joined', joinedPipeline(`bj_${run}_joined`), [T.orders, T.customers, T.items, T.products]);
+  } catch (err) {
+    send({ type: 'failed', error: (err as Error).stack ?? String(err) });
+    return;
+  }
+  send({ type: 'snapshot', index: ours.index, snapshot: ours.snapshot });
+  await new Promise<void>((resolve) => {
+    process.on('message', (m: Request) => void (async () => {
+      try {
+        if (m.type === 'caughtUp') await ours.caughtUp();
+        if (m.type === 'close') await ours.close();
+        send({ id: m.id, queries: poolQueries });
+      } catch (err) {
+        send({ id: m.id, queries: poolQueries, error: String(err) });
+      }
+      if (m.type === 'close') resolve();
+    })());
+    process.on('disconnect', () => resolve());
+  });
+}
+
+async function pipelineChild(label: 'flat' | 'joined'): Promise<OursHandle> {
+  const child = fork(__filename, [...process.argv.slice(2), '--role', 'pipeline', '--run', run, '--label', label], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pending = new Map<number, { resolve: (q: number) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let exited = false;
+  const first = new Promise<{ index: string; snapshot: Snapshot }>((resolve, reject) => {
+    child.on('message', (m: Reply) => {
+      if ('type' in m && m.type === 'snapshot') resolve(m);
+      else if ('type' in m && m.type === 'failed') reject(new Error(`pipeline ${label}: ${m.error}`));
+      else if ('id' in m) {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.error) p?.reject(new Error(m.error));
+        else p?.resolve(m.queries);
+      }
+    });
+    child.on('exit', (code) => {
+      exited = true;
+      reject(new Error(`pipeline ${label} exited with ${code}`));
+      for (const p of pending.values()) p.reject(new Error(`pipeline ${label} exited with ${code}`));
+    });
+  });
+  const ask = (type: Request['type']): Promise<number> => new Promise((resolve, reject) => {
+    if (exited) return reject(new Error(`pipeline ${label} is gone`));
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    child.send({ id, type } satisfies Request);
+  });
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= (async () => {
+    if (exited) return;
+    await ask('close').catch(() => undefined);
+    if (!exited) await new Promise((r) => child.once('exit', r));
+  })());
+  cleanups.push({ what: `pipeline ${label}`, fn: close });
+  const { index, snapshot } = await first;
+  return { index, snapshot, caughtUp: async () => void (await ask('caughtUp')), queries: () => ask('queries'), close };
+}
+
+async function main(): Promise<void> {
+  await db.connect();
+  say(`${ORDERS} orders x ${PER_ORDER} items (${ITEMS}), ${CUSTOMERS} customers, ${PRODUCTS} products; schema ${SCHEMA}`);
+  const t = performance.now();
+  await createData();
+  const sourceRows = ORDERS + ITEMS + CUSTOMERS + PRODUCTS;
+  say(`loaded ${sourceRows} rows in ${f((performance.now() - t) / 1000, 1)} s`);
+  const writerReads = await writerReadsPerChange();
+  say(`the writers' own statements read ${f(writerReads.scans, 2)} scans and ${f(writerReads.rows, 2)} rows per change (subtracted below; seq ${f(writerReads.seqRows, 2)}, index ${f(writerReads.idxRows, 2)})`);
+
+  const results: Record<string, Record<string, string>> = {};
+  // 1. snapshot, flat then joined
+  const flat = await pipelineChild('flat');
+  say(`flat snapshot: ${f(flat.snapshot.secs, 1)} s, ${f(ORDERS / flat.snapshot.secs)} docs/s, pipeline process ${f(flat.snapshot.cpuUs)} µs/doc, Elasticsearch ${f(flat.snapshot.esUs)} µs/doc`);
+  await flat.close();
+  const ours = await pipelineChild('joined');
+  const s = ours.snapshot;
+  const check0 = await sampleCheck(ours.index);
+  say(`joined snapshot: ${f(s.secs, 1)} s, ${f(ORDERS / s.secs)} docs/s, ${f(sourceRows / s.secs)} source rows/s; ${f(s.rebuilds / ORDERS, 2)} rebuilds/doc, ${s.queries} indexer queries; pipeline process ${f(s.cpuUs)} µs/doc, Elasticsearch ${f(s.esUs)} µs/doc; sample ${check0.differ}/${check0.checked} differ from SQL ${check0.example ?? ''}`);
+  results['snapshot docs/s'] = { flat: f(ORDERS / flat.snapshot.secs), ours: f(ORDERS / s.secs) };
+  results['snapshot s'] = { flat: f(flat.snapshot.secs, 1), ours: f(s.secs, 1) };
+  results['snapshot source rows/s'] = { flat: f(ORDERS / flat.snapshot.secs), ours: f(sourceRows / s.secs) };
+  results['snapshot CPU µs/doc (pipeline | Elasticsearch)'] = { flat: `${f(flat.snapshot.cpuUs)} | ${f(flat.snapshot.esUs)}`, ours: `${f(s.cpuUs)} | ${f(s.esUs)}` };
+  results['snapshot sample equal to SQL'] = { ours: `${check0.checked - check0.differ}/${check0.checked}` };
+
+  // 2. live, ours
+  const writers = await writerPool();
+  cleanups.push({ what: 'writers', fn: () => Promise.all(writers.map((w) => w.end())) });
+  const oursC: Contender = { name: 'ours', index: ours.index, markerQuery: nestedMarker, caughtUp: () => ours.caughtUp(), queries: () => ours.queries() };
+  const sus = await sustained(oursC, writers, Number(args.sustainSeconds));
+  const perChange = (st: TableStats, n: number) => {
+    const d = (k: keyof TableStats) => st[k] / n - writerReads[k];
+    return { scans: d('scans'), rows: d('rows'), detail: `seq ${f(d('seqScans'), 2)} scans ${f(d('seqRows'), 1)} rows, index ${f(d('idxScans'), 2)} scans ${f(d('idxRows'), 1)} rows` };
+  };
+  const load = perChange(sus.stats, sus.changes);
+  say(`ours sustained: ${sus.changes} changes written in ${f(sus.writeSecs, 1)} s (${f(sus.writeRate)}/s), caught up after ${f(sus.totalSecs, 1)} s: ${f(sus.rate)} changes/s; per change ${f(sus.queries / sus.changes, 3)} indexer queries, ${f(load.scans, 2)} scans, ${f(load.rows, 1)} rows read (${load.detail})`);
+  const lat = await latency(oursC, writers, sus.rate / 2, Number(args.latencySeconds), Number(args.probes));
+  say(`ours latency at ${f(lat.rate)}/s (achieved ${f(lat.achieved)}/s): ${lat.probes} probes p50 ${ms(lat.p50)} p90 ${ms(lat.p90)} p99 ${ms(lat.p99)} max ${ms(lat.max)}`);
+  await ours.caughtUp();
+  const check1 = await sampleCheck(ours.index);
+  say(`after the live phase: sample ${check1.differ}/${check1.checked} differ from SQL ${check1.example ?? ''}`);
+  results['sustained changes/s (written/s)'] = { ours: `${f(sus.rate)} (${f(sus.writeRate)})` };
+  results['latency p50 / p99 at half rate'] = { ours: `${ms(lat.p50)} / ${ms(lat.p99)} at ${f(lat.achieved)}/s` };
+  results['per change: queries | scans | rows read'] = { ours: `${f(sus.queries / sus.changes, 3)} | ${f(load.scans, 2)} | ${f(load.rows, 1)}` };
+  results['live sample equal to SQL'] = { ours: `${check1.checked - check1.differ}/${check1.checked}` };
+  await ours.close();
+
+  // 3. pgsync on the same tables
+  if (args.pgsync !== 'off') {
+    try {
+      const pg = await runPgsync();
+      say(`pgsync: bootstrap ${f(pg.bootstrapSecs, 1)} s; snapshot ${f(pg.snapshotSecs, 1)} s, ${f(ORDERS / pg.snapshotSecs)} docs/s, ${f(sourceRows / pg.snapshotSecs)} source rows/s; pgsync ${f(pg.selfUs)} µs/doc, Elasticsearch ${f(pg.esUs)} µs/doc; document 1: ${pg.sample}`);
+      results['snapshot docs/s'].pgsync = f(ORDERS / pg.snapshotSecs);
+      results['snapshot s'].pgsync = `${f(pg.snapshotSecs, 1)} (+ bootstrap ${f(pg.bootstrapSecs, 1)})`;
+      results['snapshot source rows/s'].pgsync = f(sourceRows / pg.snapshotSecs);
+      results['snapshot CPU µs/doc (pipeline | Elasticsearch)'].pgsync = `${f(pg.selfUs)} (pgsync) | ${f(pg.esUs)}`;
+      const daemon = pg.daemon();
+      const pgC: Contender = {
+        name: 'pgsync', index: pg.index, markerQuery: objectMarker,
+        caughtUp: async (ws, watcher) => {
+          const marks = await Promise.all(ws.map((w) => probeWrite(w)));
+          await Promise.all(marks.map((m) => watcher.wait(m.marker, 900_000)));
+        },
+      };
+      // Ready once its initial pull is done and a probe comes through.
+      {
+        const w = probeWatcher(pg.index, objectMarker);
+        const m = await probeWrite(writers[0]!);
+        await w.wait(m.marker, 300_000).finally(() => w.stop());
+      }
+      if (daemon.exitCode !== null) throw new Error(`pgsync --daemon exited:\n${pg.logTail()}`);
+      const psus = await sustained(pgC, writers, Number(args.sustainSeconds));
+      const pload = perChange(psus.stats, psus.changes);
+      say(`pgsync sustained: ${psus.changes} changes written in ${f(psus.writeSecs, 1)} s (${f(psus.writeRate)}/s), caught up after ${f(psus.totalSecs, 1)} s: ${f(psus.rate)} changes/s; per change ${f(pload.scans, 2)} scans, ${f(pload.rows, 1)} rows read (${pload.detail})`);
+      const plat = await latency(pgC, writers, psus.rate / 2, Number(args.latencySeconds), Number(args.probes));
+      say(`pgsync latency at ${f(plat.rate)}/s (achieved ${f(plat.achieved)}/s): ${plat.probes} probes p50 ${ms(plat.p50)} p90 ${ms(plat.p90)} p99 ${ms(plat.p99)} max ${ms(plat.max)}`);
+      results['sustained changes/s (written/s)'].pgsync = `${f(psus.rate)} (${f(psus.writeRate)})`;
+      results['latency p50 / p99 at half rate'].pgsync = `${ms(plat.p50)} / ${ms(plat.p99)} at ${f(plat.achieved)}/s`;
+      results['per change: queries | scans | rows read'].pgsync = `? | ${f(pload.scans, 2)} | ${f(pload.rows, 1)}`;
+      results['ratio ours / pgsync'] = {
+        ours: `snapshot rows/s ${f((sourceRows / s.secs) / (sourceRows / pg.snapshotSecs), 2)}x; sustained ${f(sus.rate / psus.rate, 2)}x; p99 ${f(lat.p99 / plat.p99, 2)}x`,
+      };
+      await pg.teardown();
+    } catch (err) {
+      say(`pgsync did not run: ${(err as Error).message}`);
+      results['snapshot docs/s'].pgsync = `failed: ${(err as Error).message.split('\n')[0]}`;
+    }
+  }
+  results['ratio ours / flat (snapshot docs/s)'] = { ours: `${f((ORDERS / s.secs) / (ORDERS / flat.snapshot.secs), 2)}x` };
+  console.table(results);
+}
+
+(args.role === 'pipeline' ? pipelineRole() : main())
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    if (args.keep) return;
+    for (const c of cleanups.reverse()) await c.fn().catch((err: unknown) => say(`cleanup of ${c.what} failed: ${String(err)}`));
+    await db.end().catch(() => undefined);
+    await es.close();
+    process.exit();
+  });
