@@ -6,6 +6,13 @@ import type { Client } from '@elastic/elasticsearch';
  * bounded memory. An index that does not exist yet holds nothing.
  */
 export async function* idsMatching(es: Client, index: string, query: Record<string, unknown>, pageSize = 1000): AsyncGenerator<string[]> {
+  // Most changes touch a few documents: one plain search answers them without opening a point in time.
+  const first = await es.search({ index, size: pageSize, _source: false, query }, { ignore: [404] });
+  const hits = first.hits?.hits ?? [];
+  if (hits.length < pageSize) {
+    if (hits.length) yield hits.map((h) => h._id!);
+    return;
+  }
   let pit: string;
   try {
     pit = (await es.openPointInTime({ index, keep_alive: '1m' })).id;
