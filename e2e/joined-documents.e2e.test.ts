@@ -119,10 +119,29 @@ describe('joined documents under changes to every table', () => {
     expect(fatal).toEqual([]);
   });
 
+  it('a column of a related table dropped under writes: every document loses that field, loudly', async () => {
+    await db.query(`ALTER TABLE ${m.products} DROP COLUMN category`);
+    // Writes under the DDL to every table but the column that is gone.
+    for (let i = 0; i < 30; i++) {
+      await db.query(`UPDATE ${items} SET qty = qty + 1, product_id = $1 WHERE id = (SELECT id FROM ${items} ORDER BY random() LIMIT 1)`, [1 + (i % 10)]);
+      await db.query(`UPDATE ${m.products} SET title = title || '!' WHERE id = $1`, [1 + (i % 10)]);
+      await db.query(`UPDATE ${orders} SET customer_id = $1 WHERE id = $2`, [1 + (i % 5), 1 + i]);
+    }
+    await run.ingest.snapshotDone(); // ingest copies the root table again
+    await consistent();
+    const docs = [...(await allDocs(client, index)).values()].map((d) => JSON.parse(d.source) as { items: Array<{ product: Record<string, unknown> | null }> });
+    expect(docs.flatMap((d) => d.items).filter((i) => i.product && 'category' in i.product)).toEqual([]);
+    expect(run.ingest.problems()).toEqual([{ problem: 'column_missing', table: `public.${m.products}`, column: 'category', index, field: 'items.product.category' }]);
+    expect(fatal).toEqual([]);
+  });
+
   it('a reindex replaying every topic from offset 0 rebuilds the same documents into a new generation', async () => {
     await quiesce(db, p.slot);
     await run.ingest.close(); // a quiet topic lets the reindex find its cut (heartbeats would keep moving the end)
-    const result = await reindex({ config, pipeline: parsePipelineConfig(JSON.stringify(m.pipeline)), kafka: createKafka(config.kafkaBrokers, 'reindex-test', silentLogger), es: client, log: silentLogger }, index);
+    // After the column was dropped (the test before), the operator takes the field out of the config, as the error line said.
+    const fixed = JSON.parse(JSON.stringify(m.pipeline)) as typeof m.pipeline;
+    delete (fixed.indexes[index]!.relations.items.relations.product.fields as Record<string, unknown>).category;
+    const result = await reindex({ config, pipeline: parsePipelineConfig(JSON.stringify(fixed)), kafka: createKafka(config.kafkaBrokers, 'reindex-test', silentLogger), es: client, log: silentLogger }, index);
     expect(result.to).toBe(`${index}_v2`);
     expect(await aliasTarget(client, index)).toBe(`${index}_v2`);
     const v = await m.verdict(db, client);

@@ -1,11 +1,12 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { IndexSpec } from '../../config/pipeline';
+import { sourceTables, type IndexSpec } from '../../config/pipeline';
 import { canonicalKey, documentId, type KeyValue } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { parseJsonExact } from '../../core/exact-json';
 import type { Logger } from '../../core/logger';
 import type { BulkOp, Origin } from '../transform/to-bulk-ops';
-import { tableInfo, tableName, type Catalog, type SqlClient } from './catalog';
+import { readCatalog, tableInfo, tableName, type Catalog, type SqlClient } from './catalog';
+import { pruneToCatalog } from './prune-to-catalog';
 import { documentQuery, REFS_FIELD, type DocumentQuery } from './document-query';
 import type { RebuildRequest } from './rebuild-requests';
 import { idsMatching } from './refs-lookup';
@@ -24,6 +25,8 @@ export interface JoinedRebuilderDeps {
   onRebuilt?: (index: string, documents: number, deletes: number) => void;
   /** One change rebuilding more documents than one batch holds (a shared parent). */
   onFanOut?: (index: string, roots: number) => void;
+  /** The index's queries were rebuilt without what the database no longer has. */
+  onPruned?: (index: string, removed: readonly string[]) => void;
 }
 
 interface Root { key: Record<string, KeyValue>; version: string; lsn: string; origin: Origin }
@@ -43,14 +46,30 @@ interface Plan { doc: DocumentQuery; rootKey: readonly string[]; sites: Map<stri
 export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
   const { db, es, catalog, batchKeys, log } = deps;
   const plans = new Map<string, Plan>();
-  for (const index of deps.indexes) {
+  const plan = (index: IndexSpec, cat: Catalog): Plan => {
     const sites = new Map<string, RootKeysQuery[]>();
     for (const site of joinSites(index)) {
       const t = tableName(site.source);
-      sites.set(t, [...(sites.get(t) ?? []), rootKeysQuery(index, catalog, site)]);
+      sites.set(t, [...(sites.get(t) ?? []), rootKeysQuery(index, cat, site)]);
     }
-    plans.set(index.name, { doc: documentQuery(index, catalog), rootKey: tableInfo(catalog, index.source).key, sites });
-  }
+    return { doc: documentQuery(index, cat), rootKey: tableInfo(cat, index.source).key, sites };
+  };
+  for (const index of deps.indexes) plans.set(index.name, plan(index, catalog));
+
+  /**
+   * After DDL on a table of the index (the query named a column or table that is gone), the
+   * catalog is read again and the queries are built from what is left (prune-to-catalog.ts),
+   * loudly. Ingest sees the same DDL and copies the root table again, so every document is
+   * rebuilt the same way and the index is not a mix.
+   */
+  const replan = async (name: string): Promise<void> => {
+    const index = deps.indexes.find((i) => i.name === name)!;
+    const fresh = await readCatalog(db, sourceTables(index));
+    const { index: pruned, removed } = pruneToCatalog(index, fresh);
+    if (removed.length) log.error(`index ${name}: the database no longer has what these parts of its joined documents read, so documents are built without them: ${removed.join('; ')}. Fix the pipeline config (a renamed column: set its new name as the field's "column")`, { index: name, removed });
+    plans.set(name, plan(pruned, fresh));
+    deps.onPruned?.(name, removed);
+  };
 
   const sql = async <R>(text: string, params: unknown[]): Promise<R[]> => {
     try {
@@ -58,8 +77,10 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     } catch (err) {
       // A lost connection or a restarting database is waited out like an Elasticsearch outage.
       const code = (err as { code?: string }).code ?? '';
-      const retriable = !/^(42|22|23)/.test(code);
-      throw new PipelineError(`reading joined documents from Postgres failed: ${(err as Error).message}`, { code: 'JOIN_QUERY_FAILED', retriable, cause: err });
+      // undefined_column, undefined_table, a key column retyped: DDL since the queries were built.
+      const schemaChanged = ['42703', '42P01', '42804', '22P02', '42883'].includes(code);
+      const retriable = schemaChanged || !/^(42|22|23)/.test(code);
+      throw new PipelineError(`reading joined documents from Postgres failed: ${(err as Error).message}`, { code: 'JOIN_QUERY_FAILED', retriable, cause: err, context: { schemaChanged } });
     }
   };
 
@@ -68,35 +89,45 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
       const byIndex = new Map<string, RebuildRequest[]>();
       for (const r of requests) byIndex.set(r.index, [...(byIndex.get(r.index) ?? []), r]);
       for (const [index, reqs] of byIndex) {
-        const plan = plans.get(index);
-        if (!plan) continue;
-        const roots = await affectedRoots(index, plan, reqs);
-        if (roots.size > batchKeys) {
-          deps.onFanOut?.(index, roots.size);
-          log.info('a change rebuilds many joined documents; written in batches', { index, documents: roots.size, batch: batchKeys });
+        try {
+          await rebuildIndex(index, reqs, write);
+        } catch (err) {
+          if (!(err instanceof PipelineError && err.context?.schemaChanged)) throw err;
+          await replan(index);
+          await rebuildIndex(index, reqs, write); // versioned writes: doing it again is harmless
         }
-        let batch: Root[] = [];
-        const flush = async (): Promise<void> => {
-          if (!batch.length) return;
-          const rows = await sql<{ ord: number; doc: string | null }>(plan.doc.text, plan.doc.params(batch.map((r) => r.key)));
-          const ops = rows.map((row): BulkOp => {
-            const r = batch[row.ord - 1]!;
-            const id = documentId(r.key);
-            if (row.doc === null) return { action: 'delete', index, id, version: r.version, origin: r.origin, lsn: r.lsn, bytes: 200 };
-            return { action: 'index', index, id, version: r.version, doc: parseJsonExact(row.doc) as Record<string, unknown>, origin: r.origin, lsn: r.lsn, bytes: row.doc.length + 200 };
-          });
-          batch = [];
-          await write(ops);
-          deps.onRebuilt?.(index, ops.length, ops.filter((o) => o.action === 'delete').length);
-        };
-        for (const root of roots.values()) {
-          batch.push(root);
-          if (batch.length >= batchKeys) await flush();
-        }
-        await flush();
       }
     },
   };
+
+  async function rebuildIndex(index: string, reqs: readonly RebuildRequest[], write: (ops: BulkOp[]) => Promise<void>): Promise<void> {
+    const plan = plans.get(index);
+    if (!plan) return;
+    const roots = await affectedRoots(index, plan, reqs);
+    if (roots.size > batchKeys) {
+      deps.onFanOut?.(index, roots.size);
+      log.info('a change rebuilds many joined documents; written in batches', { index, documents: roots.size, batch: batchKeys });
+    }
+    let batch: Root[] = [];
+    const flush = async (): Promise<void> => {
+      if (!batch.length) return;
+      const rows = await sql<{ ord: number; doc: string | null }>(plan.doc.text, plan.doc.params(batch.map((r) => r.key)));
+      const ops = rows.map((row): BulkOp => {
+        const r = batch[row.ord - 1]!;
+        const id = documentId(r.key);
+        if (row.doc === null) return { action: 'delete', index, id, version: r.version, origin: r.origin, lsn: r.lsn, bytes: 200 };
+        return { action: 'index', index, id, version: r.version, doc: parseJsonExact(row.doc) as Record<string, unknown>, origin: r.origin, lsn: r.lsn, bytes: row.doc.length + 200 };
+      });
+      batch = [];
+      await write(ops);
+      deps.onRebuilt?.(index, ops.length, ops.filter((o) => o.action === 'delete').length);
+    };
+    for (const root of roots.values()) {
+      batch.push(root);
+      if (batch.length >= batchKeys) await flush();
+    }
+    await flush();
+  }
 
   async function affectedRoots(index: string, plan: Plan, reqs: readonly RebuildRequest[]): Promise<Map<string, Root>> {
     const roots = new Map<string, Root>();

@@ -1,8 +1,12 @@
-import type { PipelineConfig } from '../../config/pipeline';
+import type { PipelineConfig, RelationSpec } from '../../config/pipeline';
 import type { RelationInfo } from '../transform/to-change-events';
 
-/** A column that feeds a document field: which index and field. */
-export interface ConfiguredColumn { table: string; column: string; index: string; field: string }
+/**
+ * A column that feeds a document: which index and field (a path such as customer.name for a
+ * related table's field, or the relation's name for a join column), and the root table whose
+ * documents it is in (the table itself for a single-table index).
+ */
+export interface ConfiguredColumn { table: string; column: string; index: string; field: string; root: string }
 
 /** Column name → type OID, as the stream last described the table. */
 export type ColumnTypes = Readonly<Record<string, number>>;
@@ -24,11 +28,30 @@ export interface SchemaDiff {
 /** The columns of each table that documents are built from, by "schema.table". */
 export function configuredColumns(pipeline: PipelineConfig): Map<string, ConfiguredColumn[]> {
   const out = new Map<string, ConfiguredColumn[]>();
+  const add = (c: ConfiguredColumn): void => void out.set(c.table, [...(out.get(c.table) ?? []), c]);
+  const name = (t: { schema: string; table: string }): string => `${t.schema}.${t.table}`;
   for (const idx of pipeline.indexes) {
-    const table = `${idx.source.schema}.${idx.source.table}`;
-    const list = out.get(table) ?? [];
-    for (const f of idx.fields) list.push({ table, column: f.column, index: idx.name, field: f.name });
-    out.set(table, list);
+    const root = name(idx.source);
+    for (const f of idx.fields) add({ table: root, column: f.column, index: idx.name, field: f.name, root });
+    // A joined document reads its related tables' fields and join columns too.
+    const walk = (rels: readonly RelationSpec[], parent: string, prefix: string): void => {
+      for (const r of rels) {
+        const table = name(r.source);
+        const path = `${prefix}${r.name}`;
+        for (const f of r.fields) add({ table, column: f.column, index: idx.name, field: `${path}.${f.name}`, root });
+        const childSide = r.through ? name(r.through.source) : table;
+        for (const p of r.on) {
+          add({ table: parent, column: p.parent, index: idx.name, field: path, root });
+          add({ table: childSide, column: p.child, index: idx.name, field: path, root });
+        }
+        for (const p of r.through?.on ?? []) {
+          add({ table: childSide, column: p.parent, index: idx.name, field: path, root });
+          add({ table, column: p.child, index: idx.name, field: path, root });
+        }
+        walk(r.relations, table, `${path}.`);
+      }
+    };
+    walk(idx.relations ?? [], root, '');
   }
   return out;
 }

@@ -2,7 +2,7 @@ import type { ClientBase } from 'pg';
 import type { PipelineConfig } from '../../config/pipeline';
 import type { Logger } from '../../core/logger';
 import type { IngestMetrics } from '../metrics';
-import { readColumns, saveColumns } from '../snapshot/snapshot-state';
+import { copyTableAgain, readColumns, saveColumns } from '../snapshot/snapshot-state';
 import { describeTable } from '../snapshot/table-reader';
 import type { RelationInfo } from '../transform/to-change-events';
 import { columnTypes, configuredColumns, diffSchema, sameColumns, type ColumnTypes, type ConfiguredColumn, type SchemaChange } from './schema-diff';
@@ -88,6 +88,8 @@ export function createSchemaWatch(deps: SchemaWatchDeps) {
       const d = diffSchema(before, now, used.get(table) ?? []);
       // Saved before the change that follows is published, so a crash cannot skip the copy.
       await saveColumns(db, slot, table, now, d.resnapshot);
+      // A related table's change is in the documents of its root table: those are copied again too.
+      for (const root of new Set(d.changes.map((c) => c.used.root).filter((r) => r !== table))) await copyTableAgain(db, slot, root);
       stored.set(table, now);
       for (const c of d.changes) await report(c);
       setMissing(table, d.missing);

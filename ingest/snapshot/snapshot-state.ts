@@ -88,3 +88,8 @@ export async function saveColumns(db: ClientBase, slot: string, table: string, c
   const reset = copyAgain ? ', last_key = NULL, rows_done = 0, rows_total = NULL, done = false, generation = generation + 1' : '';
   await db.query(`UPDATE ${STATE_TABLE} SET columns = $3${reset}, updated_at = now() WHERE slot_name = $1 AND table_name = $2`, [slot, table, JSON.stringify(columns)]);
 }
+
+/** Sets a table to be copied again from the start (a new generation), keeping its description. */
+export async function copyTableAgain(db: ClientBase, slot: string, table: string): Promise<void> {
+  await db.query(`UPDATE ${STATE_TABLE} SET last_key = NULL, rows_done = 0, rows_total = NULL, done = false, generation = generation + 1, updated_at = now() WHERE slot_name = $1 AND table_name = $2`, [slot, table]);
+}

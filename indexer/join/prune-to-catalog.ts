@@ -1,0 +1,36 @@
+import type { IndexSpec, RelationSpec } from '../../config/pipeline';
+import { tableName, type Catalog } from './catalog';
+
+/**
+ * The part of a joined index the database can still build, after DDL on one of its tables (a
+ * column dropped or renamed, a table gone): fields whose column is missing are left out, and so
+ * is a relation whose table or join columns are missing. `removed` names each left-out piece by
+ * its path, for the error line that says what to fix in the pipeline config. The documents then
+ * lack those fields, as single-table documents do after such DDL (docs/schema-changes.md).
+ */
+export function pruneToCatalog(index: IndexSpec, catalog: Catalog): { index: IndexSpec; removed: string[] } {
+  const removed: string[] = [];
+  const has = (t: { schema: string; table: string }, column: string): boolean => catalog.get(tableName(t))?.columns.some((c) => c.name === column) ?? false;
+  const fieldsOf = <F extends { column: string; name: string }>(t: { schema: string; table: string }, fields: readonly F[], prefix: string): F[] =>
+    fields.filter((f) => has(t, f.column) || (removed.push(`${prefix}${f.name} (column ${tableName(t)}.${f.column})`), false));
+  const relationsOf = (parent: { schema: string; table: string }, rels: readonly RelationSpec[], prefix: string): RelationSpec[] => {
+    const out: RelationSpec[] = [];
+    for (const r of rels) {
+      const path = `${prefix}${r.name}`;
+      const child = r.through?.source ?? r.source;
+      const missing = [
+        ...r.on.filter((p) => !has(parent, p.parent)).map((p) => `${tableName(parent)}.${p.parent}`),
+        ...r.on.filter((p) => !has(child, p.child)).map((p) => `${tableName(child)}.${p.child}`),
+        ...(r.through?.on ?? []).flatMap((p) => [...(has(child, p.parent) ? [] : [`${tableName(child)}.${p.parent}`]), ...(has(r.source, p.child) ? [] : [`${tableName(r.source)}.${p.child}`])]),
+      ];
+      if (!catalog.has(tableName(r.source)) || missing.length) {
+        removed.push(`${path} (${catalog.has(tableName(r.source)) ? `join column ${missing.join(', ')}` : `table ${tableName(r.source)}`})`);
+        continue;
+      }
+      out.push({ ...r, fields: fieldsOf(r.source, r.fields, `${path}.`), relations: relationsOf(r.source, r.relations, `${path}.`) });
+    }
+    return out;
+  };
+  const pruned: IndexSpec = { ...index, fields: fieldsOf(index.source, index.fields, ''), relations: relationsOf(index.source, index.relations ?? [], '') };
+  return { index: pruned, removed };
+}
