@@ -23,7 +23,7 @@ const CONSISTENCY_FIELDS: Record<keyof typeof CONSISTENCY_PARAMS, Schema> = {
 const SEARCH_FIELDS: Record<keyof typeof SEARCH_PARAMS, Schema> = {
   q: str('Words to find in the searchable fields (boosted per the pipeline config). Operators: + | - "phrase" (group) and a trailing * (zel*).', { maxLength: 1000 }),
   filter: str('Clauses separated by spaces, all must hold: field:a,b (one of), field:1990..1999 (range), -field:x (exclude), field:"with space".'),
-  facets: str('Comma-separated facetable fields to count values of.'),
+  facets: str('Comma-separated facetable fields to count values of. A filter on a requested facet does not narrow that facet’s own counts (refinement lists).'),
   facetSize: int('Values per facet.', 1, MAX_FACET_SIZE, 10),
   sort: str('Comma-separated sortable fields, - for descending, relevance for score (e.g. -year,title). Default: relevance.'),
   highlight: bool('Return highlighted fragments of matching text fields: HTML, the document text escaped, only the <mark> tags live.', true),

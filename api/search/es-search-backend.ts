@@ -5,6 +5,7 @@ import { buildAnalyticsBody, parseAnalyticsResponse } from '../analytics/es-anal
 import type { AnalyticsRequest, AnalyticsResult, FieldRange } from '../analytics/analytics-request';
 import { ApiError } from '../errors';
 import { esFilters } from './es-filters';
+import { facetTermsAgg } from './facet-refinement';
 import type { FilterClause } from './filter';
 import { buildSearchBody } from './query-builder';
 import { buildSuggestBody, type SuggestRequest } from './suggest';
@@ -61,7 +62,7 @@ export class EsSearchBackend implements SearchBackend {
       tookMs: res.took,
       hits: hits.map((h) => ({ id: h._id ?? '', score: h._score ?? null, document: h._source ?? {}, ...(h.highlight ? { highlight: h.highlight } : {}) })),
     };
-    if (req.facets.length) result.facets = Object.fromEntries(req.facets.map((f) => [f.field, facetBuckets(res.aggregations?.[f.field])]));
+    if (req.facets.length) result.facets = Object.fromEntries(req.facets.map((f) => [f.field, facetBuckets(facetTermsAgg(res.aggregations?.[f.field]))]));
     if (pitId) {
       const last = hits[hits.length - 1];
       const newPit = res.pit_id ?? pitId;

@@ -1,5 +1,6 @@
 import type { IndexSpec } from '../../config/pipeline';
 import { esFilters } from './es-filters';
+import { facetAggs, planFacets, postFilter } from './facet-refinement';
 import { checkQuery } from './query-text';
 import type { SearchRequest } from './search-backend';
 
@@ -8,8 +9,10 @@ import type { SearchRequest } from './search-backend';
  * `multi_match`; fields, sorts and filters come from the pipeline config.
  */
 export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<string, unknown> {
+  // Filters on requested facets narrow the hits through post_filter, not the facet counts.
+  const facets = planFacets(index, req);
   const body: Record<string, unknown> = {
-    query: buildQuery(index, req),
+    query: buildQuery(index, { ...req, filters: facets.query }),
     size: req.size,
     track_total_hits: true,
   };
@@ -32,9 +35,9 @@ export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<st
       highlight_query: exactQuery(index, req.q.trim()),
     };
   }
-  if (req.facets.length) {
-    body.aggs = Object.fromEntries(req.facets.map((f) => [f.field, { terms: { field: f.esField, size: req.facetSize } }]));
-  }
+  const post = postFilter(facets);
+  if (post) body.post_filter = post;
+  if (req.facets.length) body.aggs = facetAggs(facets, req);
   return body;
 }
 
