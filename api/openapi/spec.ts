@@ -69,6 +69,14 @@ function bodySchema(fields: Record<string, Schema>): Schema {
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 const ERRORS = { '400': errorResponse('The request is invalid; the message says what to change.'), '404': errorResponse('No such index (or route).'), '503': errorResponse('Elasticsearch is not available.') };
 const BODY_ERRORS = { ...ERRORS, '413': errorResponse('The body is too large.'), '415': errorResponse('The body is not JSON or uses an unknown encoding.') };
+const SYNONYMS = {
+  type: 'object',
+  required: ['index', 'rules'],
+  properties: {
+    index: { type: 'string' },
+    rules: { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 500 }, description: '"laptop, notebook" (each finds the others) or "tv, telly => television" (tv and telly also find television).' },
+  },
+};
 const json = (schema: Schema) => ({ 'application/json': { schema } });
 const header = (description: string, schema: Schema = { type: 'string' }) => ({ description, schema });
 const FRESHNESS_HEADERS = {
@@ -86,7 +94,7 @@ const NOT_MODIFIED = { '304': { description: 'Not modified: If-None-Match matche
  */
 const AUTH_ERRORS = {
   '401': errorResponse('No API key, or one that is malformed, unknown or revoked (send Authorization: Bearer <key> or X-API-Key).'),
-  '403': errorResponse('The API key lacks the scope this route needs (search, or analytics).'),
+  '403': errorResponse('The API key lacks the scope this route needs (search, analytics, or admin for synonyms).'),
   '429': { ...errorResponse('The API key is over its rate limit.'), headers: { 'Retry-After': header('Seconds to wait before retrying.', { type: 'integer', minimum: 1 }) } },
 };
 const SECURITY_SCHEMES = {
@@ -166,6 +174,17 @@ function buildPaths(pipeline: PipelineConfig): Schema {
         parameters: [indexParam],
         get: { ...analytics, operationId: 'analytics', parameters: queryParams(ANALYTICS_FIELDS), responses: { ...analytics.responses, ...NOT_MODIFIED } },
         post: { ...analytics, operationId: 'analyticsPost', requestBody: { required: false, content: json(bodySchema(ANALYTICS_FIELDS)) }, responses: { ...analytics.responses, ...BODY_ERRORS } },
+      },
+      '/v1/indexes/{index}/synonyms': {
+        parameters: [indexParam],
+        get: { summary: 'The index’s query-time synonym rules (admin scope)', tags: ['admin'], operationId: 'getSynonyms', responses: { '200': { description: 'The rules', content: json(SYNONYMS) }, ...ERRORS } },
+        put: {
+          summary: 'Replace the index’s synonym rules (admin scope); searches use them at once, no reindex',
+          tags: ['admin'],
+          operationId: 'putSynonyms',
+          requestBody: { required: true, content: json({ type: 'object', additionalProperties: false, required: ['rules'], properties: { rules: SYNONYMS.properties.rules } }) },
+          responses: { '200': { description: 'The rules now in use', content: json(SYNONYMS) }, ...BODY_ERRORS },
+        },
       },
     },
     components: { schemas: SCHEMAS },

@@ -1,4 +1,5 @@
 import type { IndexSpec } from '../../config/pipeline';
+import { expandSynonyms } from '../synonyms/expand';
 import { esFilters } from './es-filters';
 import { facetAggs, planFacets, postFilter } from './facet-refinement';
 import { checkQuery } from './query-text';
@@ -32,7 +33,7 @@ export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<st
       // Highlight the exact words only: re-running the fuzzy clause per hit and field made a
       // search 5–10× slower on the demo data (measured: 60 ms → 7 ms for q=dragon). A hit found
       // through a typo alone therefore comes back without highlight.
-      highlight_query: exactQuery(index, req.q.trim()),
+      highlight_query: wordsQuery(index, req),
     };
   }
   const post = postFilter(facets);
@@ -44,7 +45,7 @@ export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<st
 function buildQuery(index: IndexSpec, req: SearchRequest): Record<string, unknown> {
   const { filter, must_not } = esFilters(req.filters);
   const q = req.q.trim();
-  const must = q ? [textQuery(index, q, req.fuzzy)] : [];
+  const must = q ? [textQuery(index, req)] : [];
   if (!must.length && !filter.length && !must_not.length) return { match_all: {} };
   return { bool: { must, filter, must_not } };
 }
@@ -55,15 +56,27 @@ function buildQuery(index: IndexSpec, req: SearchRequest): Record<string, unknow
  * bringing back a `-excluded` word), a fuzzy multi_match is added as an alternative at a lower
  * weight, so "zelad" still finds Zelda while exact matches rank first.
  */
-function textQuery(index: IndexSpec, q: string, fuzzy: boolean): Record<string, unknown> {
-  const exact = exactQuery(index, q);
-  if (!fuzzy || !checkQuery(q).plain) return exact;
+function textQuery(index: IndexSpec, req: SearchRequest): Record<string, unknown> {
+  const q = req.q.trim();
+  const exact = wordsQuery(index, req);
+  if (!req.fuzzy || !checkQuery(q).plain) return exact;
   const typo = { multi_match: { query: q, fields: boostedFields(index), type: 'best_fields', operator: 'and', fuzziness: 'AUTO', prefix_length: 1, max_expansions: 20, lenient: true, boost: 0.3 } };
   return { bool: { should: [exact, typo], minimum_should_match: 1 } };
 }
 
-function exactQuery(index: IndexSpec, q: string): Record<string, unknown> {
-  return { simple_query_string: { query: q, fields: boostedFields(index), default_operator: 'and', lenient: true, flags: 'AND|OR|NOT|PHRASE|PRECEDENCE|PREFIX|ESCAPE|WHITESPACE' } };
+/**
+ * The exact words, with the index's synonyms expanded into should-groups when a rule applies to
+ * a plain query (synonyms/expand.ts); queries with operators are taken as written. The fuzzy
+ * alternative stays on the words typed: a typo of a word is not a synonym of it.
+ */
+function wordsQuery(index: IndexSpec, req: SearchRequest): Record<string, unknown> {
+  const q = req.q.trim();
+  const expanded = req.synonyms && checkQuery(q).plain ? expandSynonyms(q, req.synonyms, (text, boost) => exactQuery(index, text, boost)) : undefined;
+  return expanded ?? exactQuery(index, q);
+}
+
+function exactQuery(index: IndexSpec, q: string, boost?: number): Record<string, unknown> {
+  return { simple_query_string: { query: q, fields: boostedFields(index), default_operator: 'and', lenient: true, flags: 'AND|OR|NOT|PHRASE|PRECEDENCE|PREFIX|ESCAPE|WHITESPACE', ...(boost === undefined ? {} : { boost }) } };
 }
 
 function boostedFields(index: IndexSpec): string[] {
