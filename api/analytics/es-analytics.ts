@@ -1,4 +1,6 @@
 import { esFilters } from '../search/es-filters';
+import { percentilesAgg } from './percentiles-method';
+import { withPrecision } from './precision';
 import type { AnalyticsRequest, AnalyticsResult, GroupKey, GroupValue, Metric, MetricValue } from './analytics-request';
 
 /** Analytics request → Elasticsearch aggregations (size 0), and the response back to plain rows. */
@@ -21,7 +23,7 @@ export function buildAnalyticsBody(req: AnalyticsRequest): Record<string, unknow
 }
 
 function metricAgg(m: Metric): Record<string, unknown> {
-  if (m.fn === 'percentiles') return { percentiles: { field: m.esField, percents: m.percents } };
+  if (m.fn === 'percentiles') return percentilesAgg(m.esField, m.percents, m.method);
   if (m.fn === 'cardinality') return { cardinality: { field: m.esField, precision_threshold: 3000 } };
   return { [m.fn]: { field: m.esField } };
 }
@@ -76,11 +78,11 @@ interface Bucket {
 export function parseAnalyticsResponse(req: AnalyticsRequest, res: { took: number; hits: { total?: unknown }; aggregations?: Record<string, unknown> }): AnalyticsResult {
   const total = typeof res.hits.total === 'number' ? res.hits.total : ((res.hits.total as { value?: number } | undefined)?.value ?? 0);
   const aggs = res.aggregations ?? {};
-  const result: AnalyticsResult = { tookMs: res.took, total, metrics: metricValues(req, aggs, total) };
+  const result: AnalyticsResult = withPrecision(req.metrics, { tookMs: res.took, total, metrics: metricValues(req, aggs, total) });
   const g = aggs.g as { buckets?: Bucket[]; after_key?: Record<string, unknown> } | undefined;
   if (!g) return result;
   const buckets = g.buckets ?? [];
-  result.groups = buckets.map((b) => ({ key: bucketKey(req, b), count: b.doc_count, metrics: metricValues(req, b, b.doc_count) }));
+  result.groups = buckets.map((b) => withPrecision(req.metrics, { key: bucketKey(req, b), count: b.doc_count, metrics: metricValues(req, b, b.doc_count) }));
   // ES returns an after_key even on the last page; a short page means there is nothing after it.
   if (req.composite) result.after = buckets.length < req.groupSize ? null : (g.after_key ?? null);
   return result;

@@ -53,6 +53,8 @@ const ANALYTICS_FIELDS: Record<keyof typeof ANALYTICS_PARAMS, Schema> = {
   composite: bool('Page through every group (sorted by key) with after.', false),
   after: str('The after value of the previous composite page.'),
   percents: str('Comma-separated percentiles for percentiles(f). Default: 50,90,95,99.'),
+  percentilesMethod: { type: 'string', pattern: '^(tdigest|hdr)?$', description: 'tdigest (default: error in rank, worst near the median, can be far off on skewed values) or hdr (HDR histogram: within 0.1 % of the exact value; values must be ≥ 0).' },
+  compression: int('t-digest compression of percentiles(f): higher is more accurate and uses more memory.', 20, 5000, 100),
   // A pattern, not an enum: an empty value means "not given" (see Params).
   format: { type: 'string', pattern: '^(json|csv)?$', description: 'json or csv; Accept: text/csv also selects CSV. Default: json.' },
   ...CONSISTENCY_FIELDS,
@@ -69,6 +71,7 @@ function bodySchema(fields: Record<string, Schema>): Schema {
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 const ERRORS = { '400': errorResponse('The request is invalid; the message says what to change.'), '404': errorResponse('No such index (or route).'), '503': errorResponse('Elasticsearch is not available.') };
 const BODY_ERRORS = { ...ERRORS, '413': errorResponse('The body is too large.'), '415': errorResponse('The body is not JSON or uses an unknown encoding.') };
+const EXACT = { type: 'object', additionalProperties: { type: 'boolean', enum: [false] }, description: 'Metrics (sum, avg, min, max) whose value lies beyond ±2^53 and may have lost precision, each false; absent when every value is exact.' };
 const SYNONYMS = {
   type: 'object',
   required: ['index', 'rules'],
@@ -254,12 +257,13 @@ const SCHEMAS: Record<string, Schema> = {
       tookMs: { type: 'integer' },
       total: { type: 'integer' },
       metrics: { type: 'object', additionalProperties: metricValue },
+      exact: EXACT,
       groups: {
         type: 'array',
         items: {
           type: 'object',
           required: ['key', 'count', 'metrics'],
-          properties: { key: { type: 'object', additionalProperties: scalar }, count: { type: 'integer' }, metrics: { type: 'object', additionalProperties: metricValue } },
+          properties: { key: { type: 'object', additionalProperties: scalar }, count: { type: 'integer' }, metrics: { type: 'object', additionalProperties: metricValue }, exact: EXACT },
         },
       },
       after: { type: 'string', nullable: true, description: 'Composite paging: pass as after for the next page; null on the last page.' },
