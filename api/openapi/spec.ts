@@ -116,7 +116,7 @@ function withAuth(paths: Record<string, Record<string, unknown>>): Record<string
     }
     out[path] = Object.fromEntries(
       Object.entries(item).map(([k, op]) => {
-        if (!['get', 'post'].includes(k)) return [k, op];
+        if (!['get', 'post', 'put'].includes(k)) return [k, op];
         const o = op as { responses: Record<string, unknown> };
         return [k, { ...o, security: [{ bearerAuth: [] }, { apiKeyHeader: [] }], responses: { ...o.responses, ...AUTH_ERRORS } }];
       }),
