@@ -19,8 +19,11 @@ import type { RateLimiter } from './rate-limit/rate-limiter';
 import { rateLimitMiddleware } from './rate-limit/middleware';
 import { analyticsRoutes } from './routes/analytics';
 import { searchRoutes } from './routes/search';
+import { synonymRoutes } from './routes/synonyms';
 import { CursorCodec } from './search/cursor';
 import type { SearchBackend } from './search/search-backend';
+import { SynonymCache } from './synonyms/synonym-cache';
+import { MemorySynonymStore } from './synonyms/synonym-store';
 
 export interface AppDeps {
   pipeline: PipelineConfig;
@@ -43,6 +46,8 @@ export interface AppDeps {
   consistencyWaitMs?: number;
   /** Bearer token of /metrics (API_METRICS_TOKEN); see metrics-access.ts for who may read it without. */
   metricsToken?: string;
+  /** Query-time synonym rules per index; none: process-local rules (tests, single instance only). */
+  synonyms?: SynonymCache;
   /** What else /readyz needs besides the search backend (Redis when API keys are on). */
   readiness?: ReadinessCheck[];
   /** One info log line per request (API_ACCESS_LOG). Default: false. */
@@ -104,7 +109,9 @@ export function createApp(deps: AppDeps): Koa {
       onConsistencyWait: deps.metrics.consistencyWait,
     },
   };
-  searchRoutes(router, { ...routeDeps, cursors: new CursorCodec(deps.cursorSecret) });
+  const synonyms = deps.synonyms ?? new SynonymCache(new MemorySynonymStore());
+  searchRoutes(router, { ...routeDeps, synonyms, cursors: new CursorCodec(deps.cursorSecret) });
+  synonymRoutes(router, { pipeline: deps.pipeline, synonyms, maxBodyBytes: routeDeps.maxBodyBytes });
   analyticsRoutes(router, routeDeps);
 
   app.use(router.routes());

@@ -13,7 +13,7 @@ export interface FieldSpec {
   filterable: boolean;
   facetable: boolean;
   sortable: boolean;
-  /** A completion sub-field `<name>.suggest` for prefix suggestions (text and keyword only). */
+  /** Accepted for older configs (text and keyword only); maps to nothing since /suggest needs no sub-field (indexer/mappings.ts). */
   suggest: boolean;
 }
 

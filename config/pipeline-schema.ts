@@ -20,7 +20,7 @@ const field = {
     filterable: { type: 'boolean' },
     facetable: { type: 'boolean' },
     sortable: { type: 'boolean' },
-    suggest: { type: 'boolean', description: 'Adds a completion sub-field <field>.suggest for prefix suggestions (text and keyword).' },
+    suggest: { type: 'boolean', description: 'Accepted for older configs (text and keyword); adds nothing to the mapping: /suggest needs no special mapping.' },
   },
 } as const;
 

@@ -8,7 +8,7 @@ import { ensureStateIndex, publishPositions, STATE_INDEX, stateDocId } from '../
 import { createApp } from '../api/app';
 import { createCacheRedis } from '../api/cache/redis-client';
 import { ResultCache } from '../api/cache/result-cache';
-import { RedisStore } from '../api/cache/shared-store';
+import { RedisStore, type SharedStore } from '../api/cache/shared-store';
 import { EsPositionsSource } from '../api/freshness/positions-source';
 import { WatermarkCache } from '../api/freshness/watermark-cache';
 import { createApiMetrics } from '../api/metrics';
@@ -43,11 +43,15 @@ describe('API result cache and freshness against Elasticsearch and Redis', () =>
     return lsn;
   }
 
-  /** Counts searches reaching Elasticsearch at the SearchBackend port. */
-  function counting(backend: SearchBackend): SearchBackend & { searches: number } {
+  /** Counts searches reaching Elasticsearch at the SearchBackend port; `before` may hold each one. */
+  function counting(backend: SearchBackend, before?: () => Promise<void>): SearchBackend & { searches: number } {
     const wrapped = {
       searches: 0,
-      search: (...a: Parameters<SearchBackend['search']>) => ((wrapped.searches += 1), backend.search(...a)),
+      search: async (...a: Parameters<SearchBackend['search']>) => {
+        wrapped.searches += 1;
+        await before?.();
+        return backend.search(...a);
+      },
       getDocument: backend.getDocument.bind(backend),
       suggest: backend.suggest.bind(backend),
       fieldRange: backend.fieldRange.bind(backend),
@@ -57,12 +61,33 @@ describe('API result cache and freshness against Elasticsearch and Redis', () =>
     return wrapped;
   }
 
-  async function start(opts: { redisUrl?: string; consistencyWaitMs?: number; sharedLockWaitMs?: number } = {}) {
+  /** Reports each time this instance found the computation of a key held by another instance. */
+  function observingLocks(store: SharedStore, onHeldElsewhere: () => void): SharedStore {
+    return {
+      get: (k) => store.get(k),
+      set: (k, v, t) => store.set(k, v, t),
+      lock: (k, t) => store.lock(k, t),
+      unlock: (k) => store.unlock(k),
+      setAndUnlock: (k, v, t) => store.setAndUnlock(k, v, t),
+      getOrLock: async (k, t) => {
+        const r = await store.getOrLock(k, t);
+        if (r.value === undefined && !r.locked) onHeldElsewhere();
+        return r;
+      },
+    };
+  }
+
+  async function start(opts: { redisUrl?: string; consistencyWaitMs?: number; sharedLockWaitMs?: number; redisTimeoutMs?: number; beforeSearch?: () => Promise<void>; onLockHeldElsewhere?: () => void } = {}) {
     const metrics = createApiMetrics();
-    const backend = counting(new EsSearchBackend(elastic, { timeoutMs: 5000, cursorKeepAliveS: 60, observe: metrics.observeElasticsearch }));
-    const redis = createCacheRedis(opts.redisUrl ?? env('REDIS_URL'), silentLogger, 1_000);
+    const backend = counting(new EsSearchBackend(elastic, { timeoutMs: 5000, cursorKeepAliveS: 60, observe: metrics.observeElasticsearch }), opts.beforeSearch);
+    const redis = createCacheRedis(opts.redisUrl ?? env('REDIS_URL'), silentLogger, opts.redisTimeoutMs ?? 1_000);
     redisClients.push(redis);
-    const cache = new ResultCache({ maxEntries: 1000, maxBytes: 1e7, ttlMs: 60_000, events: metrics.cache, shared: new RedisStore(redis, { prefix: redisPrefix, log: silentLogger, onError: metrics.cache.redisError }), sharedLockWaitMs: opts.sharedLockWaitMs ?? 0 });
+    // The cache fails open: a request sent before the client connected is computed uncached, as
+    // if Redis were down. Tests of the shared level therefore start only once it is connected.
+    if (!opts.redisUrl && redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+    const store = new RedisStore(redis, { prefix: redisPrefix, log: silentLogger, onError: metrics.cache.redisError });
+    const shared = opts.onLockHeldElsewhere ? observingLocks(store, opts.onLockHeldElsewhere) : store;
+    const cache = new ResultCache({ maxEntries: 1000, maxBytes: 1e7, ttlMs: 60_000, events: metrics.cache, shared, sharedLockWaitMs: opts.sharedLockWaitMs ?? 0 });
     const watermarks = new WatermarkCache(new EsPositionsSource(elastic, prefix), { refreshMs: 100, log: silentLogger, onRead: (i, f) => metrics.watermarkRead(i, f.asOfTime) });
     const app = createApp({ pipeline: ix.pipeline, search: backend, metrics, log: silentLogger, cache, watermarks, consistencyWaitMs: opts.consistencyWaitMs ?? 10_000 });
     const server = http.createServer(app.callback());
@@ -130,13 +155,22 @@ describe('API result cache and freshness against Elasticsearch and Redis', () =>
   });
 
   it('answers identical cold requests spread over two API instances with one Elasticsearch query (Redis lock)', async () => {
-    const a = await start({ sharedLockWaitMs: 5_000 });
-    const b = await start({ sharedLockWaitMs: 5_000 });
+    // The mechanism, not a race: the one search that took the lock is held until a request on the
+    // other instance found the lock taken and is waiting for the answer; only then does it run.
+    // Timing cannot decide the outcome: the waiters poll for up to 30 s, and a Redis reply slower
+    // than the usual 1 s command timeout on a busy machine does not count as Redis being down.
+    let heldElsewhere = 0;
+    const untilSomeoneWaits = async () => void (await eventually(async () => (heldElsewhere > 0 ? true : undefined), 'a request of the other instance to wait on the Redis lock'));
+    const opts = { sharedLockWaitMs: 30_000, redisTimeoutMs: 10_000, beforeSearch: untilSomeoneWaits, onLockHeldElsewhere: () => void (heldElsewhere += 1) };
+    const a = await start(opts);
+    const b = await start(opts);
     const path = ix.path('search?q=sonic&facets=publisher&size=3');
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).get(path)));
     expect(answers.every((r) => r.status === 200 && r.body.total === 2)).toBe(true);
+    expect(heldElsewhere).toBeGreaterThanOrEqual(1);
     expect(a.backend.searches + b.backend.searches).toBe(1);
     expect(answers.filter((r) => r.headers.get('x-cache') === 'miss')).toHaveLength(1);
+    for (const api of [a, b]) expect(await api.metrics()).not.toMatch(/api_cache_redis_errors_total\{[^}]*\} [1-9]/);
   });
 
   it('answers If-None-Match with a 304 while nothing changed', async () => {

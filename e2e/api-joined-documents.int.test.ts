@@ -120,6 +120,21 @@ describe('API over joined documents against Elasticsearch', () => {
     });
   });
 
+  it('refines nested facets: a facet\'s own clause narrows the hits, not its counts, which still count roots', async () => {
+    const res = await get('search', { filter: 'items.product.category:toys', facets: 'items.product.category,status', size: 50 });
+    expect(res.body.hits.map((h: any) => h.document.number).sort()).toEqual(['A-1', 'A-2']);
+    expect(res.body.total).toBe(2);
+    expect(res.body.facets).toEqual({
+      'items.product.category': [{ value: 'books', count: 2 }, { value: 'toys', count: 2 }],
+      status: [{ value: 'paid', count: 2 }],
+    });
+    // A-1 has a book and an item bought twice, but not a book bought twice: still within one item.
+    const one = await get('search', { filter: 'items.product.category:books items.qty:2..', facets: 'items.product.category', size: 50 });
+    expect(one.body.hits.map((h: any) => h.document.number)).toEqual(['A-3']);
+    // The category facet counts under items.qty:2.. alone (A-1, A-2, A-3), by their items' categories.
+    expect(one.body.facets['items.product.category']).toEqual([{ value: 'books', count: 2 }, { value: 'toys', count: 2 }]);
+  });
+
   it('sorts by object and nested fields, and pages a nested sort with cursors', async () => {
     expect(await numbers({ sort: 'customer.name' })).toEqual(['A-1', 'A-3', 'A-2', 'A-4']);
     expect(await numbers({ sort: '-items.qty' })).toEqual(['A-3', 'A-2', 'A-1', 'A-4']);

@@ -66,7 +66,9 @@ describe('API fuzzed by schemathesis', () => {
     const seed = process.env.SCHEMATHESIS_SEED ?? (process.env.CI ? '24901975220686416312376614376336592972' : undefined);
     const args = ['run', `${base}/openapi.json`, ...(seed ? ['--seed', seed] : []), '--checks', 'all', '--exclude-checks', 'positive_data_acceptance', '--phases', 'examples,coverage,fuzzing', '--max-examples', '50', '--workers', '1', '--request-timeout', '10', '--no-color', '--header', `Authorization: Bearer ${key}`,
       // /metrics takes its own token, not an API key (api/auth tests cover it): fuzzed with the key it only ever answers 401.
-      '--exclude-path', '/metrics'];
+      '--exclude-path', '/metrics',
+      // The synonyms routes need the admin scope this key lacks: fuzzed with it they only ever answer 403 (api/synonyms tests cover them).
+      '--exclude-path', '/v1/indexes/{index}/synonyms'];
     const result = await new Promise<{ code: number; output: string }>((resolve) => {
       execFile(st, args, { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_HOOKS: '' } }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }));
     });

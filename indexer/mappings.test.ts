@@ -27,10 +27,10 @@ describe('mappings from the pipeline config', () => {
     expect(props(s).title).toMatchObject({ analyzer: 'english' });
     expect(props(s).code).toMatchObject({ analyzer: 'simple' });
   });
-  it('adds a completion sub-field where suggestions are configured, beside the keyword one', () => {
+  it('adds no completion sub-field for suggest: nothing reads it, and it refused values holding U+001F', () => {
     const p = props(compile({}, { name: { type: 'text', suggest: true, sortable: true }, tag: { type: 'keyword', suggest: true } }));
-    expect(p.name!.fields).toEqual({ raw: { type: 'keyword', ignore_above: 1024 }, suggest: { type: 'completion', analyzer: 'simple', max_input_length: 100 } });
-    expect(p.tag!.fields).toEqual({ suggest: { type: 'completion', analyzer: 'simple', max_input_length: 100 } });
+    expect(p.name!.fields).toEqual({ raw: { type: 'keyword', ignore_above: 1024 } });
+    expect(p.tag).toEqual({ type: 'keyword', ignore_above: 8191 });
     expect(p.title!.fields).toBeUndefined();
   });
   it('refuses suggestions on a number, saying what to change', () => {

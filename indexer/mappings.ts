@@ -4,14 +4,17 @@ import type { FieldSpec, IndexSpec, RelationSpec } from '../config/pipeline';
 import { PipelineError, errorMessage } from '../core/errors';
 import { REFS_FIELD } from './join/document-query';
 
-/** Completion sub-field of `suggest: true` fields; `simple` exists in every distribution. */
-const SUGGEST = { type: 'completion', analyzer: 'simple', max_input_length: 100 };
-
 /**
  * Index settings and mappings compiled from the pipeline config. Documents hold only the
  * configured fields, so `dynamic: false`: an unexpected key is kept in _source, never mapped
- * by guess. Text that is also facetable, filterable or sortable gets a `.raw` keyword sub-field;
- * a field with `suggest: true` a `.suggest` completion sub-field.
+ * by guess. Text that is also facetable, filterable or sortable gets a `.raw` keyword sub-field.
+ *
+ * `suggest: true` adds nothing. It used to add a `.suggest` completion sub-field, which no API
+ * route reads (/suggest runs a bool_prefix query on the text field itself, api/search/suggest.ts)
+ * and which refuses a whole document whose value holds a character the completion format
+ * reserves (U+0000, U+001E, U+001F): such rows went to the dead-letter topic. Dropping it
+ * changes the mapping hash of indexes with a `suggest` field, so their next indexer start
+ * reindexes them by itself.
  */
 export function mappingFor(field: FieldSpec): Record<string, unknown> {
   switch (field.type) {
@@ -19,12 +22,11 @@ export function mappingFor(field: FieldSpec): Record<string, unknown> {
       const m: Record<string, unknown> = { type: 'text', analyzer: field.analyzer };
       const sub: Record<string, unknown> = {};
       if (field.facetable || field.sortable || field.filterable) sub.raw = { type: 'keyword', ignore_above: 1024 };
-      if (field.suggest) sub.suggest = SUGGEST;
       if (Object.keys(sub).length) m.fields = sub;
       return m;
     }
     case 'keyword':
-      return { type: 'keyword', ignore_above: 8191, ...(field.suggest ? { fields: { suggest: SUGGEST } } : {}) };
+      return { type: 'keyword', ignore_above: 8191 };
     case 'date':
       return { type: 'date', format: 'strict_date_optional_time||epoch_millis' };
     default:

@@ -1,10 +1,18 @@
 import type { Client } from 'pg';
 import type { ChangeEvent } from '../core/change-event';
+import { whileProgressing } from '../e2e/support/progress';
 import { kafka, pg, uniqueName } from '../e2e/support/services';
 import { confirmedLsn, currentWalLsn, testPipeline } from './test-support/harness';
 
 const ROWS = Number(process.env.LARGE_TX_ROWS ?? 200_000);
 const ROW_BYTES = 1_000;
+/**
+ * Only a backstop: on a busy machine (two cores shared with other runs) the whole test took well
+ * over the integration tier's 60 s while nothing was wrong. What fails it is a stage that stops
+ * moving (whileProgressing: 60 s without a new event in Kafka, a new confirmed LSN or a new
+ * message read back), not a total time.
+ */
+const BACKSTOP_MS = 20 * 60_000;
 
 /**
  * DESIGN.md "Big transactions": a 200k-row transaction of ~1 kB rows (~250 MB of change events;
@@ -56,16 +64,18 @@ describe('a large transaction', () => {
     // While the transaction is part-way into Kafka, the slot must stay behind its commit.
     const partWay: Array<{ published: number; confirmed: bigint }> = [];
     let confirmed = 0n;
+    let published = 0;
     try {
-      const deadline = Date.now() + 120_000;
-      while (confirmed <= beforeCommit) {
-        if (Date.now() > deadline) throw new Error(`transaction not confirmed after 120 s; ${await inKafka()} events in Kafka`);
-        const c = (await confirmedLsn(db, p.slot))!;
-        const published = await inKafka();
-        confirmed = c;
-        if (published > 0 && published < ROWS) partWay.push({ published, confirmed: c });
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await whileProgressing({
+        what: 'the transaction reaching Kafka and being confirmed',
+        done: async () => confirmed > beforeCommit,
+        progress: async () => {
+          confirmed = (await confirmedLsn(db, p.slot))!;
+          published = await inKafka();
+          if (published > 0 && published < ROWS) partWay.push({ published, confirmed });
+          return [published, confirmed.toString()];
+        },
+      });
     } finally {
       clearInterval(sampler);
     }
@@ -107,10 +117,12 @@ describe('a large transaction', () => {
         if (++count === ROWS) done();
       },
     });
-    await Promise.race([finished, new Promise((r) => setTimeout(r, 60_000))]);
+    let reading = true;
+    void finished.then(() => (reading = false));
+    await whileProgressing({ what: `reading the ${ROWS} events back`, done: async () => !reading, progress: async () => count });
     await consumer.disconnect();
     expect(badRows).toBe(0);
     expect(seen.reduce((a, b) => a + b, 0)).toBe(ROWS);
     expect(run.fatal).toEqual([]);
-  });
+  }, BACKSTOP_MS);
 });

@@ -6,6 +6,7 @@ import { isCalendarDate, isUtcOffset } from '../search/dates';
 import { exactPath, fieldPaths, findPath, listPaths, type FieldPath } from '../search/field-paths';
 import { canonicalFilter, parseFilter, typedValue, type FilterClause } from '../search/filter';
 import type { AnalyticsRequest, GroupKey, Metric, MetricFn } from './analytics-request';
+import { methodKey, parsePercentilesMethod, PERCENTILES_PARAMS, type PercentilesMethod } from './percentiles-method';
 
 /**
  * Analytics parameters (README "Analytics API"), the same for GET and POST:
@@ -27,6 +28,7 @@ export const ANALYTICS_PARAMS = {
   composite: 'boolean',
   after: 'string',
   percents: 'string',
+  ...PERCENTILES_PARAMS,
   format: 'string',
   // Read-your-writes (freshness/read-your-writes.ts); not part of the normalised request.
   ...CONSISTENCY_PARAMS,
@@ -57,7 +59,8 @@ export function parseAnalytics(index: IndexSpec, p: Params): ParsedAnalytics {
     return n;
   });
   const metricNames = p.list('metrics', MAX_METRICS);
-  const metrics = (metricNames.length ? metricNames : ['count']).map((m) => parseMetric(index, m, percents.length ? percents : [50, 90, 95, 99]));
+  const method = parsePercentilesMethod(p);
+  const metrics = (metricNames.length ? metricNames : ['count']).map((m) => parseMetric(index, m, percents.length ? percents : [50, 90, 95, 99], method));
   const groupBy = p.list('groupBy', MAX_GROUP_KEYS).map((g) => parseGroup(index, g));
   sameObjects(groupBy);
   const rangesText = p.str('ranges');
@@ -86,6 +89,7 @@ export function parseAnalytics(index: IndexSpec, p: Params): ParsedAnalytics {
     filter: canonicalFilter(filters),
     metrics: metrics.map((m) => m.name),
     percents: metrics.some((m) => m.fn === 'percentiles') ? (metrics.find((m) => m.percents)?.percents ?? null) : null,
+    ...(metrics.some((m) => m.fn === 'percentiles') ? { percentilesMethod: methodKey(method) } : {}),
     groupBy: p.list('groupBy', MAX_GROUP_KEYS),
     ranges: rangesText ?? null,
     groupSize: request.groupSize,
@@ -119,7 +123,7 @@ function sameObjects(groupBy: GroupKey[]): void {
   }
 }
 
-function parseMetric(index: IndexSpec, text: string, percents: number[]): Metric {
+function parseMetric(index: IndexSpec, text: string, percents: number[], method: PercentilesMethod): Metric {
   if (text === 'count') return { name: 'count', fn: 'count' };
   const m = /^(sum|avg|min|max|percentiles|cardinality)\(([A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)\)$/.exec(text);
   if (!m) throw badRequest('METRIC_INVALID', `metrics: ${JSON.stringify(text.slice(0, 60))} is not a metric; use count, or sum, avg, min, max, percentiles, cardinality with a field, e.g. avg(year)`);
@@ -128,7 +132,7 @@ function parseMetric(index: IndexSpec, text: string, percents: number[]): Metric
   const type = f.spec.type;
   const numeric = NUMERIC.includes(type) || (type === 'date' && (fn === 'min' || fn === 'max'));
   if (fn !== 'cardinality' && !numeric) throw badRequest('METRIC_INVALID', `metrics: ${fn} needs a numeric field and ${f.path} is ${type}; cardinality works on any field`);
-  return { name: text, fn, esField: f.esField, ...f.at, ...(fn === 'percentiles' ? { percents } : {}) };
+  return { name: text, fn, esField: f.esField, ...f.at, ...(fn === 'percentiles' ? { percents, method } : {}) };
 }
 
 function parseGroup(index: IndexSpec, text: string): GroupKey {

@@ -1,4 +1,5 @@
 import type { FilterClause } from '../search/filter';
+import type { PercentilesMethod } from './percentiles-method';
 
 /** A validated analytics request: every field was checked against the pipeline config. */
 export type MetricFn = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'percentiles' | 'cardinality';
@@ -11,6 +12,8 @@ export interface Metric {
   /** The nested relations holding the field, outermost first (FieldPath.nested); none at the root. */
   nested?: readonly string[];
   percents?: number[];
+  /** percentiles only: t-digest (default) or HDR histogram (percentiles-method.ts). */
+  method?: PercentilesMethod;
 }
 
 interface GroupBase {
@@ -52,7 +55,9 @@ export interface AnalyticsResult {
   tookMs: number;
   total: number;
   metrics: Record<string, MetricValue>;
-  groups?: Array<{ key: Record<string, GroupValue>; count: number; metrics: Record<string, MetricValue> }>;
+  /** Metrics whose value lies beyond ±2^53 and may be rounded (precision.ts); absent when all are exact. */
+  exact?: Record<string, false>;
+  groups?: Array<{ key: Record<string, GroupValue>; count: number; metrics: Record<string, MetricValue>; exact?: Record<string, false> }>;
   /** Composite paging: pass as `after` for the next page; null on the last page. */
   after?: Record<string, unknown> | null;
 }

@@ -1,5 +1,7 @@
 import { esFilters } from '../search/es-filters';
 import { fromNested, inNested, rootsOf, ROOTS } from '../search/nested';
+import { percentilesAgg } from './percentiles-method';
+import { withPrecision } from './precision';
 import type { AnalyticsRequest, AnalyticsResult, GroupKey, GroupValue, Metric, MetricValue } from './analytics-request';
 
 type Agg = Record<string, unknown>;
@@ -69,7 +71,7 @@ function metricResult(m: Metric, i: number, at: readonly string[], bucket: Recor
 }
 
 function metricAgg(m: Metric): Record<string, unknown> {
-  if (m.fn === 'percentiles') return { percentiles: { field: m.esField, percents: m.percents } };
+  if (m.fn === 'percentiles') return percentilesAgg(m.esField, m.percents, m.method);
   if (m.fn === 'cardinality') return { cardinality: { field: m.esField, precision_threshold: 3000 } };
   return { [m.fn]: { field: m.esField } };
 }
@@ -124,14 +126,14 @@ interface Bucket {
 export function parseAnalyticsResponse(req: AnalyticsRequest, res: { took: number; hits: { total?: unknown }; aggregations?: Record<string, unknown> }): AnalyticsResult {
   const total = typeof res.hits.total === 'number' ? res.hits.total : ((res.hits.total as { value?: number } | undefined)?.value ?? 0);
   const aggs = res.aggregations ?? {};
-  const result: AnalyticsResult = { tookMs: res.took, total, metrics: metricValues(req, [], aggs, total) };
+  const result: AnalyticsResult = withPrecision(req.metrics, { tookMs: res.took, total, metrics: metricValues(req, [], aggs, total) });
   if (!aggs.g) return result;
   const at = groupsAt(req);
   const g = fromNested(at, aggs.g) as { buckets?: Bucket[]; after_key?: Record<string, unknown> } | undefined;
   const buckets = g?.buckets ?? [];
   // A bucket of nested objects counts the roots holding them.
   const count = (b: Bucket) => (at.length ? ((b[ROOTS] as { doc_count?: number } | undefined)?.doc_count ?? 0) : b.doc_count);
-  result.groups = buckets.map((b) => ({ key: bucketKey(req, b), count: count(b), metrics: metricValues(req, at, b, count(b)) }));
+  result.groups = buckets.map((b) => withPrecision(req.metrics, { key: bucketKey(req, b), count: count(b), metrics: metricValues(req, at, b, count(b)) }));
   // ES returns an after_key even on the last page; a short page means there is nothing after it.
   if (req.composite) result.after = buckets.length < req.groupSize ? null : (g?.after_key ?? null);
   return result;

@@ -24,7 +24,7 @@ const CONSISTENCY_FIELDS: Record<keyof typeof CONSISTENCY_PARAMS, Schema> = {
 const SEARCH_FIELDS: Record<keyof typeof SEARCH_PARAMS, Schema> = {
   q: str('Words to find in the searchable fields (boosted per the pipeline config). Operators: + | - "phrase" (group) and a trailing * (zel*).', { maxLength: 1000 }),
   filter: str('Clauses separated by spaces, all must hold: field:a,b (one of), field:1990..1999 (range), -field:x (exclude), field:"with space". Fields of related tables by their path (customer.country:fr); clauses on one nested relation hold within one of its objects (items.product.category:toys items.qty:2..), a negated one excludes documents having any such object.'),
-  facets: str('Comma-separated facetable fields (or paths, e.g. customer.country) to count values of; each value counts documents, also for nested relations.'),
+  facets: str('Comma-separated facetable fields (or paths, e.g. customer.country) to count values of; each value counts documents, also for nested relations. A filter on a requested facet does not narrow that facet’s own counts (refinement lists).'),
   facetSize: int('Values per facet.', 1, MAX_FACET_SIZE, 10),
   sort: str('Comma-separated sortable fields or paths, - for descending, relevance for score (e.g. -year,title). A nested relation\'s field sorts by its smallest value (largest descending). Default: relevance.'),
   highlight: bool('Return highlighted fragments of matching text fields: HTML, the document text escaped, only the <mark> tags live.', true),
@@ -54,6 +54,8 @@ const ANALYTICS_FIELDS: Record<keyof typeof ANALYTICS_PARAMS, Schema> = {
   composite: bool('Page through every group (sorted by key) with after.', false),
   after: str('The after value of the previous composite page.'),
   percents: str('Comma-separated percentiles for percentiles(f). Default: 50,90,95,99.'),
+  percentilesMethod: { type: 'string', pattern: '^(tdigest|hdr)?$', description: 'tdigest (default: error in rank, worst near the median, can be far off on skewed values) or hdr (HDR histogram: within 0.1 % of the exact value; values must be ≥ 0).' },
+  compression: int('t-digest compression of percentiles(f): higher is more accurate and uses more memory.', 20, 5000, 100),
   // A pattern, not an enum: an empty value means "not given" (see Params).
   format: { type: 'string', pattern: '^(json|csv)?$', description: 'json or csv; Accept: text/csv also selects CSV. Default: json.' },
   ...CONSISTENCY_FIELDS,
@@ -70,6 +72,15 @@ function bodySchema(fields: Record<string, Schema>): Schema {
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 const ERRORS = { '400': errorResponse('The request is invalid; the message says what to change.'), '404': errorResponse('No such index (or route).'), '503': errorResponse('Elasticsearch is not available.') };
 const BODY_ERRORS = { ...ERRORS, '413': errorResponse('The body is too large.'), '415': errorResponse('The body is not JSON or uses an unknown encoding.') };
+const EXACT = { type: 'object', additionalProperties: { type: 'boolean', enum: [false] }, description: 'Metrics (sum, avg, min, max) whose value lies beyond ±2^53 and may have lost precision, each false; absent when every value is exact.' };
+const SYNONYMS = {
+  type: 'object',
+  required: ['index', 'rules'],
+  properties: {
+    index: { type: 'string' },
+    rules: { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 500 }, description: '"laptop, notebook" (each finds the others) or "tv, telly => television" (tv and telly also find television).' },
+  },
+};
 const json = (schema: Schema) => ({ 'application/json': { schema } });
 const header = (description: string, schema: Schema = { type: 'string' }) => ({ description, schema });
 const FRESHNESS_HEADERS = {
@@ -87,7 +98,7 @@ const NOT_MODIFIED = { '304': { description: 'Not modified: If-None-Match matche
  */
 const AUTH_ERRORS = {
   '401': errorResponse('No API key, or one that is malformed, unknown or revoked (send Authorization: Bearer <key> or X-API-Key).'),
-  '403': errorResponse('The API key lacks the scope this route needs (search, or analytics).'),
+  '403': errorResponse('The API key lacks the scope this route needs (search, analytics, or admin for synonyms).'),
   '429': { ...errorResponse('The API key is over its rate limit.'), headers: { 'Retry-After': header('Seconds to wait before retrying.', { type: 'integer', minimum: 1 }) } },
 };
 const SECURITY_SCHEMES = {
@@ -105,7 +116,7 @@ function withAuth(paths: Record<string, Record<string, unknown>>): Record<string
     }
     out[path] = Object.fromEntries(
       Object.entries(item).map(([k, op]) => {
-        if (!['get', 'post'].includes(k)) return [k, op];
+        if (!['get', 'post', 'put'].includes(k)) return [k, op];
         const o = op as { responses: Record<string, unknown> };
         return [k, { ...o, security: [{ bearerAuth: [] }, { apiKeyHeader: [] }], responses: { ...o.responses, ...AUTH_ERRORS } }];
       }),
@@ -179,6 +190,17 @@ function buildPaths(pipeline: PipelineConfig): Schema {
         get: { ...analytics, operationId: 'analytics', parameters: queryParams(ANALYTICS_FIELDS), responses: { ...analytics.responses, ...NOT_MODIFIED } },
         post: { ...analytics, operationId: 'analyticsPost', requestBody: { required: false, content: json(bodySchema(ANALYTICS_FIELDS)) }, responses: { ...analytics.responses, ...BODY_ERRORS } },
       },
+      '/v1/indexes/{index}/synonyms': {
+        parameters: [indexParam],
+        get: { summary: 'The index’s query-time synonym rules (admin scope)', tags: ['admin'], operationId: 'getSynonyms', responses: { '200': { description: 'The rules', content: json(SYNONYMS) }, ...ERRORS } },
+        put: {
+          summary: 'Replace the index’s synonym rules (admin scope); searches use them at once, no reindex',
+          tags: ['admin'],
+          operationId: 'putSynonyms',
+          requestBody: { required: true, content: json({ type: 'object', additionalProperties: false, required: ['rules'], properties: { rules: SYNONYMS.properties.rules } }) },
+          responses: { '200': { description: 'The rules now in use', content: json(SYNONYMS) }, ...BODY_ERRORS },
+        },
+      },
     },
     components: { schemas: SCHEMAS },
   };
@@ -247,12 +269,13 @@ const SCHEMAS: Record<string, Schema> = {
       tookMs: { type: 'integer' },
       total: { type: 'integer' },
       metrics: { type: 'object', additionalProperties: metricValue },
+      exact: EXACT,
       groups: {
         type: 'array',
         items: {
           type: 'object',
           required: ['key', 'count', 'metrics'],
-          properties: { key: { type: 'object', additionalProperties: scalar }, count: { type: 'integer' }, metrics: { type: 'object', additionalProperties: metricValue } },
+          properties: { key: { type: 'object', additionalProperties: scalar }, count: { type: 'integer' }, metrics: { type: 'object', additionalProperties: metricValue }, exact: EXACT },
         },
       },
       after: { type: 'string', nullable: true, description: 'Composite paging: pass as after for the next page; null on the last page.' },

@@ -14,6 +14,7 @@ import { CursorCodec, hashRequest } from '../search/cursor';
 import { SEARCH_PARAMS, parseSearch } from '../search/search-params';
 import { SUGGEST_PARAMS, parseSuggest } from '../search/suggest';
 import type { SearchBackend, SearchRequest } from '../search/search-backend';
+import type { SynonymCache } from '../synonyms/synonym-cache';
 
 export interface SearchRouteDeps {
   pipeline: PipelineConfig;
@@ -22,6 +23,7 @@ export interface SearchRouteDeps {
   maxBodyBytes: number;
   cache: CacheDeps;
   freshness: FreshnessDeps;
+  synonyms: SynonymCache;
 }
 
 /** Elasticsearch's own limit on _id, in UTF-8 bytes. */
@@ -43,14 +45,16 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
       cursor = { pitId, searchAfter };
     }
     const read = await readPoint(deps.freshness, index, parseRequirement(params));
+    const synonyms = await deps.synonyms.get(index.name);
     await answer(ctx, deps.cache, {
       route: 'search',
       index,
       read,
-      // Cursor pages read a point in time of their own and are never cached.
-      request: cursor ? undefined : parsed.normalised,
+      // Cursor pages read a point in time of their own and are never cached. Changed synonym
+      // rules change answers without a data change, so their version joins the key.
+      request: cursor ? undefined : { ...parsed.normalised, ...(synonyms.version ? { synonyms: synonyms.version } : {}) },
       compute: async () => {
-        const result = await tenantScoped(deps.search, tenant).search(index, { ...parsed.request, ...(cursor ? { cursor } : {}) });
+        const result = await tenantScoped(deps.search, tenant).search(index, { ...parsed.request, synonyms, ...(cursor ? { cursor } : {}) });
         const { next, ...rest } = result;
         const body = {
           index: index.name,

@@ -5,6 +5,7 @@ import { buildAnalyticsBody, parseAnalyticsResponse } from '../analytics/es-anal
 import type { AnalyticsRequest, AnalyticsResult, FieldRange } from '../analytics/analytics-request';
 import { ApiError } from '../errors';
 import { esFilters } from './es-filters';
+import { facetTermsAgg } from './facet-refinement';
 import type { FilterClause } from './filter';
 import { HIDDEN_SOURCE_PATTERNS } from './hidden-fields';
 import { fromNested, inNested, ROOTS } from './nested';
@@ -67,7 +68,7 @@ export class EsSearchBackend implements SearchBackend {
         return { id: h._id ?? '', score: h._score ?? null, document: h._source ?? {}, ...(highlight ? { highlight } : {}) };
       }),
     };
-    if (req.facets.length) result.facets = Object.fromEntries(req.facets.map((f) => [f.field, facetBuckets(f, res.aggregations?.[f.field])]));
+    if (req.facets.length) result.facets = Object.fromEntries(req.facets.map((f) => [f.field, facetBuckets(f, facetTermsAgg(res.aggregations?.[f.field]))]));
     if (pitId) {
       const last = hits[hits.length - 1];
       const newPit = res.pit_id ?? pitId;
@@ -161,7 +162,7 @@ function facetBuckets(f: FacetRequest, agg: unknown): FacetBucket[] {
   type Bucket = { key: string | number; key_as_string?: string; doc_count: number; [ROOTS]?: { doc_count: number } };
   const nested = f.nested ?? [];
   const buckets = (fromNested(nested, agg) as { buckets?: Bucket[] } | undefined)?.buckets ?? [];
-  // A nested relation's values count roots (query-builder.ts facetAgg), not objects.
+  // A nested relation's values count roots (facet-refinement.ts facetAgg), not objects.
   const count = (b: Bucket) => (nested.length ? (b[ROOTS]?.doc_count ?? 0) : b.doc_count);
   // Booleans come back as 1/0 and dates as epoch millis; key_as_string holds the readable form.
   const value = (b: { key: string | number; key_as_string?: string }) => (b.key_as_string === undefined ? b.key : b.key_as_string === 'true' || b.key_as_string === 'false' ? b.key_as_string === 'true' : b.key_as_string);

@@ -1,4 +1,5 @@
 import { Params } from '../http/params';
+import { compileSynonyms } from '../synonyms/rules';
 import { orders } from '../testing/orders-index';
 import { buildSearchBody } from './query-builder';
 import { SEARCH_PARAMS, parseSearch } from './search-params';
@@ -23,6 +24,15 @@ describe('search over joined documents', () => {
     expect(items.nested).toMatchObject({ path: 'items', score_mode: 'max', query: { simple_query_string: { fields: ['items.product.title'] } } });
     expect(discounts.nested).toMatchObject({ path: 'items.discounts', query: { simple_query_string: { fields: ['items.discounts.code'] } } });
     expect(body({ q: 'toy' }).query.bool.must[0].bool.should[1].nested.query.bool.should[1].multi_match.fields).toEqual(['items.product.title']);
+  });
+  it('expands synonyms in every group, nested relations and their highlights included', () => {
+    const b = buildSearchBody(orders, { ...parse({ q: 'toy', fuzzy: 'false' }).request, synonyms: compileSynonyms(['toy, plaything']) }) as any;
+    const [root, items] = b.query.bool.must[0].bool.should;
+    const words = (fields: string[]) => ({ bool: { should: [{ simple_query_string: expect.objectContaining({ query: 'toy', fields }) }, { simple_query_string: expect.objectContaining({ query: 'plaything', fields, boost: 0.9 }) }], minimum_should_match: 1 } });
+    expect(root).toEqual(words(['number^3', 'customer.name^2', 'tags.label']));
+    expect(items.nested.query).toEqual(words(['items.product.title']));
+    expect(items.nested.inner_hits.highlight.highlight_query).toEqual(words(['items.product.title']));
+    expect(b.highlight.highlight_query).toEqual(words(['customer.name^2']));
   });
   it('highlights nested text through inner hits, root text at the top level', () => {
     const b = body({ q: 'toy' });

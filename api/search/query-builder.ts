@@ -1,8 +1,9 @@
 import type { IndexSpec } from '../../config/pipeline';
 import { esFilters } from './es-filters';
+import { facetAggs, planFacets, postFilter } from './facet-refinement';
 import { HIDDEN_SOURCE_PATTERNS } from './hidden-fields';
-import { inNested, nestedSort, rootsOf, ROOTS } from './nested';
-import type { FacetRequest, SearchRequest } from './search-backend';
+import { nestedSort } from './nested';
+import type { SearchRequest } from './search-backend';
 import { highlightOf, searchGroups, textQuery } from './text-query';
 
 /**
@@ -12,8 +13,11 @@ import { highlightOf, searchGroups, textQuery } from './text-query';
 export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<string, unknown> {
   const q = req.q.trim();
   const highlight = req.highlight && q !== '';
+  // Filters on requested facets narrow the hits through post_filter, not the facet counts
+  // (facet-refinement.ts).
+  const facets = planFacets(index, req);
   const body: Record<string, unknown> = {
-    query: buildQuery(index, req, q, highlight),
+    query: buildQuery(index, { ...req, filters: facets.query }, q, highlight),
     size: req.size,
     track_total_hits: true,
     _source: { excludes: HIDDEN_SOURCE_PATTERNS },
@@ -22,28 +26,20 @@ export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<st
   const sort = buildSort(req);
   if (sort) body.sort = sort;
   // The root document's text (its own and its object relations'); nested relations highlight
-  // through inner hits of their part of the query (text-query.ts).
-  const hl = highlight ? highlightOf(searchGroups(index).find((g) => g.nested === undefined)?.fields ?? [], q) : undefined;
+  // through inner hits of their part of the query (text-query.ts). Synonyms are highlighted too.
+  const hl = highlight ? highlightOf(searchGroups(index).find((g) => g.nested === undefined)?.fields ?? [], q, req.synonyms) : undefined;
   if (hl) body.highlight = hl;
-  if (req.facets.length) body.aggs = Object.fromEntries(req.facets.map((f) => [f.field, facetAgg(f, req.facetSize)]));
+  const post = postFilter(facets);
+  if (post) body.post_filter = post;
+  if (req.facets.length) body.aggs = facetAggs(facets, req);
   return body;
 }
 
 function buildQuery(index: IndexSpec, req: SearchRequest, q: string, highlight: boolean): Record<string, unknown> {
   const { filter, must_not } = esFilters(req.filters);
-  const must = q ? [textQuery(index, q, req.fuzzy, highlight)] : [];
+  const must = q ? [textQuery(index, q, req.fuzzy, highlight, req.synonyms)] : [];
   if (!must.length && !filter.length && !must_not.length) return { match_all: {} };
   return { bool: { must, filter, must_not } };
-}
-
-/**
- * A facet counts roots. On a field of a nested relation the values are its objects', so the
- * terms run inside `nested` and each value counts (and is ranked by) the roots holding it
- * through `reverse_nested`: an order with three toys counts once for toys.
- */
-function facetAgg(f: FacetRequest, size: number): Record<string, unknown> {
-  if (!f.nested?.length) return { terms: { field: f.esField, size } };
-  return inNested(f.nested, { terms: { field: f.esField, size, order: [{ [ROOTS]: 'desc' }, { _key: 'asc' }] }, aggs: rootsOf() });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { IndexSpec } from '../../config/pipeline';
 import type { AnalyticsRequest, AnalyticsResult, FieldRange } from '../analytics/analytics-request';
+import type { CompiledSynonyms } from '../synonyms/rules';
 import type { FilterClause } from './filter';
 import type { SuggestRequest } from './suggest';
 
@@ -32,6 +33,8 @@ export interface SearchRequest {
   highlight: boolean;
   size: number;
   from: number;
+  /** The index's synonym rules, expanded into the text query (synonyms/expand.ts); none: words as typed. */
+  synonyms?: CompiledSynonyms;
   /** Cursor paging: `start` opens a point in time; otherwise continue after `searchAfter`. */
   cursor?: { pitId: string; searchAfter: unknown[] } | 'start';
 }

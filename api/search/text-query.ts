@@ -2,6 +2,8 @@ import type { IndexSpec } from '../../config/pipeline';
 import { fieldPaths, nestedPath, type FieldPath } from './field-paths';
 import { nestedQuery } from './nested';
 import { checkQuery } from './query-text';
+import { expandSynonyms } from '../synonyms/expand';
+import type { CompiledSynonyms } from '../synonyms/rules';
 
 type Query = Record<string, unknown>;
 
@@ -35,12 +37,15 @@ export function searchGroups(index: IndexSpec): SearchGroup[] {
 /** Prefix of the inner hits that carry a nested relation's highlights (merged by `mergeHighlights`). */
 export const INNER_HIGHLIGHT = 'highlight:';
 
-/** `q` over the index's searchable fields; with `highlight`, nested relations bring their highlights as inner hits. */
-export function textQuery(index: IndexSpec, q: string, fuzzy: boolean, highlight: boolean): Query {
+/**
+ * `q` over the index's searchable fields, with the index's synonyms expanded in every group;
+ * with `highlight`, nested relations bring their highlights as inner hits.
+ */
+export function textQuery(index: IndexSpec, q: string, fuzzy: boolean, highlight: boolean, synonyms?: CompiledSynonyms): Query {
   const parts = searchGroups(index).map((g) => {
-    const text = groupQuery(g.fields, q, fuzzy);
+    const text = groupQuery(g.fields, q, fuzzy, synonyms);
     if (g.nested === undefined) return text;
-    const hl = highlight ? highlightOf(g.fields, q) : undefined;
+    const hl = highlight ? highlightOf(g.fields, q, synonyms) : undefined;
     return nestedQuery(g.nested, text, 'max', hl && { name: `${INNER_HIGHLIGHT}${g.nested}`, size: 3, _source: false, highlight: hl });
   });
   return parts.length === 1 ? (parts[0] as Query) : { bool: { should: parts, minimum_should_match: 1 } };
@@ -52,15 +57,25 @@ export function textQuery(index: IndexSpec, q: string, fuzzy: boolean, highlight
  * bringing back a `-excluded` word), a fuzzy multi_match is added as an alternative at a lower
  * weight, so "zelad" still finds Zelda while exact matches rank first.
  */
-function groupQuery(fields: FieldPath[], q: string, fuzzy: boolean): Query {
-  const exact = exactQuery(fields, q);
+function groupQuery(fields: FieldPath[], q: string, fuzzy: boolean, synonyms: CompiledSynonyms | undefined): Query {
+  const exact = wordsQuery(fields, q, synonyms);
   if (!fuzzy || !checkQuery(q).plain) return exact;
   const typo = { multi_match: { query: q, fields: boosted(fields), type: 'best_fields', operator: 'and', fuzziness: 'AUTO', prefix_length: 1, max_expansions: 20, lenient: true, boost: 0.3 } };
   return { bool: { should: [exact, typo], minimum_should_match: 1 } };
 }
 
-function exactQuery(fields: FieldPath[], q: string): Query {
-  return { simple_query_string: { query: q, fields: boosted(fields), default_operator: 'and', lenient: true, flags: 'AND|OR|NOT|PHRASE|PRECEDENCE|PREFIX|ESCAPE|WHITESPACE' } };
+/**
+ * The exact words, with the index's synonyms expanded into should-groups when a rule applies to
+ * a plain query (synonyms/expand.ts); queries with operators are taken as written. The fuzzy
+ * alternative stays on the words typed: a typo of a word is not a synonym of it.
+ */
+function wordsQuery(fields: FieldPath[], q: string, synonyms: CompiledSynonyms | undefined): Query {
+  const expanded = synonyms && checkQuery(q).plain ? expandSynonyms(q, synonyms, (text, boost) => exactQuery(fields, text, boost)) : undefined;
+  return expanded ?? exactQuery(fields, q);
+}
+
+function exactQuery(fields: FieldPath[], q: string, boost?: number): Query {
+  return { simple_query_string: { query: q, fields: boosted(fields), default_operator: 'and', lenient: true, flags: 'AND|OR|NOT|PHRASE|PRECEDENCE|PREFIX|ESCAPE|WHITESPACE', ...(boost === undefined ? {} : { boost }) } };
 }
 
 function boosted(fields: FieldPath[]): string[] {
@@ -69,9 +84,9 @@ function boosted(fields: FieldPath[]): string[] {
 
 /**
  * Highlighting of the text fields among `fields` (keywords are shown whole), or undefined if
- * there are none.
+ * there are none. Their exact words are highlighted, and the synonyms those expand to.
  */
-export function highlightOf(fields: FieldPath[], q: string): Query | undefined {
+export function highlightOf(fields: FieldPath[], q: string, synonyms?: CompiledSynonyms): Query | undefined {
   const text = fields.filter((f) => f.spec.type === 'text');
   if (!text.length) return undefined;
   return {
@@ -84,8 +99,8 @@ export function highlightOf(fields: FieldPath[], q: string): Query | undefined {
     encoder: 'html',
     // Highlight the exact words only: re-running the fuzzy clause per hit and field made a
     // search 5–10× slower on the demo data (measured: 60 ms → 7 ms for q=dragon). A hit found
-    // through a typo alone therefore comes back without highlight.
-    highlight_query: exactQuery(text, q),
+    // through a typo alone therefore comes back without highlight; one through a synonym is.
+    highlight_query: wordsQuery(text, q, synonyms),
   };
 }
 
