@@ -3,6 +3,7 @@ import type { Client } from 'pg';
 import { pg, uniqueName } from '../../e2e/support/services';
 import { loadMameDemo } from './mame-load';
 import { parseMameRecords } from './mame-parse';
+import { mameParents } from './mame-split';
 
 /** The fixture lists loaded into a real Postgres: row counts per table, keys, foreign keys and their indexes. */
 describe('loadMameDemo into Postgres', () => {
@@ -20,7 +21,8 @@ describe('loadMameDemo into Postgres', () => {
   });
 
   it('loads every table with the rows the fixtures hold, and a second load adds none', async () => {
-    const load = () => loadMameDemo(db, parseMameRecords(join(__dirname, 'fixtures', 'mame-hash')), { software: `${schema}.software`, splitSchema: schema }, { batchRows: 3 });
+    const records = () => parseMameRecords(join(__dirname, 'fixtures', 'mame-hash'));
+    const load = async () => loadMameDemo(db, records(), { software: `${schema}.software`, splitSchema: schema, parents: await mameParents(records()) }, { batchRows: 3 });
     expect(await load()).toEqual({ software: 10, software_lists: 4, publishers: 8, titles: 10, parts: 14 });
     for (const [table, n] of Object.entries({ software: 10, software_lists: 4, publishers: 8, titles: 10, parts: 14 })) expect([table, await count(table)]).toEqual([table, n]);
     expect(await load()).toEqual({ software: 0, software_lists: 0, publishers: 0, titles: 0, parts: 0 });

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ClientBase } from 'pg';
 import { insertRowsSql, insertSql, loadMame, loadMameDemo, MAME_COLUMNS, quoteTableName } from './mame-load';
 import { parseMameRecords, type MameEntry, type MameRecord } from './mame-parse';
+import { mameParents } from './mame-split';
 
 function entry(n: number): MameEntry {
   return {
@@ -105,6 +106,16 @@ describe('loadMameDemo', () => {
     const flat = fakeClient();
     expect(await loadMameDemo(flat.client, stream(), { software: 'software' })).toEqual({ software: 10, software_lists: 0, publishers: 0, titles: 0, parts: 0 });
     expect(flat.texts.some((t) => /titles|parts/.test(t))).toBe(false);
+  });
+
+  it('commits the lists and publishers first when given them, and then names none again', async () => {
+    const { client, texts } = fakeClient();
+    const parents = await mameParents(stream());
+    const counts = await loadMameDemo(client, stream(), { splitSchema: 'public', parents }, { batchRows: 4 });
+    expect(counts).toEqual({ software: 0, software_lists: 4, publishers: 8, titles: 10, parts: 14 });
+    const inserts = texts.filter((t) => /^(BEGIN|COMMIT|INSERT)/.test(t)).map((t) => /^INSERT INTO "public"."(\w+)"/.exec(t)?.[1] ?? t);
+    expect(inserts.slice(0, 8)).toEqual(['BEGIN', 'software_lists', 'publishers', 'COMMIT', 'BEGIN', 'titles', 'parts', 'COMMIT']);
+    expect(inserts.filter((t) => t === 'software_lists' || t === 'publishers')).toHaveLength(2);
   });
 
   it('rolls back a failing batch across all its tables and names the rows', async () => {

@@ -5,7 +5,7 @@
  */
 import type { ClientBase } from 'pg';
 import type { MameEntry, MameRecord } from './mame-normalise';
-import { appendRows, createMameSplitter, SPLIT_TABLES, type SplitRows } from './mame-split';
+import { appendRows, createMameSplitter, SPLIT_TABLES, type MameParents, type SplitRows } from './mame-split';
 
 /** Column order of every INSERT; typed against MameEntry so a renamed field fails to compile. */
 export const MAME_COLUMNS = [
@@ -53,7 +53,7 @@ export async function loadMame(
   let inserted = 0;
   let batch: MameEntry[] = [];
   const flush = async (): Promise<void> => {
-    inserted += (await commitBatch(client, [{ qtable, columns: MAME_COLUMNS, key: ['id'], rows: batch }], done, batch.length, batch[0]?.id))[0]!;
+    inserted += (await commitBatch(client, [{ qtable, columns: MAME_COLUMNS, key: ['id'], rows: batch }], rowsText(done, batch)))[0]!;
     done += batch.length;
     batch = [];
     opts.onProgress?.(done, inserted);
@@ -72,6 +72,13 @@ export interface DemoTargets {
   software?: string;
   /** Schema of software_lists, publishers, titles and parts; left alone when undefined. */
   splitSchema?: string;
+  /**
+   * With splitSchema: every list and publisher (mameParents), committed in a transaction of their
+   * own before any title. A parent's change rebuilds every joined document that holds it; committed
+   * first, it reaches the indexer while few titles exist, instead of rebuilding each title once
+   * more per parent (on the full lists that doubled the indexer's work).
+   */
+  parents?: MameParents;
 }
 
 export type DemoCounts = { software: number } & { [K in keyof SplitRows]: number };
@@ -97,8 +104,13 @@ export async function loadMameDemo(
   const schema = targets.splitSchema;
   if (flat) await client.query(createTableSql(flat));
   if (schema !== undefined) for (const sql of splitTablesSql(schema)) await client.query(sql);
-  const splitter = schema === undefined ? undefined : createMameSplitter();
+  const splitter = schema === undefined ? undefined : createMameSplitter(targets.parents);
   const counts: DemoCounts = { software: 0, software_lists: 0, publishers: 0, titles: 0, parts: 0 };
+  if (schema !== undefined && targets.parents) {
+    const tables = SPLIT_TABLES.filter((t) => t.name === 'software_lists' || t.name === 'publishers');
+    const inserted = await commitBatch(client, tables.map((t) => ({ qtable: quoteTableName(`${schema}.${t.name}`), columns: t.columns, key: t.key, rows: targets.parents![t.name as keyof MameParents] })), 'lists and publishers');
+    tables.forEach((t, i) => (counts[t.name] += inserted[i]!));
+  }
 
   let done = 0;
   let entries: MameEntry[] = [];
@@ -109,7 +121,7 @@ export async function loadMameDemo(
     if (schema !== undefined) {
       for (const t of SPLIT_TABLES) tables.push({ qtable: quoteTableName(`${schema}.${t.name}`), columns: t.columns, key: t.key, rows: split[t.name], count: t.name });
     }
-    const inserted = await commitBatch(client, tables, done, entries.length, entries[0]?.id);
+    const inserted = await commitBatch(client, tables, rowsText(done, entries));
     tables.forEach((t, i) => (counts[t.count] += inserted[i]!));
     done += entries.length;
     entries = [];
@@ -124,6 +136,8 @@ export async function loadMameDemo(
   if (entries.length > 0) await flush();
   return counts;
 }
+
+const rowsText = (offset: number, rows: ReadonlyArray<MameEntry>): string => `rows ${offset + 1}..${offset + rows.length} (from ${rows[0]?.id ?? '?'})`;
 
 function checkBatchRows(batchRows = 1000): number {
   if (!Number.isInteger(batchRows) || batchRows < 1) {
@@ -143,7 +157,7 @@ interface TableBatch {
  * One transaction over every table's rows, in the order given; rolled back whole on any error so
  * a retry can start from the same batch. Returns the rows inserted per table.
  */
-async function commitBatch(client: ClientBase, tables: ReadonlyArray<TableBatch>, offset: number, entries: number, first = '?'): Promise<number[]> {
+async function commitBatch(client: ClientBase, tables: ReadonlyArray<TableBatch>, what: string): Promise<number[]> {
   await client.query('BEGIN');
   try {
     const inserted: number[] = [];
@@ -164,7 +178,7 @@ async function commitBatch(client: ClientBase, tables: ReadonlyArray<TableBatch>
     // The original error matters more than a failed rollback (e.g. on a dropped connection).
     await client.query('ROLLBACK').catch(() => undefined);
     const into = tables.map((t) => t.qtable).join(', ');
-    throw new Error(`Loading MAME rows ${offset + 1}..${offset + entries} (from ${first}) into ${into} failed: ${(err as Error).message}`, { cause: err });
+    throw new Error(`Loading MAME ${what} into ${into} failed: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseMameRecords, type MameRecord } from './mame-parse';
-import { createMameSplitter, SPLIT_TABLES, splitMame, type PartRow, type SplitRows, type TitleRow } from './mame-split';
+import { createMameSplitter, mameParents, SPLIT_TABLES, splitMame, type PartRow, type SplitRows, type TitleRow } from './mame-split';
 
 const HASH = join(__dirname, 'fixtures', 'mame-hash');
 
@@ -81,6 +81,20 @@ describe('splitMame over the fixture lists', () => {
     const perRecord = records.map((r) => splitter.split(r));
     expect(perRecord.map((x) => x.software_lists.length)).toEqual([1, 0, 0, 1, 0, 0, 1, 1, 0, 0]);
     expect(perRecord.flatMap((x) => x.publishers)).toEqual(rows.publishers);
+  });
+
+  it('goes on from known parents (mameParents) with the same ids, naming none of them again', async () => {
+    async function* stream(): AsyncGenerator<MameRecord> {
+      yield* records;
+    }
+    const parents = await mameParents(stream());
+    expect(parents).toEqual({ software_lists: rows.software_lists, publishers: rows.publishers });
+    const splitter = createMameSplitter(parents);
+    const again = records.map((r) => splitter.split(r));
+    expect(again.flatMap((x) => [...x.software_lists, ...x.publishers])).toEqual([]);
+    expect(again.flatMap((x) => x.titles)).toEqual(rows.titles);
+    const more = splitter.split({ ...records[0]!, entry: { ...records[0]!.entry, id: 'a5200:new', publisher: 'Newcomer' } });
+    expect(more.publishers).toEqual([{ id: 9, name: 'Newcomer' }]);
   });
 
   it('gives a title without a publisher no publisher_id and no publisher row', () => {

@@ -113,9 +113,9 @@ export const SPLIT_TABLES = [
  * emitted with the first record that names it. Publisher ids count up from 1 in order of first
  * appearance, so the same files (read in the parser's order) always give the same ids.
  */
-export function createMameSplitter(): { split(record: MameRecord): SplitRows } {
-  const lists = new Set<string>();
-  const publishers = new Map<string, number>();
+export function createMameSplitter(known?: MameParents): { split(record: MameRecord): SplitRows } {
+  const lists = new Set<string>(known?.software_lists.map((l) => l.name));
+  const publishers = new Map<string, number>(known?.publishers.map((p) => [p.name, p.id]));
   return {
     split({ entry: e, parts }) {
       const out: SplitRows = { software_lists: [], publishers: [], titles: [], parts: [] };
@@ -127,7 +127,7 @@ export function createMameSplitter(): { split(record: MameRecord): SplitRows } {
       if (e.publisher !== null) {
         publisherId = publishers.get(e.publisher) ?? null;
         if (publisherId === null) {
-          publisherId = publishers.size + 1;
+          publisherId = publishers.size + 1; // ids are 1..n, so size + 1 is free
           publishers.set(e.publisher, publisherId);
           out.publishers.push({ id: publisherId, name: e.publisher });
         }
@@ -151,6 +151,25 @@ export function createMameSplitter(): { split(record: MameRecord): SplitRows } {
       return out;
     },
   };
+}
+
+/** The rows many titles share: lists and publishers. */
+export type MameParents = Pick<SplitRows, 'software_lists' | 'publishers'>;
+
+/**
+ * The lists and publishers of all records, with the ids a splitter gives them; seed
+ * createMameSplitter with them to go on with the same ids. A first pass over the files (a few
+ * seconds) so the loader can commit the parents before any title.
+ */
+export async function mameParents(records: AsyncIterable<MameRecord>): Promise<MameParents> {
+  const splitter = createMameSplitter();
+  const out: MameParents = { software_lists: [], publishers: [] };
+  for await (const r of records) {
+    const rows = splitter.split(r);
+    out.software_lists.push(...rows.software_lists);
+    out.publishers.push(...rows.publishers);
+  }
+  return out;
 }
 
 /** Every record's rows, concatenated per table. */
