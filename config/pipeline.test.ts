@@ -35,7 +35,10 @@ describe('pipeline config', () => {
   });
   it('accepts the shipped demo config', () => {
     const cfg = loadPipelineConfig(path.join(__dirname, 'pipelines', 'demo.json'));
-    expect(cfg.indexes.map((i) => i.name)).toEqual(['software']);
+    expect(cfg.indexes.map((i) => i.name)).toEqual(['software', 'titles']);
+    const titles = cfg.indexes.find((i) => i.name === 'titles')!;
+    expect(titles.relations!.map((r) => [r.name, r.kind, r.limit])).toEqual([['list', 'many-to-one', undefined], ['publisher', 'many-to-one', undefined], ['parts', 'one-to-many', 20]]);
+    expect(titles.relations!.find((r) => r.name === 'parts')!.nested).toBe(true);
   });
 });
 

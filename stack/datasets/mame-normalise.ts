@@ -42,6 +42,36 @@ export interface RawSoftware {
   info: ReadonlyArray<{ name: string; value: string | null }>;
   /** The `size` attribute of every `<rom>`, as written (decimal, `0x` hex, padded with spaces). */
   romSizes: ReadonlyArray<string>;
+  /** `<part>` children in document order: a cartridge, each floppy of a set, each CD... */
+  parts: ReadonlyArray<RawPart>;
+}
+
+/** One `<part>` as written: its attributes and what its data and disk areas hold. */
+export interface RawPart {
+  name: string;
+  interface: string | null;
+  /** The `size` of each `<rom>` in it (a subset of the software's `romSizes`). */
+  romSizes: ReadonlyArray<string>;
+  /** `<rom>`s with a `name` (files; nameless ones continue or reload a file's data). */
+  romFiles: number;
+  /** `<disk>`s (CHD images: CDs, hard disks), which have no size in the lists. */
+  disks: number;
+}
+
+/** One part of a software entry, normalised; position is 1-based, in document order. */
+export interface MamePart {
+  position: number;
+  name: string;
+  interface: string | null;
+  roms: number;
+  rom_bytes: number;
+  disks: number;
+}
+
+/** A software entry and its parts, as the parser yields them for the demo's joined tables. */
+export interface MameRecord {
+  entry: MameEntry;
+  parts: MamePart[];
 }
 
 export function normaliseSoftware(raw: RawSoftware): MameEntry {
@@ -67,6 +97,22 @@ export function normaliseSoftware(raw: RawSoftware): MameEntry {
     rom_bytes: sumRomSizes(raw.romSizes),
     notes: clean(raw.notes),
   };
+}
+
+/**
+ * The entry's parts. A part's `rom_bytes` follow sumRomSizes, so they add up to the entry's
+ * `rom_bytes` (every `<rom>` of a well-formed list is inside a part). A nameless part keeps its
+ * position as its name rather than being dropped.
+ */
+export function normaliseParts(raw: RawSoftware): MamePart[] {
+  return raw.parts.map((p, i) => ({
+    position: i + 1,
+    name: clean(p.name) ?? String(i + 1),
+    interface: clean(p.interface),
+    roms: p.romFiles,
+    rom_bytes: sumRomSizes(p.romSizes),
+    disks: p.disks,
+  }));
 }
 
 /** `"1994"` → 1994; anything vaguer (`"199?"`, `"19??"`, `"1986?"`, `""`) → null. */

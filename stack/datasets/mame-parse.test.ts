@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  normaliseParts,
   normaliseSoftware,
   parseMameFile,
   parseMameLists,
+  parseMameRecords,
   parseReleaseDate,
   parseRomSize,
   parseSoftwareList,
   parseYear,
   type MameEntry,
+  type MamePart,
   type RawSoftware,
 } from './mame-parse';
 
@@ -36,6 +39,10 @@ describe('parseMameLists on real excerpts', () => {
       'a5200:bzonea',
       'a5200:bbsb',
       'a5200:tempest',
+      'c64_cass:booty',
+      'c64_cass:bootys',
+      'c64_cass:wiz',
+      'ibm5170_cdrom:orgaslave',
       'pico:3chometm',
       'pico:poohcornf',
       'pico:ahirupek',
@@ -84,6 +91,40 @@ describe('parseMameLists on real excerpts', () => {
       notes: 'Sometimes it throws [GTIA] glitchy frames (noticeable on player deaths)',
     });
     expect(byId('a5200:tempest').developer).toBe('Keithen Hayenga');
+  });
+});
+
+describe('parseMameRecords: the parts of each entry', () => {
+  it('gives each entry its parts in document order, whose rom bytes add up to the entry\'s', async () => {
+    const records = await collect(parseMameRecords(HASH));
+    expect(records.map((r) => r.entry)).toEqual(await collect(parseMameLists(HASH)));
+    for (const r of records) expect(r.parts.reduce((n, p) => n + p.rom_bytes, 0)).toBe(r.entry.rom_bytes);
+    const parts = (id: string): MamePart[] => records.find((r) => r.entry.id === id)!.parts;
+    // Two cassettes, one file each.
+    expect(parts('c64_cass:wiz')).toEqual<MamePart[]>([
+      { position: 1, name: 'cass1', interface: 'cbm_cass', roms: 1, rom_bytes: 671678, disks: 0 },
+      { position: 2, name: 'cass2', interface: 'cbm_cass', roms: 1, rom_bytes: 671647, disks: 0 },
+    ]);
+    // Two CDs: disk images, no rom sizes.
+    expect(parts('ibm5170_cdrom:orgaslave')).toEqual<MamePart[]>([
+      { position: 1, name: 'cdrom1', interface: 'cdrom', roms: 0, rom_bytes: 0, disks: 1 },
+      { position: 2, name: 'cdrom2', interface: 'cdrom', roms: 0, rom_bytes: 0, disks: 1 },
+    ]);
+    // One cartridge of four hex-sized files.
+    expect(parts('a5200:bzonea')).toEqual<MamePart[]>([{ position: 1, name: 'cart', interface: 'a8bit_cart', roms: 4, rom_bytes: 0x8000, disks: 0 }]);
+  });
+
+  it('counts nameless roms (continue, reload) as bytes of the part but not as files', async () => {
+    const doc = `<softwarelist name="l"><software name="s"><description>S</description>
+      <part name="cart" interface="c"><dataarea name="rom" size="0x3000">
+        <rom name="a.bin" size="0x1000" offset="0"/><rom size="0x1000" offset="0x1000" loadflag="continue"/>
+        <rom size="0x1000" offset="0x2000" loadflag="reload"/></dataarea></part>
+      <part interface="d"><feature name="part_id" value="Disk 2"/></part></software></softwarelist>`;
+    const [raw] = await collect(parseSoftwareList([doc]));
+    expect(normaliseParts(raw!)).toEqual<MamePart[]>([
+      { position: 1, name: 'cart', interface: 'c', roms: 1, rom_bytes: 0x3000, disks: 0 },
+      { position: 2, name: '2', interface: 'd', roms: 0, rom_bytes: 0, disks: 0 },
+    ]);
   });
 });
 
@@ -200,6 +241,7 @@ describe('field normalisation', () => {
       { name: 'developer', value: 'Square' },
     ],
     romSizes: ['3145728', '0x100'],
+    parts: [{ name: 'cart', interface: 'snes_cart', romSizes: ['3145728', '0x100'], romFiles: 2, disks: 0 }],
   };
 
   it('normaliseSoftware maps a raw element to a row', () => {

@@ -8,10 +8,10 @@ import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SaxesParser } from 'saxes';
-import { normaliseSoftware, type MameEntry, type RawSoftware } from './mame-normalise';
+import { normaliseParts, normaliseSoftware, type MameEntry, type MameRecord, type RawPart, type RawSoftware } from './mame-normalise';
 
-export { normaliseSoftware, parseReleaseDate, parseRomSize, parseYear, sumRomSizes } from './mame-normalise';
-export type { MameEntry, MameSupport, RawSoftware } from './mame-normalise';
+export { normaliseParts, normaliseSoftware, parseReleaseDate, parseRomSize, parseYear, sumRomSizes } from './mame-normalise';
+export type { MameEntry, MamePart, MameRecord, MameSupport, RawPart, RawSoftware } from './mame-normalise';
 
 export interface ParseOptions {
   /** Called before each list file is opened, for progress output. */
@@ -20,26 +20,36 @@ export interface ParseOptions {
 
 /** Every entry of every `*.xml` list in `hashDir`, files in name order, entries in document order. */
 export async function* parseMameLists(hashDir: string, opts: ParseOptions = {}): AsyncGenerator<MameEntry> {
+  for await (const r of parseMameRecords(hashDir, opts)) yield r.entry;
+}
+
+/** Like parseMameLists, each entry with its `<part>`s (what the demo's joined tables are split from). */
+export async function* parseMameRecords(hashDir: string, opts: ParseOptions = {}): AsyncGenerator<MameRecord> {
   const files = (await readdir(hashDir)).filter((f) => f.endsWith('.xml')).sort();
   if (files.length === 0) throw new Error(`No *.xml software lists in ${hashDir}; expected mame-data's usr/share/games/mame/hash.`);
   for (const [i, file] of files.entries()) {
     opts.onFile?.(file, i, files.length);
-    yield* parseMameFile(join(hashDir, file));
+    yield* parseMameFileRecords(join(hashDir, file));
   }
 }
 
 export async function* parseMameFile(path: string): AsyncGenerator<MameEntry> {
+  for await (const r of parseMameFileRecords(path)) yield r.entry;
+}
+
+async function* parseMameFileRecords(path: string): AsyncGenerator<MameRecord> {
   // 256 KiB reads: few enough syscalls for 106 MB of lists, small enough to stay bounded.
   const chunks = createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 }) as AsyncIterable<string>;
-  for await (const raw of parseSoftwareList(chunks, path)) yield normaliseSoftware(raw);
+  for await (const raw of parseSoftwareList(chunks, path)) yield { entry: normaliseSoftware(raw), parts: normaliseParts(raw) };
 }
 
 type TextField = 'description' | 'year' | 'publisher' | 'notes';
 const TEXT_FIELDS: ReadonlySet<string> = new Set<TextField>(['description', 'year', 'publisher', 'notes']);
 
-type Building = { -readonly [K in keyof RawSoftware]: RawSoftware[K] } & {
+type Building = { -readonly [K in Exclude<keyof RawSoftware, 'info' | 'romSizes' | 'parts'>]: RawSoftware[K] } & {
   info: Array<{ name: string; value: string | null }>;
   romSizes: string[];
+  parts: Array<Omit<RawPart, 'romSizes'> & { romSizes: string[]; romFiles: number; disks: number }>;
 };
 
 /**
@@ -81,6 +91,7 @@ export async function* parseSoftwareList(
         notes: null,
         info: [],
         romSizes: [],
+        parts: [],
       };
       if (!sw.name.trim()) throw new Error(`${source}:${parser.line}: <software> without a name`);
     } else if (sw && depth === 3 && TEXT_FIELDS.has(tag.name)) {
@@ -88,8 +99,20 @@ export async function* parseSoftwareList(
       text = '';
     } else if (sw && depth === 3 && tag.name === 'info' && attr.name) {
       sw.info.push({ name: attr.name, value: attr.value ?? null });
-    } else if (sw && tag.name === 'rom' && attr.size !== undefined) {
-      sw.romSizes.push(attr.size);
+    } else if (sw && depth === 3 && tag.name === 'part') {
+      sw.parts.push({ name: attr.name ?? '', interface: attr.interface ?? null, romSizes: [], romFiles: 0, disks: 0 });
+    } else if (sw && tag.name === 'rom') {
+      // Every <rom> sits in a <part>'s <dataarea>; one without a name continues or reloads the
+      // previous file's data (loadflag), so it adds bytes but is not a file of its own.
+      const part = depth > 3 ? sw.parts.at(-1) : undefined;
+      if (attr.size !== undefined) {
+        sw.romSizes.push(attr.size);
+        part?.romSizes.push(attr.size);
+      }
+      if (part && attr.name !== undefined) part.romFiles++;
+    } else if (sw && depth > 3 && tag.name === 'disk') {
+      const part = sw.parts.at(-1);
+      if (part) part.disks++;
     }
   });
   const onText = (t: string): void => {
