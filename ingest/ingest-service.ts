@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { Client } from 'pg';
+import { Pool, type Client } from 'pg';
 import type { IngestConfig } from '../config';
 import { sourceTables, type PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
@@ -129,8 +129,12 @@ export function createIngest(deps: IngestDeps) {
     log.info('created replication slot; every table will be snapshotted', { slot, lsn, reason: decision.reason });
   }
 
+  // Queries the stream handler makes (a moved row's columns, the table descriptions), on connections
+  // of their own: the main one is busy with heartbeats on a timer.
+  const streamDb = new Pool({ connectionString: config.databaseUrl, max: 2 });
+  streamDb.on('error', (err) => log.warn('an idle Postgres connection of the stream failed', { err }));
   const schema = createSchemaWatch({
-    db, slot, pipeline, metrics, log: log.child('schema'),
+    db: streamDb, slot, pipeline, metrics, log: log.child('schema'),
     copyAgain: () => {
       snapshots.request();
       return snapshots.idle();
@@ -154,7 +158,7 @@ export function createIngest(deps: IngestDeps) {
       });
       await source.start(createStreamHandler({
         slot, tables, keys, batcher, windows, decode: deps.decode,
-        readRow: pgCurrentRowReader(db),
+        readRow: pgCurrentRowReader(streamDb),
         onRelation: (r) => schema.observe(r),
         onMovedRow: (table, filled, gone) => {
           if (gone) log.info('a row moved to a new key is gone by now; a later change in the stream removes its document', { table });
@@ -194,6 +198,7 @@ export function createIngest(deps: IngestDeps) {
         await source.close();
         await batcher.close().catch((err: unknown) => log.warn('final flush failed', { err }));
         await publisher.close();
+        await streamDb.end().catch(() => undefined);
       })();
       return closing;
     },

@@ -11,7 +11,7 @@ import { columnTypes, configuredColumns, diffSchema, sameColumns, type ColumnTyp
 export interface SchemaProblem { problem: 'column_missing' | 'copying_after_schema_change'; table: string; column?: string; index?: string; field?: string }
 
 export interface SchemaWatchDeps {
-  db: ClientBase;
+  db: Pick<ClientBase, 'query'>;
   slot: string;
   pipeline: PipelineConfig;
   metrics: IngestMetrics;

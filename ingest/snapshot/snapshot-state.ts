@@ -75,7 +75,7 @@ export async function saveProgress(db: ClientBase, slot: string, p: TableProgres
 }
 
 /** The table's columns as the stream last described them, by table; tables never described are absent. */
-export async function readColumns(db: ClientBase, slot: string): Promise<Map<string, Record<string, number>>> {
+export async function readColumns(db: Pick<ClientBase, 'query'>, slot: string): Promise<Map<string, Record<string, number>>> {
   const { rows } = await db.query<{ table_name: string; columns: Record<string, number> | null }>(`SELECT table_name, columns FROM ${STATE_TABLE} WHERE slot_name = $1`, [slot]);
   return new Map(rows.filter((r) => r.columns).map((r) => [r.table_name, r.columns!]));
 }
@@ -84,12 +84,12 @@ export async function readColumns(db: ClientBase, slot: string): Promise<Map<str
  * Records a new description of the table; with `copyAgain`, in the same statement, sets it to be
  * copied again from the start (a new generation), so a crash right after cannot lose the decision.
  */
-export async function saveColumns(db: ClientBase, slot: string, table: string, columns: Readonly<Record<string, number>>, copyAgain: boolean): Promise<void> {
+export async function saveColumns(db: Pick<ClientBase, 'query'>, slot: string, table: string, columns: Readonly<Record<string, number>>, copyAgain: boolean): Promise<void> {
   const reset = copyAgain ? ', last_key = NULL, rows_done = 0, rows_total = NULL, done = false, generation = generation + 1' : '';
   await db.query(`UPDATE ${STATE_TABLE} SET columns = $3${reset}, updated_at = now() WHERE slot_name = $1 AND table_name = $2`, [slot, table, JSON.stringify(columns)]);
 }
 
 /** Sets a table to be copied again from the start (a new generation), keeping its description. */
-export async function copyTableAgain(db: ClientBase, slot: string, table: string): Promise<void> {
+export async function copyTableAgain(db: Pick<ClientBase, 'query'>, slot: string, table: string): Promise<void> {
   await db.query(`UPDATE ${STATE_TABLE} SET last_key = NULL, rows_done = 0, rows_total = NULL, done = false, generation = generation + 1, updated_at = now() WHERE slot_name = $1 AND table_name = $2`, [slot, table]);
 }

@@ -8,7 +8,7 @@ const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
  * with the type OIDs the stream's value conversion uses, and the key in index order (the keyset
  * order of the snapshot): the replica identity index if set, else the primary key (pg-setup.ts).
  */
-export async function describeTable(db: ClientBase, schema: string, table: string): Promise<RelationInfo> {
+export async function describeTable(db: Pick<ClientBase, 'query'>, schema: string, table: string): Promise<RelationInfo> {
   const cols = await db.query<{ name: string; oid: number }>(
     `SELECT a.attname AS name, a.atttypid::int AS oid
        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -14,7 +14,7 @@ export type CurrentRowReader = (relation: RelationInfo, key: Readonly<Record<str
 /** undefined_column, undefined_table, invalid_text_representation (a key column retyped since). */
 const GONE = new Set(['42703', '42P01', '22P02']);
 
-export function pgCurrentRowReader(db: ClientBase): CurrentRowReader {
+export function pgCurrentRowReader(db: Pick<ClientBase, 'query'>): CurrentRowReader {
   return async (relation, key, columns) => {
     const names = Object.keys(key);
     const where = names.map((k, i) => `${q(k)} = $${i + 1}`).join(' AND ');
