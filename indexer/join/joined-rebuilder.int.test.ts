@@ -25,7 +25,7 @@ describe('joined rebuilds and their versions', () => {
   let rebuilder: JoinedRebuilder;
   let sink: EsDocumentSink;
   const origin = { topic: 't', partition: 0, offset: '0' };
-  const root = (version: number): RebuildRequest => ({ index, kind: 'root', source: { schema, table: 'orders' }, key: { id: 1 }, version: String(version), lsn: String(version), origin });
+  const root = (version: number): RebuildRequest => ({ index, kind: 'root', source: { schema, table: 'orders' }, key: { id: 1 }, version: String(version), op: 'u', lsn: String(version), origin });
   const rebuild = (r: RebuildRequest) => rebuilder.rebuild([r], async (ops) => void (await sink.write(ops, async () => undefined)));
   const current = async () => {
     const r = await client.get<{ customer: { name: string } }>({ index, id: '1' }, { ignore: [404] });

@@ -154,13 +154,17 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
       }
     }
     // Old state: the documents that still hold those rows (a row moved away or deleted); they must
-    // see every write made so far, so the index is refreshed first.
+    // see every write made so far, so the index is refreshed first. A row just inserted is in no
+    // document yet (a key deleted before is looked up by its delete), so inserts skip this.
+    const changed = related.filter((r) => r.op !== 'c');
+    const truncates = others.filter((r) => r.kind === 'truncate');
+    if (!changed.length && !truncates.length) return roots;
     await es.indices.refresh({ index, ignore_unavailable: true });
-    const refs = [...new Set(related.map((r) => `${r.source.schema}.${r.source.table}:${canonicalKey(r.key)}`))];
+    const refs = [...new Set(changed.map((r) => `${r.source.schema}.${r.source.table}:${canonicalKey(r.key)}`))];
     for (let i = 0; i < refs.length; i += 1000) {
       for await (const ids of idsMatching(es, index, { terms: { [REFS_FIELD]: refs.slice(i, i + 1000) } })) for (const id of ids) bump(keyOfId(id), top);
     }
-    for (const t of others.filter((r) => r.kind === 'truncate')) {
+    for (const t of truncates) {
       for await (const ids of idsMatching(es, index, { prefix: { [REFS_FIELD]: `${t.source.schema}.${t.source.table}:` } })) for (const id of ids) bump(keyOfId(id), t);
     }
     return roots;

@@ -22,7 +22,7 @@ describe('rebuildRequests', () => {
   });
 
   it('a root change names its own document, deletes and snapshot reads included', () => {
-    for (const op of ['c', 'u', 'd', 'r'] as const) expect(rebuildRequests(event('orders', op), origin, joined)).toEqual([{ index: 'orders', kind: 'root', source: { schema: 'public', table: 'orders' }, key: { id: 1 }, version: '100', lsn: '90', origin }]);
+    for (const op of ['c', 'u', 'd', 'r'] as const) expect(rebuildRequests(event('orders', op), origin, joined)).toEqual([{ index: 'orders', kind: 'root', source: { schema: 'public', table: 'orders' }, key: { id: 1 }, version: '100', op, lsn: '90', origin }]);
   });
 
   it('a related or through row change asks for the documents that hold it; its snapshot read asks for nothing', () => {

@@ -14,6 +14,8 @@ export interface RebuildRequest {
   key: Record<string, KeyValue>;
   /** Commit LSN of the change: the version of what it rebuilds. */
   version: string;
+  /** The change's op: a related row just inserted ('c') is in no document yet, so no document has to be looked up by it. */
+  op: ChangeEvent['op'];
   lsn: string;
   origin: Origin;
 }
@@ -34,7 +36,7 @@ export function rebuildRequests(event: ChangeEvent, origin: Origin, joined: read
   const out: RebuildRequest[] = [];
   for (const index of joined) {
     const isRoot = index.source.schema === event.source.schema && index.source.table === event.source.table;
-    const base = { index: index.name, source: event.source, key: event.key, version: event.commitLsn, lsn: event.lsn, origin };
+    const base = { index: index.name, source: event.source, key: event.key, version: event.commitLsn, op: event.op, lsn: event.lsn, origin };
     if (isRoot) {
       if (event.op !== 't') out.push({ ...base, kind: 'root' });
       continue;
