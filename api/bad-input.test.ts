@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 import { testApp } from './testing/test-app';
 
 /**
- * RELIABILITY.md "Bad input the API must answer with a clear 4xx": each item that applies to
+ * docs/reliability.md "Bad input the API answers with a clear 4xx": each item that applies to
  * the routes that exist, through the whole app. Every answer is a 4xx in the one error shape.
  */
 const S = '/v1/indexes/books/search';

@@ -12,7 +12,7 @@
  * each contender runs alone and catches up; rows/s = rows / (time of the last row acknowledged in
  * Kafka - time of the first), Kafka high watermarks polled every 20 ms, start-up shown apart.
  * pg_recvlogical: rows / wall time to --endpos. Debezium Server runs from the stack's download
- * cache (never the repo) with its defaults apart from what pgoutput → Kafka needs (STACK.md).
+ * cache (never the repo) with its defaults apart from what pgoutput → Kafka needs (as stack/ runs them).
  * Needs the local stack (`npm run stack:up`); everything it creates is dropped afterwards.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

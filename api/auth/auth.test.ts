@@ -62,7 +62,7 @@ describe('API keys on the routes', () => {
     const forged = `${key.slice(0, -4)}AAAA` === key ? `${key.slice(0, -4)}BBBB` : `${key.slice(0, -4)}AAAA`;
     expect((await http.get('/v1/indexes/notes/search').set('Authorization', `Bearer ${forged}`)).status).toBe(401);
   });
-  it('answers RELIABILITY.md\'s bad tokens with a 401, never a 5xx: alg none, encoded NUL, huge, non-ASCII, repeated headers', async () => {
+  it('answers the bad tokens of docs/reliability.md with a 401, never a 5xx: alg none, encoded NUL, huge, non-ASCII, repeated headers', async () => {
     const { http, store } = setup();
     const key = store.add('acme', ['search']);
     const bad = [
