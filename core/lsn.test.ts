@@ -1,4 +1,4 @@
-import { formatLsn, lsnToDecimal, parseLsn } from './lsn';
+import { formatLsn, lsnToDecimal, parseLsn, decimalLsnBelow } from './lsn';
 
 describe('LSN', () => {
   it('round-trips positions above 2^53 exactly', () => {
@@ -14,5 +14,12 @@ describe('LSN', () => {
   });
   it('rejects text that is not an LSN', () => {
     expect(() => parseLsn('12345')).toThrow(/not an LSN/);
+  });
+});
+
+describe('decimalLsnBelow', () => {
+  it('orders decimal LSNs like BigInt does, without making one', () => {
+    const pairs: Array<[string, string]> = [['9', '10'], ['100', '99'], ['18446744073709551615', '18446744073709551614'], ['5', '5'], ['123', '124']];
+    for (const [a, b] of pairs) expect(decimalLsnBelow(a, b)).toBe(BigInt(a) < BigInt(b));
   });
 });

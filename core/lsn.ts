@@ -23,3 +23,8 @@ export function lsnToDecimal(text: string): string {
 export function maxLsn(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
+
+/** Decimal LSNs without leading zeros: the shorter is smaller; equal lengths compare as text. Spares a BigInt per comparison. */
+export function decimalLsnBelow(a: string, b: string): boolean {
+  return a.length < b.length || (a.length === b.length && a < b);
+}

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { IndexSpec } from '../config/pipeline';
 import { decodeChangeEvent, documentId, type ChangeEvent } from '../core/change-event';
 import { errorMessage } from '../core/errors';
+import { decimalLsnBelow } from '../core/lsn';
 import type { DeadLetterRecord } from './dead-letters';
 import type { DeadLetter, DocumentSink } from './sink/es-document-sink';
 import { chunkOps } from './transform/chunk-ops';
@@ -93,7 +94,7 @@ export function prepareBatch(topic: string, partition: number, messages: readonl
       endRun();
       prepared.steps.push({ truncate: event, origin, indexes: targets });
     }
-    if (maxLsn === undefined || !lsnBelow(event.commitLsn, maxLsn)) {
+    if (maxLsn === undefined || !decimalLsnBelow(event.commitLsn, maxLsn)) {
       maxLsn = event.commitLsn;
       maxTs = event.ts;
     }
@@ -158,10 +159,6 @@ function splitIndexes(indexes: readonly IndexSpec[]): { flat: IndexSpec[]; joine
   return split;
 }
 
-/** Decimal LSNs without leading zeros: the shorter is smaller; equal lengths compare as text. Spares a BigInt per message. */
-function lsnBelow(a: string, b: string): boolean {
-  return a.length < b.length || (a.length === b.length && a < b);
-}
 
 /** Upper bound of a bulk action line with index name, id and a 19-digit version. */
 const ACTION_LINE_BYTES = 200;

@@ -3,6 +3,7 @@ import { sourceTables, type IndexSpec } from '../../config/pipeline';
 import { canonicalKey, documentId, type KeyValue } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { parseJsonExact } from '../../core/exact-json';
+import { decimalLsnBelow } from '../../core/lsn';
 import type { Logger } from '../../core/logger';
 import type { BulkOp, Origin } from '../transform/to-bulk-ops';
 import { readCatalog, tableInfo, tableName, type Catalog, type SqlClient } from './catalog';
@@ -134,13 +135,13 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     const bump = (key: Record<string, KeyValue>, r: { version: string; lsn: string; origin: Origin }): void => {
       const id = documentId(key);
       const cur = roots.get(id);
-      if (!cur || below(cur.version, r.version)) roots.set(id, { key, version: r.version, lsn: r.lsn, origin: r.origin });
+      if (!cur || decimalLsnBelow(cur.version, r.version)) roots.set(id, { key, version: r.version, lsn: r.lsn, origin: r.origin });
     };
     const keyOfId = (id: string): Record<string, KeyValue> => (plan.rootKey.length === 1 ? { [plan.rootKey[0]!]: id } : (JSON.parse(id) as Record<string, KeyValue>));
     for (const r of reqs) if (r.kind === 'root') bump(r.key, r);
     const others = reqs.filter((r) => r.kind !== 'root');
     if (!others.length) return roots;
-    const top = others.reduce((a, b) => (below(a.version, b.version) ? b : a));
+    const top = others.reduce((a, b) => (decimalLsnBelow(a.version, b.version) ? b : a));
     // New state: the rows as they are now, joined up to their roots.
     const related = others.filter((r) => r.kind === 'related');
     const byTable = new Map<string, RebuildRequest[]>();
@@ -172,7 +173,3 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
 }
 export type JoinedRebuilder = ReturnType<typeof createJoinedRebuilder>;
 
-/** Decimal LSNs without leading zeros: the shorter is smaller. */
-function below(a: string, b: string): boolean {
-  return a.length < b.length || (a.length === b.length && a < b);
-}
