@@ -1,4 +1,4 @@
-// Three tiers (STYLE.md #11): units beside the code, *.int.test.ts against the real services
+// Three tiers: units beside the code, *.int.test.ts against the real services
 // started by stack/, and e2e/ for flows across stages. `npm test` runs them in that order.
 const tsJest = ['ts-jest', { diagnostics: false }];
 const common = {
