@@ -60,8 +60,9 @@ async function prepare(ctx: ServiceContext): Promise<PreparedService> {
         `-k ${sock}`,
         '-c listen_addresses=127.0.0.1',
         '-c wal_level=logical',
-        '-c max_replication_slots=20',
-        '-c max_wal_senders=20',
+        // Room for the test suite's parallel workers, each of which may hold a slot or two.
+        '-c max_replication_slots=64',
+        '-c max_wal_senders=64',
       ].join(' ');
       const [cmd, args] = asUser(user, `${PG_BIN}/pg_ctl`, ['-D', data, '-l', serverLog, '-w', '-t', '60', '-o', options, 'start']);
       // pg_ctl -w returns once the server accepts connections, or exits 1 at once on a taken port.
