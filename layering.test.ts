@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * The layering of DESIGN.md, enforced: services import `core` and `config` only, never each
+ * The layering of docs/architecture.md, enforced: services import `core` and `config` only, never each
  * other; `core` depends on nothing here; `config` only on `core`.
  */
 const ROOT = __dirname;

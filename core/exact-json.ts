@@ -1,5 +1,5 @@
 /**
- * json / jsonb values → JSON values without silent damage (DESIGN.md, "Values"; RELIABILITY.md,
+ * json / jsonb values → JSON values without silent damage (docs/architecture.md, "Values" under the CDC pitfalls; docs/reliability.md,
  * bad events). `JSON.parse` turns 12345678901234567890123 into 1.2345678901234568e+22 and
  * a 400-digit number into Infinity (which JSON.stringify then prints as null), and a value nested
  * thousands deep parses but overflows the stack of every JSON.stringify downstream. So:

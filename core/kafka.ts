@@ -37,7 +37,7 @@ export function isTransientTopicError(err: unknown): boolean {
  * Topics keep every event: a reindex rebuilds an index by replaying its topic from offset 0, which
  * is only the source of truth if nothing was deleted. Compaction is no substitute: truncates and
  * heartbeats share the empty key, so compaction would drop truncates and a replay would resurrect
- * truncated rows. (Disk grows with the change history; see README "Reindex".)
+ * truncated rows. (Disk grows with the change history; see docs/reindex.md.)
  */
 export const RETAIN_FOREVER = [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }];
 

@@ -20,7 +20,7 @@ import { env, es, uniqueName } from './support/services';
 jest.setTimeout(600_000);
 
 /**
- * RELIABILITY.md #14: for random pairs of tenants (A, B) and random requests on every route
+ * docs/reliability.md #14: for random pairs of tenants (A, B) and random requests on every route
  * (search with q, filters, facets and sort; cursor pages; documents by id; suggest; analytics
  * grouped, composite and CSV), no answer to A holds B's data, also through the result cache
  * (the same request as A, then as B, on one API instance and on a second one sharing Redis).

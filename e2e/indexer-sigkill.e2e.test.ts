@@ -8,7 +8,7 @@ import { startService, stopService, type RunningService } from './support/proces
 import { env, eventually, uniqueName } from './support/services';
 
 /**
- * RELIABILITY.md scenario 1: kill -9 the indexer in the middle of a bulk request, repeatedly,
+ * docs/reliability.md scenario 1: kill -9 the indexer in the middle of a bulk request, repeatedly,
  * while inserts, updates and deletes flow; then compare Elasticsearch with the expected final
  * state of every key. Missing, extra and stale must be 0; duplicate deliveries are reported.
  */

@@ -14,7 +14,7 @@ const BIG_ROWS = 30_000;
 interface WriterTx { xid: number; events: number; label: string }
 
 /**
- * RELIABILITY.md scenario 2 (issue 3, item 2): kill -9 ingest while it streams a large
+ * docs/reliability.md scenario 2 (issue 3, item 2): kill -9 ingest while it streams a large
  * transaction, repeatedly, with small transactions committing all along (also while ingest is
  * down). After every kill, with nothing running that could still confirm: every transaction whose
  * commit end LSN is at or below the slot's confirmed_flush_lsn is wholly in Kafka (the slot never

@@ -18,7 +18,7 @@ const STOP_SIGNAL = (process.env.KAFKA_OUTAGE_SIGNAL ?? 'SIGTERM') as NodeJS.Sig
 interface WriterTx { xid: number; events: number }
 
 /**
- * RELIABILITY.md scenario 3: Kafka stopped for a while under continuous writes. A private broker
+ * docs/reliability.md scenario 3: Kafka stopped for a while under continuous writes. A private broker
  * (the shared one is never stopped) is stopped and restarted on the same ports and data folder,
  * while the real ingest process streams a table of the shared Postgres into it. While it is down:
  * the slot's confirmed_flush_lsn does not move, every transaction it covers is wholly in what the

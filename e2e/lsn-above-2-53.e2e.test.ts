@@ -24,7 +24,7 @@ const TWO_POW_53 = 2n ** 53n;
 interface Tx { xid: number; label: string }
 
 /**
- * RELIABILITY.md scenario 18: a database whose WAL position is above 2^53. The real ingest,
+ * docs/reliability.md scenario 18: a database whose WAL position is above 2^53. The real ingest,
  * indexer and API processes run against a private cluster whose WAL starts near 2^62, the shared
  * Kafka and Elasticsearch. Commit LSNs are read independently from the WAL itself (pg_waldump:
  * the start of each transaction's commit record, by xid), and every document's `_version` must

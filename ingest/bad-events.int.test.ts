@@ -5,7 +5,7 @@ import { confirmedLsn, currentWalLsn, readAllEvents, quiesce, rowEvents, testPip
 import { toChangeEvents } from './transform/to-change-events';
 
 /**
- * RELIABILITY.md "bad events", the CDC side, against real Postgres and Kafka: each is carried
+ * docs/reliability.md "Bad events", the CDC side, against real Postgres and Kafka: each is carried
  * exactly or parked with a clear reason, and the stream goes on (no fatal error). Integers above
  * 2^53, NUMERIC NaN/±Infinity, infinity and BC timestamps: cdc-pitfalls.int.test.ts; primary-key
  * updates and tables without a key: ingest.int.test.ts and cdc-pitfalls; duplicates after a crash:

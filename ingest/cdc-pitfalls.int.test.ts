@@ -4,7 +4,7 @@ import { kafka, pg, uniqueName } from '../e2e/support/services';
 import { quiesce, rowEvents, testPipeline } from './test-support/harness';
 
 /**
- * The CDC pitfalls of DESIGN.md, each against real Postgres through ingest into Kafka, read back
+ * The CDC pitfalls of docs/architecture.md, each against real Postgres through ingest into Kafka, read back
  * from the topic. (Key updates, the refusal of a table without a key, heartbeats, truncate to
  * every partition and the lost slot are in ingest, heartbeat and slot-lost .int.test.ts.)
  */

@@ -9,7 +9,7 @@ export interface EventPublisher {
 
 /**
  * Batches change events across transactions and decides what may be confirmed to Postgres.
- * The rule (DESIGN.md, acknowledgement order): a commit's end LSN is confirmed only after
+ * The rule (docs/architecture.md, "Acknowledgement order"): a commit's end LSN is confirmed only after
  * every event up to and including that commit was acknowledged by Kafka. Memory stays
  * bounded: one batch may be in flight while the next fills; beyond that `add` waits for Kafka,
  * which pauses the replication stream (flow control) instead of buffering a large transaction

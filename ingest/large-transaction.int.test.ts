@@ -15,7 +15,7 @@ const ROW_BYTES = 1_000;
 const BACKSTOP_MS = 20 * 60_000;
 
 /**
- * DESIGN.md "Big transactions": a 200k-row transaction of ~1 kB rows (~250 MB of change events;
+ * docs/architecture.md "Big transactions": a 200k-row transaction of ~1 kB rows (~250 MB of change events;
  * Postgres spills it past logical_decoding_work_mem) streams through ingest with bounded memory,
  * reaches Kafka whole, and is confirmed to Postgres only once all of it was acknowledged.
  */

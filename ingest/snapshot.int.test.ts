@@ -110,7 +110,7 @@ describe('initial snapshot', () => {
     expect(run.fatal).toEqual([]);
   });
 
-  it('waits for a transaction that was open when a table joined the publication, so its write is not lost (RELIABILITY.md #16)', async () => {
+  it('waits for a transaction that was open when a table joined the publication, so its write is not lost (docs/reliability.md #16)', async () => {
     const first = uniqueName('first');
     const added = uniqueName('added');
     await db.query(`CREATE TABLE ${first} (id int PRIMARY KEY, v text, n int)`);

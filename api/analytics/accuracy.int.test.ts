@@ -53,7 +53,7 @@ describe('analytics accuracy against Postgres', () => {
     const tdigest = relErrors(await apiPercentiles({}), truth);
     const hdr = relErrors(await apiPercentiles({ percentilesMethod: 'hdr' }), truth);
     const precise = relErrors(await apiPercentiles({ compression: '1000' }), truth);
-    // Printed so the README's figures can be re-measured.
+    // Printed so the figures of docs/api.md can be re-measured.
     process.stdout.write(`percentile errors vs SQL at p${PERCENTS.join('/p')}: tdigest ${fmt(tdigest)}, tdigest(1000) ${fmt(precise)}, hdr ${fmt(hdr)}\n`);
     for (const e of hdr) expect(e).toBeLessThanOrEqual(0.001);
     expect(Math.max(...tdigest)).toBeGreaterThan(0.05); // the problem the option exists for

@@ -9,7 +9,7 @@ import type { AnalyticsRequest, GroupKey, Metric, MetricFn } from './analytics-r
 import { methodKey, parsePercentilesMethod, PERCENTILES_PARAMS, type PercentilesMethod } from './percentiles-method';
 
 /**
- * Analytics parameters (README "Analytics API"), the same for GET and POST:
+ * Analytics parameters (docs/api.md, "Analytics"), the same for GET and POST:
  *   metrics=count,avg(year),percentiles(rom_bytes),cardinality(publisher)
  *   groupBy=system | year:10 | release_date:month | release_date:6h | system,year:10 (composite)
  *   ranges=..1990,1990..2000,2000..   (with one groupBy field: range buckets, from ≤ x < to)

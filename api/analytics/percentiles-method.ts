@@ -3,7 +3,7 @@ import type { Params } from '../http/params';
 
 /**
  * How `percentiles(f)` is computed; both are Elasticsearch's, both approximate, with different
- * errors (README "Analytics"):
+ * errors (docs/api.md, "Analytics"):
  *
  * - `tdigest` (default, `compression` 100): error in *rank*, largest near the median, where one
  *   centroid summarises about 1/compression of the documents and the value is interpolated

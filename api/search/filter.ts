@@ -4,7 +4,7 @@ import { isCalendarDate } from './dates';
 import { exactPath, findPath, listPaths, PATH_PATTERN, type FieldPath } from './field-paths';
 
 /**
- * The filter syntax (documented in README "Search API"): clauses separated by spaces, all of
+ * The filter syntax (documented in docs/api.md, "Search"): clauses separated by spaces, all of
  * which must hold (AND).
  *
  *   system:nes,snes          field is one of the values

@@ -120,7 +120,7 @@ export async function allDocs(client: Client, index: string): Promise<Map<string
 /** What the index should hold: per id, the version (commit LSN) of its last change and the document, absent when deleted. */
 export type ExpectedDocs = ReadonlyMap<string, { lsn: number | string; doc?: Record<string, unknown> }>;
 
-/** RELIABILITY.md's verdict: documents missing, extra (deleted or never written), or stale (wrong version or content). */
+/** The verdict of docs/reliability.md: documents missing, extra (deleted or never written), or stale (wrong version or content). */
 export function compareDocs(expected: ExpectedDocs, actual: ReadonlyMap<string, { version: string; source: string }>): { missing: string[]; extra: string[]; stale: string[] } {
   const missing: string[] = [];
   const stale: string[] = [];

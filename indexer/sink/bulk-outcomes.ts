@@ -1,5 +1,5 @@
 /**
- * What to do with one bulk item, as a table (DESIGN.md "Bulk item outcomes").
+ * What to do with one bulk item, as a table (docs/architecture.md, "Bulk item outcomes").
  * done: durable; stale: a newer version is already there, also done; retry: try the item
  * again with backoff; dead-letter: the document can never be written as is; unknown: retry a
  * bounded number of times, then stop the partition loudly.

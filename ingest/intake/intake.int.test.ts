@@ -176,7 +176,7 @@ describe('POST /v1/events against Kafka', () => {
 });
 
 /**
- * RELIABILITY.md, "Bad events the ingest path must survive", as they can arrive over HTTP: each is
+ * docs/reliability.md, "Bad events the ingest path survives", as they can arrive over HTTP: each is
  * carried exactly (the Kafka value is byte for byte the line sent) or refused with its reason.
  */
 describe('bad events over HTTP', () => {

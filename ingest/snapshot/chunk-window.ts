@@ -24,7 +24,7 @@ export interface ChunkResult {
  * - a transaction committed before the low watermark is in the chunk (read after it);
  * - one committed between the watermarks may or may not be: its keys are left to the stream;
  * - one committed after the high watermark has a higher commit LSN, so it wins in the index,
- *   also when it was open during the read (RELIABILITY.md #16).
+ *   also when it was open during the read (docs/reliability.md #16).
  * The chunk becomes done once Kafka acknowledged it: when the high watermark's commit is confirmed.
  */
 export class ChunkWindows {

@@ -21,7 +21,7 @@ export interface ChangeSource {
 }
 
 /**
- * pgoutput over pg-logical-replication, with its traps handled (DESIGN.md):
+ * pgoutput over pg-logical-replication, with its traps handled (docs/architecture.md, "Postgres CDC pitfalls"):
  * - `acknowledge(lsn)` sends lsn + 1, which would skip a transaction whose commit record
  *   starts exactly at the confirmed position after a restart; we pass commitEndLsn − 1.
  * - manual acks need `{ auto: false, timeoutSeconds: 0 }`, otherwise the library confirms

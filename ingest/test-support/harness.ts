@@ -72,7 +72,7 @@ export function compareEvents(a: ChangeEvent, b: ChangeEvent): number {
 
 /** What the index ends with when every event is applied with version = commit LSN: the latest event per key. */
 /**
- * RELIABILITY.md's verdict for a topic against its table: rows whose latest event is missing or a
+ * The verdict of docs/reliability.md for a topic against its table: rows whose latest event is missing or a
  * delete, rows whose latest event carries other content (stale), and keys alive in the topic but
  * not in the table (extra). `rows` maps canonical keys to the row as `after` should hold it.
  */
