@@ -8,6 +8,7 @@ import { ResultCache } from './cache/result-cache';
 import { errorMiddleware, RETRY_AFTER_S } from './errors';
 import { accessLogMiddleware } from './http/access-log';
 import { requestIdMiddleware } from './http/request-id';
+import type { createDrain } from './health/drain';
 import { failedChecks, type ReadinessCheck } from './health/readiness';
 import { NO_POSITIONS } from './freshness/positions-source';
 import { WatermarkCache } from './freshness/watermark-cache';
@@ -50,6 +51,8 @@ export interface AppDeps {
   synonyms?: SynonymCache;
   /** What else /readyz needs besides the search backend (Redis when API keys are on). */
   readiness?: ReadinessCheck[];
+  /** Graceful drain on SIGTERM (health/drain.ts): /readyz fails first, connections close after answers. */
+  drain?: ReturnType<typeof createDrain>;
   /** One info log line per request (API_ACCESS_LOG). Default: false. */
   accessLog?: boolean;
 }
@@ -63,6 +66,7 @@ export function createApp(deps: AppDeps): Koa {
   const router = new Router();
   // First, so that every answer carries its id and the access log sees the final status.
   app.use(requestIdMiddleware());
+  if (deps.drain) app.use(deps.drain.middleware);
   if (deps.accessLog) app.use(accessLogMiddleware(deps.log.child('access')));
   app.use(deps.metrics.middleware());
   app.use(errorMiddleware(deps.log));
@@ -72,7 +76,7 @@ export function createApp(deps: AppDeps): Koa {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  const checks: ReadinessCheck[] = [{ name: 'elasticsearch', failure: 'Elasticsearch is not answering', ready: () => deps.search.ready() }, ...(deps.readiness ?? [])];
+  const checks: ReadinessCheck[] = [{ name: 'elasticsearch', failure: 'Elasticsearch is not answering', ready: () => deps.search.ready() }, ...(deps.readiness ?? []), ...(deps.drain ? [deps.drain.check] : [])];
   router.get('/readyz', async (ctx) => {
     const failed = await failedChecks(checks, READY_CHECK_TIMEOUT_MS);
     if (!failed.length) {

@@ -3,6 +3,7 @@ import { loadApiConfig } from '../config';
 import { loadPipelineConfig } from '../config/pipeline';
 import { errorMessage } from '../core/errors';
 import { handleSignals, onceClose } from '../core/lifecycle';
+import { createDrain } from './health/drain';
 import { createLogger } from '../core/logger';
 import { createApp } from './app';
 import { setUpAuth } from './auth/auth-setup';
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
   });
   const synonyms = new SynonymCache(new EsSynonymStore(es), { log: log.child('synonyms') });
   const { close: closeAuth, ...auth } = setUpAuth(config, log);
-  const app = createApp({ pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, synonyms, consistencyWaitMs: config.consistencyWaitMs, accessLog: config.accessLog, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}), ...auth });
+  const drain = createDrain();
+  const app = createApp({ drain, pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, synonyms, consistencyWaitMs: config.consistencyWaitMs, accessLog: config.accessLog, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}), ...auth });
   const server = app.listen(config.port, config.host);
   answerClientErrors(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject)).catch((err: NodeJS.ErrnoException) => {
@@ -52,6 +54,12 @@ async function main(): Promise<void> {
   });
   const close = onceClose(
     [
+      ['drain', async () => {
+        // Out of the balancer first (/readyz 503), then stop accepting; in-flight requests finish.
+        drain.start();
+        log.info('draining: /readyz answers 503 before the listener closes', { drainDelayMs: config.drainDelayMs });
+        await new Promise((r) => setTimeout(r, config.drainDelayMs));
+      }],
       ['http', () => new Promise<void>((r) => server.close(() => r()))],
       ['auth-redis', closeAuth],
       ['watermarks', () => watermarks.close()],
@@ -60,7 +68,7 @@ async function main(): Promise<void> {
     ],
     log,
   );
-  handleSignals(close, log);
+  handleSignals(close, log, config.drainDelayMs + 10_000);
   log.info('api listening', { url: `http://${config.host}:${config.port}` });
 }
 

@@ -185,6 +185,13 @@ export interface ApiConfig extends CommonConfig {
    * string, route, status, ms, bytes, key id. Default: 0 (off; errors are logged either way).
    */
   accessLog: boolean;
+  /**
+   * On SIGTERM, how long /readyz answers 503 before the listener closes (API_DRAIN_DELAY_MS), so a
+   * load balancer's health check takes the instance out before connections are refused; in-flight
+   * requests then finish. Set it to the balancer's check interval times its fall count, plus one
+   * interval. Default: 5000 (HAProxy with `inter 1s fall 2`: 3 s). 0 closes at once.
+   */
+  drainDelayMs: number;
 }
 
 /** What the `npm run api-keys` CLI needs: the Redis the API reads keys from. */
@@ -281,6 +288,7 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
     consistencyWaitMs: int(env, 'API_CONSISTENCY_WAIT_MS', 5000, 0, 60_000),
     metricsToken: metricsToken(env),
     accessLog: int(env, 'API_ACCESS_LOG', 0, 0, 1) === 1,
+    drainDelayMs: int(env, 'API_DRAIN_DELAY_MS', 5000, 0, 120_000),
     ...apiAuth(env),
   });
 }
