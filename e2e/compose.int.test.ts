@@ -9,9 +9,37 @@ import path from 'node:path';
 const ROOT = path.join(__dirname, '..');
 const compose = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
 
+/** What `docker-compose config` resolves the file to (anchors merged), as JSON through the YAML module docker-compose itself ships with. */
+function resolved(env: Record<string, string>): { services: Record<string, { restart?: string; command?: string[]; deploy?: { replicas?: number; resources?: { limits?: { cpus?: string; memory?: string } } }; environment?: Record<string, string>; volumes?: unknown[] }> } {
+  const yaml = execFileSync('docker-compose', ['-f', path.join(ROOT, 'docker-compose.yml'), 'config'], { stdio: 'pipe', env: { ...process.env, ...env } });
+  return JSON.parse(execFileSync('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: yaml }).toString());
+}
+const SECRET = { API_CURSOR_SECRET: 'compose-test-secret-0123456789' };
+
 describe('docker-compose.yml', () => {
   it('is valid', () => {
-    expect(() => execFileSync('docker-compose', ['-f', path.join(ROOT, 'docker-compose.yml'), 'config', '-q'], { stdio: 'pipe' })).not.toThrow();
+    expect(() => execFileSync('docker-compose', ['-f', path.join(ROOT, 'docker-compose.yml'), 'config', '-q'], { stdio: 'pipe', env: { ...process.env, ...SECRET } })).not.toThrow();
+  });
+
+  it('refuses to start the API replicas without one shared cursor secret, naming the variable', () => {
+    const env = { ...process.env };
+    delete env.API_CURSOR_SECRET;
+    expect(() => execFileSync('docker-compose', ['-f', path.join(ROOT, 'docker-compose.yml'), 'config', '-q'], { stdio: 'pipe', env })).toThrow(/API_CURSOR_SECRET/);
+  });
+
+  it('restarts and caps every service, and runs the compiled JavaScript, not TypeScript', () => {
+    const { services } = resolved(SECRET);
+    for (const [name, svc] of Object.entries(services)) {
+      expect([name, svc.restart, svc.deploy?.resources?.limits?.cpus !== undefined, svc.deploy?.resources?.limits?.memory !== undefined]).toEqual([name, 'unless-stopped', true, true]);
+    }
+    for (const name of ['ingest', 'indexer', 'api']) expect([name, services[name]!.command!.join(' ')]).toEqual([name, expect.stringMatching(new RegExp(`dist/${name}/main\\.js$`))]);
+    expect(services.api!.environment!.API_CURSOR_SECRET).toBe(SECRET.API_CURSOR_SECRET);
+    expect(services.balancer!.volumes).toEqual([expect.stringContaining('ops/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro')]);
+    // The Dockerfile builds what those commands run, and ships the CLIs.
+    const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain('RUN bash scripts/build.sh');
+    expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
+    expect(dockerfile).not.toMatch(/tsx/);
   });
 
   it('passes the pipeline services only variables that config/ reads', () => {
