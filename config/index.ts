@@ -31,6 +31,11 @@ export interface IngestConfig extends CommonConfig {
   topicPartitions: number;
   /** Port of the ingest /metrics and /healthz endpoint (INGEST_METRICS_PORT); 0 = none. Default: 0. */
   metricsPort: number;
+  /**
+   * How often a standby ingest asks Postgres for the slot lease, ms (INGEST_STANDBY_POLL_MS): with
+   * the time Postgres takes to notice a dead active ingest, this bounds the takeover (docs/scaling.md). Default: 500.
+   */
+  standbyPollMs: number;
   /** Interval of heartbeat messages through the slot, ms (INGEST_HEARTBEAT_INTERVAL_MS); 0 = off. Default: 1000. */
   heartbeatIntervalMs: number;
   /** Interval of slot lag samples, ms (INGEST_SLOT_LAG_INTERVAL_MS). Default: 5000. */
@@ -216,6 +221,7 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
     flushIntervalMs: int(env, 'INGEST_FLUSH_INTERVAL_MS', 20, 1, 60_000),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
     metricsPort: int(env, 'INGEST_METRICS_PORT', 0, 0, 65535),
+    standbyPollMs: int(env, 'INGEST_STANDBY_POLL_MS', 500, 50, 60_000),
     heartbeatIntervalMs: int(env, 'INGEST_HEARTBEAT_INTERVAL_MS', 1000, 0, 3_600_000),
     slotLagIntervalMs: int(env, 'INGEST_SLOT_LAG_INTERVAL_MS', 5000, 100, 3_600_000),
     slotLagWarnBytes: int(env, 'INGEST_SLOT_LAG_WARN_BYTES', 1024 ** 3, 0),
