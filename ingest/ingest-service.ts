@@ -154,8 +154,9 @@ export function createIngest(deps: IngestDeps) {
     await addTables(db, slot, tables.map((t) => `${t.schema}.${t.table}`));
     await schema.load();
     await untilKafka(async () => {
-      warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
-      await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
+      const layout = { replication: config.topicReplication, log };
+      warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions, layout), config.topicPartitions, log);
+      await ensureTopics(kafka, [deadLetterTopic], 1, layout); // as the indexer creates it
       await publisher.connect();
     });
     await source.start(createStreamHandler({
