@@ -22,6 +22,14 @@ describe('service config', () => {
     expect(loadIndexerConfig(env).sessionTimeoutMs).toBe(10_000);
     expect(() => loadIndexerConfig({ ...env, INDEXER_SESSION_TIMEOUT_MS: '3000' })).toThrow(/INDEXER_SESSION_TIMEOUT_MS=3000 is out of range; expected 6000\.\.300000/);
   });
+  it('leaves topic replication to the cluster unless set, and refuses min.insync.replicas above the replication factor', () => {
+    expect(loadIngestConfig(env).topicReplication).toEqual({ replicationFactor: undefined, minInsyncReplicas: undefined });
+    expect(loadIndexerConfig({ ...env, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' }).topicReplication).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(loadIngestConfig({ ...env, KAFKA_REPLICATION_FACTOR: '1' }).topicReplication).toEqual({ replicationFactor: 1, minInsyncReplicas: undefined });
+    expect(() => loadIngestConfig({ ...env, KAFKA_REPLICATION_FACTOR: '2', KAFKA_MIN_INSYNC_REPLICAS: '3' })).toThrow(/KAFKA_MIN_INSYNC_REPLICAS=3 is above KAFKA_REPLICATION_FACTOR=2/);
+    expect(() => loadIndexerConfig({ ...env, KAFKA_REPLICATION_FACTOR: '0' })).toThrow(/KAFKA_REPLICATION_FACTOR=0 is out of range; expected 1\.\./);
+    expect(() => loadIndexerConfig({ ...env, KAFKA_MIN_INSYNC_REPLICAS: 'two' })).toThrow(/KAFKA_MIN_INSYNC_REPLICAS="two" is not an integer/);
+  });
   it('takes the API port from API_URL', () => {
     expect(loadApiConfig({ ...env, API_URL: 'http://127.0.0.1:41234' }).port).toBe(41234);
   });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { hostPorts, identifier, int, optionalStr, str, url, type Env } from './env';
 import type { LogLevel } from '../core/logger';
 import { ConfigError } from '../core/errors';
+import type { TopicReplication } from '../core/topic-replication';
 
 /**
  * The only place that reads the environment. Every service calls its loader once at start;
@@ -16,7 +17,17 @@ export interface CommonConfig {
   logLevel: LogLevel;
 }
 
-export interface IngestConfig extends CommonConfig {
+/** How the topics the pipeline creates are replicated (docs/scaling.md). */
+export interface KafkaTopicConfig {
+  /**
+   * KAFKA_REPLICATION_FACTOR and KAFKA_MIN_INSYNC_REPLICAS for topics created from now on. Default:
+   * unset, picked from the cluster at creation: min(3, brokers) copies, one fewer in sync (3/2 on
+   * a cluster, 1/1 on a single broker).
+   */
+  topicReplication: TopicReplication;
+}
+
+export interface IngestConfig extends CommonConfig, KafkaTopicConfig {
   databaseUrl: string;
   kafkaBrokers: string[];
   /** Replication slot (SLOT_NAME). Default: search_pipeline. */
@@ -31,6 +42,11 @@ export interface IngestConfig extends CommonConfig {
   topicPartitions: number;
   /** Port of the ingest /metrics and /healthz endpoint (INGEST_METRICS_PORT); 0 = none. Default: 0. */
   metricsPort: number;
+  /**
+   * How often a standby ingest asks Postgres for the slot lease, ms (INGEST_STANDBY_POLL_MS): with
+   * the time Postgres takes to notice a dead active ingest, this bounds the takeover (docs/scaling.md). Default: 500.
+   */
+  standbyPollMs: number;
   /** Interval of heartbeat messages through the slot, ms (INGEST_HEARTBEAT_INTERVAL_MS); 0 = off. Default: 1000. */
   heartbeatIntervalMs: number;
   /** Interval of slot lag samples, ms (INGEST_SLOT_LAG_INTERVAL_MS). Default: 5000. */
@@ -63,7 +79,7 @@ export interface IngestConfig extends CommonConfig {
   httpTables: string[];
 }
 
-export interface IndexerConfig extends CommonConfig {
+export interface IndexerConfig extends CommonConfig, KafkaTopicConfig {
   kafkaBrokers: string[];
   elasticsearchUrl: string;
   /** Consumer group (INDEXER_GROUP_ID). Default: search-indexer. */
@@ -222,7 +238,9 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
     batchMaxEvents: int(env, 'INGEST_BATCH_MAX_EVENTS', 1000, 1, 100_000),
     flushIntervalMs: int(env, 'INGEST_FLUSH_INTERVAL_MS', 20, 1, 60_000),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
+    topicReplication: topicReplication(env),
     metricsPort: int(env, 'INGEST_METRICS_PORT', 0, 0, 65535),
+    standbyPollMs: int(env, 'INGEST_STANDBY_POLL_MS', 500, 50, 60_000),
     heartbeatIntervalMs: int(env, 'INGEST_HEARTBEAT_INTERVAL_MS', 1000, 0, 3_600_000),
     slotLagIntervalMs: int(env, 'INGEST_SLOT_LAG_INTERVAL_MS', 5000, 100, 3_600_000),
     slotLagWarnBytes: int(env, 'INGEST_SLOT_LAG_WARN_BYTES', 1024 ** 3, 0),
@@ -265,7 +283,18 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     databaseUrl: optionalStr(env, 'INDEXER_DATABASE_URL') ? url(env, 'INDEXER_DATABASE_URL', ['postgres:', 'postgresql:']) : optionalStr(env, 'DATABASE_URL') ? url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']) : undefined,
     joinBatchKeys: int(env, 'INDEXER_JOIN_BATCH_KEYS', 500, 1, 10_000),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
+    topicReplication: topicReplication(env),
   });
+}
+
+/** KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS: unset parts are picked from the cluster when a topic is created. */
+export function topicReplication(env: Env): TopicReplication {
+  const rf = optionalStr(env, 'KAFKA_REPLICATION_FACTOR') ? int(env, 'KAFKA_REPLICATION_FACTOR', 3, 1, 32_767) : undefined;
+  const minIsr = optionalStr(env, 'KAFKA_MIN_INSYNC_REPLICAS') ? int(env, 'KAFKA_MIN_INSYNC_REPLICAS', 2, 1, 32_767) : undefined;
+  if (rf !== undefined && minIsr !== undefined && minIsr > rf) {
+    throw new ConfigError(`KAFKA_MIN_INSYNC_REPLICAS=${minIsr} is above KAFKA_REPLICATION_FACTOR=${rf}: every acks=all produce would fail. Set it to at most ${rf} (${Math.max(1, rf - 1)} lets one broker be down).`, { variable: 'KAFKA_MIN_INSYNC_REPLICAS' });
+  }
+  return Object.freeze({ replicationFactor: rf, minInsyncReplicas: minIsr });
 }
 
 export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {

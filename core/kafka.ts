@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { kafkaLogLevel } from './kafka-log';
 import type { Logger } from './logger';
 import { backoffDelayMs, sleep } from './retry';
+import { replicationConfigEntries, replicationWarnings, resolveReplication, type TopicReplication } from './topic-replication';
 
 /** A kafkajs client whose logs go through our structured logger. */
 export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
@@ -41,26 +42,43 @@ export function isTransientTopicError(err: unknown): boolean {
  */
 export const RETAIN_FOREVER = [{ name: 'retention.ms', value: '-1' }, { name: 'retention.bytes', value: '-1' }];
 
+export interface EnsureTopicsOptions {
+  /** KAFKA_REPLICATION_FACTOR / KAFKA_MIN_INSYNC_REPLICAS; unset parts are picked from the cluster (core/topic-replication.ts). */
+  replication?: TopicReplication;
+  /** Where warnings go: a weak replication choice, existing topics with fewer copies. */
+  log?: Logger;
+  timeoutMs?: number;
+  configEntries?: Array<{ name: string; value: string }>;
+}
+
 /**
- * Creates the per-table topics up front so partition counts are ours, not the broker default, and
- * returns only once every partition has a leader, so the first produce or subscribe cannot hit a
- * topic the broker does not serve yet.
+ * Creates the per-table topics up front so partition counts and replication are ours, not the
+ * broker default, and returns only once every partition has a leader, so the first produce or
+ * subscribe cannot hit a topic the broker does not serve yet.
  */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number, timeoutMs = 30_000, configEntries = RETAIN_FOREVER): Promise<Map<string, number>> {
+export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number, opts: EnsureTopicsOptions = {}): Promise<Map<string, number>> {
   const admin = kafka.admin();
   await admin.connect();
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   try {
     for (let attempt = 0; ; attempt++) {
       try {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t));
+        const brokers = (await admin.describeCluster()).brokers.length;
+        // Resolved on every call, so a bad explicit setting fails the start even when the topics exist.
+        const replication = resolveReplication(opts.replication ?? {}, brokers);
         if (missing.length) {
-          await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1, configEntries })) });
+          for (const w of replicationWarnings(replication, brokers)) opts.log?.warn(w, { ...replication, brokers });
+          const configEntries = [...(opts.configEntries ?? RETAIN_FOREVER), ...replicationConfigEntries(replication)];
+          await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: replication.replicationFactor, configEntries })) });
         }
         const { topics: meta } = await admin.fetchTopicMetadata({ topics });
         const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
-        if (leaderless.length === 0) return new Map(meta.map((t) => [t.name, t.partitions.length]));
+        if (leaderless.length === 0) {
+          warnFewerCopies(meta, replication.replicationFactor, missing, opts.log);
+          return new Map(meta.map((t) => [t.name, t.partitions.length]));
+        }
         if (Date.now() > deadline) throw new Error(`Kafka topics have no leader yet: ${leaderless.map((t) => t.name).join(', ')}`);
       } catch (err) {
         if (!isTransientTopicError(err) || Date.now() > deadline) throw err;
@@ -69,6 +87,15 @@ export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Topics created earlier keep their replication (Kafka changes it only by a partition reassignment): say so. */
+function warnFewerCopies(meta: Array<{ name: string; partitions: Array<{ replicas: number[] }> }>, wanted: number, created: string[], log: Logger | undefined): void {
+  for (const t of meta) {
+    if (created.includes(t.name)) continue;
+    const copies = Math.min(...t.partitions.map((p) => p.replicas.length));
+    if (copies < wanted) log?.warn(`topic ${t.name} has replication factor ${copies}, below the ${wanted} new topics get, and keeps it: raise it with kafka-reassign-partitions.sh (docs/scaling.md)`, { topic: t.name, replicationFactor: copies, wanted });
   }
 }
 

@@ -5,7 +5,12 @@ import type { Registry } from 'prom-client';
  * What /healthz says. `degraded` answers 200 (restarting would not help: an operator must act, e.g.
  * on a schema change) with the problems in the body; `failing` answers 503.
  */
-export interface HealthReport { status: 'ok' | 'degraded' | 'failing'; problems?: readonly unknown[] }
+export interface HealthReport {
+  status: 'ok' | 'degraded' | 'failing';
+  problems?: readonly unknown[];
+  /** Ingest only: `standby` while another ingest holds the slot (healthy: 200), `active` once it streams. */
+  role?: 'starting' | 'standby' | 'active';
+}
 
 /** /metrics and /healthz for the headless services (ingest, indexer). */
 export async function startMetricsServer(registry: Registry, port: number, health: () => boolean | HealthReport): Promise<http.Server | undefined> {

@@ -197,8 +197,9 @@ export function createIndexer(deps: IndexerDeps) {
       // the one CDC and the intake write to (a 1-partition topic put every key on partition 0).
       // A broker that is not up yet (or restarting) is waited for, as an outage is once running.
       await untilKafkaAvailable(async () => {
-        warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
-        await ensureTopics(kafka, [dlq.topic], 1);
+        const layout = { replication: config.topicReplication, log };
+        warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions, layout), config.topicPartitions, log);
+        await ensureTopics(kafka, [dlq.topic], 1, layout);
         await admin.connect();
         await refreshPartitionCounts();
         await dlq.connect();

@@ -24,6 +24,7 @@ import { emitHeartbeat } from './source/pg-messages';
 import { checkTables, dropSlot, ensurePublication, readSlot } from './source/pg-setup';
 import { createSlotReporting } from './source/slot-creation';
 import { decideSlot } from './source/slot-guard';
+import { acquireSlotLease, type SlotLease } from './source/slot-lease';
 import { countByTableAndOp } from './event-counts';
 import { createStreamHandler, type ChangeDecoder } from './stream-handler';
 
@@ -113,6 +114,9 @@ export function createIngest(deps: IngestDeps) {
     },
   });
   let closing: Promise<void> | undefined;
+  let lease: SlotLease | undefined;
+  let role: 'starting' | 'standby' | 'active' = 'starting';
+  metrics.active.set(0);
   const stopStarting = new AbortController();
   // A broker that is not up yet (or restarting) is waited for, as an outage is once streaming.
   const untilKafka = <T>(step: () => Promise<T>): Promise<T> => untilKafkaAvailable(step, { what: "ingest's start", log, signal: stopStarting.signal });
@@ -141,52 +145,82 @@ export function createIngest(deps: IngestDeps) {
     },
   });
 
+  /** Everything after the lease: setup, then the stream on the lease's connection and the background tasks. */
+  async function startActive(held: SlotLease): Promise<void> {
+    const keys = await checkTables(db, tables);
+    await ensurePublication(db, config.publicationName, tables);
+    await ensureStateTable(db);
+    await prepareSlot();
+    await addTables(db, slot, tables.map((t) => `${t.schema}.${t.table}`));
+    await schema.load();
+    await untilKafka(async () => {
+      const layout = { replication: config.topicReplication, log };
+      warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions, layout), config.topicPartitions, log);
+      await ensureTopics(kafka, [deadLetterTopic], 1, layout); // as the indexer creates it
+      await publisher.connect();
+    });
+    await source.start(createStreamHandler({
+      slot, tables, keys, batcher, windows, decode: deps.decode,
+      readRow: pgCurrentRowReader(streamDb),
+      onRelation: (r) => schema.observe(r),
+      onMovedRow: (table, filled, gone) => {
+        if (gone) log.info('a row moved to a new key is gone by now; a later change in the stream removes its document', { table });
+        else metrics.movedRowReads.inc({ table }, filled);
+      },
+    }), held.client);
+    if (config.heartbeatIntervalMs > 0) {
+      const hb: Periodic = every(config.heartbeatIntervalMs, async () => {
+        await emitHeartbeat(db, slot);
+        metrics.heartbeats.inc();
+      }, (err) => {
+        metrics.errors.inc({ kind: 'heartbeat_failed' });
+        log.warn('heartbeat failed; retrying at the next interval', { err });
+      });
+      background.push(hb);
+    }
+    background.push(startSlotLagMonitor({
+      connectionString: config.databaseUrl,
+      slot,
+      intervalMs: config.slotLagIntervalMs,
+      thresholds: { warnBytes: config.slotLagWarnBytes, warnSeconds: config.heartbeatIntervalMs > 0 ? config.slotLagWarnSeconds : undefined },
+      lastConfirmedCommitAt: () => lastConfirmedCommitAt,
+      metrics,
+      log: log.child('slot-lag'),
+      onFatal,
+    }));
+    background.unshift(snapshots); // stopped first: its chunk waits for the stream
+    if ((await pendingTables(db, slot)).length) snapshots.request();
+  }
+
   return {
     /** Why the index is not what the pipeline config asks for right now (schema changes); empty when it is. */
     problems: (): SchemaProblem[] => schema.problems(),
-    async start(): Promise<void> {
-      const keys = await checkTables(db, tables);
-      await ensurePublication(db, config.publicationName, tables);
-      await ensureStateTable(db);
-      await prepareSlot();
-      await addTables(db, slot, tables.map((t) => `${t.schema}.${t.table}`));
-      await schema.load();
-      await untilKafka(async () => {
-        warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions), config.topicPartitions, log);
-        await ensureTopics(kafka, [deadLetterTopic], 1); // as the indexer creates it
-        await publisher.connect();
+    /** standby: another ingest holds the slot's lease (slot-lease.ts) and this one waits for it. */
+    role: () => role,
+    /**
+     * Waits for the slot's lease (as a standby while another ingest holds it), then sets up and
+     * streams. Resolves false when close() came first, while standby.
+     */
+    async start(): Promise<boolean> {
+      lease = await acquireSlotLease({
+        connectionString: config.databaseUrl, slot, pollMs: config.standbyPollMs, log: log.child('lease'), signal: stopStarting.signal,
+        onStandby: () => (role = 'standby'),
+        onLost: onFatal,
       });
-      await source.start(createStreamHandler({
-        slot, tables, keys, batcher, windows, decode: deps.decode,
-        readRow: pgCurrentRowReader(streamDb),
-        onRelation: (r) => schema.observe(r),
-        onMovedRow: (table, filled, gone) => {
-          if (gone) log.info('a row moved to a new key is gone by now; a later change in the stream removes its document', { table });
-          else metrics.movedRowReads.inc({ table }, filled);
-        },
-      }));
-      if (config.heartbeatIntervalMs > 0) {
-        const hb: Periodic = every(config.heartbeatIntervalMs, async () => {
-          await emitHeartbeat(db, slot);
-          metrics.heartbeats.inc();
-        }, (err) => {
-          metrics.errors.inc({ kind: 'heartbeat_failed' });
-          log.warn('heartbeat failed; retrying at the next interval', { err });
-        });
-        background.push(hb);
+      if (!lease) return false;
+      role = 'active';
+      metrics.active.set(1);
+      log.info('active: holds the slot lease', { slot, pid: lease.pid });
+      try {
+        await startActive(lease);
+      } catch (err) {
+        // A start that fails frees the slot for a standby (or this process's next attempt).
+        await lease.release();
+        role = 'starting';
+        metrics.active.set(0);
+        throw err;
       }
-      background.push(startSlotLagMonitor({
-        connectionString: config.databaseUrl,
-        slot,
-        intervalMs: config.slotLagIntervalMs,
-        thresholds: { warnBytes: config.slotLagWarnBytes, warnSeconds: config.heartbeatIntervalMs > 0 ? config.slotLagWarnSeconds : undefined },
-        lastConfirmedCommitAt: () => lastConfirmedCommitAt,
-        metrics,
-        log: log.child('slot-lag'),
-        onFatal,
-      }));
-      background.unshift(snapshots); // stopped first: its chunk waits for the stream
-      if ((await pendingTables(db, slot)).length) snapshots.request();
+      return true;
     },
     /** Resolves when no snapshot runs (the one started at `start`, or one a schema change asked for); for tests and tools. */
     snapshotDone: (): Promise<void> => snapshots.idle(),
@@ -195,6 +229,9 @@ export function createIngest(deps: IngestDeps) {
       stopStarting.abort();
       closing ??= (async () => {
         for (const b of background.splice(0)) await Promise.resolve(b.stop()).catch((err: unknown) => log.warn('stopping a background task failed', { err }));
+        // Ending the lease's session ends the stream on it; a standby takes over from the confirmed position.
+        await lease?.release();
+        metrics.active.set(0);
         await source.close();
         await batcher.close().catch((err: unknown) => log.warn('final flush failed', { err }));
         await publisher.close();

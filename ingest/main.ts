@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   const server = await startMetricsServer(metrics.registry, config.metricsPort, () => {
     if (!healthy) return false;
     const problems = ingest?.problems() ?? [];
-    return problems.length ? { status: 'degraded', problems } : true;
+    const role = ingest?.role();
+    return problems.length ? { status: 'degraded', problems, role } : { status: 'ok', role };
   });
   let intake: IntakeServer | undefined = undefined; // set once ingest started
   const starting = new AbortController(); // a stop while the intake waits for Kafka ends the wait
@@ -52,8 +53,9 @@ async function main(): Promise<void> {
     log,
   );
   handleSignals(close, log);
-  if (ingest) await ingest.start();
-  else log.warn('no table of the pipeline config is captured from Postgres (all are in INGEST_HTTP_TABLES); only the event intake runs');
+  if (ingest) {
+    if (!(await ingest.start())) return; // stopped while standby
+  } else log.warn('no table of the pipeline config is captured from Postgres (all are in INGEST_HTTP_TABLES); only the event intake runs');
   intake = await startIntakeServer({ config, auth: intakeAuth, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log), registry: metrics.registry, log: log.child('intake'), signal: starting.signal });
   log.info('ingest ready', { slot: config.slotName, publication: config.publicationName, tables: captured.indexes.map((i) => `${i.source.schema}.${i.source.table}`), upstream });
 }

@@ -9,6 +9,7 @@ export function createIngestMetrics(registry = new Registry()) {
     setPendingSource(fn: () => number): void {
       pending = fn;
     },
+    active: new Gauge({ name: 'ingest_active', help: '1 while this ingest holds the slot lease and streams; 0 while standby (another ingest holds it) or starting', registers: [registry] }),
     pendingEvents: new Gauge({ name: 'ingest_pending_events', help: 'Change events received from the slot and not yet acknowledged by Kafka (bounded by about 2 x INGEST_BATCH_MAX_EVENTS)', registers: [registry], collect() { this.set(pending()); } }),
     events: new Counter({ name: 'ingest_events_total', help: 'Change events published to Kafka', labelNames: ['table', 'op'] as const, registers: [registry] }),
     produceSeconds: new Histogram({ name: 'ingest_produce_seconds', help: 'Time for Kafka to acknowledge one batch', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),

@@ -35,7 +35,7 @@ export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; 
   const publisher = new KafkaIntakePublisher(deps.kafka, topics);
   await untilKafkaAvailable(async () => {
     // Ingest's CDC part does not create these: the tables are not captured from Postgres.
-    if (topics.length) warnPartitionMismatch(await ensureTopics(deps.kafka, topics, config.topicPartitions), config.topicPartitions, log);
+    if (topics.length) warnPartitionMismatch(await ensureTopics(deps.kafka, topics, config.topicPartitions, { replication: config.topicReplication, log }), config.topicPartitions, log);
     await publisher.connect();
   }, { what: "the event intake's start", log, signal: deps.signal });
   const keys = intakeAuth(deps.auth, log);

@@ -1,4 +1,6 @@
+import type { Client } from 'pg';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
+import { sleep } from '../../core/retry';
 import { formatLsn, parseLsn } from '../../core/lsn';
 import { PipelineError } from '../../core/errors';
 import { queryOnce } from './pg-query';
@@ -46,11 +48,16 @@ export class PgChangeSource implements ChangeSource {
     private readonly onFatal: (err: unknown) => void,
   ) {}
 
-  async start(onMessage: (m: SourceMessage) => Promise<void>): Promise<void> {
+  /**
+   * `session`: a connected replication connection to stream on (the one holding the slot's lease,
+   * slot-lease.ts); without it the library opens its own.
+   */
+  async start(onMessage: (m: SourceMessage) => Promise<void>, session?: Client): Promise<void> {
     const service = new LogicalReplicationService(
       { connectionString: this.connectionString },
       { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
     );
+    if (session) streamOn(service, session);
     this.service = service;
     // messages: heartbeats and snapshot watermarks travel as logical decoding messages.
     const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [this.publication], messages: true });
@@ -74,17 +81,34 @@ export class PgChangeSource implements ChangeSource {
     this.statusTimer.unref();
     service.on('error', (err: Error) => this.onFatal(new PipelineError(`replication stream failed: ${err.message}`, { code: 'REPLICATION_FAILED', retriable: true, cause: err })));
 
-    const { rows } = await queryOnce<{ confirmed_flush_lsn: string | null }>(
-      this.connectionString,
-      'SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1',
-      [this.slot],
-    );
-    const from = rows[0]?.confirmed_flush_lsn;
+    const from = await this.slotPosition();
     if (!from) throw new PipelineError(`replication slot ${this.slot} does not exist`, { code: 'SLOT_MISSING', retriable: false });
     this.confirmed = parseLsn(from);
     this.log.info('streaming from slot', { slot: this.slot, from });
     // Start explicitly at the confirmed position: the library would otherwise resume from the last *received* one.
     service.subscribe(plugin, this.slot, from).catch((err: unknown) => this.onFatal(err));
+  }
+
+  /**
+   * The slot's confirmed position, once no other session streams it. A previous holder's backend
+   * frees its lease lock a moment before the slot (Postgres releases locks first as it exits), so
+   * a standby that just got the lock may find the slot still active for a few milliseconds.
+   */
+  private async slotPosition(): Promise<string | null | undefined> {
+    const deadline = Date.now() + SLOT_BUSY_WAIT_MS;
+    for (;;) {
+      const { rows } = await queryOnce<{ confirmed_flush_lsn: string | null; active_pid: number | null }>(
+        this.connectionString,
+        'SELECT confirmed_flush_lsn, active_pid FROM pg_replication_slots WHERE slot_name = $1',
+        [this.slot],
+      );
+      const pid = rows[0]?.active_pid;
+      if (!pid) return rows[0]?.confirmed_flush_lsn;
+      if (Date.now() > deadline) {
+        throw new PipelineError(`replication slot ${this.slot} is streamed by another session (pid ${pid}) that does not hold ingest's lock: another consumer of this slot, or an ingest older than the lock. Stop it, or give this pipeline its own SLOT_NAME`, { code: 'SLOT_IN_USE', retriable: true, context: { slot: this.slot, pid } });
+      }
+      await sleep(50);
+    }
   }
 
   async confirm(commitEndLsn: bigint): Promise<void> {
@@ -111,6 +135,24 @@ export class PgChangeSource implements ChangeSource {
 }
 
 const STATUS_INTERVAL_MS = 5_000;
+/** How long a slot may stay active for another backend after this process got the lease. */
+const SLOT_BUSY_WAIT_MS = 10_000;
+
+/**
+ * Makes the library stream on a connection we opened (and locked) instead of opening its own:
+ * it has no option for that, so its private connect step is replaced on this instance. Its stop()
+ * still ends that connection, which releases the lease.
+ */
+function streamOn(service: LogicalReplicationService, session: Client): void {
+  const inner = service as unknown as { client: () => Promise<[Client, unknown]>; _client: Client | null; _connection: unknown };
+  inner.client = () => {
+    const connection = (session as unknown as { connection: unknown }).connection;
+    inner._client = session;
+    inner._connection = connection;
+    session.on('error', (e: Error) => service.emit('error', e));
+    return Promise.resolve([session, connection]);
+  };
+}
 
 interface RawRelation { schema: string; name: string; keyColumns: string[]; replicaIdentity: RelationInfo['replicaIdentity']; columns: Array<{ name: string; typeOid: number }> }
 
