@@ -4,7 +4,8 @@ export type ServiceName = 'ingest' | 'indexer' | 'api';
 
 /**
  * Node flags each service runs with. One list for every way a service is started (npm start,
- * the tests, the benches, docker-compose.yml; service-runtime.test.ts checks the compose file),
+ * the tests, the benches, docker-compose.yml and ops/k8s running the compiled build;
+ * service-runtime.test.ts checks the compose file),
  * because V8's heap sizes are fixed when the process starts: v8.setFlagsFromString at run time
  * does not grow the young generation.
  *
