@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Ajv from 'ajv';
+import { SERVICE_NODE_FLAGS, type ServiceName } from '../config/service-runtime';
 import { pythonTool } from './support/python-tool';
 
 const run = promisify(execFile);
@@ -73,7 +74,7 @@ describe('Kubernetes manifests', () => {
     const byKind = (kind: string): Resource[] => resources.filter((r) => r.kind === kind);
     const deployments = new Map(byKind('Deployment').map((d) => [d.metadata.name, d as Resource & { spec: { selector: { matchLabels: Record<string, string> }; template: { spec: { containers: Array<{ command: string[]; env?: Array<{ name: string; value: string }> }> } } } }]));
     expect([...deployments.keys()].sort()).toEqual(['api', 'indexer', 'ingest']);
-    for (const [name, d] of deployments) expect(d.spec.template.spec.containers[0]!.command.join(' ')).toMatch(new RegExp(`dist/${name}/main\\.js$`));
+    for (const [name, d] of deployments) expect([name, d.spec.template.spec.containers[0]!.command]).toEqual([name, ['node', ...SERVICE_NODE_FLAGS[name as ServiceName], `dist/${name}/main.js`]]);
     // Every PDB and the HPA point at a Deployment that exists, by its labels or name.
     for (const pdb of byKind('PodDisruptionBudget') as Array<Resource & { spec: { selector: { matchLabels: Record<string, string> } } }>) {
       expect([...deployments.values()].some((d) => JSON.stringify(d.spec.selector.matchLabels) === JSON.stringify(pdb.spec.selector.matchLabels))).toBe(true);
