@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import type { Client } from 'pg';
+import { confirmedLsn, currentWalLsn, dropPipelineObjects } from '../ingest/test-support/harness';
+import { allDocs, dropSearchIndex } from './support/indexer-harness';
+import { startPrivateKafkaCluster, type PrivateKafkaCluster } from './support/private-kafka-cluster';
+import { startService, stopService, waitForOutput, type RunningService } from './support/processes';
+import { es, eventually, pg, uniqueName } from './support/services';
+
+/**
+ * docs/reliability.md #21, the Kafka part: a private 3-node KRaft cluster, the pipeline's topics
+ * created by the pipeline itself (replication factor 3, min.insync.replicas 2 picked from the
+ * cluster), and the broker leading most of the table topic's partitions SIGKILLed under
+ * continuous writes, then restarted. Ingest and the indexer never exit, and afterwards the index
+ * equals the table: nothing lost, nothing stale, nothing extra.
+ */
+describe('a 3-broker Kafka cluster losing its partition leader under writes', () => {
+  const table = uniqueName('kcluster');
+  const slot = uniqueName('slot');
+  const prefix = uniqueName('e2e');
+  const topic = `${prefix}.public.${table}`;
+  const index = uniqueName('kcluster');
+  const elastic = es();
+  let db: Client;
+  let writerDb: Client;
+  let cluster: PrivateKafkaCluster | undefined;
+  let ingest: RunningService | undefined;
+  let indexer: RunningService | undefined;
+  let dir: string | undefined;
+
+  beforeAll(async () => {
+    db = await pg();
+    writerDb = await pg();
+    cluster = await startPrivateKafkaCluster(3);
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)`);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-cluster-'));
+    const pipelineFile = path.join(dir, 'pipeline.json');
+    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { v: { type: 'text', searchable: true }, n: { type: 'integer' } } } } }));
+    const common = { PIPELINE_CONFIG: pipelineFile, TOPIC_PREFIX: prefix, KAFKA_BROKERS: cluster.brokers, TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' };
+    ingest = startService('ingest', { ...common, SLOT_NAME: slot, PUBLICATION_NAME: slot, INGEST_HEARTBEAT_INTERVAL_MS: '200' });
+    indexer = startService('indexer', { ...common, INDEXER_GROUP_ID: uniqueName('g') });
+    await eventually(async () => ((await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'ingest streaming', 120_000);
+    await waitForOutput(indexer, 'indexer consuming', 120_000);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const s of [ingest, indexer]) {
+      if (!s) continue;
+      const code = await stopService(s);
+      if (code !== 0) process.stderr.write(`${s.name} exited ${code}:\n${s.output().slice(-4000)}\n`);
+    }
+    await dropSearchIndex(elastic, index);
+    await elastic.close();
+    await cluster?.destroy();
+    await dropPipelineObjects(db, slot, [table]);
+    await writerDb.end();
+    await db.end();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps writing through the loss and ends with the index equal to the table', async () => {
+    const kafka = new Kafka({ clientId: 'tests', brokers: cluster!.brokers.split(','), logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    let writing = true;
+    let writes = 0;
+    const live: number[] = [];
+    let nextId = 1;
+    const writer = (async () => {
+      while (writing) {
+        const id = nextId++;
+        await writerDb.query(`INSERT INTO ${table} VALUES ($1, $2, 0)`, [id, `row ${id}`]);
+        live.push(id);
+        const pick = live[Math.floor(Math.random() * live.length)]!;
+        if (writes % 5 === 4) await writerDb.query(`DELETE FROM ${table} WHERE id = $1`, [pick]);
+        else await writerDb.query(`UPDATE ${table} SET v = $2, n = n + 1 WHERE id = $1`, [pick, `update ${writes}`]);
+        writes++;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      // The pipeline created its topic replicated on every broker, two in sync required.
+      const meta = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!;
+      const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }] });
+      expect(meta.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3]);
+      expect(configs.resources[0]!.configEntries[0]!.configValue).toBe('2');
+
+      const flowing = await currentWalLsn(db);
+      await eventually(async () => (((await confirmedLsn(db, slot)) ?? 0n) >= flowing ? true : undefined), 'ingest confirming', 60_000);
+      const leaders = new Map<number, number>();
+      for (const p of meta.partitions) leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1);
+      const victim = [...leaders].sort((a, b) => b[1] - a[1])[0]![0];
+      const writesBefore = writes;
+      await cluster!.stop(victim, 'SIGKILL');
+      const killedAt = Date.now();
+      // The stream keeps being confirmed on the two brokers left (acks=all with 2 in sync).
+      const during = await currentWalLsn(db);
+      await eventually(async () => (((await confirmedLsn(db, slot)) ?? 0n) >= during ? true : undefined), 'ingest confirming without the killed leader', 120_000);
+      const confirmingAfterMs = Date.now() - killedAt;
+      await new Promise((r) => setTimeout(r, 5_000));
+      expect([ingest!.child.exitCode, indexer!.child.exitCode]).toEqual([null, null]);
+      await cluster!.start(victim);
+      await new Promise((r) => setTimeout(r, 3_000));
+      writing = false;
+      await writer;
+
+      const end = await currentWalLsn(db);
+      await eventually(async () => (((await confirmedLsn(db, slot)) ?? 0n) >= end ? true : undefined), 'slot confirmed past the last write', 120_000);
+      const rows = new Map((await db.query<{ id: number; v: string; n: number }>(`SELECT id, v, n FROM ${table}`)).rows.map((r) => [String(r.id), JSON.stringify({ v: r.v, n: r.n })]));
+      let last: string[] = [];
+      await eventually(async () => {
+        const docs = await allDocs(elastic, index);
+        last = [
+          ...[...rows].filter(([id, src]) => docs.get(id)?.source !== src).map(([id]) => `missing or stale ${id}`),
+          ...[...docs.keys()].filter((id) => !rows.has(id)).map((id) => `extra ${id}`),
+        ];
+        return last.length === 0 ? true : undefined;
+      }, 'the index equal to the table', 180_000).catch(() => undefined);
+      process.stdout.write(`kafka-cluster: killed broker ${victim} (leader of ${leaders.get(victim)} of 3 partitions) after ${writesBefore} writes; ingest confirming again ${confirmingAfterMs} ms after the kill; ${writes} writes, ${rows.size} rows; ${last.length} documents differ${last.length ? ` (${last.slice(0, 5).join(', ')})` : ''}\n`);
+      expect([ingest!.child.exitCode, indexer!.child.exitCode]).toEqual([null, null]);
+      expect(last.slice(0, 10)).toEqual([]);
+    } finally {
+      writing = false;
+      await writer.catch(() => undefined);
+      await admin.disconnect();
+    }
+  }, 600_000);
+});
