@@ -120,7 +120,8 @@ async function prepare(ctx: ServiceContext): Promise<PreparedService> {
   };
 }
 
-async function ensureElasticsearchHome(ctx: DownloadContext): Promise<string> {
+/** The unpacked distribution in the download cache (fetched with Maven once per machine); also used by tests that run a private cluster. */
+export async function ensureElasticsearchHome(ctx: DownloadContext): Promise<string> {
   const zip = path.join(ctx.cacheDir, `elasticsearch-${ES_VERSION}.zip`);
   await buildOnce(zip, async (tmp) => {
     await runMaven('elasticsearch', `Elasticsearch ${ES_VERSION}`, ['dependency:copy', `-Dartifact=${ARTIFACT}`, `-DoutputDirectory=${tmp}`], tmp, ctx);
