@@ -102,25 +102,6 @@ describe('joined rebuilds and their versions', () => {
     expect(calls).toBeLessThan(15);
   });
 
-  it('an insert finds its document already built at its version or later and leaves it (a root and its child committed together)', async () => {
-    await db.query(`INSERT INTO ${schema}.orders VALUES (2000, 1, 'together')`);
-    const insert = (version: number): RebuildRequest => ({ ...root(version), key: { id: 2000 }, op: 'c' });
-    const writes: string[][] = [];
-    const counting = (r: RebuildRequest) => rebuilder.rebuild([r], async (ops) => {
-      writes.push(ops.map((o) => `${o.id}@${o.version}`));
-      await sink.write(ops, async () => undefined);
-    });
-    await counting(insert(600)); // the root's own event
-    await counting(insert(600)); // its child's, same commit: the document already shows it
-    await counting(insert(550)); // an older one
-    expect(writes).toEqual([['2000@600']]);
-    await counting(insert(700)); // a later commit is rebuilt
-    expect(writes).toEqual([['2000@600'], ['2000@700']]);
-    // Not an insert: rebuilt whatever the index holds (the document may lack what it changed).
-    await rebuilder.rebuild([{ ...insert(700), op: 'u' }], async (ops) => void writes.push(ops.map((o) => `${o.id}@${o.version}`)));
-    expect(writes).toHaveLength(3);
-  });
-
   it('a rebuild older than a delete of the root cannot bring the document back', async () => {
     await db.query(`DELETE FROM ${schema}.orders WHERE id = 1`);
     await rebuild(root(400));

@@ -115,12 +115,8 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     // bulk request. Batches hold distinct roots, so their writes may land in any order.
     const inFlight = new Set<Promise<void>>();
     let failure: { err: unknown } | undefined;
-    // Inserts only (a load, the demo's): a title and its parts, committed together, ask twice for
-    // the same document at the same version, from two topics. Whichever comes second finds it.
-    const insertsOnly = reqs.every((r) => r.op === 'c');
     const start = (batch: Root[]): void => {
-      const p: Promise<void> = (insertsOnly ? notYetBuilt(index, batch) : Promise.resolve(batch))
-        .then((todo) => (todo.length ? buildAndWrite(index, plan, todo, write) : undefined))
+      const p: Promise<void> = buildAndWrite(index, plan, batch, write)
         .catch((err: unknown) => void (failure ??= { err }))
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
@@ -137,21 +133,6 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     if (batch.length && !failure) start(batch);
     while (inFlight.size) await Promise.race(inFlight);
     if (failure) throw failure.err;
-  }
-
-  /**
-   * The roots whose document Elasticsearch does not hold at their version or a later one. A
-   * document of version w was built from a read after commit w: if w >= v, it shows commit v
-   * already, and rebuilding it for v would write what it holds (or lose to it). A realtime get,
-   * so it sees every write acknowledged before; a deleted document is not found and is rebuilt.
-   */
-  async function notYetBuilt(index: string, batch: readonly Root[]): Promise<Root[]> {
-    const res = await es.mget<unknown>({ index, ids: batch.map((r) => documentId(r.key)), _source: false });
-    return batch.filter((r, i) => {
-      const d = res.docs[i] as { found?: boolean; _version?: number } | undefined;
-      // _version is a number: exact up to 2^53, far above any LSN this compares (a version above it is rebuilt).
-      return !(d?.found && d._version !== undefined && Number.isSafeInteger(d._version) && !decimalLsnBelow(String(d._version), r.version));
-    });
   }
 
   /** One batch of roots: their documents in one query, written in one go (deletes for roots that are gone). */
