@@ -6,13 +6,15 @@
  *
  *   npx tsx bench/joined.bench.ts [--orders 20000] [--itemsPerOrder 5] [--customers 1000] [--products 500]
  *       [--writers 4] [--sustainSeconds 20] [--latencySeconds 30] [--probes 150] [--pgsync on|off]
+ *       [--live on|off]
  *
  * Method. One schema per run holds the four tables (primary keys, indexes on the foreign keys),
  * loaded up front. Ours: ingest and the indexer in this process (as the e2e tests run them), each
  * contender with its own slot, topics and index.
  * - snapshot: from `ingest.start()` to the index's watermark on every topic of the index at the
  *   WAL position read once ingest's snapshot was in Kafka (everything up to it refreshed); the
- *   flat index (orders alone) is timed the same way on its own, before. pgsync: from spawning
+ *   flat index (orders alone) is timed the same way on its own, before, and so are the same
+ *   joined documents with items as `object`s instead of `nested` (pgsync's mapping of them). pgsync: from spawning
  *   `pgsync --config schema.json` (bootstrap done before, timed apart) to its exit and a refresh.
  * - sustained: `writers` connections write child-row changes as fast as they can for
  *   `sustainSeconds` (80 % items.qty updates, 20 % items.order_id moves to a random order), one
@@ -76,6 +78,10 @@ const { values: args } = parseArgs({
     orders: { type: 'string', default: '20000' }, itemsPerOrder: { type: 'string', default: '5' }, customers: { type: 'string', default: '1000' }, products: { type: 'string', default: '500' },
     writers: { type: 'string', default: '4' }, sustainSeconds: { type: 'string', default: '20' }, latencySeconds: { type: 'string', default: '30' }, probes: { type: 'string', default: '150' },
     pollMs: { type: 'string', default: '25' }, pgsync: { type: 'string', default: 'on' }, keep: { type: 'boolean', default: false },
+    // `--live off`: the snapshots only (flat, joined, pgsync), for iterating on the snapshot path.
+    live: { type: 'string', default: 'on' },
+    // `--trace`: a line per second during our snapshots (documents rebuilt, messages in flight).
+    trace: { type: 'boolean', default: false },
     // Internal: the pipeline runs in a child process of the bench (`--role pipeline`), so the writers
     // and probes do not share its event loop.
     role: { type: 'string', default: 'main' }, run: { type: 'string', default: '' }, label: { type: 'string', default: '' },
@@ -331,7 +337,8 @@ async function latency(c: Contender, writers: Client[], rate: number, secs: numb
 // ---------------------------------------------------------------------------------------------
 // Ours: ingest and the indexer in this process
 
-const joinedPipeline = (index: string) => ({
+/** `nested`: items as a `nested` array (ours, the probes' query) or as `object`s (what pgsync's mapping gives them). */
+const joinedPipeline = (index: string, nested = true) => ({
   version: 1,
   indexes: {
     [index]: {
@@ -340,7 +347,7 @@ const joinedPipeline = (index: string) => ({
       relations: {
         customer: { table: T.customers, kind: 'many-to-one', on: { customer_id: 'id' }, fields: { name: { type: 'text', searchable: true }, country: { type: 'keyword', filterable: true } } },
         items: {
-          table: T.items, kind: 'one-to-many', on: { id: 'order_id' }, orderBy: [{ column: 'id' }],
+          table: T.items, kind: 'one-to-many', on: { id: 'order_id' }, orderBy: [{ column: 'id' }], nested,
           fields: { qty: { type: 'integer' } },
           relations: { product: { table: T.products, kind: 'many-to-one', on: { product_id: 'id' }, fields: { title: { type: 'text', searchable: true }, category: { type: 'keyword', filterable: true } } } },
         },
@@ -406,18 +413,25 @@ async function startOurs(label: string, pipeline: object, tables: string[]): Pro
 
   const [cpu0, es0, q0] = [process.cpuUsage(), cpuSeconds(ES_PID).process, poolQueries];
   const started = performance.now();
+  const trace = args.trace ? setInterval(() => void (async () => {
+    const sum = async (m: { get: () => Promise<{ values: { value: number }[] }> }) => (await m.get()).values.reduce((a, v) => a + v.value, 0);
+    say(`  ${label} +${f((performance.now() - started) / 1000, 1)} s: rebuilt ${await sum(metrics.joinRebuilds)}, bulk items ${await sum(metrics.docs)}, messages in flight ${await sum(metrics.inFlightMessages)}`);
+  })(), 1000) : undefined;
   await ingest.start();
   await indexer.start();
+  const startedSecs = (performance.now() - started) / 1000;
   await ingest.snapshotDone();
+  const ingestSecs = (performance.now() - started) / 1000;
   await caughtUp();
   const secs = (performance.now() - started) / 1000;
+  clearInterval(trace);
   const cpu = process.cpuUsage(cpu0);
   const esCpu = cpuSeconds(ES_PID).process - es0;
   const queries = poolQueries - q0;
   const rebuilds = (await metrics.joinRebuilds.get()).values.reduce((s, v) => s + v.value, 0);
   const { count } = await client.count({ index });
   if (count !== ORDERS) throw new Error(`${index}: ${count} documents after the snapshot, expected ${ORDERS}`);
-  return { index, topics, metrics, snapshot: { secs, cpuUs: ((cpu.user + cpu.system) / ORDERS), esUs: (esCpu * 1e6) / ORDERS, queries, rebuilds }, caughtUp, close };
+  return { index, topics, metrics, snapshot: { secs, startedSecs, ingestSecs, cpuUs: ((cpu.user + cpu.system) / ORDERS), esUs: (esCpu * 1e6) / ORDERS, queries, rebuilds }, caughtUp, close };
 }
 
 /** `n` random orders as SQL computes them against the joined index: documents that differ. */
@@ -552,7 +566,8 @@ const ms = (n: number): string => `${f(n)} ms`;
 // The pipeline in a child process (`--role pipeline --label flat|joined`): it runs the snapshot,
 // reports it, then answers `caughtUp` and `close` over IPC.
 
-interface Snapshot { secs: number; cpuUs: number; esUs: number; queries: number; rebuilds: number }
+/** startedSecs: ingest and the indexer started; ingestSecs: ingest's snapshot in Kafka; secs: the index caught up. */
+interface Snapshot { secs: number; startedSecs: number; ingestSecs: number; cpuUs: number; esUs: number; queries: number; rebuilds: number }
 interface OursHandle { index: string; snapshot: Snapshot; caughtUp: () => Promise<void>; queries: () => Promise<number>; close: () => Promise<void> }
 type Request = { id: number; type: 'caughtUp' | 'queries' | 'close' };
 type Reply = { id: number; queries: number; error?: string } | { type: 'snapshot'; index: string; snapshot: Snapshot } | { type: 'failed'; error: string };
@@ -562,9 +577,12 @@ async function pipelineRole(): Promise<void> {
   const send = (m: Reply) => process.send!(m);
   let ours: Ours;
   try {
+    const tables = [T.orders, T.customers, T.items, T.products];
     ours = args.label === 'flat'
       ? await startOurs('flat', flatPipeline(`bj_${run}_flat`), [T.orders])
-      : await startOurs('joined', joinedPipeline(`bj_${run}_joined`), [T.orders, T.customers, T.items, T.products]);
+      : args.label === 'object'
+        ? await startOurs('object', joinedPipeline(`bj_${run}_object`, false), tables)
+        : await startOurs('joined', joinedPipeline(`bj_${run}_joined`), tables);
   } catch (err) {
     send({ type: 'failed', error: (err as Error).stack ?? String(err) });
     return;
@@ -585,7 +603,7 @@ async function pipelineRole(): Promise<void> {
   });
 }
 
-async function pipelineChild(label: 'flat' | 'joined'): Promise<OursHandle> {
+async function pipelineChild(label: 'flat' | 'object' | 'joined'): Promise<OursHandle> {
   const child = fork(__filename, [...process.argv.slice(2), '--role', 'pipeline', '--run', run, '--label', label], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (q: number) => void; reject: (e: Error) => void }>();
   let nextId = 1;
@@ -624,6 +642,16 @@ async function pipelineChild(label: 'flat' | 'joined'): Promise<OursHandle> {
   return { index, snapshot, caughtUp: async () => void (await ask('caughtUp')), queries: () => ask('queries'), close };
 }
 
+/**
+ * Snapshot rows/s, ours over pgsync's: ours from ingest.start() (slot, topics, consumer group
+ * included) against pgsync's run without its bootstrap (its triggers, slot and view), as the
+ * issue's aim reads; then like for like, each without its set-up (ours after start returned) and
+ * each with it (pgsync's bootstrap added).
+ */
+function snapshotRatios(s: Snapshot, so: Snapshot, pg: { snapshotSecs: number; bootstrapSecs: number }): string {
+  return `snapshot rows/s ${f(pg.snapshotSecs / s.secs, 2)}x (items as objects ${f(pg.snapshotSecs / so.secs, 2)}x); without set-up ${f(pg.snapshotSecs / (s.secs - s.startedSecs), 2)}x, with it ${f((pg.snapshotSecs + pg.bootstrapSecs) / s.secs, 2)}x`;
+}
+
 async function main(): Promise<void> {
   await db.connect();
   say(`${ORDERS} orders x ${PER_ORDER} items (${ITEMS}), ${CUSTOMERS} customers, ${PRODUCTS} products; schema ${SCHEMA}`);
@@ -631,23 +659,45 @@ async function main(): Promise<void> {
   await createData();
   const sourceRows = ORDERS + ITEMS + CUSTOMERS + PRODUCTS;
   say(`loaded ${sourceRows} rows in ${f((performance.now() - t) / 1000, 1)} s`);
-  const writerReads = await writerReadsPerChange();
-  say(`the writers' own statements read ${f(writerReads.scans, 2)} scans and ${f(writerReads.rows, 2)} rows per change (subtracted below; seq ${f(writerReads.seqRows, 2)}, index ${f(writerReads.idxRows, 2)})`);
+  const writerReads = args.live === 'off' ? undefined! : await writerReadsPerChange();
+  if (writerReads) say(`the writers' own statements read ${f(writerReads.scans, 2)} scans and ${f(writerReads.rows, 2)} rows per change (subtracted below; seq ${f(writerReads.seqRows, 2)}, index ${f(writerReads.idxRows, 2)})`);
 
   const results: Record<string, Record<string, string>> = {};
   // 1. snapshot, flat then joined
   const flat = await pipelineChild('flat');
-  say(`flat snapshot: ${f(flat.snapshot.secs, 1)} s, ${f(ORDERS / flat.snapshot.secs)} docs/s, pipeline process ${f(flat.snapshot.cpuUs)} µs/doc, Elasticsearch ${f(flat.snapshot.esUs)} µs/doc`);
+  say(`flat snapshot: ${f(flat.snapshot.secs, 1)} s (started ${f(flat.snapshot.startedSecs, 1)} s, ingest's snapshot in Kafka ${f(flat.snapshot.ingestSecs, 1)} s), ${f(ORDERS / flat.snapshot.secs)} docs/s, pipeline process ${f(flat.snapshot.cpuUs)} µs/doc, Elasticsearch ${f(flat.snapshot.esUs)} µs/doc`);
   await flat.close();
+  // The same joined documents with items as objects (pgsync's mapping of them), snapshot only.
+  const object = await pipelineChild('object');
+  const checkObject = await sampleCheck(object.index);
+  const so = object.snapshot;
+  say(`joined snapshot, items as objects: ${f(so.secs, 1)} s, ${f(ORDERS / so.secs)} docs/s, ${f(sourceRows / so.secs)} source rows/s; pipeline process ${f(so.cpuUs)} µs/doc, Elasticsearch ${f(so.esUs)} µs/doc; sample ${checkObject.differ}/${checkObject.checked} differ from SQL ${checkObject.example ?? ''}`);
+  await object.close();
   const ours = await pipelineChild('joined');
   const s = ours.snapshot;
   const check0 = await sampleCheck(ours.index);
-  say(`joined snapshot: ${f(s.secs, 1)} s, ${f(ORDERS / s.secs)} docs/s, ${f(sourceRows / s.secs)} source rows/s; ${f(s.rebuilds / ORDERS, 2)} rebuilds/doc, ${s.queries} indexer queries; pipeline process ${f(s.cpuUs)} µs/doc, Elasticsearch ${f(s.esUs)} µs/doc; sample ${check0.differ}/${check0.checked} differ from SQL ${check0.example ?? ''}`);
+  say(`joined snapshot: ${f(s.secs, 1)} s (started ${f(s.startedSecs, 1)} s, ingest's snapshot in Kafka ${f(s.ingestSecs, 1)} s), ${f(ORDERS / s.secs)} docs/s, ${f(sourceRows / s.secs)} source rows/s; ${f(s.rebuilds / ORDERS, 2)} rebuilds/doc, ${s.queries} indexer queries; pipeline process ${f(s.cpuUs)} µs/doc, Elasticsearch ${f(s.esUs)} µs/doc; sample ${check0.differ}/${check0.checked} differ from SQL ${check0.example ?? ''}`);
   results['snapshot docs/s'] = { flat: f(ORDERS / flat.snapshot.secs), ours: f(ORDERS / s.secs) };
   results['snapshot s'] = { flat: f(flat.snapshot.secs, 1), ours: f(s.secs, 1) };
   results['snapshot source rows/s'] = { flat: f(ORDERS / flat.snapshot.secs), ours: f(sourceRows / s.secs) };
   results['snapshot CPU µs/doc (pipeline | Elasticsearch)'] = { flat: `${f(flat.snapshot.cpuUs)} | ${f(flat.snapshot.esUs)}`, ours: `${f(s.cpuUs)} | ${f(s.esUs)}` };
   results['snapshot sample equal to SQL'] = { ours: `${check0.checked - check0.differ}/${check0.checked}` };
+  results['items as objects: snapshot s | source rows/s | CPU µs/doc (pipeline | ES)'] = { ours: `${f(so.secs, 1)} | ${f(sourceRows / so.secs)} | ${f(so.cpuUs)} | ${f(so.esUs)}` };
+
+  if (args.live === 'off') {
+    await ours.close();
+    if (args.pgsync !== 'off') {
+      const pg = await runPgsync();
+      say(`pgsync: bootstrap ${f(pg.bootstrapSecs, 1)} s; snapshot ${f(pg.snapshotSecs, 1)} s, ${f(ORDERS / pg.snapshotSecs)} docs/s, ${f(sourceRows / pg.snapshotSecs)} source rows/s; pgsync ${f(pg.selfUs)} µs/doc, Elasticsearch ${f(pg.esUs)} µs/doc`);
+      results['snapshot source rows/s'].pgsync = f(sourceRows / pg.snapshotSecs);
+      results['snapshot CPU µs/doc (pipeline | Elasticsearch)'].pgsync = `${f(pg.selfUs)} (pgsync) | ${f(pg.esUs)}`;
+      results['ratio ours / pgsync'] = { ours: snapshotRatios(s, so, pg) };
+      await pg.teardown();
+    }
+    results['ratio ours / flat (snapshot docs/s)'] = { ours: `${f(flat.snapshot.secs / s.secs, 2)}x` };
+    console.table(results);
+    return;
+  }
 
   // 2. live, ours
   const writers = await writerPool();
@@ -704,7 +754,7 @@ async function main(): Promise<void> {
       results['latency p50 / p99 at half rate'].pgsync = `${ms(plat.p50)} / ${ms(plat.p99)} at ${f(plat.achieved)}/s`;
       results['per change: queries | scans | rows read'].pgsync = `? | ${f(pload.scans, 2)} | ${f(pload.rows, 1)}`;
       results['ratio ours / pgsync'] = {
-        ours: `snapshot rows/s ${f((sourceRows / s.secs) / (sourceRows / pg.snapshotSecs), 2)}x; sustained ${f(sus.rate / psus.rate, 2)}x; p99 ${f(lat.p99 / plat.p99, 2)}x`,
+        ours: `${snapshotRatios(s, so, pg)}; sustained ${f(sus.rate / psus.rate, 2)}x; p99 ${f(lat.p99 / plat.p99, 2)}x`,
       };
       await pg.teardown();
     } catch (err) {

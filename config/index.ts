@@ -129,6 +129,14 @@ export interface IndexerConfig extends CommonConfig, KafkaTopicConfig {
   /** Root documents rebuilt per query and per bulk write, for joined indexes (INDEXER_JOIN_BATCH_KEYS). Default: 500. */
   joinBatchKeys: number;
   /**
+   * Batches of one rebuild (a snapshot's or a fan-out's roots) read and written at once
+   * (INDEXER_JOIN_BATCHES_IN_FLIGHT): the next batch's query runs while the last one's bulk
+   * request is in Elasticsearch. Default: 3.
+   */
+  joinBatchesInFlight: number;
+  /** Postgres connections of the indexer's joined-document reads (INDEXER_JOIN_CONNECTIONS). Default: 3. */
+  joinConnections: number;
+  /**
    * Partitions of a table topic the indexer finds missing and creates (TOPIC_PARTITIONS, as ingest
    * reads it): ingest and the indexer start together, and whichever creates a topic fixes its
    * partition count for good. Default: 3.
@@ -282,6 +290,8 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     autoReindex: int(env, 'INDEXER_AUTO_REINDEX', 1, 0, 1) === 1,
     databaseUrl: optionalStr(env, 'INDEXER_DATABASE_URL') ? url(env, 'INDEXER_DATABASE_URL', ['postgres:', 'postgresql:']) : optionalStr(env, 'DATABASE_URL') ? url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']) : undefined,
     joinBatchKeys: int(env, 'INDEXER_JOIN_BATCH_KEYS', 500, 1, 10_000),
+    joinBatchesInFlight: int(env, 'INDEXER_JOIN_BATCHES_IN_FLIGHT', 3, 1, 64),
+    joinConnections: int(env, 'INDEXER_JOIN_CONNECTIONS', 3, 1, 64),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
     topicReplication: topicReplication(env),
   });

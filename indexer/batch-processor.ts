@@ -164,7 +164,7 @@ function splitIndexes(indexes: readonly IndexSpec[]): { flat: IndexSpec[]; joine
 const ACTION_LINE_BYTES = 200;
 
 function deadLetterOf(d: DeadLetter): DeadLetterRecord {
-  return { index: d.op.index, id: d.op.id, lsn: d.op.lsn, commitLsn: d.op.version, ...d.op.origin, errorType: d.errorType, reason: d.reason, payload: JSON.stringify(d.op.doc ?? null) };
+  return { index: d.op.index, id: d.op.id, lsn: d.op.lsn, commitLsn: d.op.version, ...d.op.origin, errorType: d.errorType, reason: d.reason, payload: d.op.source ?? JSON.stringify(d.op.doc ?? null) };
 }
 
 function safeId(payload: string): string | undefined {

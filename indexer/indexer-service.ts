@@ -97,11 +97,11 @@ export function createIndexer(deps: IndexerDeps) {
   const startJoins = async (): Promise<JoinedRebuilder | undefined> => {
     if (!joined.length) return undefined;
     if (!config.databaseUrl) throw new ConfigError(`indexes ${joined.map((i) => i.name).join(', ')} have relations: set INDEXER_DATABASE_URL (or DATABASE_URL) to the Postgres database their tables live in`, { variable: 'INDEXER_DATABASE_URL' });
-    joinDb = new Pool({ connectionString: config.databaseUrl, max: 2 });
+    joinDb = new Pool({ connectionString: config.databaseUrl, max: config.joinConnections });
     joinDb.on('error', (err) => log.warn('joined documents: an idle Postgres connection failed', { err: errorMessage(err) }));
     const catalog = await checkRelations(joinDb, joined);
     return createJoinedRebuilder({
-      db: joinDb, es, catalog, indexes: joined, batchKeys: config.joinBatchKeys, log: log.child('join'),
+      db: joinDb, es, catalog, indexes: joined, batchKeys: config.joinBatchKeys, batchesInFlight: config.joinBatchesInFlight, log: log.child('join'),
       onRebuilt: (index, n) => metrics.joinRebuilds.inc({ index }, n),
       onFanOut: (index, roots) => metrics.joinFanOut.observe({ index }, roots),
     });

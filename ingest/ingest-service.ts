@@ -62,6 +62,7 @@ export function createIngest(deps: IngestDeps) {
   // Every table a document is built from, related tables of joined indexes included: a change to any of them rebuilds documents.
   const tables = [...new Map(pipeline.indexes.flatMap(sourceTables).map((t) => [`${t.schema}.${t.table}`, { schema: t.schema, table: t.table }])).values()];
   const topics = tables.map((t) => topicFor(config.topicPrefix, t));
+  const roots = new Set(pipeline.indexes.map((i) => `${i.source.schema}.${i.source.table}`));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
   const producer = new WireProducer(kafkajsLayout(kafka), { clientId: 'ingest' });
   const publisher = new KafkaEventPublisher(kafka, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
@@ -101,6 +102,9 @@ export function createIngest(deps: IngestDeps) {
     connectionString: config.databaseUrl,
     slot,
     chunkRows: config.snapshotChunkRows,
+    // Only the tables an index is the root of: a related table's rows are read by the indexer's
+    // rebuild of each root document, so copying them through Kafka would be read for nothing.
+    copies: (table) => roots.has(table),
     windows,
     log: log.child('snapshot'),
     onFatal,

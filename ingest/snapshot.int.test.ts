@@ -16,7 +16,7 @@ describe('initial snapshot', () => {
     await db.end();
   });
 
-  function pipeline(tables: string[], env: Record<string, string> = {}) {
+  function pipeline(tables: string[], env: Record<string, string> = {}, json?: string) {
     const slot = uniqueName('slot');
     const prefix = uniqueName('t');
     const runs: Array<ReturnType<typeof startIngestInProcess>> = [];
@@ -28,7 +28,7 @@ describe('initial snapshot', () => {
       slot,
       topic: (table: string) => `${prefix}.public.${table}`,
       start(extra: Record<string, string> = {}) {
-        const r = startIngestInProcess(db, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra });
+        const r = startIngestInProcess(db, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra }, json ? { pipeline: json } : {});
         runs.push(r);
         return r;
       },
@@ -73,6 +73,29 @@ describe('initial snapshot', () => {
     expect(await gauge('ingest_snapshot_rows_total')).toBe(1234);
     expect(await gauge('ingest_snapshot_rows_per_second')).toBeGreaterThan(0);
     expect(await gauge('ingest_snapshot_eta_seconds')).toBe(0);
+    expect(run.fatal).toEqual([]);
+  });
+
+  it('copies only root tables: a table only joined documents read is marked done unread, and its later changes stream', async () => {
+    const [parent, child] = [uniqueName('root'), uniqueName('rel')];
+    await db.query(`CREATE TABLE ${parent} (id int PRIMARY KEY, v text, n int)`);
+    await db.query(`CREATE TABLE ${child} (id int PRIMARY KEY, parent_id int, v text)`);
+    await db.query(`INSERT INTO ${parent} SELECT g, 'p', g FROM generate_series(1, 30) g`);
+    await db.query(`INSERT INTO ${child} SELECT g, 1 + g % 30, 'c' FROM generate_series(1, 90) g`);
+    const json = JSON.stringify({ version: 1, indexes: { [parent]: { table: `public.${parent}`, fields: { v: { type: 'keyword', searchable: true } }, relations: { kids: { table: `public.${child}`, kind: 'one-to-many', on: { id: 'parent_id' }, fields: { v: { type: 'keyword' } } } } } } });
+    const p = pipeline([parent, child], {}, json);
+    const run = p.start();
+    await run.ingest.start();
+    await run.ingest.snapshotDone();
+    await db.query(`UPDATE ${child} SET v = 'changed' WHERE id = 7`);
+    await quiesce(p.slot);
+    expect((await readAllEvents(kafka(), p.topic(parent))).filter((m) => m.event.op === 'r')).toHaveLength(30);
+    const childEvents = (await readAllEvents(kafka(), p.topic(child))).map((m) => m.event).filter((e) => e.op !== 'h');
+    expect(childEvents.map((e) => [e.op, e.key])).toEqual([['u', { id: 7 }]]);
+    expect(await snapshotState(db, p.slot)).toEqual([
+      { table_name: `public.${child}`, rows_done: '0', rows_total: '0', done: true },
+      { table_name: `public.${parent}`, rows_done: '30', rows_total: '30', done: true },
+    ].sort((a, b) => (a.table_name < b.table_name ? -1 : 1)));
     expect(run.fatal).toEqual([]);
   });
 

@@ -49,6 +49,10 @@ async function main(): Promise<void> {
         PIPELINE_CONFIG: path.join(__dirname, '..', 'config', 'pipelines', 'demo.json'),
         INGEST_METRICS_PORT: String(await kernelFreePort()),
         INDEXER_METRICS_PORT: String(await kernelFreePort()),
+        // Every partition of the demo's five topics at once (3 each): with the default 4, the
+        // joined index's slow batches held the slots and the load took twice as long to index
+        // (docs/joined-documents.md, "Costs"). Bulk requests stay bounded by INDEXER_CONCURRENCY.
+        INDEXER_PARTITIONS_CONCURRENCY: '16',
       };
       say('Starting ingest, indexer and api...');
       for (const name of APP_NAMES) {

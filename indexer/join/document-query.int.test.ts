@@ -4,6 +4,7 @@ import { parsePipelineConfig, type IndexSpec } from '../../config/pipeline';
 import { readCatalog, type Catalog } from './catalog';
 import { documentQuery } from './document-query';
 import { rootKeysQuery, sitesOf } from './root-keys-query';
+import { keyValueTextSql, valueSql } from './sql';
 
 /**
  * The joined documents built by one query over real Postgres: customers <- orders (composite
@@ -121,6 +122,19 @@ describe('joined document query (real Postgres)', () => {
       },
       { title: 'Untagged', tags: [], _refs: [ref('articles', '{"id":2}')] },
     ]);
+  });
+
+  it('prints key values in _refs exactly as their JSON (the cheap casts equal to_jsonb)', async () => {
+    const values: Array<[number, string, string]> = [
+      [21, 'int2', '-32768'], [23, 'int4', '2147483647'], [26, 'oid', '4294967295'], [20, 'int8', '-9223372036854775808'],
+      [1700, 'numeric', '-12.500'], [1700, 'numeric', 'NaN'], [2950, 'uuid', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'], [1082, 'date', '2026-01-02'],
+      [25, 'text', 'a "quoted" \\ back\nslash'], [16, 'boolean', 'true'],
+    ];
+    for (const [typeOid, type, v] of values) {
+      const col = { name: 'v', typeOid, type };
+      const { rows } = await db.query<{ cheap: string; json: string }>(`SELECT ${keyValueTextSql('x."v"', col)} AS cheap, (${valueSql('x."v"', col)})::text AS json FROM (SELECT $1::${type} AS v) x`, [v]);
+      expect(rows[0]!.cheap).toBe(rows[0]!.json);
+    }
   });
 
   it('walks a changed row up to the root keys that hold it now', async () => {

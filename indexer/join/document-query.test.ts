@@ -2,7 +2,7 @@ import { parsePipelineConfig } from '../../config/pipeline';
 import type { Catalog, ColumnInfo, TableInfo } from './catalog';
 import { documentQuery } from './document-query';
 import { joinSites, rootKeysQuery, sitesOf } from './root-keys-query';
-import { buildObjectSql, canonicalKeySql, ident, literal } from './sql';
+import { buildJsonObjectSql, canonicalKeySql, ident, literal } from './sql';
 
 const INT4 = 23;
 const TEXT = 25;
@@ -53,17 +53,23 @@ describe('documentQuery', () => {
   });
   it('orders and caps an array, the key breaking ties, and orders the aggregate the same way', () => {
     expect(q.text).toMatch(/ORDER BY t(\d+)\."pos" DESC, t\1\."id"\n\s+ LIMIT 5/);
-    expect(q.text).toContain('jsonb_agg(doc ORDER BY o0 DESC, o1)');
+    expect(q.text).toContain('json_agg(doc ORDER BY o0 DESC, o1)');
   });
   it('writes _refs from canonical keys: columns sorted by name, JSON without spaces', () => {
     const key = canonicalKeySql('t0', [col('region', TEXT), col('id')]);
-    expect(key).toBe(`('{"id":' || (to_jsonb(t0."id"))::text || ',"region":' || (to_jsonb(t0."region"::text))::text || '}')`);
-    expect(q.text).toContain(`to_jsonb('s.order_tags:' || `);
-    expect(q.text).toContain(`jsonb_build_object('_refs', (SELECT jsonb_agg(DISTINCT r ORDER BY r)`);
+    expect(key).toBe(`('{"id":' || t0."id"::text || ',"region":' || (to_jsonb(t0."region"::text))::text || '}')`);
+    expect(q.text).toContain(`('s.order_tags:' || `);
+    expect(q.text).toContain(`'_refs', (SELECT array_agg(DISTINCT r ORDER BY r)`);
+  });
+  it('lets the JSON text go to Elasticsearch as it is unless a field reads a json/jsonb column', () => {
+    expect(q.exactText).toBe(true);
+    const withJson: Catalog = new Map([...catalog, table('products', ['id'], [col('id'), { name: 'title', typeOid: 3802, type: 'jsonb' }])]);
+    expect(documentQuery(index!, withJson).exactText).toBe(false);
   });
   it('splits objects of more than 50 keys (Postgres functions take at most 100 arguments)', () => {
-    const sql = buildObjectSql(Array.from({ length: 51 }, (_, i) => [`f${i}`, 'NULL'] as const));
-    expect(sql.split(' || jsonb_build_object(')).toHaveLength(2);
+    const sql = buildJsonObjectSql(Array.from({ length: 51 }, (_, i) => [`f${i}`, 'NULL'] as const));
+    expect(sql.split('::jsonb || json_build_object(')).toHaveLength(2);
+    expect(buildJsonObjectSql([['a', 'NULL']])).toBe(`json_build_object('a', NULL)`);
   });
 });
 
@@ -74,7 +80,7 @@ describe('rootKeysQuery', () => {
   it('walks from the changed rows up to the root, composite join keys included', () => {
     const q = rootKeysQuery(index!, catalog, sitesOf(index!, { schema: 's', table: 'products' })[0]!);
     expect(q.text).toBe([
-      `SELECT DISTINCT ('{"id":' || (to_jsonb(t2."id"))::text || ',"region":' || (to_jsonb(t2."region"::text))::text || '}') AS key`,
+      `SELECT DISTINCT ('{"id":' || t2."id"::text || ',"region":' || (to_jsonb(t2."region"::text))::text || '}') AS key`,
       '  FROM unnest($1::text[]) AS k(k0)',
       '  JOIN "s"."products" t0 ON t0."id" = k.k0::integer',
       '  JOIN "s"."items" t1 ON t1."product_id" = t0."id"',

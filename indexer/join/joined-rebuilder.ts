@@ -21,6 +21,8 @@ export interface JoinedRebuilderDeps {
   indexes: readonly IndexSpec[];
   /** Root documents per query and per write. */
   batchKeys: number;
+  /** Batches of one rebuild queried and written at once (default 1: one after the other). */
+  batchesInFlight?: number;
   log: Logger;
   /** After each write of rebuilt documents. */
   onRebuilt?: (index: string, documents: number, deletes: number) => void;
@@ -109,25 +111,47 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
       deps.onFanOut?.(index, roots.size);
       log.info('a change rebuilds many joined documents; written in batches', { index, documents: roots.size, batch: batchKeys });
     }
-    let batch: Root[] = [];
-    const flush = async (): Promise<void> => {
-      if (!batch.length) return;
-      const rows = await sql<{ ord: number; doc: string | null }>(plan.doc.text, plan.doc.params(batch.map((r) => r.key)));
-      const ops = rows.map((row): BulkOp => {
-        const r = batch[row.ord - 1]!;
-        const id = documentId(r.key);
-        if (row.doc === null) return { action: 'delete', index, id, version: r.version, origin: r.origin, lsn: r.lsn, bytes: 200 };
-        return { action: 'index', index, id, version: r.version, doc: parseJsonExact(row.doc) as Record<string, unknown>, origin: r.origin, lsn: r.lsn, bytes: row.doc.length + 200 };
-      });
-      batch = [];
-      await write(ops);
-      deps.onRebuilt?.(index, ops.length, ops.filter((o) => o.action === 'delete').length);
+    // Up to `batchesInFlight` batches at once: the next batch's query overlaps the last one's
+    // bulk request. Batches hold distinct roots, so their writes may land in any order.
+    const inFlight = new Set<Promise<void>>();
+    let failure: { err: unknown } | undefined;
+    const start = (batch: Root[]): void => {
+      const p: Promise<void> = buildAndWrite(index, plan, batch, write)
+        .catch((err: unknown) => void (failure ??= { err }))
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
     };
+    let batch: Root[] = [];
     for (const root of roots.values()) {
       batch.push(root);
-      if (batch.length >= batchKeys) await flush();
+      if (batch.length < batchKeys) continue;
+      start(batch);
+      batch = [];
+      while (inFlight.size >= (deps.batchesInFlight ?? 1) && !failure) await Promise.race(inFlight);
+      if (failure) break;
     }
-    await flush();
+    if (batch.length && !failure) start(batch);
+    while (inFlight.size) await Promise.race(inFlight);
+    if (failure) throw failure.err;
+  }
+
+  /** One batch of roots: their documents in one query, written in one go (deletes for roots that are gone). */
+  async function buildAndWrite(index: string, plan: Plan, batch: readonly Root[], write: (ops: BulkOp[]) => Promise<void>): Promise<void> {
+    const rows = await sql<{ ord: number; doc: string | null }>(plan.doc.text, plan.doc.params(batch.map((r) => r.key)));
+    let deletes = 0;
+    const ops = rows.map((row): BulkOp => {
+      const r = batch[row.ord - 1]!;
+      const id = documentId(r.key);
+      const base = { index, id, version: r.version, origin: r.origin, lsn: r.lsn };
+      if (row.doc === null) {
+        deletes++;
+        return { action: 'delete', ...base, bytes: 200 };
+      }
+      const body = plan.doc.exactText ? { source: row.doc } : { doc: parseJsonExact(row.doc) as Record<string, unknown> };
+      return { action: 'index', ...base, ...body, bytes: row.doc.length + 200 };
+    });
+    await write(ops);
+    deps.onRebuilt?.(index, ops.length, deletes);
   }
 
   async function affectedRoots(index: string, plan: Plan, reqs: readonly RebuildRequest[]): Promise<Map<string, Root>> {

@@ -37,26 +37,45 @@ export function fieldSql(ref: string, col: ColumnInfo, field: FieldSpec): string
 }
 
 /**
+ * The JSON text of a key column's value, equal to `(valueSql(ref, col))::text` but without
+ * building a jsonb where the value's own text already is its JSON (an integer) or needs only
+ * quotes (int8, oid, numeric, uuid, date: digits, letters, `-`, `.`, `:`, never a quote or backslash).
+ * Keys are in every `_refs` entry of every row of a document, so this is much of the query's time.
+ */
+export function keyValueTextSql(ref: string, col: ColumnInfo): string {
+  if (PLAIN_TEXT.has(col.typeOid)) return `${ref}::text`;
+  if (QUOTED_TEXT.has(col.typeOid)) return `('"' || ${ref}::text || '"')`;
+  return `(${valueSql(ref, col)})::text`;
+}
+const PLAIN_TEXT = new Set([21, 23]); // int2, int4
+const QUOTED_TEXT = new Set([20, 26, 1700, 2950, 1082]); // int8, oid (to_jsonb prints it as a string), numeric, uuid, date
+
+/**
  * The canonical key text of a row (core/change-event.ts canonicalKey: JSON of the key columns
  * sorted by name, no spaces), built in SQL so `_refs` entries equal what an event's key gives.
  */
 export function canonicalKeySql(alias: string, key: readonly ColumnInfo[]): string {
   const sorted = [...key].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const parts = sorted.map((c, i) => `${literal(`${i ? ',' : '{'}${JSON.stringify(c.name)}:`)} || (${valueSql(`${alias}.${ident(c.name)}`, c)})::text`);
+  const parts = sorted.map((c, i) => `${literal(`${i ? ',' : '{'}${JSON.stringify(c.name)}:`)} || ${keyValueTextSql(`${alias}.${ident(c.name)}`, c)}`);
   return `(${parts.join(' || ')} || '}')`;
 }
 
-/** A `_refs` entry: `<schema>.<table>:<canonical key>`. */
-export function refSql(alias: string, table: { schema: string; table: string }, key: readonly ColumnInfo[]): string {
-  return `to_jsonb(${literal(`${table.schema}.${table.table}:`)} || ${canonicalKeySql(alias, key)})`;
+/** A `_refs` entry as text: `<schema>.<table>:<canonical key>`. */
+export function refTextSql(alias: string, table: { schema: string; table: string }, key: readonly ColumnInfo[]): string {
+  return `(${literal(`${table.schema}.${table.table}:`)} || ${canonicalKeySql(alias, key)})`;
 }
 
-/** Postgres functions take at most 100 arguments: objects of more than 50 keys are concatenated. */
-export function buildObjectSql(pairs: readonly (readonly [string, string])[]): string {
-  if (!pairs.length) return `'{}'::jsonb`;
+export const isJsonColumn = (col: ColumnInfo): boolean => JSON_TYPES.has(col.typeOid);
+
+/**
+ * A `json` object of `pairs` (name, SQL value). Postgres functions take at most 100 arguments:
+ * an object of more than 50 keys is built in chunks joined as jsonb (`json` has no `||`).
+ */
+export function buildJsonObjectSql(pairs: readonly (readonly [string, string])[]): string {
+  if (!pairs.length) return `'{}'::json`;
   const chunks: string[] = [];
-  for (let i = 0; i < pairs.length; i += 50) chunks.push(`jsonb_build_object(${pairs.slice(i, i + 50).map(([k, v]) => `${literal(k)}, ${v}`).join(', ')})`);
-  return chunks.join(' || ');
+  for (let i = 0; i < pairs.length; i += 50) chunks.push(`json_build_object(${pairs.slice(i, i + 50).map(([k, v]) => `${literal(k)}, ${v}`).join(', ')})`);
+  return chunks.length === 1 ? chunks[0]! : `(${chunks.map((c) => `${c}::jsonb`).join(' || ')})::json`;
 }
 
 /** Table aliases t0, t1, ... unique within one query however deep the tree. */

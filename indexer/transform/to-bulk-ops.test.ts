@@ -18,6 +18,10 @@ describe('bulk ops', () => {
     expect(nd.split('\n')[0]).toBe(`{"index":{"_index":"items","_id":"1","version":${big},"version_type":"external_gte"}}`);
     expect(nd.endsWith('\n')).toBe(true);
   });
+  it('writes a document given as JSON text as it is', () => {
+    const nd = toNdjson([{ action: 'index', index: 'items', id: '1', version: '5', source: '{"n" : 12345678901234567890}', origin, lsn: '5' }]);
+    expect(nd.split('\n')[1]).toBe('{"n" : 12345678901234567890}');
+  });
   it('turns deletes into versioned deletes without a body', () => {
     const { after: _a, ...rest } = ev({});
     const nd = toNdjson(toBulkOps({ ...rest, op: 'd', commitLsn: '77' }, origin, cfg.indexes));

@@ -12,6 +12,12 @@ export interface BulkOp {
   /** Decimal commit LSN: the external version, printed exactly into the NDJSON. */
   version: string;
   doc?: Record<string, unknown>;
+  /**
+   * The document as JSON text, written into the bulk body as it is instead of `doc` (a joined
+   * document as Postgres printed it, when that text is exact: join/document-query.ts exactText).
+   * Spares parsing and printing it again; ops that need fields filled (`missing`) carry `doc`.
+   */
+  source?: string;
   origin: Origin;
   lsn: string;
   /**
@@ -92,7 +98,7 @@ export function toNdjson(ops: readonly BulkOp[]): string {
   for (const op of ops) {
     if (!/^\d{1,19}$/.test(op.version)) throw new RangeError(`version is not a decimal LSN: ${op.version}`);
     out += `{"${op.action}":{"_index":${JSON.stringify(op.index)},"_id":${JSON.stringify(op.id)},"version":${op.version},"version_type":"${op.versionType ?? 'external_gte'}"}}\n`;
-    if (op.action === 'index') out += `${JSON.stringify(op.doc)}\n`;
+    if (op.action === 'index') out += `${op.source ?? JSON.stringify(op.doc)}\n`;
   }
   return out;
 }

@@ -9,6 +9,8 @@ export interface SnapshotRunnerDeps {
   connectionString: string;
   slot: string;
   chunkRows: number;
+  /** Whether a pending table is copied; one that is not is marked done (snapshotter.ts). */
+  copies?: (table: string) => boolean;
   windows: ChunkWindows;
   progress: SnapshotProgress;
   log: Logger;
@@ -29,7 +31,7 @@ export function createSnapshotRunner(deps: SnapshotRunnerDeps) {
   async function runOnce(): Promise<void> {
     const db = new Client({ connectionString: deps.connectionString });
     db.on('error', () => undefined); // surfaces as the failing query's error
-    const snapshotter = createSnapshotter({ db, slot: deps.slot, chunkRows: deps.chunkRows, windows: deps.windows, log: deps.log, progress: deps.progress });
+    const snapshotter = createSnapshotter({ db, slot: deps.slot, chunkRows: deps.chunkRows, copies: deps.copies, windows: deps.windows, log: deps.log, progress: deps.progress });
     const stopWaiting = new AbortController();
     stopCurrent = async () => {
       stopWaiting.abort();

@@ -19,7 +19,7 @@ export interface SnapshotProgress {
  * stream published the chunk and Kafka acknowledged it (ChunkWindows) before saving the position.
  * Runs beside the stream on its own connection; a crash resumes from the last saved chunk.
  */
-export function createSnapshotter(deps: { db: Client; slot: string; chunkRows: number; windows: ChunkWindows; progress: SnapshotProgress; log: Logger }) {
+export function createSnapshotter(deps: { db: Client; slot: string; chunkRows: number; copies?: (table: string) => boolean; windows: ChunkWindows; progress: SnapshotProgress; log: Logger }) {
   const { db, slot, chunkRows, windows, log } = deps;
   const run = randomBytes(4).toString('hex'); // chunk ids of an earlier run, re-read after a restart, are ignored
   let seq = 0;
@@ -27,6 +27,15 @@ export function createSnapshotter(deps: { db: Client; slot: string; chunkRows: n
 
   /** Copies the table from its saved position; false when it was set to be copied again meanwhile. */
   async function copyTable(p: TableProgress): Promise<boolean> {
+    if (deps.copies && !deps.copies(p.table)) {
+      // Only joined documents read it (a related table): each root row's snapshot read makes the
+      // indexer build its document from the database, related rows included, so none is copied.
+      // Its changes from the slot on are streamed as for every table.
+      await saveProgress(db, slot, { ...p, rowsTotal: 0, done: true });
+      deps.progress.onTotal(p.table, 0);
+      log.info('snapshot of table skipped: only joined documents read it, built from the database by their root table\'s snapshot', { table: p.table });
+      return true;
+    }
     const [schema, table] = splitName(p.table);
     const relation = await describeTable(db, schema, table);
     const total = p.rowsTotal ?? (await countRows(db, schema, table));
