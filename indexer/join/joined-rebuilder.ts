@@ -12,6 +12,7 @@ import { documentQuery, REFS_FIELD, type DocumentQuery } from './document-query'
 import type { RebuildRequest } from './rebuild-requests';
 import { idsMatching } from './refs-lookup';
 import { joinSites, rootKeysQuery, type RootKeysQuery } from './root-keys-query';
+import { WrittenRefs } from './written-refs';
 
 export interface JoinedRebuilderDeps {
   db: SqlClient;
@@ -28,6 +29,14 @@ export interface JoinedRebuilderDeps {
   onFanOut?: (index: string, roots: number) => void;
   /** The index's queries were rebuilt without what the database no longer has. */
   onPruned?: (index: string, removed: readonly string[]) => void;
+  /**
+   * Whether every write to the joined index comes from this process (it holds every partition of
+   * every topic the index reads): only then can the refs it wrote stand in for a refresh before
+   * the `_refs` lookup. Default: always (one process).
+   */
+  exclusive?: (index: string) => boolean;
+  /** Most (ref, document) pairs of unrefreshed writes kept in memory per index (written-refs.ts). Default: 200 000. */
+  maxWrittenRefs?: number;
 }
 
 interface Root { key: Record<string, KeyValue>; version: string; lsn: string; origin: Origin }
@@ -46,7 +55,17 @@ interface Plan { doc: DocumentQuery; rootKey: readonly string[]; sites: Map<stri
  */
 export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
   const { db, es, catalog, batchKeys, log } = deps;
+  const exclusive = deps.exclusive ?? (() => true);
   const plans = new Map<string, Plan>();
+  const rootPrefix = new Map(deps.indexes.map((i) => [i.name, `${i.source.schema}.${i.source.table}:`]));
+  // The root's own ref is never looked up (its events name their document): not worth keeping.
+  const written = new WrittenRefs(deps.maxWrittenRefs ?? 200_000, (index) => rootPrefix.get(index));
+  /** A refresh of `index`: every write acknowledged before it is searchable after it, so the record lets go of them. */
+  const refresh = async (index: string): Promise<void> => {
+    const token = written.refreshing(index);
+    await es.indices.refresh({ index, ignore_unavailable: true });
+    written.refreshed(token);
+  };
   const plan = (index: IndexSpec, cat: Catalog): Plan => {
     const sites = new Map<string, RootKeysQuery[]>();
     for (const site of joinSites(index)) {
@@ -99,6 +118,20 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
         }
       }
     },
+    /**
+     * For the refresh of the watermark task: the joined indexes with writes a refresh lets the
+     * record forget, and `after` to call once the refresh of `indexes` completed.
+     */
+    beforeRefresh(dirty: Iterable<string>): { indexes: string[]; after: () => void } {
+      const joinedDirty = [...new Set([...dirty].filter((i) => plans.has(i)).concat(written.pending()))];
+      const tokens = joinedDirty.map((i) => written.refreshing(i));
+      return { indexes: joinedDirty, after: () => tokens.forEach((t) => written.refreshed(t)) };
+    },
+    /** Partitions moved (a rebalance): another process may have written meanwhile, so the next lookup refreshes first. */
+    reset(): void {
+      written.reset();
+    },
+    written,
   };
 
   async function rebuildIndex(index: string, reqs: readonly RebuildRequest[], write: (ops: BulkOp[]) => Promise<void>): Promise<void> {
@@ -112,15 +145,28 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     let batch: Root[] = [];
     const flush = async (): Promise<void> => {
       if (!batch.length) return;
-      const rows = await sql<{ ord: number; doc: string | null }>(plan.doc.text, plan.doc.params(batch.map((r) => r.key)));
-      const ops = rows.map((row): BulkOp => {
-        const r = batch[row.ord - 1]!;
-        const id = documentId(r.key);
-        if (row.doc === null) return { action: 'delete', index, id, version: r.version, origin: r.origin, lsn: r.lsn, bytes: 200 };
-        return { action: 'index', index, id, version: r.version, doc: parseJsonExact(row.doc) as Record<string, unknown>, origin: r.origin, lsn: r.lsn, bytes: row.doc.length + 200 };
-      });
+      // Lookups wait for this read until its documents are recorded (affectedRoots).
+      const release = written.reading(index);
+      let ops: BulkOp[];
+      let record: ReturnType<WrittenRefs['record']>;
+      try {
+        const rows = await sql<{ ord: number; doc: string | null }>(plan.doc.text, plan.doc.params(batch.map((r) => r.key)));
+        ops = rows.map((row): BulkOp => {
+          const r = batch[row.ord - 1]!;
+          const id = documentId(r.key);
+          if (row.doc === null) return { action: 'delete', index, id, version: r.version, origin: r.origin, lsn: r.lsn, bytes: 200 };
+          return { action: 'index', index, id, version: r.version, doc: parseJsonExact(row.doc) as Record<string, unknown>, origin: r.origin, lsn: r.lsn, bytes: row.doc.length + 200 };
+        });
+        record = written.record(index, ops);
+      } finally {
+        release();
+      }
       batch = [];
-      await write(ops);
+      try {
+        await write(ops);
+      } finally {
+        written.acknowledged(index, record);
+      }
       deps.onRebuilt?.(index, ops.length, ops.filter((o) => o.action === 'delete').length);
     };
     for (const root of roots.values()) {
@@ -142,33 +188,58 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     const others = reqs.filter((r) => r.kind !== 'root');
     if (!others.length) return roots;
     const top = others.reduce((a, b) => (decimalLsnBelow(a.version, b.version) ? b : a));
-    // New state: the rows as they are now, joined up to their roots.
     const related = others.filter((r) => r.kind === 'related');
+    // New state and old state are independent lookups: run together.
+    await Promise.all([newState(plan, related, (key) => bump(key, top)), oldState(index, others, (id, r) => bump(keyOfId(id), r ?? top))]);
+    return roots;
+  }
+
+  /** The rows as they are now, joined up to their roots. */
+  async function newState(plan: Plan, related: readonly RebuildRequest[], found: (key: Record<string, KeyValue>) => void): Promise<void> {
     const byTable = new Map<string, RebuildRequest[]>();
     for (const r of related) byTable.set(tableName(r.source), [...(byTable.get(tableName(r.source)) ?? []), r]);
+    const queries: Array<Promise<void>> = [];
     for (const [table, rs] of byTable) {
       for (const q of plan.sites.get(table) ?? []) {
         for (let i = 0; i < rs.length; i += batchKeys) {
-          const rows = await sql<{ key: string }>(q.text, q.params(rs.slice(i, i + batchKeys).map((r) => r.key)));
-          for (const row of rows) bump(parseJsonExact(row.key) as Record<string, KeyValue>, top);
+          const keys = rs.slice(i, i + batchKeys).map((r) => r.key);
+          queries.push(sql<{ key: string }>(q.text, q.params(keys)).then((rows) => rows.forEach((row) => found(parseJsonExact(row.key) as Record<string, KeyValue>))));
         }
       }
     }
-    // Old state: the documents that still hold those rows (a row moved away or deleted); they must
-    // see every write made so far, so the index is refreshed first. A row just inserted is in no
-    // document yet (a key deleted before is looked up by its delete), so inserts skip this.
-    const changed = related.filter((r) => r.op !== 'c');
+    await Promise.all(queries);
+  }
+
+  /**
+   * The documents that still hold the rows (a row moved away or deleted), by their `_refs`: what
+   * a search sees, plus what this process wrote since the last refresh it knows completed (the
+   * record), which spares a refresh per lookup (docs/joined-documents.md, "`_refs` must see the
+   * latest writes"). A row just inserted is in no document yet (a key deleted before is looked up
+   * by its delete), so inserts skip this. `found` gets the request of a truncate, none for a row.
+   */
+  async function oldState(index: string, others: readonly RebuildRequest[], found: (id: string, r?: RebuildRequest) => void): Promise<void> {
+    const changed = others.filter((r) => r.kind === 'related' && r.op !== 'c');
     const truncates = others.filter((r) => r.kind === 'truncate');
-    if (!changed.length && !truncates.length) return roots;
-    await es.indices.refresh({ index, ignore_unavailable: true });
+    if (!changed.length && !truncates.length) return;
     const refs = [...new Set(changed.map((r) => `${r.source.schema}.${r.source.table}:${canonicalKey(r.key)}`))];
+    const prefixOf = (t: RebuildRequest): string => `${t.source.schema}.${t.source.table}:`;
+    // Rebuilds that began reading before now may have read a row before it moved: their documents
+    // are in the record once read. Those that begin later read after the change.
+    await written.settled(index);
+    // Taken before the search: what the record forgets from now on, a refresh made searchable first.
+    const mem = written.holding(index, refs);
+    for (const id of mem.ids) found(id);
+    for (const t of truncates) for (const id of written.holdingPrefix(index, prefixOf(t))) found(id, t);
+    // Another process may write the index too (not every partition is ours), or the record lost
+    // track (start, rebalance, too big): then only a refresh shows every earlier write. A truncate
+    // is rare: it refreshes.
+    if (!mem.complete || !exclusive(index) || truncates.length) await refresh(index);
     for (let i = 0; i < refs.length; i += 1000) {
-      for await (const ids of idsMatching(es, index, { terms: { [REFS_FIELD]: refs.slice(i, i + 1000) } })) for (const id of ids) bump(keyOfId(id), top);
+      for await (const ids of idsMatching(es, index, { terms: { [REFS_FIELD]: refs.slice(i, i + 1000) } })) for (const id of ids) found(id);
     }
     for (const t of truncates) {
-      for await (const ids of idsMatching(es, index, { prefix: { [REFS_FIELD]: `${t.source.schema}.${t.source.table}:` } })) for (const id of ids) bump(keyOfId(id), t);
+      for await (const ids of idsMatching(es, index, { prefix: { [REFS_FIELD]: prefixOf(t) } })) for (const id of ids) found(id, t);
     }
-    return roots;
   }
 }
 export type JoinedRebuilder = ReturnType<typeof createJoinedRebuilder>;
