@@ -98,7 +98,8 @@ export function createIndexer(deps: IndexerDeps) {
   const startJoins = async (): Promise<JoinedRebuilder | undefined> => {
     if (!joined.length) return undefined;
     if (!config.databaseUrl) throw new ConfigError(`indexes ${joined.map((i) => i.name).join(', ')} have relations: set INDEXER_DATABASE_URL (or DATABASE_URL) to the Postgres database their tables live in`, { variable: 'INDEXER_DATABASE_URL' });
-    joinDb = new Pool({ connectionString: config.databaseUrl, max: 2 });
+    // A connection per partition processed at once (its walk-up or document query) and one more: waiting for the pool added to every batch.
+    joinDb = new Pool({ connectionString: config.databaseUrl, max: Math.min(config.partitionsConcurrency, 8) + 1 });
     joinDb.on('error', (err) => log.warn('joined documents: an idle Postgres connection failed', { err: errorMessage(err) }));
     const catalog = await checkRelations(joinDb, joined);
     return createJoinedRebuilder({

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import { sourceTables, type IndexSpec } from '../../config/pipeline';
 import { canonicalKey, documentId, type KeyValue } from '../../core/change-event';
@@ -91,9 +92,20 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     deps.onPruned?.(name, removed);
   };
 
+  /**
+   * The rebuild queries run per batch with the same text: prepared once per connection (named by
+   * a hash of their text, so a query rebuilt after DDL gets a new name), Postgres keeps their
+   * plans instead of planning each run (planning was most of a small batch's query time).
+   */
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string => {
+    let name = names.get(text);
+    if (!name) names.set(text, (name = `join_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
+    return name;
+  };
   const sql = async <R>(text: string, params: unknown[]): Promise<R[]> => {
     try {
-      return (await db.query<R>(text, params)).rows;
+      return (await db.query<R>({ name: nameOf(text), text, values: params })).rows;
     } catch (err) {
       // A lost connection or a restarting database is waited out like an Elasticsearch outage.
       const code = (err as { code?: string }).code ?? '';
