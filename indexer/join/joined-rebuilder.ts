@@ -64,7 +64,8 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
   /** A refresh of `index`: every write acknowledged before it is searchable after it, so the record lets go of them. */
   const refresh = async (index: string): Promise<void> => {
     const token = written.refreshing(index);
-    await es.indices.refresh({ index, ignore_unavailable: true });
+    const res = await es.indices.refresh({ index, ignore_unavailable: true });
+    if (res?._shards?.failed) throw new PipelineError(`refreshing ${index} before the _refs lookup failed on ${res._shards.failed} shard(s)`, { code: 'JOIN_REFRESH_FAILED', retriable: true });
     written.refreshed(token);
   };
   const plan = (index: IndexSpec, cat: Catalog): Plan => {

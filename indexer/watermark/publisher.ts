@@ -62,13 +62,14 @@ export class WatermarkPublisher {
     const refreshed = new Set([...dirty, ...(hook?.indexes ?? [])]);
     if (refreshed.size) {
       try {
-        await es.indices.refresh({ index: [...refreshed], ignore_unavailable: true });
+        const res = await es.indices.refresh({ index: [...refreshed], ignore_unavailable: true });
+        // A shard that failed to refresh does not show what was written to it.
+        if (!res?._shards?.failed) hook?.after();
       } catch (err) {
         tracker.restore(taken);
         log.warn('refresh failed; watermark not advanced', { err: errorMessage(err), indexes: [...refreshed] });
         return;
       }
-      hook?.after();
     }
     this.observeSearchable(taken.commits, Date.now());
     const out: PartitionPosition[] = [];
