@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import { sourceTables, type IndexSpec } from '../../config/pipeline';
-import { canonicalKey, documentId, type KeyValue } from '../../core/change-event';
+import { documentId, type KeyValue } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { parseJsonExact } from '../../core/exact-json';
 import { decimalLsnBelow } from '../../core/lsn';
@@ -9,9 +9,9 @@ import type { Logger } from '../../core/logger';
 import type { BulkOp, Origin } from '../transform/to-bulk-ops';
 import { readCatalog, tableInfo, tableName, type Catalog, type SqlClient } from './catalog';
 import { pruneToCatalog } from './prune-to-catalog';
-import { documentQuery, REFS_FIELD, type DocumentQuery } from './document-query';
+import { documentQuery, type DocumentQuery } from './document-query';
 import type { RebuildRequest } from './rebuild-requests';
-import { idsMatching } from './refs-lookup';
+import { holdersLookup } from './holders-lookup';
 import { joinSites, rootKeysQuery, type RootKeysQuery } from './root-keys-query';
 import { WrittenRefs } from './written-refs';
 
@@ -61,13 +61,7 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
   const rootPrefix = new Map(deps.indexes.map((i) => [i.name, `${i.source.schema}.${i.source.table}:`]));
   // The root's own ref is never looked up (its events name their document): not worth keeping.
   const written = new WrittenRefs(deps.maxWrittenRefs ?? 200_000, (index) => rootPrefix.get(index));
-  /** A refresh of `index`: every write acknowledged before it is searchable after it, so the record lets go of them. */
-  const refresh = async (index: string): Promise<void> => {
-    const token = written.refreshing(index);
-    const res = await es.indices.refresh({ index, ignore_unavailable: true });
-    if (res?._shards?.failed) throw new PipelineError(`refreshing ${index} before the _refs lookup failed on ${res._shards.failed} shard(s)`, { code: 'JOIN_REFRESH_FAILED', retriable: true });
-    written.refreshed(token);
-  };
+  const holders = holdersLookup({ es, written, exclusive });
   const plan = (index: IndexSpec, cat: Catalog): Plan => {
     const sites = new Map<string, RootKeysQuery[]>();
     for (const site of joinSites(index)) {
@@ -203,7 +197,7 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     const top = others.reduce((a, b) => (decimalLsnBelow(a.version, b.version) ? b : a));
     const related = others.filter((r) => r.kind === 'related');
     // New state and old state are independent lookups: run together.
-    await Promise.all([newState(plan, related, (key) => bump(key, top)), oldState(index, others, (id, r) => bump(keyOfId(id), r ?? top))]);
+    await Promise.all([newState(plan, related, (key) => bump(key, top)), holders(index, others, (id, r) => bump(keyOfId(id), r ?? top))]);
     return roots;
   }
 
@@ -221,38 +215,6 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
       }
     }
     await Promise.all(queries);
-  }
-
-  /**
-   * The documents that still hold the rows (a row moved away or deleted), by their `_refs`: what
-   * a search sees, plus what this process wrote since the last refresh it knows completed (the
-   * record), which spares a refresh per lookup (docs/joined-documents.md, "`_refs` must see the
-   * latest writes"). A row just inserted is in no document yet (a key deleted before is looked up
-   * by its delete), so inserts skip this. `found` gets the request of a truncate, none for a row.
-   */
-  async function oldState(index: string, others: readonly RebuildRequest[], found: (id: string, r?: RebuildRequest) => void): Promise<void> {
-    const changed = others.filter((r) => r.kind === 'related' && r.op !== 'c');
-    const truncates = others.filter((r) => r.kind === 'truncate');
-    if (!changed.length && !truncates.length) return;
-    const refs = [...new Set(changed.map((r) => `${r.source.schema}.${r.source.table}:${canonicalKey(r.key)}`))];
-    const prefixOf = (t: RebuildRequest): string => `${t.source.schema}.${t.source.table}:`;
-    // Rebuilds that began reading before now may have read a row before it moved: their documents
-    // are in the record once read. Those that begin later read after the change.
-    await written.settled(index);
-    // Taken before the search: what the record forgets from now on, a refresh made searchable first.
-    const mem = written.holding(index, refs);
-    for (const id of mem.ids) found(id);
-    for (const t of truncates) for (const id of written.holdingPrefix(index, prefixOf(t))) found(id, t);
-    // Another process may write the index too (not every partition is ours), or the record lost
-    // track (start, rebalance, too big): then only a refresh shows every earlier write. A truncate
-    // is rare: it refreshes.
-    if (!mem.complete || !exclusive(index) || truncates.length) await refresh(index);
-    for (let i = 0; i < refs.length; i += 1000) {
-      for await (const ids of idsMatching(es, index, { terms: { [REFS_FIELD]: refs.slice(i, i + 1000) } })) for (const id of ids) found(id);
-    }
-    for (const t of truncates) {
-      for await (const ids of idsMatching(es, index, { prefix: { [REFS_FIELD]: prefixOf(t) } })) for (const id of ids) found(id, t);
-    }
   }
 }
 export type JoinedRebuilder = ReturnType<typeof createJoinedRebuilder>;
