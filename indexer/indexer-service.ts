@@ -73,6 +73,7 @@ export function createIndexer(deps: IndexerDeps) {
   const tracker = new PositionTracker();
   const publisher = new WatermarkPublisher({
     es, tracker, indexesByTopic, intervalMs: config.watermarkIntervalMs, log: log.child('watermark'),
+    beforeRefresh: (dirty) => rebuilder?.beforeRefresh(dirty) ?? { indexes: [], after: () => undefined },
     partitionCount: (t) => partitionCounts.get(t),
     onSearchable: (index, seconds) => metrics.commitToSearchable.observe({ index }, seconds),
     onPublished: (positions) => {
@@ -97,11 +98,15 @@ export function createIndexer(deps: IndexerDeps) {
   const startJoins = async (): Promise<JoinedRebuilder | undefined> => {
     if (!joined.length) return undefined;
     if (!config.databaseUrl) throw new ConfigError(`indexes ${joined.map((i) => i.name).join(', ')} have relations: set INDEXER_DATABASE_URL (or DATABASE_URL) to the Postgres database their tables live in`, { variable: 'INDEXER_DATABASE_URL' });
-    joinDb = new Pool({ connectionString: config.databaseUrl, max: config.joinConnections });
+    // Connections: a rebuild's batches in flight (INDEXER_JOIN_CONNECTIONS), or one per partition
+    // processed at once (its walk-up or document query) and one more, whichever is more: waiting
+    // for the pool added to every batch.
+    joinDb = new Pool({ connectionString: config.databaseUrl, max: Math.max(config.joinConnections, Math.min(config.partitionsConcurrency, 8) + 1) });
     joinDb.on('error', (err) => log.warn('joined documents: an idle Postgres connection failed', { err: errorMessage(err) }));
     const catalog = await checkRelations(joinDb, joined);
     return createJoinedRebuilder({
       db: joinDb, es, catalog, indexes: joined, batchKeys: config.joinBatchKeys, batchesInFlight: config.joinBatchesInFlight, log: log.child('join'),
+      exclusive: (index) => ownsEveryPartition(index),
       onRebuilt: (index, n) => metrics.joinRebuilds.inc({ index }, n),
       onFanOut: (index, roots) => metrics.joinFanOut.observe({ index }, roots),
     });
@@ -110,6 +115,20 @@ export function createIndexer(deps: IndexerDeps) {
   const closing = new AbortController();
   /** Partitions of the current assignment: a write finishing after its partition moved away must not publish its position. */
   let assigned: Record<string, number[]> = {};
+  /**
+   * This member holds every partition of every topic the index reads, so every write to it comes
+   * from this process (the refs it wrote can stand in for a refresh: join/written-refs.ts).
+   */
+  const ownsEveryPartition = (index: string): boolean => {
+    const spec = joined.find((i) => i.name === index);
+    if (!spec) return false;
+    return sourceTables(spec).every((t) => {
+      const topic = topicFor(config.topicPrefix, t);
+      const n = partitionCounts.get(topic);
+      const mine = new Set(assigned[topic] ?? []);
+      return n !== undefined && mine.size >= n && Array.from({ length: n }, (_, p) => p).every((p) => mine.has(p));
+    });
+  };
   const batchDeps = (keepAlive: () => Promise<void>): BatchDeps => ({
     indexes: pipeline.indexes,
     sink,
@@ -217,6 +236,8 @@ export function createIndexer(deps: IndexerDeps) {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         assigned = payload.memberAssignment;
         tracker.retain(payload.memberAssignment);
+        // Another member may have written the joined indexes meanwhile: their next lookups refresh first.
+        rebuilder?.reset();
         refreshPartitionCounts().catch((err: unknown) => log.warn('reading partition counts failed', { err: errorMessage(err) }));
       });
       runConsumer = () => consumer.run({

@@ -20,6 +20,8 @@ export type Catalog = ReadonlyMap<string, TableInfo>;
 /** The part of a pg client the join code uses, so tests and callers pass any pg Client or Pool. */
 export interface SqlClient {
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+  /** A named query is prepared once per connection: its plan is kept (pg's query config). */
+  query<R = Record<string, unknown>>(config: { name: string; text: string; values?: unknown[] }): Promise<{ rows: R[] }>;
 }
 
 export const tableName = (t: { schema: string; table: string }): string => `${t.schema}.${t.table}`;

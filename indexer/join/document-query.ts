@@ -44,7 +44,10 @@ export function documentQuery(index: IndexSpec, catalog: Catalog): DocumentQuery
   const text = [
     `SELECT k.ord::int AS ord,`,
     `       CASE WHEN ${t0}.${ident(keyCols[0]!.name)} IS NULL THEN NULL`,
-    `            ELSE (${buildJsonObjectSql([...node.pairs, [REFS_FIELD, refs]])})::text END AS doc`,
+    `            ELSE (${buildJsonObjectSql([...node.pairs, [REFS_FIELD, refs]])})::text END AS doc,`,
+    // The refs again, apart: a document sent as Postgres printed it is never parsed, and the
+    // indexer records what each written document holds (written-refs.ts).
+    `       CASE WHEN ${t0}.${ident(keyCols[0]!.name)} IS NULL THEN NULL ELSE ${refs} END AS refs`,
     `  FROM unnest(${inputs.map((_, i) => `$${i + 1}::text[]`).join(', ')}) WITH ORDINALITY AS k(${inputs.join(', ')}, ord)`,
     `  LEFT JOIN ${qualified(root)} ${t0} ON ${keyCols.map((c, i) => `${t0}.${ident(c.name)} = k.${inputs[i]}::${c.type}`).join(' AND ')}`,
     ...node.laterals,

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import { sourceTables, type IndexSpec } from '../../config/pipeline';
-import { canonicalKey, documentId, type KeyValue } from '../../core/change-event';
+import { documentId, type KeyValue } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { parseJsonExact } from '../../core/exact-json';
 import { decimalLsnBelow } from '../../core/lsn';
@@ -10,8 +11,9 @@ import { readCatalog, tableInfo, tableName, type Catalog, type SqlClient } from 
 import { pruneToCatalog } from './prune-to-catalog';
 import { documentQuery, REFS_FIELD, type DocumentQuery } from './document-query';
 import type { RebuildRequest } from './rebuild-requests';
-import { idsMatching } from './refs-lookup';
+import { holdersLookup } from './holders-lookup';
 import { joinSites, rootKeysQuery, type RootKeysQuery } from './root-keys-query';
+import { WrittenRefs } from './written-refs';
 
 export interface JoinedRebuilderDeps {
   db: SqlClient;
@@ -30,6 +32,14 @@ export interface JoinedRebuilderDeps {
   onFanOut?: (index: string, roots: number) => void;
   /** The index's queries were rebuilt without what the database no longer has. */
   onPruned?: (index: string, removed: readonly string[]) => void;
+  /**
+   * Whether every write to the joined index comes from this process (it holds every partition of
+   * every topic the index reads): only then can the refs it wrote stand in for a refresh before
+   * the `_refs` lookup. Default: always (one process).
+   */
+  exclusive?: (index: string) => boolean;
+  /** Most (ref, document) pairs of unrefreshed writes kept in memory per index (written-refs.ts). Default: 200 000. */
+  maxWrittenRefs?: number;
 }
 
 interface Root { key: Record<string, KeyValue>; version: string; lsn: string; origin: Origin }
@@ -48,7 +58,12 @@ interface Plan { doc: DocumentQuery; rootKey: readonly string[]; sites: Map<stri
  */
 export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
   const { db, es, catalog, batchKeys, log } = deps;
+  const exclusive = deps.exclusive ?? (() => true);
   const plans = new Map<string, Plan>();
+  const rootPrefix = new Map(deps.indexes.map((i) => [i.name, `${i.source.schema}.${i.source.table}:`]));
+  // The root's own ref is never looked up (its events name their document): not worth keeping.
+  const written = new WrittenRefs(deps.maxWrittenRefs ?? 200_000, (index) => rootPrefix.get(index));
+  const holders = holdersLookup({ es, written, exclusive });
   const plan = (index: IndexSpec, cat: Catalog): Plan => {
     const sites = new Map<string, RootKeysQuery[]>();
     for (const site of joinSites(index)) {
@@ -74,9 +89,20 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     deps.onPruned?.(name, removed);
   };
 
+  /**
+   * The rebuild queries run per batch with the same text: prepared once per connection (named by
+   * a hash of their text, so a query rebuilt after DDL gets a new name), Postgres keeps their
+   * plans instead of planning each run (planning was most of a small batch's query time).
+   */
+  const names = new Map<string, string>();
+  const nameOf = (text: string): string => {
+    let name = names.get(text);
+    if (!name) names.set(text, (name = `join_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`));
+    return name;
+  };
   const sql = async <R>(text: string, params: unknown[]): Promise<R[]> => {
     try {
-      return (await db.query<R>(text, params)).rows;
+      return (await db.query<R>({ name: nameOf(text), text, values: params })).rows;
     } catch (err) {
       // A lost connection or a restarting database is waited out like an Elasticsearch outage.
       const code = (err as { code?: string }).code ?? '';
@@ -101,6 +127,20 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
         }
       }
     },
+    /**
+     * For the refresh of the watermark task: the joined indexes with writes a refresh lets the
+     * record forget, and `after` to call once the refresh of `indexes` completed.
+     */
+    beforeRefresh(dirty: Iterable<string>): { indexes: string[]; after: () => void } {
+      const joinedDirty = [...new Set([...dirty].filter((i) => plans.has(i)).concat(written.pending()))];
+      const tokens = joinedDirty.map((i) => written.refreshing(i));
+      return { indexes: joinedDirty, after: () => tokens.forEach((t) => written.refreshed(t)) };
+    },
+    /** Partitions moved (a rebalance): another process may have written meanwhile, so the next lookup refreshes first. */
+    reset(): void {
+      written.reset();
+    },
+    written,
   };
 
   async function rebuildIndex(index: string, reqs: readonly RebuildRequest[], write: (ops: BulkOp[]) => Promise<void>): Promise<void> {
@@ -137,20 +177,33 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
 
   /** One batch of roots: their documents in one query, written in one go (deletes for roots that are gone). */
   async function buildAndWrite(index: string, plan: Plan, batch: readonly Root[], write: (ops: BulkOp[]) => Promise<void>): Promise<void> {
-    const rows = await sql<{ ord: number; doc: string | null }>(plan.doc.text, plan.doc.params(batch.map((r) => r.key)));
+    // Lookups wait for this read until its documents are recorded (affectedRoots).
+    const release = written.reading(index);
+    let ops: BulkOp[];
     let deletes = 0;
-    const ops = rows.map((row): BulkOp => {
-      const r = batch[row.ord - 1]!;
-      const id = documentId(r.key);
-      const base = { index, id, version: r.version, origin: r.origin, lsn: r.lsn };
-      if (row.doc === null) {
-        deletes++;
-        return { action: 'delete', ...base, bytes: 200 };
-      }
-      const body = plan.doc.exactText ? { source: row.doc } : { doc: parseJsonExact(row.doc) as Record<string, unknown> };
-      return { action: 'index', ...base, ...body, bytes: row.doc.length + 200 };
-    });
-    await write(ops);
+    let record: ReturnType<WrittenRefs['record']>;
+    try {
+      const rows = await sql<{ ord: number; doc: string | null; refs: string[] | null }>(plan.doc.text, plan.doc.params(batch.map((r) => r.key)));
+      ops = rows.map((row): BulkOp => {
+        const r = batch[row.ord - 1]!;
+        const id = documentId(r.key);
+        const base = { index, id, version: r.version, origin: r.origin, lsn: r.lsn };
+        if (row.doc === null) {
+          deletes++;
+          return { action: 'delete', ...base, bytes: 200 };
+        }
+        const body = plan.doc.exactText ? { source: row.doc } : { doc: parseJsonExact(row.doc) as Record<string, unknown> };
+        return { action: 'index', ...base, ...body, bytes: row.doc.length + 200 };
+      });
+      record = written.record(index, rows.map((row, i) => ({ action: ops[i]!.action, id: ops[i]!.id, doc: { [REFS_FIELD]: row.refs ?? [] } })));
+    } finally {
+      release();
+    }
+    try {
+      await write(ops);
+    } finally {
+      written.acknowledged(index, record);
+    }
     deps.onRebuilt?.(index, ops.length, deletes);
   }
 
@@ -166,33 +219,26 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     const others = reqs.filter((r) => r.kind !== 'root');
     if (!others.length) return roots;
     const top = others.reduce((a, b) => (decimalLsnBelow(a.version, b.version) ? b : a));
-    // New state: the rows as they are now, joined up to their roots.
     const related = others.filter((r) => r.kind === 'related');
+    // New state and old state are independent lookups: run together.
+    await Promise.all([newState(plan, related, (key) => bump(key, top)), holders(index, others, (id, r) => bump(keyOfId(id), r ?? top))]);
+    return roots;
+  }
+
+  /** The rows as they are now, joined up to their roots. */
+  async function newState(plan: Plan, related: readonly RebuildRequest[], found: (key: Record<string, KeyValue>) => void): Promise<void> {
     const byTable = new Map<string, RebuildRequest[]>();
     for (const r of related) byTable.set(tableName(r.source), [...(byTable.get(tableName(r.source)) ?? []), r]);
+    const queries: Array<Promise<void>> = [];
     for (const [table, rs] of byTable) {
       for (const q of plan.sites.get(table) ?? []) {
         for (let i = 0; i < rs.length; i += batchKeys) {
-          const rows = await sql<{ key: string }>(q.text, q.params(rs.slice(i, i + batchKeys).map((r) => r.key)));
-          for (const row of rows) bump(parseJsonExact(row.key) as Record<string, KeyValue>, top);
+          const keys = rs.slice(i, i + batchKeys).map((r) => r.key);
+          queries.push(sql<{ key: string }>(q.text, q.params(keys)).then((rows) => rows.forEach((row) => found(parseJsonExact(row.key) as Record<string, KeyValue>))));
         }
       }
     }
-    // Old state: the documents that still hold those rows (a row moved away or deleted); they must
-    // see every write made so far, so the index is refreshed first. A row just inserted is in no
-    // document yet (a key deleted before is looked up by its delete), so inserts skip this.
-    const changed = related.filter((r) => r.op !== 'c');
-    const truncates = others.filter((r) => r.kind === 'truncate');
-    if (!changed.length && !truncates.length) return roots;
-    await es.indices.refresh({ index, ignore_unavailable: true });
-    const refs = [...new Set(changed.map((r) => `${r.source.schema}.${r.source.table}:${canonicalKey(r.key)}`))];
-    for (let i = 0; i < refs.length; i += 1000) {
-      for await (const ids of idsMatching(es, index, { terms: { [REFS_FIELD]: refs.slice(i, i + 1000) } })) for (const id of ids) bump(keyOfId(id), top);
-    }
-    for (const t of truncates) {
-      for await (const ids of idsMatching(es, index, { prefix: { [REFS_FIELD]: `${t.source.schema}.${t.source.table}:` } })) for (const id of ids) bump(keyOfId(id), t);
-    }
-    return roots;
+    await Promise.all(queries);
   }
 }
 export type JoinedRebuilder = ReturnType<typeof createJoinedRebuilder>;

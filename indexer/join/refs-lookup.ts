@@ -7,7 +7,9 @@ import type { Client } from '@elastic/elasticsearch';
  */
 export async function* idsMatching(es: Client, index: string, query: Record<string, unknown>, pageSize = 1000): AsyncGenerator<string[]> {
   // Most changes touch a few documents: one plain search answers them without opening a point in time.
-  const first = await es.search({ index, size: pageSize, _source: false, query }, { ignore: [404] });
+  // Filter context (no scores) and no hit count: only the ids are wanted.
+  const filter = { bool: { filter: [query] } };
+  const first = await es.search({ index, size: pageSize, _source: false, track_total_hits: false, query: filter }, { ignore: [404] });
   const hits = first.hits?.hits ?? [];
   if (hits.length < pageSize) {
     if (hits.length) yield hits.map((h) => h._id!);
@@ -23,7 +25,7 @@ export async function* idsMatching(es: Client, index: string, query: Record<stri
   try {
     let after: unknown[] | undefined;
     for (;;) {
-      const res = await es.search({ pit: { id: pit, keep_alive: '1m' }, size: pageSize, _source: false, query, sort: [{ _shard_doc: 'asc' }], ...(after ? { search_after: after as never } : {}) });
+      const res = await es.search({ pit: { id: pit, keep_alive: '1m' }, size: pageSize, _source: false, track_total_hits: false, query: filter, sort: [{ _shard_doc: 'asc' }], ...(after ? { search_after: after as never } : {}) });
       const hits = res.hits.hits;
       if (!hits.length) return;
       yield hits.map((h) => h._id!);

@@ -87,4 +87,22 @@ describe('WatermarkPublisher: commit to searchable', () => {
     await publisher.tick();
     expect(seen).toEqual([['other', 0]]);
   });
+
+  it('refreshes the indexes the beforeRefresh hook adds, and calls its after only once a refresh succeeded', async () => {
+    let down = true;
+    const tracker = new PositionTracker();
+    const { es, calls } = fakeEs({ refreshFails: () => down });
+    let after = 0;
+    const publisher = new WatermarkPublisher({
+      es, tracker, log: silentLogger, intervalMs: 1_000, indexesByTopic: new Map([['a', ['books']]]), partitionCount: () => 1,
+      beforeRefresh: (dirty) => ({ indexes: [...dirty, 'joined'], after: () => void after++ }),
+    });
+    tracker.markWritten(['books']);
+    await publisher.tick();
+    expect(after).toBe(0);
+    down = false;
+    await publisher.tick();
+    expect(calls.filter((c) => c.startsWith('refresh'))).toEqual(['refresh books,joined', 'refresh books,joined']);
+    expect(after).toBe(1);
+  });
 });

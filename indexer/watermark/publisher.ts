@@ -20,6 +20,12 @@ export interface WatermarkPublisherDeps {
    * to refresh: heartbeats), per index their topic feeds: seconds from each batch's commit.
    */
   onSearchable?: (index: string, seconds: number) => void;
+  /**
+   * Before each refresh, given the indexes written since the last: more indexes to refresh, and
+   * `after`, called once the refresh completed (joined indexes forget the refs they wrote before
+   * it: join/written-refs.ts).
+   */
+  beforeRefresh?: (dirty: ReadonlySet<string>) => { indexes: readonly string[]; after: () => void };
 }
 
 /**
@@ -52,12 +58,16 @@ export class WatermarkPublisher {
     const { es, tracker, indexesByTopic, partitionCount, log } = this.deps;
     const taken = tracker.take();
     const { positions, dirty } = taken;
-    if (dirty.size) {
+    const hook = this.deps.beforeRefresh?.(dirty);
+    const refreshed = new Set([...dirty, ...(hook?.indexes ?? [])]);
+    if (refreshed.size) {
       try {
-        await es.indices.refresh({ index: [...dirty], ignore_unavailable: true });
+        const res = await es.indices.refresh({ index: [...refreshed], ignore_unavailable: true });
+        // A shard that failed to refresh does not show what was written to it.
+        if (!res?._shards?.failed) hook?.after();
       } catch (err) {
         tracker.restore(taken);
-        log.warn('refresh failed; watermark not advanced', { err: errorMessage(err), indexes: [...dirty] });
+        log.warn('refresh failed; watermark not advanced', { err: errorMessage(err), indexes: [...refreshed] });
         return;
       }
     }
