@@ -3,8 +3,8 @@ import { tableName, type Catalog } from './catalog';
 
 /**
  * The part of a joined index the database can still build, after DDL on one of its tables (a
- * column dropped or renamed, a table gone): fields whose column is missing are left out, and so
- * is a relation whose table or join columns are missing. `removed` names each left-out piece by
+ * column dropped or renamed, a table gone): fields and orderBy entries whose column is missing are
+ * left out, and so is a relation whose table or join columns are missing. `removed` names each left-out piece by
  * its path, for the error line that says what to fix in the pipeline config. The documents then
  * lack those fields, as single-table documents do after such DDL (docs/schema-changes.md).
  */
@@ -27,7 +27,9 @@ export function pruneToCatalog(index: IndexSpec, catalog: Catalog): { index: Ind
         removed.push(`${path} (${catalog.has(tableName(r.source)) ? `join column ${missing.join(', ')}` : `table ${tableName(r.source)}`})`);
         continue;
       }
-      out.push({ ...r, fields: fieldsOf(r.source, r.fields, `${path}.`), relations: relationsOf(r.source, r.relations, `${path}.`) });
+      // An orderBy column gone: the rows are in key order (the tie-break), as with no orderBy.
+      const orderBy = r.orderBy.filter((o) => has(r.source, o.column) || (removed.push(`${path} order by ${o.column} (column ${tableName(r.source)}.${o.column})`), false));
+      out.push({ ...r, orderBy, fields: fieldsOf(r.source, r.fields, `${path}.`), relations: relationsOf(r.source, r.relations, `${path}.`) });
     }
     return out;
   };
