@@ -1,3 +1,4 @@
+import type { IndexSpec, RelationSpec } from '../../config/pipeline';
 import { tableName, type Catalog, type SqlClient } from './catalog';
 
 /**
@@ -45,4 +46,41 @@ export async function readCatalogStamp(db: SqlClient, tables: readonly { schema:
     [tables.map((t) => t.schema), tables.map((t) => t.table)],
   );
   return rows[0]?.stamp ?? '';
+}
+
+/**
+ * The relations (by path, `items.product`) whose join columns now have types Postgres cannot
+ * compare (a join column retyped to `text` against an `integer`), each with the reason. Their
+ * queries would fail on every rebuild, so they are left out like a relation whose join column is
+ * gone. Only pairs whose types differ are asked about (one `SELECT NULL::a = NULL::b` each).
+ */
+export async function incomparableJoins(db: SqlClient, index: IndexSpec, catalog: Catalog): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const col = (t: { schema: string; table: string }, name: string) => catalog.get(tableName(t))?.columns.find((c) => c.name === name);
+  const walk = async (parent: { schema: string; table: string }, rels: readonly RelationSpec[], prefix: string): Promise<void> => {
+    for (const r of rels) {
+      const path = `${prefix}${r.name}`;
+      const child = r.through?.source ?? r.source;
+      const pairs = [
+        ...r.on.map((p) => [parent, p.parent, child, p.child] as const),
+        ...(r.through?.on ?? []).map((p) => [child, p.parent, r.source, p.child] as const),
+      ];
+      for (const [ta, a, tb, b] of pairs) {
+        const ca = col(ta, a);
+        const cb = col(tb, b);
+        if (!ca || !cb || ca.typeOid === cb.typeOid) continue;
+        const comparable = await db.query(`SELECT NULL::${ca.type} = NULL::${cb.type}`).then(() => true, (err: { code?: string }) => {
+          if (err.code === '42883') return false;
+          throw err;
+        });
+        if (!comparable) {
+          out.set(path, `join column ${tableName(ta)}.${a} (${ca.type}) cannot be compared with ${tableName(tb)}.${b} (${cb.type})`);
+          break;
+        }
+      }
+      await walk(r.source, r.relations, `${path}.`);
+    }
+  };
+  await walk(index.source, index.relations ?? [], '');
+  return out;
 }

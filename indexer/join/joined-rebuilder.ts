@@ -7,7 +7,7 @@ import { decimalLsnBelow } from '../../core/lsn';
 import type { Logger } from '../../core/logger';
 import type { BulkOp, Origin } from '../transform/to-bulk-ops';
 import { readCatalog, tableInfo, tableName, type Catalog, type SqlClient } from './catalog';
-import { catalogDrift, readCatalogStamp } from './catalog-drift';
+import { catalogDrift, incomparableJoins, readCatalogStamp } from './catalog-drift';
 import { pruneToCatalog } from './prune-to-catalog';
 import { documentQuery, REFS_FIELD, type DocumentQuery } from './document-query';
 import type { RebuildRequest } from './rebuild-requests';
@@ -73,8 +73,8 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     const fresh = read ?? (await readCatalog(db, sourceTables(index)));
     builtFrom.set(name, fresh);
     stamps.delete(name);
-    const { index: pruned, removed } = pruneToCatalog(index, fresh);
-    if (removed.length) log.error(`index ${name}: the database no longer has what these parts of its joined documents read, so documents are built without them: ${removed.join('; ')}. Fix the pipeline config (a renamed column: set its new name as the field's "column")`, { index: name, removed });
+    const { index: pruned, removed } = pruneToCatalog(index, fresh, await incomparableJoins(db, index, fresh));
+    if (removed.length) log.error(`index ${name}: the database no longer has (or can no longer join) what these parts of its joined documents read, so documents are built without them: ${removed.join('; ')}. Fix the pipeline config (a renamed column: set its new name as the field's "column")`, { index: name, removed });
     plans.set(name, plan(pruned, fresh));
     deps.onPruned?.(name, removed);
   };
@@ -109,7 +109,7 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     const fresh = await readCatalog(db, tables);
     const drift = catalogDrift(builtFrom.get(name) ?? catalog, fresh, tables);
     if (drift.length) {
-      log.error(`index ${name}: tables of its joined documents changed (${drift.join('; ')}): its documents are built from the tables as they are now. Check that the field types in the pipeline config still fit`, { index: name, changes: drift });
+      log.error(`index ${name}: tables of its joined documents changed (${drift.join('; ')}): documents are built from the tables as they are now, and ingest copies the root table again with the next change of the changed table (until then documents built before keep the old form; a write to that table, or a reindex, rebuilds them now). Check that the field types in the pipeline config still fit`, { index: name, changes: drift });
       await replan(name, fresh);
     }
     stamps.set(name, stamp);

@@ -23,4 +23,11 @@ describe('pruneToCatalog', () => {
     expect(removed).toEqual(['tags order by label (column public.tags.label)', 'tags.label (column public.tags.label)', 'shipping (join column public.shipping.order_region)']);
     expect(pruned.relations!.map((r) => [r.name, r.orderBy, r.fields.map((f) => f.name)])).toEqual([['tags', [], []]]);
   });
+
+  it('a relation whose join columns cannot be compared any more is left out, with the reason', () => {
+    const catalog: Catalog = new Map([table('orders', ['id', 'region', 'number']), table('tags', ['id', 'label']), table('order_tags', ['order_id', 'tag_id']), table('shipping', ['order_id', 'order_region', 'carrier'])]);
+    const { index: pruned, removed } = pruneToCatalog(index, catalog, new Map([['shipping', 'join column public.orders.id (integer) cannot be compared with public.shipping.order_id (text)']]));
+    expect(removed).toEqual(['shipping (join column public.orders.id (integer) cannot be compared with public.shipping.order_id (text))']);
+    expect(pruned.relations!.map((r) => r.name)).toEqual(['tags']);
+  });
 });
