@@ -12,9 +12,10 @@ import { es, eventually, kafka, pg, uniqueName } from './support/services';
 
 /**
  * Joined documents with ingest and the indexer SIGKILLed again and again (real processes) while a
- * random workload writes to all four tables of the three-level model: afterwards every document
- * equals what one SQL query computes from Postgres (support/joined-model.ts), missing, extra and
- * stale all 0.
+ * random workload writes to all seven tables of the model (support/joined-model.ts: many-to-one,
+ * one-to-one and one-to-many on composite keys, many-to-many through a join table; foreign-key
+ * moves, links inserted and deleted, tags renamed, truncates of the through table): afterwards every
+ * document equals what one SQL query computes from Postgres, missing, extra and stale all 0.
  */
 describe('joined documents with ingest and the indexer killed repeatedly', () => {
   const m = joinedModel();

@@ -14,12 +14,15 @@ import { joinedModel } from './support/joined-model';
 import { es, eventually, kafka, pg, uniqueName } from './support/services';
 
 /**
- * Documents that span tables, three levels deep: an order with its customer (many-to-one) and its
- * items (one-to-many), each item with its product (many-to-one). A random workload on every table
- * (foreign-key moves of items between orders, child deletes, root deletes, a shared customer and
- * product renamed, a truncate of the items table) must leave every document equal to what one SQL
- * query computes from Postgres: missing, extra and stale all 0. The expected documents are built
- * by the hand-written SQL of support/joined-model.ts, not by the product's code.
+ * Documents that span tables, three levels deep and of every relation kind: an order with its
+ * customer (many-to-one), its shipping (one-to-one on a composite key), its items (one-to-many on a
+ * composite key, items with a composite primary key), each item with its product (many-to-one),
+ * and its tags (many-to-many through a join table). A random workload on every table (foreign-key
+ * moves of items, shipping rows and links between orders, child deletes, root deletes, links
+ * inserted and deleted, shared customers, products and tags renamed, truncates of the items and the
+ * through table) must leave every document equal to what one SQL query computes from Postgres:
+ * missing, extra and stale all 0. The expected documents are built by the hand-written SQL of
+ * support/joined-model.ts, not by the product's code.
  */
 describe('joined documents under changes to every table', () => {
   const m = joinedModel();
@@ -83,12 +86,43 @@ describe('joined documents under changes to every table', () => {
 
   it('a child moving to another order leaves the first one, and a deleted child leaves its order', async () => {
     // Postgres sends only the new row (default replica identity): the order it left is found by its _refs.
-    await db.query(`UPDATE ${items} SET order_id = 1 WHERE id = 1`); // from order 2
+    await m.moveItem(db, 1, 1); // from order 2 (both columns of the composite foreign key change)
     await db.query(`DELETE FROM ${items} WHERE id = 3`); // of order 4
     await consistent();
     const docs = await allDocs(client, index);
     const itemsOf = (id: string) => (JSON.parse(docs.get(id)!.source) as { items: unknown[] }).items.length;
     expect([itemsOf('1'), itemsOf('2'), itemsOf('4')]).toEqual([5, 3, 3]);
+  });
+
+  it('many-to-many: a link inserted, moved and deleted in the through table, a tag renamed, the through table truncated', async () => {
+    const tagsOf = async (id: string) => (JSON.parse((await allDocs(client, index)).get(id)!.source) as { tags: Array<{ label: string }> }).tags.map((t) => t.label);
+    // Order 1 holds tags 8 and 1 (labels "tag 0" and "tag 7"), order 2 tags 7 and 8.
+    expect(await tagsOf('1')).toEqual(['tag 0', 'tag 7']);
+    await db.query(`INSERT INTO ${m.orderTags} VALUES (1, 3)`);
+    await db.query(`UPDATE ${m.orderTags} SET order_id = 4 WHERE order_id = 2 AND tag_id = 7`); // the link's primary key changes
+    await db.query(`DELETE FROM ${m.orderTags} WHERE order_id = 1 AND tag_id = 8`);
+    await db.query(`UPDATE ${m.tags} SET label = 'a first' WHERE id = 1`); // in many documents, and first by label now
+    await consistent();
+    expect(await tagsOf('1')).toEqual(['a first', 'tag 5']);
+    expect(await tagsOf('2')).toEqual(['tag 0']);
+    await db.query(`TRUNCATE ${m.orderTags}`);
+    await consistent();
+    expect([...(await allDocs(client, index)).values()].filter((d) => (JSON.parse(d.source) as { tags: unknown[] }).tags.length)).toEqual([]);
+    await db.query(`INSERT INTO ${m.orderTags} SELECT o, 1 + o % 8 FROM generate_series(1, 50) o`);
+    await consistent();
+  });
+
+  it('one-to-one on a composite key: a shipping row inserted, moved to another order, deleted; an order changing region leaves it', async () => {
+    const shippingOf = async (id: string) => (JSON.parse((await allDocs(client, index)).get(id)!.source) as { shipping: { carrier: string } | null }).shipping;
+    expect(await shippingOf('3')).toBeNull();
+    await db.query(`INSERT INTO ${m.shipping} VALUES ('us', 3, 'fedex')`);
+    await db.query(`UPDATE ${m.shipping} SET order_region = 'eu', order_id = 6 WHERE order_id = 4`); // key change: 4 loses it, 6 had none
+    await db.query(`DELETE FROM ${m.shipping} WHERE order_id = 5`);
+    await db.query(`UPDATE ${orders} SET region = 'eu' WHERE id = 7`); // its shipping and items are in region us
+    await consistent();
+    expect([await shippingOf('3'), await shippingOf('4'), await shippingOf('5'), await shippingOf('6'), await shippingOf('7')])
+      .toEqual([{ carrier: 'fedex' }, null, null, { carrier: 'ups' }, null]);
+    expect((JSON.parse((await allDocs(client, index)).get('7')!.source) as { items: unknown[] }).items).toEqual([]);
   });
 
   it('random changes to every table, foreign-key moves included, leave every document as SQL computes it', async () => {
@@ -112,7 +146,7 @@ describe('joined documents under changes to every table', () => {
   it('a truncate of the items table empties every document\'s items, and later items come back', async () => {
     await db.query(`TRUNCATE ${items}`);
     await consistent();
-    await db.query(`INSERT INTO ${items} VALUES (5000, 1, 1, 3)`);
+    await db.query(`INSERT INTO ${items} VALUES ('r1', 5000, 'us', 1, 1, 3)`); // order 1 is in region us
     await consistent();
     for (let i = 0; i < 100; i++) await randomWrite();
     await consistent();

@@ -8,6 +8,7 @@ import { decimalLsnBelow } from '../../core/lsn';
 import type { Logger } from '../../core/logger';
 import type { BulkOp, Origin } from '../transform/to-bulk-ops';
 import { readCatalog, tableInfo, tableName, type Catalog, type SqlClient } from './catalog';
+import { catalogDrift, incomparableJoins, readCatalogStamp } from './catalog-drift';
 import { pruneToCatalog } from './prune-to-catalog';
 import { documentQuery, REFS_FIELD, type DocumentQuery } from './document-query';
 import type { RebuildRequest } from './rebuild-requests';
@@ -73,6 +74,10 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     return { doc: documentQuery(index, cat), rootKey: tableInfo(cat, index.source).key, sites };
   };
   for (const index of deps.indexes) plans.set(index.name, plan(index, catalog));
+  /** The catalog each index's queries were built from, to tell when DDL changed one of its tables. */
+  const builtFrom = new Map(deps.indexes.map((i) => [i.name, catalog]));
+  /** The catalog stamp of each index's tables when last compared; none yet: compare in full. */
+  const stamps = new Map<string, string>();
 
   /**
    * After DDL on a table of the index (the query named a column or table that is gone), the
@@ -80,11 +85,13 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
    * loudly. Ingest sees the same DDL and copies the root table again, so every document is
    * rebuilt the same way and the index is not a mix.
    */
-  const replan = async (name: string): Promise<void> => {
+  const replan = async (name: string, read?: Catalog): Promise<void> => {
     const index = deps.indexes.find((i) => i.name === name)!;
-    const fresh = await readCatalog(db, sourceTables(index));
-    const { index: pruned, removed } = pruneToCatalog(index, fresh);
-    if (removed.length) log.error(`index ${name}: the database no longer has what these parts of its joined documents read, so documents are built without them: ${removed.join('; ')}. Fix the pipeline config (a renamed column: set its new name as the field's "column")`, { index: name, removed });
+    const fresh = read ?? (await readCatalog(db, sourceTables(index)));
+    builtFrom.set(name, fresh);
+    stamps.delete(name);
+    const { index: pruned, removed } = pruneToCatalog(index, fresh, await incomparableJoins(db, index, fresh));
+    if (removed.length) log.error(`index ${name}: the database no longer has (or can no longer join) what these parts of its joined documents read, so documents are built without them: ${removed.join('; ')}. Fix the pipeline config (a renamed column: set its new name as the field's "column")`, { index: name, removed });
     plans.set(name, plan(pruned, fresh));
     deps.onPruned?.(name, removed);
   };
@@ -113,11 +120,35 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
     }
   };
 
+  /**
+   * A column retyped (or a key changed) fails no query, yet documents built after it would keep
+   * the old type's conversion and `_refs` its events no longer name (catalog-drift.ts). So every
+   * batch compares the catalog stamp of the index's tables first (one query) and, when it moved,
+   * reads the catalog and builds the queries anew, loudly. Why that is enough: a rebuild at version
+   * v runs after the commit v was streamed, so it sees every DDL committed before v; a document
+   * built with the old queries has a version below the DDL, and ingest, which copies the root table
+   * again after DDL on any of its tables (docs/schema-changes.md), rebuilds it at a higher one.
+   */
+  const followCatalog = async (name: string): Promise<void> => {
+    const index = deps.indexes.find((i) => i.name === name)!;
+    const tables = sourceTables(index);
+    const stamp = await readCatalogStamp(db, tables);
+    if (stamps.get(name) === stamp) return;
+    const fresh = await readCatalog(db, tables);
+    const drift = catalogDrift(builtFrom.get(name) ?? catalog, fresh, tables);
+    if (drift.length) {
+      log.error(`index ${name}: tables of its joined documents changed (${drift.join('; ')}): documents are built from the tables as they are now, and ingest copies the root table again with the next change of the changed table (until then documents built before keep the old form; a write to that table, or a reindex, rebuilds them now). Check that the field types in the pipeline config still fit`, { index: name, changes: drift });
+      await replan(name, fresh);
+    }
+    stamps.set(name, stamp);
+  };
+
   return {
     async rebuild(requests: readonly RebuildRequest[], write: (ops: BulkOp[]) => Promise<void>): Promise<void> {
       const byIndex = new Map<string, RebuildRequest[]>();
       for (const r of requests) byIndex.set(r.index, [...(byIndex.get(r.index) ?? []), r]);
       for (const [index, reqs] of byIndex) {
+        if (plans.has(index)) await followCatalog(index);
         try {
           await rebuildIndex(index, reqs, write);
         } catch (err) {

@@ -3,12 +3,13 @@ import { tableName, type Catalog } from './catalog';
 
 /**
  * The part of a joined index the database can still build, after DDL on one of its tables (a
- * column dropped or renamed, a table gone): fields whose column is missing are left out, and so
- * is a relation whose table or join columns are missing. `removed` names each left-out piece by
- * its path, for the error line that says what to fix in the pipeline config. The documents then
+ * column dropped or renamed, a table gone): fields and orderBy entries whose column is missing are
+ * left out, and so is a relation whose table or join columns are missing, or whose join columns
+ * have types Postgres cannot compare (`incomparable`: reasons by relation path, catalog-drift.ts).
+ * `removed` names each left-out piece by its path, for the error line that says what to fix in the pipeline config. The documents then
  * lack those fields, as single-table documents do after such DDL (docs/schema-changes.md).
  */
-export function pruneToCatalog(index: IndexSpec, catalog: Catalog): { index: IndexSpec; removed: string[] } {
+export function pruneToCatalog(index: IndexSpec, catalog: Catalog, incomparable: ReadonlyMap<string, string> = new Map()): { index: IndexSpec; removed: string[] } {
   const removed: string[] = [];
   const has = (t: { schema: string; table: string }, column: string): boolean => catalog.get(tableName(t))?.columns.some((c) => c.name === column) ?? false;
   const fieldsOf = <F extends { column: string; name: string }>(t: { schema: string; table: string }, fields: readonly F[], prefix: string): F[] =>
@@ -23,11 +24,18 @@ export function pruneToCatalog(index: IndexSpec, catalog: Catalog): { index: Ind
         ...r.on.filter((p) => !has(child, p.child)).map((p) => `${tableName(child)}.${p.child}`),
         ...(r.through?.on ?? []).flatMap((p) => [...(has(child, p.parent) ? [] : [`${tableName(child)}.${p.parent}`]), ...(has(r.source, p.child) ? [] : [`${tableName(r.source)}.${p.child}`])]),
       ];
+      const unjoinable = incomparable.get(path);
+      if (unjoinable && catalog.has(tableName(r.source)) && !missing.length) {
+        removed.push(`${path} (${unjoinable})`);
+        continue;
+      }
       if (!catalog.has(tableName(r.source)) || missing.length) {
         removed.push(`${path} (${catalog.has(tableName(r.source)) ? `join column ${missing.join(', ')}` : `table ${tableName(r.source)}`})`);
         continue;
       }
-      out.push({ ...r, fields: fieldsOf(r.source, r.fields, `${path}.`), relations: relationsOf(r.source, r.relations, `${path}.`) });
+      // An orderBy column gone: the rows are in key order (the tie-break), as with no orderBy.
+      const orderBy = r.orderBy.filter((o) => has(r.source, o.column) || (removed.push(`${path} order by ${o.column} (column ${tableName(r.source)}.${o.column})`), false));
+      out.push({ ...r, orderBy, fields: fieldsOf(r.source, r.fields, `${path}.`), relations: relationsOf(r.source, r.relations, `${path}.`) });
     }
     return out;
   };

@@ -1,5 +1,5 @@
 import { parsePipelineConfig } from '../../config/pipeline';
-import { configuredColumns, diffSchema, sameColumns } from './schema-diff';
+import { configuredColumns, diffSchema, sameColumns, withKeyColumns } from './schema-diff';
 
 const pipeline = parsePipelineConfig(JSON.stringify({ version: 1, indexes: {
   a: { table: 't', fields: { title: { type: 'text', searchable: true }, price: { type: 'double', column: 'amount' } } },
@@ -41,5 +41,17 @@ describe('diffSchema', () => {
     expect(sameColumns({ a: 1 }, { a: 1, b: 2 })).toBe(false);
     expect(sameColumns({ a: 1 }, { a: 2 })).toBe(false);
     expect(sameColumns(undefined, {})).toBe(false);
+  });
+
+  it('a related table\'s key and orderBy columns feed the documents too: retyping the key is a change', () => {
+    const joined = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { o: { table: 'orders', fields: { n: { type: 'keyword', searchable: true } }, relations: {
+      items: { table: 'items', kind: 'one-to-many', on: { id: 'order_id' }, orderBy: [{ column: 'pos' }], fields: { qty: { type: 'integer' } } },
+    } } } }));
+    const relation = { schema: 'public', name: 'items', keyColumns: ['id'], replicaIdentity: 'default' as const, columns: [] };
+    const items = withKeyColumns(configuredColumns(joined).get('public.items')!, relation);
+    expect(items.map((u) => `${u.field}<-${u.column}`)).toEqual(['items.qty<-qty', 'items<-pos', 'items<-order_id', '_refs<-id']);
+    expect(diffSchema({ id: 23, order_id: 23, pos: 23, qty: 23 }, { id: 20, order_id: 23, pos: 23, qty: 23 }, items).changes.map((c) => [c.kind, c.used.column])).toEqual([['column_retyped', 'id']]);
+    // A root table's own key is not a field of its documents.
+    expect(withKeyColumns(configuredColumns(joined).get('public.orders')!, { ...relation, name: 'orders' }).map((u) => u.column)).toEqual(['n', 'id']);
   });
 });

@@ -39,6 +39,8 @@ export function configuredColumns(pipeline: PipelineConfig): Map<string, Configu
         const table = name(r.source);
         const path = `${prefix}${r.name}`;
         for (const f of r.fields) add({ table, column: f.column, index: idx.name, field: `${path}.${f.name}`, root });
+        // The order of an array's rows (and so which rows a capped array holds).
+        for (const o of r.orderBy) add({ table, column: o.column, index: idx.name, field: path, root });
         const childSide = r.through ? name(r.through.source) : table;
         for (const p of r.on) {
           add({ table: parent, column: p.parent, index: idx.name, field: path, root });
@@ -52,6 +54,26 @@ export function configuredColumns(pipeline: PipelineConfig): Map<string, Configu
       }
     };
     walk(idx.relations ?? [], root, '');
+  }
+  return out;
+}
+
+/**
+ * The columns of a related (or through) table that feed documents: the configured ones and its
+ * key columns, which name its rows in every document's `_refs` (a key retyped from int4 to int8
+ * turns `{"id":5}` into `{"id":"5"}` in its events: documents built before would no longer be
+ * found by them). The key comes from the stream's description, so it is added here, not from the
+ * config. A root table's key is not added: a single-table document's id does not change with it.
+ */
+export function withKeyColumns(used: readonly ConfiguredColumn[], relation: RelationInfo): ConfiguredColumn[] {
+  const table = `${relation.schema}.${relation.name}`;
+  if (relation.replicaIdentity === 'full') return [...used]; // every column is flagged: the key is not known from the stream
+  const out = [...used];
+  const roots = new Map(used.filter((u) => u.root !== table).map((u) => [`${u.index}\u0000${u.root}`, u]));
+  for (const u of roots.values()) {
+    for (const column of relation.keyColumns) {
+      if (!used.some((x) => x.index === u.index && x.column === column)) out.push({ table, column, index: u.index, field: '_refs', root: u.root });
+    }
   }
   return out;
 }

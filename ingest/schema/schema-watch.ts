@@ -5,7 +5,7 @@ import type { IngestMetrics } from '../metrics';
 import { copyTableAgain, readColumns, saveColumns } from '../snapshot/snapshot-state';
 import { describeTable } from '../snapshot/table-reader';
 import type { RelationInfo } from '../transform/to-change-events';
-import { columnTypes, configuredColumns, diffSchema, sameColumns, type ColumnTypes, type ConfiguredColumn, type SchemaChange } from './schema-diff';
+import { columnTypes, configuredColumns, diffSchema, sameColumns, withKeyColumns, type ColumnTypes, type ConfiguredColumn, type SchemaChange } from './schema-diff';
 
 /** A reason the index is not what the pipeline config asks for, for /healthz. */
 export interface SchemaProblem { problem: 'column_missing' | 'copying_after_schema_change'; table: string; column?: string; index?: string; field?: string }
@@ -85,7 +85,7 @@ export function createSchemaWatch(deps: SchemaWatchDeps) {
       const now = columnTypes(relation);
       const before = stored.get(table);
       if (sameColumns(before, now)) return;
-      const d = diffSchema(before, now, used.get(table) ?? []);
+      const d = diffSchema(before, now, withKeyColumns(used.get(table) ?? [], relation));
       // Saved before the change that follows is published, so a crash cannot skip the copy.
       await saveColumns(db, slot, table, now, d.resnapshot);
       // A related table's change is in the documents of its root table: those are copied again too.
