@@ -1,4 +1,4 @@
-import { Client } from '@elastic/elasticsearch';
+import { createElasticsearchClient } from '../core/elasticsearch';
 import { loadIndexerConfig } from '../config';
 import { loadPipelineConfig } from '../config/pipeline';
 import { errorMessage } from '../core/errors';
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadIndexerConfig();
   const log = createLogger('indexer', config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
-  const es = new Client({ node: config.elasticsearchUrl });
+  const es = createElasticsearchClient(config.elasticsearch);
   const metrics = createIndexerMetrics();
   let healthy = true;
   // Every way this process fails closes first: close() leaves the Kafka group, so the partitions
