@@ -3,6 +3,8 @@ import { hostPorts, identifier, int, optionalStr, str, url, type Env } from './e
 import type { LogLevel } from '../core/logger';
 import { ConfigError } from '../core/errors';
 import type { TopicReplication } from '../core/topic-replication';
+import type { KafkaSecurity } from '../core/kafka-security';
+import { loadKafkaSecurity } from './kafka-security';
 import { loadElasticsearchConfig, type ElasticsearchConfig } from './elasticsearch';
 
 /**
@@ -26,6 +28,8 @@ export interface KafkaTopicConfig {
    * a cluster, 1/1 on a single broker).
    */
   topicReplication: TopicReplication;
+  /** TLS and SASL of every Kafka connection (config/kafka-security.ts). Default: plaintext. */
+  kafkaSecurity: KafkaSecurity;
 }
 
 export interface IngestConfig extends CommonConfig, KafkaTopicConfig {
@@ -239,6 +243,7 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
     flushIntervalMs: int(env, 'INGEST_FLUSH_INTERVAL_MS', 20, 1, 60_000),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
     topicReplication: topicReplication(env),
+    kafkaSecurity: loadKafkaSecurity(env),
     metricsPort: int(env, 'INGEST_METRICS_PORT', 0, 0, 65535),
     standbyPollMs: int(env, 'INGEST_STANDBY_POLL_MS', 500, 50, 60_000),
     heartbeatIntervalMs: int(env, 'INGEST_HEARTBEAT_INTERVAL_MS', 1000, 0, 3_600_000),
@@ -284,6 +289,7 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     joinBatchKeys: int(env, 'INDEXER_JOIN_BATCH_KEYS', 500, 1, 10_000),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
     topicReplication: topicReplication(env),
+    kafkaSecurity: loadKafkaSecurity(env),
   });
 }
 

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     void exitFailed();
   };
   const onFatal = (err: unknown): void => fail(err, 'indexer stopped on an error');
-  const kafka = createKafka(config.kafkaBrokers, 'indexer', log);
+  const kafka = createKafka(config.kafkaBrokers, 'indexer', log, config.kafkaSecurity);
   const indexer = createIndexer({ config, pipeline, kafka, es, metrics, log, onFatal });
   let autoReindex: ReturnType<typeof startAutoReindex> | undefined;
   const server = await startMetricsServer(metrics.registry, config.metricsPort, () => healthy);

@@ -48,7 +48,7 @@ async function main(): Promise<number> {
       return 3;
     }
     try {
-      const deps = { config, pipeline, kafka: createKafka(config.kafkaBrokers, 'reindex', log), es, log, onProgress, signal: got.lease.signal };
+      const deps = { config, pipeline, kafka: createKafka(config.kafkaBrokers, 'reindex', log, config.kafkaSecurity), es, log, onProgress, signal: got.lease.signal };
       const r = values.rollback ? await rollback(deps, name) : await reindex(deps, name, { ifChanged: values['if-changed'] });
       if (last) bars.get(last.phase)?.done(last.done);
       if (r.skipped) process.stdout.write(`${name}: mapping unchanged (${r.from}); nothing to do\n`);
