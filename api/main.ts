@@ -1,4 +1,4 @@
-import { Client } from '@elastic/elasticsearch';
+import { createElasticsearchClient } from '../core/elasticsearch';
 import { loadApiConfig } from '../config';
 import { loadPipelineConfig } from '../config/pipeline';
 import { errorMessage } from '../core/errors';
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
   // The client's defaults bound calls the search backend does not set options for (watermark
   // readings): without them a paused Elasticsearch held them 30 s per attempt, 4 attempts.
-  const es = new Client({ node: config.elasticsearchUrl, requestTimeout: config.queryTimeoutMs + 1000, maxRetries: 1 });
+  const es = createElasticsearchClient(config.elasticsearch, { requestTimeout: config.queryTimeoutMs + 1000, maxRetries: 1 });
   const metrics = createApiMetrics();
   if (!config.cursorSecret) log.warn('API_CURSOR_SECRET is not set: search cursors only work against this instance; set one shared secret when running several');
   const search = new EsSearchBackend(es, { timeoutMs: config.queryTimeoutMs, cursorKeepAliveS: config.cursorKeepAliveS, observe: metrics.observeElasticsearch, log });

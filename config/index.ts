@@ -3,6 +3,9 @@ import { hostPorts, identifier, int, optionalStr, str, url, type Env } from './e
 import type { LogLevel } from '../core/logger';
 import { ConfigError } from '../core/errors';
 import type { TopicReplication } from '../core/topic-replication';
+import type { KafkaSecurity } from '../core/kafka-security';
+import { loadKafkaSecurity } from './kafka-security';
+import { loadElasticsearchConfig, type ElasticsearchConfig } from './elasticsearch';
 
 /**
  * The only place that reads the environment. Every service calls its loader once at start;
@@ -25,6 +28,8 @@ export interface KafkaTopicConfig {
    * a cluster, 1/1 on a single broker).
    */
   topicReplication: TopicReplication;
+  /** TLS and SASL of every Kafka connection (config/kafka-security.ts). Default: plaintext. */
+  kafkaSecurity: KafkaSecurity;
 }
 
 export interface IngestConfig extends CommonConfig, KafkaTopicConfig {
@@ -81,7 +86,10 @@ export interface IngestConfig extends CommonConfig, KafkaTopicConfig {
 
 export interface IndexerConfig extends CommonConfig, KafkaTopicConfig {
   kafkaBrokers: string[];
+  /** ELASTICSEARCH_URL as given (one or several comma-separated nodes), for handing on to a child process. */
   elasticsearchUrl: string;
+  /** Nodes, credentials, CA bundle, and the state/lease indexes' shards and replicas (config/elasticsearch.ts). */
+  elasticsearch: ElasticsearchConfig;
   /** Consumer group (INDEXER_GROUP_ID). Default: search-indexer. */
   groupId: string;
   /** Documents per bulk request (INDEXER_BATCH_MAX_DOCS). Default: 1000. */
@@ -145,7 +153,10 @@ export interface IndexerConfig extends CommonConfig, KafkaTopicConfig {
 }
 
 export interface ApiConfig extends CommonConfig {
+  /** ELASTICSEARCH_URL as given. */
   elasticsearchUrl: string;
+  /** Nodes, credentials, CA bundle (config/elasticsearch.ts). */
+  elasticsearch: ElasticsearchConfig;
   host: string;
   port: number;
   /** Longest Elasticsearch query time, ms (API_QUERY_TIMEOUT_MS). Default: 5000. */
@@ -247,6 +258,7 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
     flushIntervalMs: int(env, 'INGEST_FLUSH_INTERVAL_MS', 20, 1, 60_000),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
     topicReplication: topicReplication(env),
+    kafkaSecurity: loadKafkaSecurity(env),
     metricsPort: int(env, 'INGEST_METRICS_PORT', 0, 0, 65535),
     standbyPollMs: int(env, 'INGEST_STANDBY_POLL_MS', 500, 50, 60_000),
     heartbeatIntervalMs: int(env, 'INGEST_HEARTBEAT_INTERVAL_MS', 1000, 0, 3_600_000),
@@ -275,7 +287,7 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
   return Object.freeze({
     ...common(env),
     kafkaBrokers: hostPorts(env, 'KAFKA_BROKERS'),
-    elasticsearchUrl: url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']),
+    ...elasticsearch(env),
     groupId: str(env, 'INDEXER_GROUP_ID', 'search-indexer'),
     batchMaxDocs: int(env, 'INDEXER_BATCH_MAX_DOCS', 1000, 1, 50_000),
     batchMaxBytes: int(env, 'INDEXER_BATCH_MAX_BYTES', 5_242_880, 1024, 104_857_600),
@@ -294,7 +306,13 @@ export function loadIndexerConfig(env: Env = process.env): Readonly<IndexerConfi
     joinConnections: int(env, 'INDEXER_JOIN_CONNECTIONS', 3, 1, 64),
     topicPartitions: int(env, 'TOPIC_PARTITIONS', 3, 1, 1000),
     topicReplication: topicReplication(env),
+    kafkaSecurity: loadKafkaSecurity(env),
   });
+}
+
+function elasticsearch(env: Env): { elasticsearchUrl: string; elasticsearch: ElasticsearchConfig } {
+  const es = loadElasticsearchConfig(env);
+  return { elasticsearchUrl: es.nodes.join(','), elasticsearch: es };
 }
 
 /** KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS: unset parts are picked from the cluster when a topic is created. */
@@ -311,7 +329,7 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
   const fromUrl = optionalStr(env, 'API_URL') ? new URL(url(env, 'API_URL', ['http:'])) : undefined;
   return Object.freeze({
     ...common(env),
-    elasticsearchUrl: url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']),
+    ...elasticsearch(env),
     host: str(env, 'API_HOST', fromUrl?.hostname ?? '127.0.0.1'),
     port: int(env, 'API_PORT', fromUrl?.port ? Number(fromUrl.port) : 8080, 0, 65535),
     queryTimeoutMs: int(env, 'API_QUERY_TIMEOUT_MS', 5000, 100, 60_000),

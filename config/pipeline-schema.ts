@@ -96,6 +96,8 @@ export const pipelineSchema = {
           },
           fields,
           relations: { $ref: '#/$defs/relations' },
+          shards: { type: 'integer', minimum: 1, maximum: 1024, description: 'Primary shards of the index (default 1). Changing it needs a new index: the indexer reindexes (docs/scaling.md).' },
+          replicas: { type: 'integer', minimum: 0, maximum: 32, description: 'Replica copies of each shard; default: 0-1 following the cluster (auto_expand_replicas), 1 on a cluster, 0 on a single node. Applied to the live index at indexer start, no reindex.' },
         },
       },
     },

@@ -13,6 +13,14 @@ describe('pipeline config', () => {
     expect(idx.fields[0]).toMatchObject({ name: 'title', column: 'title', analyzer: 'standard', boost: 2, searchable: true });
     expect(Object.isFrozen(cfg.indexes)).toBe(true);
   });
+  it('takes shards and replicas per index, and refuses counts Elasticsearch cannot have', () => {
+    const idx = parsePipelineConfig(JSON.stringify({ ...valid, indexes: { books: { ...valid.indexes.books, shards: 3, replicas: 1 } } })).indexes[0]!;
+    expect(idx).toMatchObject({ shards: 3, replicas: 1 });
+    expect(parsePipelineConfig(JSON.stringify(valid)).indexes[0]).not.toHaveProperty('replicas');
+    expect(() => parsePipelineConfig(JSON.stringify({ ...valid, indexes: { books: { ...valid.indexes.books, shards: 0 } } }), 'p.json')).toThrow(/\/indexes\/books\/shards: must be >= 1/);
+    expect(() => parsePipelineConfig(JSON.stringify({ ...valid, indexes: { books: { ...valid.indexes.books, replicas: -1 } } }), 'p.json')).toThrow(/\/indexes\/books\/replicas: must be >= 0/);
+    expect(() => parsePipelineConfig(JSON.stringify({ ...valid, indexes: { books: { ...valid.indexes.books, replicas: 'two' } } }), 'p.json')).toThrow(/\/indexes\/books\/replicas: must be integer/);
+  });
   it('names the file, the path and the fix for a bad type', () => {
     const bad = structuredClone(valid) as any;
     bad.indexes.books.fields.year.type = 'int';

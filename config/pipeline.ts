@@ -27,6 +27,10 @@ export interface IndexSpec {
    * single-table index, which is built from its change events alone.
    */
   relations?: readonly RelationSpec[];
+  /** Primary shards (default 1); part of the mapping hash, so a change reindexes. */
+  shards?: number;
+  /** Replicas of each shard; undefined: auto_expand_replicas 0-1. Applied live. */
+  replicas?: number;
 }
 
 export interface PipelineConfig {
@@ -65,7 +69,7 @@ export function parsePipelineConfig(text: string, file = '<inline>'): Readonly<P
   return deepFreeze({ file, indexes });
 }
 
-interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string; analyzer?: string; relations?: Record<string, RawRelation> }
+interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string; analyzer?: string; relations?: Record<string, RawRelation>; shards?: number; replicas?: number }
 interface RawConfig { indexes: Record<string, RawIndex> }
 
 function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpec {
@@ -73,6 +77,8 @@ function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpe
   const fields = compileFields(`/indexes/${name}`, idx.fields, idx.analyzer, problems, true);
   if (!fields.some((f) => f.searchable && (f.type === 'text' || f.type === 'keyword'))) problems.push(`/indexes/${name}/fields: no field is "searchable": true; mark at least one text field searchable.`);
   const spec: IndexSpec = { name, source, fields };
+  if (idx.shards !== undefined) spec.shards = idx.shards;
+  if (idx.replicas !== undefined) spec.replicas = idx.replicas;
   if (idx.relations) spec.relations = compileRelations(`/indexes/${name}`, idx.relations, fields, idx.analyzer, problems);
   if (idx.tenantField === undefined) return spec;
   // A term filter needs the exact value: text is analysed (and its .raw sub-field optional).

@@ -1,14 +1,16 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaLogLevel } from './kafka-log';
+import { kafkajsSecurity, PLAINTEXT, type KafkaSecurity } from './kafka-security';
 import type { Logger } from './logger';
 import { backoffDelayMs, sleep } from './retry';
 import { replicationConfigEntries, replicationWarnings, resolveReplication, type TopicReplication } from './topic-replication';
 
-/** A kafkajs client whose logs go through our structured logger. */
-export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
+/** A kafkajs client whose logs go through our structured logger; `security`: TLS and SASL (KAFKA_TLS*, KAFKA_SASL_*). */
+export function createKafka(brokers: string[], clientId: string, log: Logger, security: KafkaSecurity = PLAINTEXT): Kafka {
   return new Kafka({
     clientId,
     brokers,
+    ...kafkajsSecurity(security),
     logLevel: logLevel.WARN,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
     // Known-harmless broker answers go below error (core/kafka-log.ts has the table and why).

@@ -1,4 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
+import { DEFAULT_INDEX_REPLICATION, replicationSettings, type IndexReplication } from './elasticsearch';
 
 /**
  * The freshness watermark, stored in Elasticsearch so the API reads it with the client it already
@@ -47,12 +48,13 @@ export function topicDocId(index: string, topic: string): string {
   return `${index}|${topic}`;
 }
 
-export async function ensureStateIndex(es: Client): Promise<void> {
+/** `replication`: ELASTICSEARCH_STATE_INDEX_SHARDS / _REPLICAS, applied when the index is created. */
+export async function ensureStateIndex(es: Client, replication: IndexReplication = DEFAULT_INDEX_REPLICATION): Promise<void> {
   if (await es.indices.exists({ index: STATE_INDEX })) return;
   try {
     await es.indices.create({
       index: STATE_INDEX,
-      settings: { number_of_shards: 1, number_of_replicas: 0 },
+      settings: replicationSettings(replication),
       mappings: {
         dynamic: false,
         properties: {

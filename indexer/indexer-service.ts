@@ -211,7 +211,7 @@ export function createIndexer(deps: IndexerDeps) {
         // dynamic: false keeps unmapped fields in _source).
         if ((await ensureIndex(es, spec)) === 'mapping-changed') log.warn(`the pipeline config maps this index differently from the live index; ${config.autoReindex ? 'a background reindex applies it (INDEXER_AUTO_REINDEX)' : 'run `npm run reindex -- <index>` to apply it'}`, { index: spec.name });
       }
-      await ensureStateIndex(es);
+      await ensureStateIndex(es, config.elasticsearch.internalIndex);
       // The same partition count as ingest's: when the indexer starts first, the topic it creates is
       // the one CDC and the intake write to (a 1-partition topic put every key on partition 0).
       // A broker that is not up yet (or restarting) is waited for, as an outage is once running.

@@ -1,4 +1,4 @@
-import { Client } from '@elastic/elasticsearch';
+import { createElasticsearchClient } from '../core/elasticsearch';
 import { loadIndexerConfig } from '../config';
 import { loadPipelineConfig } from '../config/pipeline';
 import { errorMessage } from '../core/errors';
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadIndexerConfig();
   const log = createLogger('indexer', config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
-  const es = new Client({ node: config.elasticsearchUrl });
+  const es = createElasticsearchClient(config.elasticsearch);
   const metrics = createIndexerMetrics();
   let healthy = true;
   // Every way this process fails closes first: close() leaves the Kafka group, so the partitions
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     void exitFailed();
   };
   const onFatal = (err: unknown): void => fail(err, 'indexer stopped on an error');
-  const kafka = createKafka(config.kafkaBrokers, 'indexer', log);
+  const kafka = createKafka(config.kafkaBrokers, 'indexer', log, config.kafkaSecurity);
   const indexer = createIndexer({ config, pipeline, kafka, es, metrics, log, onFatal });
   let autoReindex: ReturnType<typeof startAutoReindex> | undefined;
   const server = await startMetricsServer(metrics.registry, config.metricsPort, () => healthy);

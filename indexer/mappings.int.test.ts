@@ -2,6 +2,7 @@ import { parsePipelineConfig } from '../config/pipeline';
 import { PipelineError } from '../core/errors';
 import { es, uniqueName } from '../e2e/support/services';
 import { ensureIndex, ensureTemplate, templateName } from './mappings';
+import { createNextGeneration } from './reindex/generations';
 
 /** The mapping code against the real Elasticsearch: templates, suggest fields, analyzers. */
 describe('index templates and mappings on Elasticsearch', () => {
@@ -17,6 +18,32 @@ describe('index templates and mappings on Elasticsearch', () => {
     for (const index of made) await client.indices.delete({ index }, { ignore: [404] });
     for (const name of templates) await client.indices.deleteIndexTemplate({ name }, { ignore: [404] });
     await client.close();
+  });
+
+  it('gives an index the configured shards and replicas, changes replicas on the live index, and a reindex takes new shards', async () => {
+    const settingsOf = async (index: string) => {
+      const res = await client.indices.getSettings({ index, flat_settings: true });
+      const s = Object.values(res)[0]!.settings as Record<string, string>;
+      return { shards: s['index.number_of_shards'], replicas: s['index.number_of_replicas'], auto: s['index.auto_expand_replicas'] };
+    };
+    const fields = { title: { type: 'text', searchable: true } };
+    const spec = specOf({ shards: 2, replicas: 0 }, fields);
+    templates.push(templateName(spec));
+    made.push(`${spec.name}_v1`, `${spec.name}_v2`);
+    expect(await ensureIndex(client, spec)).toBe('created');
+    expect(await settingsOf(spec.name)).toEqual({ shards: '2', replicas: '0', auto: 'false' });
+    // More replicas: applied in place, no reindex (a single node leaves the copy unassigned, yellow).
+    expect(await ensureIndex(client, { ...spec, replicas: 1 })).toBe('current');
+    expect(await settingsOf(spec.name)).toEqual({ shards: '2', replicas: '1', auto: 'false' });
+    // Replicas unset: 0-1 following the cluster.
+    expect(await ensureIndex(client, { ...spec, replicas: undefined })).toBe('current');
+    expect((await settingsOf(spec.name)).auto).toBe('0-1');
+    // Other shards: flagged for a reindex, whose next generation has them.
+    const reshard = { ...spec, shards: 3 };
+    expect(await ensureIndex(client, reshard)).toBe('mapping-changed');
+    const next = await createNextGeneration(client, reshard);
+    expect(next).toBe(`${spec.name}_v2`);
+    expect(await settingsOf(next)).toEqual({ shards: '3', replicas: '0', auto: 'false' });
   });
 
   it('creates a template for every generation and a mapping that takes any text in a suggest field', async () => {

@@ -16,6 +16,23 @@ describe('mapping hash', () => {
   });
 });
 
+describe('shards and replicas', () => {
+  const withReplication = (r: Record<string, unknown>) =>
+    parsePipelineConfig(JSON.stringify({ version: 1, indexes: { books: { table: 'books', ...r, fields: { title: { type: 'text', searchable: true }, year: { type: 'integer' } } } } })).indexes[0]!;
+  it('keeps the hash indexes had before they were configurable, so an upgrade reindexes nothing', () => {
+    expect(mappingHash(withReplication({}))).toBe('881ff580e7961ca3');
+    expect(mappingHash(withReplication({ shards: 1 }))).toBe('881ff580e7961ca3');
+  });
+  it('puts shards in the hash (a change needs a new index, so a reindex) and replicas not (they change live)', () => {
+    expect(mappingHash(withReplication({ shards: 3 }))).not.toBe(mappingHash(withReplication({})));
+    expect(mappingHash(withReplication({ replicas: 2 }))).toBe(mappingHash(withReplication({})));
+  });
+  it('creates the index with the configured shards and replicas, else one shard and 0-1 replicas following the cluster', () => {
+    expect(indexBody(withReplication({ shards: 3, replicas: 2 })).settings).toEqual({ number_of_shards: 3, number_of_replicas: 2, auto_expand_replicas: 'false', refresh_interval: '1s' });
+    expect(indexBody(withReplication({})).settings).toEqual({ number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' });
+  });
+});
+
 describe('mappings from the pipeline config', () => {
   const compile = (index: Record<string, unknown>, fields: Record<string, unknown>) =>
     parsePipelineConfig(JSON.stringify({ version: 1, indexes: { books: { table: 'books', ...index, fields: { title: { type: 'text', searchable: true }, ...fields } } } })).indexes[0]!;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Client } from '@elastic/elasticsearch';
 import type { FieldSpec, IndexSpec, RelationSpec } from '../config/pipeline';
+import { replicationSettings } from '../core/elasticsearch';
 import { PipelineError, errorMessage } from '../core/errors';
 import { REFS_FIELD } from './join/document-query';
 
@@ -52,9 +53,13 @@ function propertiesOf(fields: readonly FieldSpec[], relations: readonly Relation
 
 export interface IndexBody { settings: Record<string, unknown>; mappings: Record<string, unknown> }
 
+/**
+ * What the mapping hash covers. Replicas are left out (fixed at 0, as before they were configurable,
+ * so existing indexes keep their hash): they change on the live index. Shards cannot, so they are in.
+ */
 function baseBody(spec: IndexSpec): IndexBody {
   return {
-    settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '1s' },
+    settings: { number_of_shards: spec.shards ?? 1, number_of_replicas: 0, refresh_interval: '1s' },
     mappings: { dynamic: false, properties: spec.relations?.length ? { ...propertiesOf(spec.fields, spec.relations), [REFS_FIELD]: REFS_MAPPING } : propertiesOf(spec.fields, []) },
   };
 }
@@ -70,7 +75,29 @@ export function mappingHash(spec: IndexSpec): string {
 
 export function indexBody(spec: IndexSpec): IndexBody {
   const body = baseBody(spec);
-  return { settings: body.settings, mappings: { ...body.mappings, _meta: { mapping_hash: mappingHash(spec) } } };
+  return { settings: { ...replicationSettings(indexReplication(spec)), refresh_interval: '1s' }, mappings: { ...body.mappings, _meta: { mapping_hash: mappingHash(spec) } } };
+}
+
+const indexReplication = (spec: IndexSpec): { shards: number; replicas?: number } => ({ shards: spec.shards ?? 1, replicas: spec.replicas });
+
+/**
+ * Sets the replicas the pipeline config asks for on the index behind the alias, when they differ:
+ * unlike shards, replicas change on a live index (Elasticsearch copies or drops shard copies in
+ * the background). Returns whether it changed anything.
+ */
+export async function applyReplicas(es: Client, spec: IndexSpec): Promise<boolean> {
+  const res = await es.indices.getSettings({ index: spec.name, name: ['index.number_of_replicas', 'index.auto_expand_replicas'], flat_settings: true });
+  const want = replicationSettings(indexReplication(spec));
+  const wantAuto = String(want.auto_expand_replicas);
+  const differs = Object.values(res).some(({ settings }) => {
+    const s = (settings ?? {}) as Record<string, unknown>;
+    const auto = String(s['index.auto_expand_replicas'] ?? 'false');
+    return wantAuto === 'false' ? auto !== 'false' || String(s['index.number_of_replicas']) !== String(want.number_of_replicas) : auto !== wantAuto;
+  });
+  if (!differs) return false;
+  const { number_of_shards: _shards, ...live } = want;
+  await es.indices.putSettings({ index: spec.name, settings: { index: live } });
+  return true;
 }
 
 /** Concrete indexes are versioned behind an alias named like the index, so a reindex can swap atomically. */
@@ -114,7 +141,10 @@ export type IndexState = 'created' | 'current' | 'mapping-changed';
  * is; 'mapping-changed' says its mapping was built from a different config (a reindex applies it).
  */
 export async function ensureIndex(es: Client, spec: IndexSpec): Promise<IndexState> {
-  if (await es.indices.exists({ index: spec.name })) return (await liveMappingHash(es, spec.name)) === mappingHash(spec) ? 'current' : 'mapping-changed';
+  if (await es.indices.exists({ index: spec.name })) {
+    await applyReplicas(es, spec);
+    return (await liveMappingHash(es, spec.name)) === mappingHash(spec) ? 'current' : 'mapping-changed';
+  }
   try {
     await explainRefusal(spec, () => es.indices.create({ index: concreteIndexName(spec), ...indexBody(spec), aliases: { [spec.name]: { is_write_index: true } } }));
   } catch (err) {

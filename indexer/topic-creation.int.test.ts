@@ -1,4 +1,4 @@
-import { Client } from '@elastic/elasticsearch';
+import { createElasticsearchClient } from '../core/elasticsearch';
 import { loadIndexerConfig } from '../config';
 import { parsePipelineConfig } from '../config/pipeline';
 import { createKafka } from '../core/kafka';
@@ -20,7 +20,7 @@ describe('table topics the indexer creates', () => {
     const index = uniqueName('docs');
     const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: uniqueName('g'), TOPIC_PARTITIONS: '4' });
     const pipeline = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [index]: { table: 'items', fields: { title: { type: 'text', searchable: true } } } } }));
-    const es = new Client({ node: config.elasticsearchUrl });
+    const es = createElasticsearchClient(config.elasticsearch);
     const indexer = createIndexer({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'topic-test', silentLogger), es, metrics: createIndexerMetrics(), log: silentLogger, onFatal: () => undefined });
     const admin = kafka().admin();
     await admin.connect();

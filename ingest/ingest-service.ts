@@ -3,7 +3,8 @@ import { Pool, type Client } from 'pg';
 import type { IngestConfig } from '../config';
 import { sourceTables, type PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
-import { PipelineError } from '../core/errors';
+import { ConfigError, PipelineError } from '../core/errors';
+import { isSecured } from '../core/kafka-security';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
 import type { Logger } from '../core/logger';
 import { every, type Periodic } from '../core/periodic';
@@ -53,6 +54,10 @@ export function errorKind(err: unknown): string {
 /** Postgres slot → change events → Kafka, confirming the slot only behind Kafka's acks. */
 export function createIngest(deps: IngestDeps) {
   const { config, pipeline, kafka, db, metrics, log } = deps;
+  if (isSecured(config.kafkaSecurity)) {
+    // The CDC producer is hand-written (ingest/sink/wire/broker-connection.ts): plain TCP, no SASL handshake.
+    throw new ConfigError('KAFKA_TLS / KAFKA_SASL_MECHANISM are set, but ingest\'s change-data producer (ingest/sink/wire) speaks plaintext Kafka only, without TLS or SASL; the event intake, the indexer and the reindex CLI support them. Capture over a plaintext listener on a private network, or feed the tables through INGEST_HTTP_TABLES, until the producer gains TLS and SASL (docs/scaling.md).', { variable: config.kafkaSecurity.sasl ? 'KAFKA_SASL_MECHANISM' : 'KAFKA_TLS' });
+  }
   // Every fatal error is counted by its code (errors by kind), then handed to the caller.
   const onFatal = (err: unknown): void => {
     metrics.errors.inc({ kind: errorKind(err) });

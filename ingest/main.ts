@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     log.error('ingest stopped on an error; restart resumes from the last confirmed commit', { err, message: errorMessage(err) });
     void close().finally(() => process.exit(1));
   };
-  const ingest = captured.indexes.length === 0 ? undefined : createIngest({ config, pipeline: captured, kafka: createKafka(config.kafkaBrokers, 'ingest', log), db, metrics, log, onFatal });
+  const ingest = captured.indexes.length === 0 ? undefined : createIngest({ config, pipeline: captured, kafka: createKafka(config.kafkaBrokers, 'ingest', log, config.kafkaSecurity), db, metrics, log, onFatal });
   const server = await startMetricsServer(metrics.registry, config.metricsPort, () => {
     if (!healthy) return false;
     const problems = ingest?.problems() ?? [];
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   if (ingest) {
     if (!(await ingest.start())) return; // stopped while standby
   } else log.warn('no table of the pipeline config is captured from Postgres (all are in INGEST_HTTP_TABLES); only the event intake runs');
-  intake = await startIntakeServer({ config, auth: intakeAuth, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log), registry: metrics.registry, log: log.child('intake'), signal: starting.signal });
+  intake = await startIntakeServer({ config, auth: intakeAuth, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log, config.kafkaSecurity), registry: metrics.registry, log: log.child('intake'), signal: starting.signal });
   log.info('ingest ready', { slot: config.slotName, publication: config.publicationName, tables: captured.indexes.map((i) => `${i.source.schema}.${i.source.table}`), upstream });
 }
 

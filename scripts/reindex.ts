@@ -9,7 +9,7 @@
  * TOPIC_PREFIX, INDEXER_GROUP_ID): the swap waits until that live group is caught up too.
  */
 import { parseArgs } from 'node:util';
-import { Client } from '@elastic/elasticsearch';
+import { createElasticsearchClient } from '../core/elasticsearch';
 import { loadIndexerConfig } from '../config';
 import { loadPipelineConfig } from '../config/pipeline';
 import { errorMessage } from '../core/errors';
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
   const config = loadIndexerConfig();
   const log = createLogger('reindex', config.logLevel === 'info' ? 'warn' : config.logLevel);
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
-  const es = new Client({ node: config.elasticsearchUrl });
+  const es = createElasticsearchClient(config.elasticsearch);
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   let last: { phase: string; done: number } | undefined;
   const onProgress = (phase: string, done: number, total: number): void => {
@@ -42,13 +42,13 @@ async function main(): Promise<number> {
   };
   try {
     // The same lease as the indexers' automatic reindex: two replays would race for the alias.
-    const got = await acquireLease(es, reindexLeaseName(name), defaultLeaseOwner('reindex-cli'), { log });
+    const got = await acquireLease(es, reindexLeaseName(name), defaultLeaseOwner('reindex-cli'), { log, indexReplication: config.elasticsearch.internalIndex });
     if ('heldBy' in got) {
       process.stderr.write(`reindex refused: ${got.heldBy.owner} is reindexing ${name} (lease until ${new Date(got.heldBy.expiresAt).toISOString()}, renewed while it runs); wait for it to finish and run this again.\n`);
       return 3;
     }
     try {
-      const deps = { config, pipeline, kafka: createKafka(config.kafkaBrokers, 'reindex', log), es, log, onProgress, signal: got.lease.signal };
+      const deps = { config, pipeline, kafka: createKafka(config.kafkaBrokers, 'reindex', log, config.kafkaSecurity), es, log, onProgress, signal: got.lease.signal };
       const r = values.rollback ? await rollback(deps, name) : await reindex(deps, name, { ifChanged: values['if-changed'] });
       if (last) bars.get(last.phase)?.done(last.done);
       if (r.skipped) process.stdout.write(`${name}: mapping unchanged (${r.from}); nothing to do\n`);

@@ -1,4 +1,5 @@
-import { Client } from '@elastic/elasticsearch';
+import type { Client } from '@elastic/elasticsearch';
+import { createElasticsearchClient } from '../../core/elasticsearch';
 import { Partitioners, type Producer } from 'kafkajs';
 import { loadIndexerConfig } from '../../config';
 import { parsePipelineConfig } from '../../config/pipeline';
@@ -69,7 +70,7 @@ export function indexerFor(h: Harness, opts: { groupId?: string; esUrl?: string;
     INDEXER_WATERMARK_INTERVAL_MS: '100', ELASTICSEARCH_URL: opts.esUrl ?? env('ELASTICSEARCH_URL'), ...opts.env,
   });
   const pipeline = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [h.index]: { table: h.table, fields: opts.fields ?? PIPELINE_FIELDS } } }));
-  const client = new Client({ node: config.elasticsearchUrl });
+  const client = createElasticsearchClient(config.elasticsearch);
   const metrics = createIndexerMetrics();
   const fatal: unknown[] = [];
   const indexer = createIndexer({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'indexer-test', silentLogger), es: client, metrics, log: silentLogger, onFatal: (e) => void fatal.push(e) });

@@ -55,7 +55,7 @@ export function startAutoReindex(deps: AutoReindexDeps): { done: Promise<void>; 
     for (const spec of pending) {
       if (stop.signal.aborted) return [];
       if (!(await changed(spec))) continue; // another process swapped it meanwhile
-      const got = await acquireLease(es, reindexLeaseName(spec.name), owner, { ttlMs: deps.leaseTtlMs, log });
+      const got = await acquireLease(es, reindexLeaseName(spec.name), owner, { ttlMs: deps.leaseTtlMs, log, indexReplication: deps.config.elasticsearch.internalIndex });
       if ('heldBy' in got) {
         log.info('the config maps this index differently; another process is reindexing it', { index: spec.name, holder: got.heldBy.owner });
         left.push(spec);

@@ -1,4 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
+import { DEFAULT_INDEX_REPLICATION, replicationSettings, type IndexReplication } from '../../core/elasticsearch';
 import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 
@@ -25,11 +26,11 @@ export interface Lease {
 
 export interface LeaseHolder { owner: string; expiresAt: number }
 
-async function ensureLeaseIndex(es: Client): Promise<void> {
+async function ensureLeaseIndex(es: Client, replication: IndexReplication): Promise<void> {
   if (await es.indices.exists({ index: LEASE_INDEX })) return;
   await es.indices.create({
     index: LEASE_INDEX,
-    settings: { number_of_shards: 1, number_of_replicas: 0 },
+    settings: replicationSettings(replication),
     mappings: { dynamic: false, properties: { owner: { type: 'keyword' }, expiresAt: { type: 'long' } } },
   }, { ignore: [400] }); // 400 resource_already_exists: another process created it first
 }
@@ -38,11 +39,11 @@ const statusOf = (err: unknown): number | undefined => (err as { meta?: { status
 
 /** Takes the lease `name` for `owner`, or answers who holds it. */
 export async function acquireLease(
-  es: Client, name: string, owner: string, opts: { ttlMs?: number; log?: Logger; now?: () => number } = {},
+  es: Client, name: string, owner: string, opts: { ttlMs?: number; log?: Logger; now?: () => number; indexReplication?: IndexReplication } = {},
 ): Promise<{ lease: Lease } | { heldBy: LeaseHolder }> {
   const ttlMs = opts.ttlMs ?? 60_000;
   const now = opts.now ?? Date.now;
-  await ensureLeaseIndex(es);
+  await ensureLeaseIndex(es, opts.indexReplication ?? DEFAULT_INDEX_REPLICATION);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const res = await es.create<LeaseDoc>({ index: LEASE_INDEX, id: name, document: { owner, expiresAt: now() + ttlMs }, refresh: false });
