@@ -1,11 +1,12 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import { VERSION } from './version';
 
 /**
  * What /healthz says. `degraded` answers 200 (restarting would not help: an operator must act, e.g.
  * on a schema change) with the problems in the body; `failing` answers 503.
  */
-export interface HealthReport { status: 'ok' | 'degraded' | 'failing'; problems?: readonly unknown[] }
+export interface HealthReport { status: 'ok' | 'degraded' | 'failing'; problems?: readonly unknown[]; version?: string }
 
 /** /metrics and /healthz for the headless services (ingest, indexer). */
 export async function startMetricsServer(registry: Registry, port: number, health: () => boolean | HealthReport): Promise<http.Server | undefined> {
@@ -18,7 +19,7 @@ export async function startMetricsServer(registry: Registry, port: number, healt
       );
     } else if (req.url === '/healthz') {
       const h = health();
-      const report: HealthReport = typeof h === 'boolean' ? { status: h ? 'ok' : 'failing' } : h;
+      const report: HealthReport = { ...(typeof h === 'boolean' ? { status: h ? 'ok' : 'failing' } : h), version: VERSION };
       res.writeHead(report.status === 'failing' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(report));
     } else res.writeHead(404).end();
   });
