@@ -154,7 +154,7 @@ describe('operator tools against a running pipeline', () => {
     expect(big.body.results).toEqual([expect.objectContaining({ id: '5', how: 'reread', outcome: 'replayed' })]);
     const five = await doc('5');
     expect([(five._source?.title as string).length, five._source?.year]).toEqual([128_000, '2000']);
-  });
+  }, 400_000); // a dozen CLI runs, each a process start and a Kafka group join, on a busy machine
 
   it('shows the state of the pipeline, figures matching the real ones, and reports a stopped service down', async () => {
     await db.query(`INSERT INTO ${table} VALUES (6, 'for the watermark', '2002')`);
@@ -182,6 +182,8 @@ describe('operator tools against a running pipeline', () => {
     expect(s.deadLetters).toMatchObject({ health: 'warn', topic: `${prefix}.dead-letters`, count: 4 });
     expect(s.deadLetters.recent!.map((d) => d.id).sort()).toEqual(['2', '3', '4', '5']);
     expect(s.deadLetters.recent!.find((d) => d.id === '2')).toMatchObject({ stage: 'indexer', index, errorType: 'document_parsing_exception' });
+    // --dead-letters N reads only the tail of the topic, newest first.
+    expect((await json<StatusReport>('status.ts', '--dead-letters', '2')).body.deadLetters.recent!.map((d) => d.ref)).toEqual(['0-3', '0-2']);
     expect(s.errors.recent!.some((l) => l.service === 'ingest' && /dead-letter topic/.test(l.message))).toBe(true);
     expect([code, s.healthy]).toEqual([0, true]);
 
@@ -195,5 +197,5 @@ describe('operator tools against a running pipeline', () => {
     expect(down.body.healthy).toBe(false);
     expect(down.body.services.api).toMatchObject({ health: 'fail', status: 'down', error: expect.stringMatching(/does not answer \/healthz: connection refused/) });
     expect(down.body.services.ingest.health).toBe('ok');
-  });
+  }, 300_000);
 });

@@ -28,6 +28,7 @@ export async function readRange(kafka: Kafka, topic: string, ranges: readonly To
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   const out: RawMessage[] = [];
   const left = new Map(wanted.map((r) => [r.partition, r.high]));
+  const starts = new Map(wanted.map((r) => [r.partition, r.start]));
   let finish: () => void = () => undefined;
   const done = new Promise<void>((r) => (finish = r));
   try {
@@ -37,7 +38,8 @@ export async function readRange(kafka: Kafka, topic: string, ranges: readonly To
       autoCommit: false,
       eachMessage: async ({ partition, message }) => {
         const end = left.get(partition);
-        if (end === undefined || BigInt(message.offset) >= end) return;
+        // The seek below skips what comes before `start`; should it land late, this still does.
+        if (end === undefined || BigInt(message.offset) >= end || BigInt(message.offset) < starts.get(partition)!) return;
         out.push({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
         if (BigInt(message.offset) + 1n >= end) left.delete(partition);
         if (!left.size) finish();

@@ -78,9 +78,12 @@ async function writeParked(d: DeadLetter, deps: ReplayDeps): Promise<ReplayResul
   const index = d.index!;
   const id = d.id!;
   const version = d.commitLsn!;
+  let held: number | undefined;
   try {
+    // Which version the index holds is left to Elasticsearch to compare (exactly: a _version read
+    // back as a JSON number is rounded past 2^53); this read only tells a missing document.
     const cur = await deps.es.get({ index, id, _source: false }, { ignore: [404] });
-    if (cur.found && cur._version !== undefined && BigInt(cur._version) >= BigInt(version)) return { ...base, outcome: 'superseded', detail: `the index holds version ${cur._version} (parked: ${version})` };
+    held = cur.found ? cur._version : undefined;
     if (!cur.found) {
       const exists = await rowExists(d, deps);
       if (exists === undefined) return { ...base, outcome: 'skipped', detail: 'the document is not in the index and without DATABASE_URL it cannot be told whether its row was deleted since; set it, or use --reread' };
@@ -97,7 +100,7 @@ async function writeParked(d: DeadLetter, deps: ReplayDeps): Promise<ReplayResul
   } catch (err) {
     const e = err as { meta?: { statusCode?: number; body?: { error?: { type?: string; reason?: string } } } };
     const type = e.meta?.body?.error?.type;
-    if (e.meta?.statusCode === 409 || type === 'version_conflict_engine_exception') return { ...base, outcome: 'superseded', detail: 'a newer version reached the index meanwhile' };
+    if (e.meta?.statusCode === 409 || type === 'version_conflict_engine_exception') return { ...base, outcome: 'superseded', detail: held !== undefined ? `the index holds version ${held} or newer (parked: ${version})` : 'a newer version reached the index meanwhile' };
     if (e.meta?.statusCode === 404 && !type) return { ...base, outcome: 'superseded', detail: 'already deleted' };
     return { ...base, outcome: 'failed', detail: type ? `${type}: ${e.meta?.body?.error?.reason ?? ''}` : errorMessage(err) };
   }
