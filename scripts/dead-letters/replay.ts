@@ -1,39 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { Client as PgClient } from 'pg';
 import type { PipelineConfig } from '../../config/pipeline';
 import { errorMessage } from '../../core/errors';
-import { lsnToDecimal } from '../../core/lsn';
 import { describeTable } from '../../ingest/snapshot/table-reader';
-import { emitRefetch } from '../../ingest/source/pg-messages';
 import type { DeadLetter } from './record';
+import { ids, keyOf, q, type ReplayDeps, type ReplayResult } from './replay-common';
+import { reread } from './reread';
 
-export type Outcome =
-  /** Written again (parked document) or re-read through the stream and seen in the index. */
-  | 'replayed'
-  /** The index holds this version or a newer one, or the row was deleted since: nothing to do. */
-  | 'superseded'
-  /** Elasticsearch still refuses it (the cause is not fixed): it stays parked. */
-  | 'failed'
-  /** Not attempted: the reason says what is missing. */
-  | 'skipped'
-  /** Re-read through the stream, but not seen in the index within the wait. */
-  | 'unconfirmed';
-
-export interface ReplayResult { ref: string; index?: string; id?: string; table?: string; how: 'parked-document' | 'reread'; outcome: Outcome; detail: string }
-
-export interface ReplayDeps {
-  es: EsClient;
-  /** Needed to re-read rows (ingest's dead letters, --reread) and to tell a deleted row from a lost document. */
-  db?: PgClient;
-  pipeline: PipelineConfig;
-  slot: string;
-  /** How long to wait for a re-read row to reach the index. */
-  waitMs: number;
-}
-
-const q = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
-const rawText = { getTypeParser: () => (value: string) => value };
+export type { Outcome, ReplayDeps, ReplayResult } from './replay-common';
 
 /**
  * Replays dead letters. A document the indexer parked is written again as it was, with its
@@ -70,8 +42,6 @@ export async function replay(letters: readonly DeadLetter[], deps: ReplayDeps, o
   }
   return results;
 }
-
-const ids = (d: DeadLetter) => ({ ref: d.ref, ...(d.index ? { index: d.index } : {}), ...(d.id ? { id: d.id } : {}), ...(d.table ? { table: d.table } : {}) });
 
 async function writeParked(d: DeadLetter, deps: ReplayDeps): Promise<ReplayResult> {
   const base = { ...ids(d), how: 'parked-document' as const };
@@ -122,20 +92,6 @@ function byTable(letters: readonly DeadLetter[], pipeline: PipelineConfig): Map<
   return out;
 }
 
-/** The key as column → text: ingest's carry the key, the indexer's the document id (the bare value, or the canonical JSON of a composite key). */
-function keyOf(d: DeadLetter, keyColumns?: readonly string[]): Record<string, string> | undefined {
-  if (d.key && Object.keys(d.key).length) return Object.fromEntries(Object.entries(d.key).map(([k, v]) => [k, String(v)]));
-  if (d.id === undefined) return undefined;
-  if (!keyColumns) return {}; // resolved once the table is described
-  if (keyColumns.length === 1) return { [keyColumns[0]!]: d.id };
-  try {
-    const parsed = JSON.parse(d.id) as Record<string, unknown>;
-    return Object.fromEntries(keyColumns.map((c) => [c, String(parsed[c])]));
-  } catch {
-    return undefined;
-  }
-}
-
 async function rowExists(d: DeadLetter, deps: ReplayDeps): Promise<boolean | undefined> {
   const table = tableOf(d, deps.pipeline);
   if (!deps.db || !table) return undefined;
@@ -146,65 +102,4 @@ async function rowExists(d: DeadLetter, deps: ReplayDeps): Promise<boolean | und
   const where = rel.keyColumns.map((c, i) => `${q(c)}::text = $${i + 1}`).join(' AND ');
   const { rowCount } = await deps.db.query(`SELECT 1 FROM ${q(schema)}.${q(name)} WHERE ${where}`, rel.keyColumns.map((c) => key[c]));
   return (rowCount ?? 0) > 0;
-}
-
-/**
- * Re-reads rows through the stream: a low mark, the rows, a high mark carrying them (ingest
- * publishes them in WAL order, versioned with the high mark's commit), then waits until the
- * index shows a version at least that of the high mark (or no document, for a row that is gone).
- */
-async function reread(table: string, letters: readonly DeadLetter[], deps: ReplayDeps): Promise<ReplayResult[]> {
-  const db = deps.db!;
-  const [schema, name] = [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)];
-  let rel;
-  try {
-    rel = await describeTable(db, schema, name);
-  } catch (err) {
-    return letters.map((d) => ({ ...ids(d), how: 'reread' as const, outcome: 'failed' as const, detail: `cannot describe ${table}: ${errorMessage(err)}` }));
-  }
-  const keyed = letters.map((d) => ({ d, key: keyOf(d, rel.keyColumns) }));
-  const keys = [...new Map(keyed.filter((k) => k.key).map((k) => [JSON.stringify(k.key), k.key!])).values()];
-  const id = randomBytes(6).toString('hex');
-  const slot = deps.slot;
-  await emitRefetch(db, { slot, id, mark: 'low' });
-  const where = keys.map((_, r) => `(${rel.keyColumns.map((c, i) => `${q(c)}::text = $${r * rel.keyColumns.length + i + 1}`).join(' AND ')})`).join(' OR ');
-  const { rows } = keys.length
-    ? await db.query<Record<string, string | null>>({ text: `SELECT ${rel.columns.map((c) => q(c.name)).join(', ')} FROM ${q(schema)}.${q(name)} WHERE ${where}`, values: keys.flatMap((k) => rel.keyColumns.map((c) => k[c])), types: rawText })
-    : { rows: [] };
-  const highLsn = await emitRefetch(db, { slot, id, mark: 'high', relation: { schema: rel.schema, name: rel.name, keyColumns: rel.keyColumns, columns: rel.columns }, keys, rows });
-  const version = BigInt(lsnToDecimal(highLsn)); // the commit of the high mark's transaction comes after it
-  const present = new Set(rows.map((r) => JSON.stringify(Object.fromEntries(rel.keyColumns.map((c) => [c, r[c]])))));
-  const indexes = deps.pipeline.indexes.filter((i) => `${i.source.schema}.${i.source.table}` === table).map((i) => i.name);
-  const out: ReplayResult[] = [];
-  const deadline = Date.now() + deps.waitMs;
-  for (const { d, key } of keyed) {
-    const base = { ...ids(d), table, how: 'reread' as const };
-    if (!key) {
-      out.push({ ...base, outcome: 'skipped', detail: `its key does not match the key of ${table} (${rel.keyColumns.join(', ')})` });
-      continue;
-    }
-    const docId = rel.keyColumns.length === 1 ? key[rel.keyColumns[0]!]! : d.id ?? '';
-    const exists = present.has(JSON.stringify(Object.fromEntries(rel.keyColumns.map((c) => [c, key[c]]))));
-    if (!indexes.length) {
-      out.push({ ...base, outcome: 'replayed', detail: `${table} re-read at ${highLsn}; it feeds joined documents, which the indexer rebuilds (not checked here)` });
-      continue;
-    }
-    const seen = await until(deadline, async () => {
-      for (const index of indexes) {
-        const cur = await deps.es.get({ index, id: docId, _source: false }, { ignore: [404] });
-        if (exists ? !(cur.found && cur._version !== undefined && BigInt(cur._version) >= version) : cur.found) return false;
-      }
-      return true;
-    });
-    out.push({ ...base, outcome: seen ? 'replayed' : 'unconfirmed', detail: seen ? `re-read at ${highLsn}: ${exists ? 'the index holds it at that version or newer' : 'the row is gone, so is its document'}` : `re-read at ${highLsn} but not in ${indexes.join(', ')} within ${deps.waitMs} ms: is ingest running (same SLOT_NAME)? It may have been parked again (npm run dead-letters -- list --since 5m)` });
-  }
-  return out;
-}
-
-async function until(deadline: number, check: () => Promise<boolean>): Promise<boolean> {
-  for (;;) {
-    if (await check().catch(() => false)) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
