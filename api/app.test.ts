@@ -1,5 +1,6 @@
 import { FakeBackend } from './testing/fake-backend';
 import { testApp as app } from './testing/test-app';
+import { VERSION } from '../core/version';
 
 describe('search route', () => {
   it('searches with defaults', async () => {
@@ -128,7 +129,7 @@ describe('analytics route', () => {
 describe('health, metrics, docs', () => {
   it('serves health, metrics, the OpenAPI document and the docs page', async () => {
     const { http } = app();
-    expect((await http.get('/healthz')).body).toEqual({ status: 'ok' });
+    expect((await http.get('/healthz')).body).toEqual({ status: 'ok', version: VERSION });
     expect((await http.get('/readyz')).status).toBe(200);
     await http.get('/v1/indexes/books/search?q=x');
     const metrics = await http.get('/metrics');

@@ -25,6 +25,7 @@ import { CursorCodec } from './search/cursor';
 import type { SearchBackend } from './search/search-backend';
 import { SynonymCache } from './synonyms/synonym-cache';
 import { MemorySynonymStore } from './synonyms/synonym-store';
+import { VERSION } from '../core/version';
 
 export interface AppDeps {
   pipeline: PipelineConfig;
@@ -74,7 +75,7 @@ export function createApp(deps: AppDeps): Koa {
   if (deps.rateLimiter) app.use(rateLimitMiddleware(deps.rateLimiter, deps.metrics.rateLimit, deps.log));
 
   router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
+    ctx.body = { status: 'ok', version: VERSION };
   });
   const checks: ReadinessCheck[] = [{ name: 'elasticsearch', failure: 'Elasticsearch is not answering', ready: () => deps.search.ready() }, ...(deps.readiness ?? []), ...(deps.drain ? [deps.drain.check] : [])];
   router.get('/readyz', async (ctx) => {

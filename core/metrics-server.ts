@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Registry } from 'prom-client';
+import { VERSION } from './version';
 
 /**
  * What /healthz says. `degraded` answers 200 (restarting would not help: an operator must act, e.g.
@@ -10,6 +11,8 @@ export interface HealthReport {
   problems?: readonly unknown[];
   /** Ingest only: `standby` while another ingest holds the slot (healthy: 200), `active` once it streams. */
   role?: 'starting' | 'standby' | 'active';
+  /** The running build's version (core/version.ts). */
+  version?: string;
 }
 
 /** /metrics and /healthz for the headless services (ingest, indexer). */
@@ -23,7 +26,7 @@ export async function startMetricsServer(registry: Registry, port: number, healt
       );
     } else if (req.url === '/healthz') {
       const h = health();
-      const report: HealthReport = typeof h === 'boolean' ? { status: h ? 'ok' : 'failing' } : h;
+      const report: HealthReport = { ...(typeof h === 'boolean' ? { status: h ? 'ok' : 'failing' } : h), version: VERSION };
       res.writeHead(report.status === 'failing' ? 503 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(report));
     } else res.writeHead(404).end();
   });

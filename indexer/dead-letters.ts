@@ -1,5 +1,10 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 
+/**
+ * What the dead-letter topic holds for a document Elasticsearch refused (or a message that is no
+ * change event), with `stage: 'indexer'`: enough for `npm run dead-letters -- replay` to write the
+ * document again with its original version once the cause is fixed.
+ */
 export interface DeadLetterRecord {
   index?: string;
   id?: string;
@@ -28,7 +33,7 @@ export class DeadLetterPublisher {
     await this.producer.send({
       topic: this.topic,
       acks: -1,
-      messages: records.map((r) => ({ key: r.id ?? null, value: JSON.stringify(r) })),
+      messages: records.map((r) => ({ key: r.id ?? null, value: JSON.stringify({ stage: 'indexer', ...r }) })),
     });
   }
   close(): Promise<void> {

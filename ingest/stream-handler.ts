@@ -1,7 +1,8 @@
 import type { ChangeEvent } from '../core/change-event';
 import type { CommitBatcher } from './commit-batcher';
 import type { ChunkWindows } from './snapshot/chunk-window';
-import { HEARTBEAT_PREFIX, parseWatermark, WATERMARK_PREFIX } from './source/pg-messages';
+import { RefetchWindows } from './snapshot/refetch-windows';
+import { HEARTBEAT_PREFIX, parseRefetch, parseWatermark, REFETCH_PREFIX, WATERMARK_PREFIX } from './source/pg-messages';
 import type { SourceMessage } from './source/pg-change-source';
 import type { KeyColumns, TableRef } from './source/pg-setup';
 import type { CurrentRowReader } from './source/current-row';
@@ -13,7 +14,8 @@ export type ChangeDecoder = (change: DecodedChange, lsn: string, tx: TxContext) 
 /**
  * The replication stream, message by message in WAL order: data changes become change events;
  * our heartbeat becomes one 'h' event per table topic (the publisher copies it to every
- * partition); our snapshot watermarks open and close a chunk's window; a commit lets the batcher
+ * partition); our snapshot watermarks open and close a chunk's window, a refetch's marks those of
+ * a few rows (snapshot/refetch-windows.ts); a commit lets the batcher
  * confirm that transaction once Kafka acknowledged everything before it.
  */
 export interface StreamHandlerDeps {
@@ -35,6 +37,7 @@ export function createStreamHandler(deps: StreamHandlerDeps) {
   const { slot, tables, batcher, windows } = deps;
   const decode = deps.decode ?? toChangeEvents;
   const fullKeys = (table: string) => deps.keys?.get(table);
+  const refetches = new RefetchWindows(slot);
   let tx: TxContext | undefined;
 
   function heartbeats(lsn: bigint, t: TxContext): ChangeEvent[] {
@@ -60,12 +63,19 @@ export function createStreamHandler(deps: StreamHandlerDeps) {
           if (fill.filled || fill.gone) deps.onMovedRow?.(`${change.relation.schema}.${change.relation.name}`, fill.filled, fill.gone);
         }
         windows.observe(events);
+        refetches.observe(events);
         return batcher.add(events);
       }
       case 'message': {
         // Ours are transactional (they need a commit LSN); another pipeline's carry another slot name.
         if (!m.transactional || !tx) return;
         if (m.prefix === HEARTBEAT_PREFIX && m.content === slot) return batcher.add(heartbeats(m.lsn, tx));
+        if (m.prefix === REFETCH_PREFIX) {
+          const r = parseRefetch(m.content);
+          const events = r ? refetches.onMark(r, tx, m.lsn) : [];
+          if (events.length) await batcher.add(events);
+          return;
+        }
         if (m.prefix !== WATERMARK_PREFIX) return;
         const w = parseWatermark(m.content);
         if (!w) return;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { serviceNodeArgs } from '../config/service-runtime';
+import { parseEnvFile } from '../stack/env-file';
 import { isAlive, processMatches, spawnDetached, stopProcess } from '../stack/process';
 
 /**
@@ -55,5 +56,24 @@ export function tailLog(d: AppDirs, name: AppName, lines = 15): string {
     return fs.readFileSync(appLog(d, name), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '(no log)';
+  }
+}
+
+/**
+ * What `npm start` gave the apps beyond stack.env (their metrics ports, the pipeline config), so
+ * `npm run status` and `npm run dead-letters` find them (kept after `npm stop`: status then reports them down).
+ */
+export const appsEnvFile = (d: AppDirs): string => path.join(d.runDir, 'apps.env');
+
+export function writeAppsEnv(d: AppDirs, env: Record<string, string>): void {
+  fs.mkdirSync(d.runDir, { recursive: true });
+  fs.writeFileSync(appsEnvFile(d), Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+}
+
+export function readAppsEnv(d: AppDirs): Record<string, string> {
+  try {
+    return parseEnvFile(fs.readFileSync(appsEnvFile(d), 'utf8'));
+  } catch {
+    return {};
   }
 }

@@ -11,7 +11,7 @@ import { ensureMameHashDir } from '../stack/datasets/mame-download';
 import { createTableSql, loadMameDemo, quoteTableName, splitTablesSql } from '../stack/datasets/mame-load';
 import { parseMameRecords } from '../stack/datasets/mame-parse';
 import { mameParents } from '../stack/datasets/mame-split';
-import { APP_NAMES, appLog, runningApp, startApp, stopApp, tailLog, type AppName } from './app-processes';
+import { APP_NAMES, appLog, readAppsEnv, runningApp, startApp, stopApp, tailLog, writeAppsEnv, type AppName } from './app-processes';
 import { progressBar } from './progress';
 import { waitFor } from './wait';
 
@@ -53,7 +53,10 @@ async function main(): Promise<void> {
         // joined index's slow batches held the slots and the load took twice as long to index
         // (docs/joined-documents.md, "Costs"). Bulk requests stay bounded by INDEXER_CONCURRENCY.
         INDEXER_PARTITIONS_CONCURRENCY: '16',
+        // Apps still running from an earlier start keep their ports: what they were given stays true.
+        ...(APP_NAMES.some((n) => runningApp(paths, n)) ? readAppsEnv(paths) : {}),
       };
+      writeAppsEnv(paths, { PIPELINE_CONFIG: appEnv.PIPELINE_CONFIG!, INGEST_METRICS_PORT: appEnv.INGEST_METRICS_PORT!, INDEXER_METRICS_PORT: appEnv.INDEXER_METRICS_PORT! });
       say('Starting ingest, indexer and api...');
       for (const name of APP_NAMES) {
         if (!runningApp(paths, name)) startedApps.push(name);
