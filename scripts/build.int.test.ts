@@ -27,7 +27,7 @@ describe('npm run build', () => {
 
   it('emits JavaScript for every service and CLI, and no TypeScript', () => {
     const all = files(out).map((f) => path.relative(out, f));
-    expect(all).toEqual(expect.arrayContaining(['ingest/main.js', 'indexer/main.js', 'api/main.js', 'scripts/reindex.js', 'scripts/api-keys.js', 'config/pipelines/demo.json']));
+    expect(all).toEqual(expect.arrayContaining(['ingest/main.js', 'indexer/main.js', 'api/main.js', 'scripts/reindex.js', 'scripts/api-keys.js', 'config/pipelines/demo.json', 'package.json']));
     expect(all.filter((f) => f.endsWith('.ts'))).toEqual([]);
     expect(all.filter((f) => /\.test\.js$/.test(f))).toEqual([]);
   });

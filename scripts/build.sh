@@ -9,4 +9,6 @@ npx tsc -p tsconfig.build.json --outDir "$out"
 # The default pipeline config (config/index.ts resolves it beside the compiled config module).
 mkdir -p "$out/config/pipelines"
 cp config/pipelines/*.json "$out/config/pipelines/"
+# core/version.ts reads the version from the package.json above the compiled modules.
+cp package.json "$out/package.json"
 echo "built into $out" >&2
