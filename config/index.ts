@@ -46,6 +46,8 @@ export interface IngestConfig extends CommonConfig {
    * pipeline ran before, or replacing an invalidated slot. Default: 0 (refuse and say why).
    */
   resnapshot: boolean;
+  /** How often ingest looks for re-snapshot requests (`npm run resnapshot`, reconcile's repair), ms (INGEST_RESNAPSHOT_POLL_MS). Default: 2000. */
+  resnapshotPollMs: number;
   /** Port of the upstream event intake `POST /v1/events` (INGEST_HTTP_PORT); 0 = off. Default: 0. */
   httpPort: number;
   /** Interface the event intake listens on (INGEST_HTTP_HOST). Default: 127.0.0.1. */
@@ -222,6 +224,7 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
     slotLagWarnSeconds: int(env, 'INGEST_SLOT_LAG_WARN_SECONDS', 300, 0),
     snapshotChunkRows: int(env, 'INGEST_SNAPSHOT_CHUNK_ROWS', 5000, 1, 1_000_000),
     resnapshot: int(env, 'INGEST_RESNAPSHOT', 0, 0, 1) === 1,
+    resnapshotPollMs: int(env, 'INGEST_RESNAPSHOT_POLL_MS', 2000, 100, 3_600_000),
     httpPort: int(env, 'INGEST_HTTP_PORT', 0, 0, 65535),
     httpHost: str(env, 'INGEST_HTTP_HOST', '127.0.0.1'),
     httpMaxBodyBytes: int(env, 'INGEST_HTTP_MAX_BODY_BYTES', 32 * 1024 ** 2, 1024, 1024 ** 3),
