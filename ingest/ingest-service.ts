@@ -17,6 +17,7 @@ import { startSlotLagMonitor } from './slot-lag';
 import { ChunkWindows } from './snapshot/chunk-window';
 import { addTables, ensureStateTable, hasState, pendingTables, resetState } from './snapshot/snapshot-state';
 import { createSnapshotRunner } from './snapshot/snapshot-runner';
+import { startReconcileJob } from './reconcile/reconcile-job';
 import { ensureRequestTable, hasPendingRequests, supersedeRequests } from './snapshot/resnapshot-requests';
 import { pgCurrentRowReader } from './source/current-row';
 import { PgChangeSource } from './source/pg-change-source';
@@ -194,6 +195,7 @@ export function createIngest(deps: IngestDeps) {
       background.push(every(config.resnapshotPollMs, async () => {
         if (await hasPendingRequests(streamDb, slot)) snapshots.request();
       }, (err) => log.warn('checking for re-snapshot requests failed; retrying at the next interval', { err })));
+      if (config.reconcileIntervalMs > 0) background.unshift(startReconcileJob({ config, pipeline, metrics, log: log.child('reconcile') }));
       background.unshift(snapshots); // stopped first: its chunk waits for the stream
       if ((await pendingTables(db, slot)).length) snapshots.request();
     },

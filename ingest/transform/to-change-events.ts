@@ -1,4 +1,4 @@
-import { canonicalKey, type ChangeEvent, type KeyValue } from '../../core/change-event';
+import { canonicalKey, documentId, type ChangeEvent, type KeyValue } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { convertPgText } from './pg-values';
 
@@ -146,4 +146,9 @@ export function toSnapshotDelete(relation: RelationInfo, keyTuple: RawTuple, lsn
 /** The canonical key (core/change-event.ts) of a tuple holding at least the key columns' texts. */
 export function tupleKey(relation: RelationInfo, tuple: RawTuple): string {
   return canonicalKey(keyOf(relation, tuple));
+}
+
+/** The Elasticsearch _id (core/change-event.ts) of a tuple holding at least the key columns' texts. */
+export function tupleDocumentId(relation: RelationInfo, tuple: RawTuple): string {
+  return documentId(keyOf(relation, tuple));
 }
