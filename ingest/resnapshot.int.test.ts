@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Client } from 'pg';
 import { canonicalKey, type ChangeEvent } from '../core/change-event';
 import { eventually, kafka, pg, uniqueName } from '../e2e/support/services';
 import { readRequest, requestResnapshot } from './snapshot/resnapshot-requests';
-import { dropPipelineObjects, latestByKey, quiesce, readAllEvents, startIngestInProcess } from './test-support/harness';
+import { dropPipelineObjects, latestByKey, pipelineFor, quiesce, readAllEvents, startIngestInProcess } from './test-support/harness';
 
 /** Real Postgres and Kafka: re-snapshot requests written beside a running ingest are copied through the stream. */
 describe('re-snapshot on demand', () => {
@@ -13,13 +17,14 @@ describe('re-snapshot on demand', () => {
   const prefix = uniqueName('t');
   const topic = `${prefix}.public.${table}`;
   let run: ReturnType<typeof startIngestInProcess>;
+  const ingestEnv = () => ({ SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', INGEST_SNAPSHOT_CHUNK_ROWS: '100', INGEST_RESNAPSHOT_POLL_MS: '100' });
 
   beforeAll(async () => {
     db = await pg();
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text, n int)`);
     await db.query(`CREATE TABLE ${other} (id int PRIMARY KEY, v text)`);
     await db.query(`INSERT INTO ${table} SELECT g, 'row ' || g, g FROM generate_series(1, 300) g`);
-    run = startIngestInProcess(db, [table], { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', INGEST_SNAPSHOT_CHUNK_ROWS: '100', INGEST_RESNAPSHOT_POLL_MS: '100' });
+    run = startIngestInProcess(db, [table], ingestEnv());
     await run.ingest.start();
     await run.ingest.snapshotDone();
     await quiesce(db, slot);
@@ -67,7 +72,7 @@ describe('re-snapshot on demand', () => {
     const id = await requestResnapshot(db, slot, `public.${table}`, { keys: [['7'], ['1000']] }, 'test');
     expect(await finished(id)).toMatchObject({ rowsDone: 1, error: null });
     const events = await eventsAfter(before);
-    expect(events.map((e) => [e.op, e.key.id])).toEqual([['r', 7], ['d', 1000]]);
+    expect(events.map((e) => [e.op, e.key.id] as [string, number]).sort((a, b) => a[1] - b[1])).toEqual([['r', 7], ['d', 1000]]);
     expect(events[0]!.commitLsn).toBe(events[1]!.commitLsn);
   }, 120_000);
 
@@ -80,5 +85,37 @@ describe('re-snapshot on demand', () => {
     const before = await maxCommit();
     await db.query(`UPDATE ${table} SET v = 'after' WHERE id = 1`);
     expect((await eventsAfter(before)).map((e) => [e.op, e.key.id])).toEqual([['u', 1]]);
+  }, 120_000);
+
+  it('npm run resnapshot: requests a key range, waits until the running ingest copied it, and names bad input', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'resnapshot-')), 'pipeline.json');
+    fs.writeFileSync(file, pipelineFor([table]));
+    const cli = (...args: string[]) => new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'scripts', 'resnapshot.ts'), ...args], { env: { ...process.env, PIPELINE_CONFIG: file, SLOT_NAME: slot } });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    const before = await maxCommit();
+    const ok = await cli(`public.${table}`, '--from', '5', '--to', '9');
+    expect(ok.out).toMatch(new RegExp(`re-snapshot #\\d+ of public.${table}, keys \\["5"\\] to \\["9"\\], requested for slot ${slot}`));
+    expect(ok.out).toMatch(/re-snapshot #\d+ done: 5 rows copied through the stream/);
+    expect(ok.code).toBe(0);
+    const copied = (await eventsAfter(before)).map((e) => [e.op, e.key.id] as [string, number]).sort((a, b) => a[1] - b[1]);
+    expect(copied).toEqual([5, 6, 7, 8, 9].map((k) => ['r', k]));
+    expect(await cli(`public.${table}`, '--from', 'five')).toMatchObject({ code: 2, out: expect.stringMatching(/Postgres refused the bounds for the key \(id\): invalid input syntax for type integer/) });
+    expect(await cli(`public.${table}`, '--from', '["1", "2"]')).toMatchObject({ code: 2, out: expect.stringContaining('the key has 1 column(s) (id)') });
+    expect(await cli(`public.${other}`)).toMatchObject({ code: 2, out: expect.stringContaining(`public.${other} is not captured from Postgres by the pipeline config`) });
+  }, 120_000);
+
+  it('keeps a request written while ingest is down, and the next start copies it', async () => {
+    await run.ingest.close();
+    const id = await requestResnapshot(db, slot, `public.${table}`, { from: ['1'], to: ['3'] }, 'test');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await readRequest(db, id)).toMatchObject({ done: false, rowsDone: 0 });
+    run = startIngestInProcess(db, [table], ingestEnv());
+    await run.ingest.start();
+    expect(await finished(id)).toMatchObject({ rowsDone: 3, error: null });
   }, 120_000);
 });
