@@ -30,6 +30,12 @@ describe('service config', () => {
     expect(() => loadIndexerConfig({ ...env, KAFKA_REPLICATION_FACTOR: '0' })).toThrow(/KAFKA_REPLICATION_FACTOR=0 is out of range; expected 1\.\./);
     expect(() => loadIndexerConfig({ ...env, KAFKA_MIN_INSYNC_REPLICAS: 'two' })).toThrow(/KAFKA_MIN_INSYNC_REPLICAS="two" is not an integer/);
   });
+  it('keeps reconciliation off by default, and asks for Elasticsearch when it is on', () => {
+    expect(loadIngestConfig(env)).toMatchObject({ reconcileIntervalMs: 0, reconcileRepair: false, reconcileSample: 0, reconcileBucketRows: 1000, elasticsearchUrl: 'http://127.0.0.1:9200' });
+    const { ELASTICSEARCH_URL: _, ...noEs } = env;
+    expect(loadIngestConfig(noEs).elasticsearchUrl).toBeUndefined();
+    expect(() => loadIngestConfig({ ...noEs, INGEST_RECONCILE_INTERVAL_MS: '60000' })).toThrow(/INGEST_RECONCILE_INTERVAL_MS is set.*set ELASTICSEARCH_URL too/);
+  });
   it('takes the API port from API_URL', () => {
     expect(loadApiConfig({ ...env, API_URL: 'http://127.0.0.1:41234' }).port).toBe(41234);
   });

@@ -67,6 +67,20 @@ export interface IngestConfig extends CommonConfig, KafkaTopicConfig {
    * pipeline ran before, or replacing an invalidated slot. Default: 0 (refuse and say why).
    */
   resnapshot: boolean;
+  /** Elasticsearch, read by reconciliation only (ELASTICSEARCH_URL); required when INGEST_RECONCILE_INTERVAL_MS is set. */
+  elasticsearchUrl?: string;
+  /** Reconciliation (docs/operations.md): how often ingest compares every single-table index with its table, ms (INGEST_RECONCILE_INTERVAL_MS); 0 = off. Default: 0. */
+  reconcileIntervalMs: number;
+  /** Rows (and as many documents) the background reconciliation samples per index (INGEST_RECONCILE_SAMPLE); 0 = compare all of them by checksums. Default: 0. */
+  reconcileSample: number;
+  /** INGEST_RECONCILE_REPAIR=1: the background reconciliation repairs what it finds (a re-snapshot of the drifted keys). Default: 0 (report only). */
+  reconcileRepair: boolean;
+  /** Rows per checksum bucket of a full reconciliation (RECONCILE_BUCKET_ROWS). Default: 1000. */
+  reconcileBucketRows: number;
+  /** Wait before differences are read again, so changes still in flight are not counted, ms (RECONCILE_SETTLE_MS). Default: 5000. */
+  reconcileSettleMs: number;
+  /** How often ingest looks for re-snapshot requests (`npm run resnapshot`, reconcile's repair), ms (INGEST_RESNAPSHOT_POLL_MS). Default: 2000. */
+  resnapshotPollMs: number;
   /** Port of the upstream event intake `POST /v1/events` (INGEST_HTTP_PORT); 0 = off. Default: 0. */
   httpPort: number;
   /** Interface the event intake listens on (INGEST_HTTP_HOST). Default: 127.0.0.1. */
@@ -267,12 +281,30 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
     slotLagWarnSeconds: int(env, 'INGEST_SLOT_LAG_WARN_SECONDS', 300, 0),
     snapshotChunkRows: int(env, 'INGEST_SNAPSHOT_CHUNK_ROWS', 5000, 1, 1_000_000),
     resnapshot: int(env, 'INGEST_RESNAPSHOT', 0, 0, 1) === 1,
+    resnapshotPollMs: int(env, 'INGEST_RESNAPSHOT_POLL_MS', 2000, 100, 3_600_000),
+    ...reconcileConfig(env),
     httpPort: int(env, 'INGEST_HTTP_PORT', 0, 0, 65535),
     httpHost: str(env, 'INGEST_HTTP_HOST', '127.0.0.1'),
     httpMaxBodyBytes: int(env, 'INGEST_HTTP_MAX_BODY_BYTES', 32 * 1024 ** 2, 1024, 1024 ** 3),
     httpMaxEventBytes: int(env, 'INGEST_HTTP_MAX_EVENT_BYTES', 1_000_000, 1024, 100 * 1024 ** 2),
     httpTables: tableList(env, 'INGEST_HTTP_TABLES'),
   });
+}
+
+function reconcileConfig(env: Env) {
+  const reconcileIntervalMs = int(env, 'INGEST_RECONCILE_INTERVAL_MS', 0, 0, 30 * 24 * 3_600_000);
+  const elasticsearchUrl = optionalStr(env, 'ELASTICSEARCH_URL') ? url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']) : undefined;
+  if (reconcileIntervalMs > 0 && !elasticsearchUrl) {
+    throw new ConfigError('INGEST_RECONCILE_INTERVAL_MS is set, so ingest reads the indexes to compare them with their tables: set ELASTICSEARCH_URL too (e.g. http://127.0.0.1:9200), or INGEST_RECONCILE_INTERVAL_MS=0.', { variable: 'ELASTICSEARCH_URL' });
+  }
+  return {
+    elasticsearchUrl,
+    reconcileIntervalMs,
+    reconcileSample: int(env, 'INGEST_RECONCILE_SAMPLE', 0, 0, 1_000_000),
+    reconcileRepair: int(env, 'INGEST_RECONCILE_REPAIR', 0, 0, 1) === 1,
+    reconcileBucketRows: int(env, 'RECONCILE_BUCKET_ROWS', 1000, 1, 10_000_000),
+    reconcileSettleMs: int(env, 'RECONCILE_SETTLE_MS', 5000, 0, 600_000),
+  };
 }
 
 function tableList(env: Env, name: string): string[] {

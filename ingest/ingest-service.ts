@@ -18,6 +18,8 @@ import { startSlotLagMonitor } from './slot-lag';
 import { ChunkWindows } from './snapshot/chunk-window';
 import { addTables, ensureStateTable, hasState, pendingTables, resetState } from './snapshot/snapshot-state';
 import { createSnapshotRunner } from './snapshot/snapshot-runner';
+import { startReconcileJob } from './reconcile/reconcile-job';
+import { ensureRequestTable, hasPendingRequests, supersedeRequests } from './snapshot/resnapshot-requests';
 import { pgCurrentRowReader } from './source/current-row';
 import { PgChangeSource } from './source/pg-change-source';
 import { createSchemaWatch, type SchemaProblem } from './schema/schema-watch';
@@ -107,6 +109,7 @@ export function createIngest(deps: IngestDeps) {
     connectionString: config.databaseUrl,
     slot,
     chunkRows: config.snapshotChunkRows,
+    tables: tables.map((t) => `${t.schema}.${t.table}`),
     // Only the tables an index is the root of: a related table's rows are read by the indexer's
     // rebuild of each root document, so copying them through Kafka would be read for nothing.
     copies: (table) => roots.has(table),
@@ -139,6 +142,7 @@ export function createIngest(deps: IngestDeps) {
     if (decision.drop) await dropSlot(db, slot);
     const lsn = await createSlotReporting(db, slot, { connectionString: config.databaseUrl, log });
     await resetState(db, slot); // a new slot has seen nothing: every table is copied
+    await supersedeRequests(db, slot, 'superseded: a new slot copied every table');
     log.info('created replication slot; every table will be snapshotted', { slot, lsn, reason: decision.reason });
   }
 
@@ -159,6 +163,7 @@ export function createIngest(deps: IngestDeps) {
     const keys = await checkTables(db, tables);
     await ensurePublication(db, config.publicationName, tables);
     await ensureStateTable(db);
+    await ensureRequestTable(db);
     await prepareSlot();
     await addTables(db, slot, tables.map((t) => `${t.schema}.${t.table}`));
     await schema.load();
@@ -197,6 +202,12 @@ export function createIngest(deps: IngestDeps) {
       log: log.child('slot-lag'),
       onFatal,
     }));
+    // Re-snapshot requests (npm run resnapshot, reconcile's repair) are rows in the source database: polled, so one
+    // written while ingest was down or restarting is picked up too.
+    background.push(every(config.resnapshotPollMs, async () => {
+      if (await hasPendingRequests(streamDb, slot)) snapshots.request();
+    }, (err) => log.warn('checking for re-snapshot requests failed; retrying at the next interval', { err })));
+    if (config.reconcileIntervalMs > 0) background.unshift(startReconcileJob({ config, pipeline, metrics, log: log.child('reconcile') }));
     background.unshift(snapshots); // stopped first: its chunk waits for the stream
     if ((await pendingTables(db, slot)).length) snapshots.request();
   }

@@ -26,6 +26,11 @@ export function createIngestMetrics(registry = new Registry()) {
     snapshotRowsDone: new Gauge({ name: 'ingest_snapshot_rows_done', help: 'Rows of the table copied and acknowledged by Kafka', labelNames: ['table'] as const, registers: [registry] }),
     snapshotRowsPerSecond: new Gauge({ name: 'ingest_snapshot_rows_per_second', help: 'Snapshot copy rate of the table in this run, rows per second', labelNames: ['table'] as const, registers: [registry] }),
     snapshotEtaSeconds: new Gauge({ name: 'ingest_snapshot_eta_seconds', help: 'Estimated seconds until the snapshot of the table is done (0 when done)', labelNames: ['table'] as const, registers: [registry] }),
+    reconcileDocuments: new Gauge({ name: 'ingest_reconcile_documents', help: 'Documents the last reconciliation of the index found drifted from their rows, by kind: missing (a row without its document), extra (a document without its row), stale (a document unlike its row)', labelNames: ['index', 'kind'] as const, registers: [registry] }),
+    reconcileRuns: new Counter({ name: 'ingest_reconcile_runs_total', help: 'Reconciliations of an index by outcome: clean, drift (something found), failed', labelNames: ['index', 'outcome'] as const, registers: [registry] }),
+    reconcileLastRun: new Gauge({ name: 'ingest_reconcile_last_run_timestamp_seconds', help: 'When the last reconciliation of the index finished (Unix time)', labelNames: ['index'] as const, registers: [registry] }),
+    reconcileSeconds: new Gauge({ name: 'ingest_reconcile_duration_seconds', help: 'How long the last reconciliation of the index took', labelNames: ['index'] as const, registers: [registry] }),
+    reconcileRepairs: new Counter({ name: 'ingest_reconcile_repairs_total', help: 'Drifted documents sent to repair, by how: resnapshot (keys copied again or deleted through the stream) or deleted (an id no row can produce, deleted if unchanged)', labelNames: ['index', 'how'] as const, registers: [registry] }),
   };
 }
 export type IngestMetrics = ReturnType<typeof createIngestMetrics>;

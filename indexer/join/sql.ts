@@ -27,7 +27,7 @@ export function valueSql(ref: string, col: ColumnInfo): string {
 
 /**
  * A field's jsonb value. A text or keyword field over a json column holds the JSON text of an
- * object or array, as buildDocument writes it (Postgres spaces it as `{"a": 1}`, JSON.stringify
+ * object or array, as buildDocument (config/pipeline-document.ts) writes it (Postgres spaces it as `{"a": 1}`, JSON.stringify
  * does not: the same tokens for search, a different exact value).
  */
 export function fieldSql(ref: string, col: ColumnInfo, field: FieldSpec): string {

@@ -1,4 +1,5 @@
-import type { FieldSpec, IndexSpec } from '../../config/pipeline';
+import type { IndexSpec } from '../../config/pipeline';
+import { buildDocument } from '../../config/pipeline-document';
 import { documentId, type ChangeEvent } from '../../core/change-event';
 import { missingFields } from './unchanged-fields';
 
@@ -38,17 +39,6 @@ export interface BulkOp {
   missing?: string[];
   /** Missing fields there was nothing to fill from: the document is written without them. */
   unresolved?: string[];
-}
-
-/** The document for one index from a row, holding only configured fields. */
-export function buildDocument(fields: readonly FieldSpec[], row: Record<string, unknown>): Record<string, unknown> {
-  const doc: Record<string, unknown> = {};
-  for (const f of fields) {
-    if (!Object.prototype.hasOwnProperty.call(row, f.column)) continue;
-    const v = row[f.column];
-    doc[f.name] = (f.type === 'text' || f.type === 'keyword') && v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
-  }
-  return doc;
 }
 
 /** `bytes`: the op's estimated NDJSON size (BulkOp.bytes), when bulk requests are cut by size. */

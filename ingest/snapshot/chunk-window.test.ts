@@ -28,6 +28,20 @@ describe('snapshot chunk windows (DBLog)', () => {
     await expect(acked).resolves.toEqual({ emitted: 2, skipped: 1 });
   });
 
+  it('publishes keys read without a row as deletes at the high watermark, except keys changed in the window', async () => {
+    const w = new ChunkWindows('s');
+    const chunk: { id: string; relation: RelationInfo; rows?: typeof rows; absent?: Array<{ id: string }> } = { id: 'c1', relation: rel };
+    const acked = w.expect(chunk);
+    w.onWatermark({ slot: 's', chunk: 'c1', mark: 'low' }, 100n, tx(101));
+    w.observe([change('c', '8')]); // inserted in the window: the stream has it, no delete may follow
+    chunk.rows = [rows[0]!];
+    chunk.absent = [{ id: '8' }, { id: '9' }];
+    const events = w.onWatermark({ slot: 's', chunk: 'c1', mark: 'high' }, 200n, tx(201));
+    expect(events.map((e) => [e.op, e.key.id, e.commitLsn])).toEqual([['r', '1', '201'], ['d', '9', '201']]);
+    w.confirmed(300n);
+    await expect(acked).resolves.toEqual({ emitted: 2, skipped: 1 });
+  });
+
   it('drops the whole chunk when the table was truncated in the window', async () => {
     const w = new ChunkWindows('s');
     const chunk = { id: 'c1', relation: rel, rows };

@@ -1,13 +1,18 @@
 import { canonicalKey, type ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import type { Watermark } from '../source/pg-messages';
-import { toSnapshotEvent, type RawTuple, type RelationInfo, type TxContext } from '../transform/to-change-events';
+import { toSnapshotDelete, toSnapshotEvent, type RawTuple, type RelationInfo, type TxContext } from '../transform/to-change-events';
 
 /** What the snapshot reader hands over for one chunk; `rows` is set between the two watermarks. */
 export interface Chunk {
   id: string;
   relation: RelationInfo;
   rows?: RawTuple[];
+  /**
+   * Keys (key column tuples) read and found without a row: published as deletes, under the same
+   * rule as the rows (a key changed in the window is left to the stream). Set with `rows`.
+   */
+  absent?: RawTuple[];
 }
 
 export interface ChunkResult {
@@ -69,11 +74,13 @@ export class ChunkWindows {
     if (!this.window) return []; // a high without its low: never published, the chunk is re-read after restart
     if (!c.rows) throw new PipelineError(`snapshot chunk ${c.id} reached its high watermark without rows`, { code: 'SNAPSHOT_ORDER', retriable: true });
     const window = this.window;
-    const events = this.truncated ? [] : c.rows.map((r) => toSnapshotEvent(c.relation, r, lsn.toString(), tx)).filter((e) => !window.has(canonicalKey(e.key)));
-    this.result = { emitted: events.length, skipped: c.rows.length - events.length };
+    const read = c.rows.map((r) => toSnapshotEvent(c.relation, r, lsn.toString(), tx)).concat((c.absent ?? []).map((k) => toSnapshotDelete(c.relation, k, lsn.toString(), tx)));
+    const events = this.truncated ? [] : read.filter((e) => !window.has(canonicalKey(e.key)));
+    this.result = { emitted: events.length, skipped: read.length - events.length };
     this.highCommitLsn = BigInt(tx.commitLsn);
     this.window = undefined;
     c.rows = undefined; // memory: one chunk at a time
+    c.absent = undefined;
     return events;
   }
 

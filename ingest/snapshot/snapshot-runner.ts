@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import type { Logger } from '../../core/logger';
 import type { ChunkWindows } from './chunk-window';
 import { awaitOlderTransactions } from './older-transactions';
+import { failRequest, pendingRequests } from './resnapshot-requests';
 import { pendingTables } from './snapshot-state';
 import { createSnapshotter, type SnapshotProgress } from './snapshotter';
 
@@ -11,6 +12,8 @@ export interface SnapshotRunnerDeps {
   chunkRows: number;
   /** Whether a pending table is copied; one that is not is marked done (snapshotter.ts). */
   copies?: (table: string) => boolean;
+  /** The tables this ingest captures (`schema.table`): a re-snapshot request for another one is refused. */
+  tables: readonly string[];
   windows: ChunkWindows;
   progress: SnapshotProgress;
   log: Logger;
@@ -19,8 +22,9 @@ export interface SnapshotRunnerDeps {
 
 /**
  * Runs the watermark snapshot of the pending tables on its own connection, and again whenever a
- * table is set to be copied again (a schema change) while it runs or after it finished. What is
- * pending lives in the state table, so a request survives a crash: the next start copies it.
+ * table is set to be copied again (a schema change) while it runs or after it finished; then the
+ * open re-snapshot requests (resnapshot-requests.ts). What is pending lives in tables of the source
+ * database, so a request survives a crash: the next start copies it.
  */
 export function createSnapshotRunner(deps: SnapshotRunnerDeps) {
   let running: Promise<void> | undefined;
@@ -40,8 +44,16 @@ export function createSnapshotRunner(deps: SnapshotRunnerDeps) {
     };
     try {
       await db.connect();
-      await awaitOlderTransactions(db, deps.log, { signal: stopWaiting.signal });
-      await snapshotter.run(() => pendingTables(db, deps.slot));
+      // Only tables that joined the publication need it; a re-snapshot of a captured table does not.
+      if ((await pendingTables(db, deps.slot)).length) await awaitOlderTransactions(db, deps.log, { signal: stopWaiting.signal });
+      await snapshotter.run(() => pendingTables(db, deps.slot), async () => {
+        const open = await pendingRequests(db, deps.slot);
+        for (const r of open.filter((o) => !deps.tables.includes(o.table))) {
+          await failRequest(db, r.id, `${r.table} is not captured by this pipeline (tables: ${deps.tables.join(', ')})`);
+          deps.log.warn('re-snapshot request refused: its table is not captured by this pipeline', { id: r.id, table: r.table });
+        }
+        return open.filter((o) => deps.tables.includes(o.table));
+      });
     } catch (err) {
       if (!stopWaiting.signal.aborted) deps.onFatal(err); // a query cut by stop() is not a failure
     } finally {

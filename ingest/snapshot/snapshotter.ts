@@ -3,8 +3,10 @@ import type { Client } from 'pg';
 import type { Logger } from '../../core/logger';
 import { emitWatermark } from '../source/pg-messages';
 import type { ChunkWindows } from './chunk-window';
+import { failRequest, saveRequestProgress, type ResnapshotRequest } from './resnapshot-requests';
 import { saveProgress, type TableProgress } from './snapshot-state';
-import { countRows, describeTable, keyTexts, readChunk } from './table-reader';
+import { countRows, describeTable, keyTexts, readChunk, readKeys, readRangeChunk } from './table-reader';
+import { tupleKey, type RawTuple, type RelationInfo } from '../transform/to-change-events';
 
 export interface SnapshotProgress {
   onTotal(table: string, rows: number): void;
@@ -78,18 +80,96 @@ export function createSnapshotter(deps: { db: Client; slot: string; chunkRows: n
     return true;
   }
 
+  /** One chunk through the windows: low watermark, `read`, high watermark, acknowledged by Kafka. */
+  async function copyChunk(relation: RelationInfo, read: () => Promise<{ rows: RawTuple[]; absent?: RawTuple[] }>) {
+    const id = `${run}:${seq++}`;
+    const chunk: { id: string; relation: RelationInfo; rows?: RawTuple[]; absent?: RawTuple[] } = { id, relation };
+    const acked = windows.expect(chunk);
+    acked.catch(() => undefined); // rejected only by abort; awaited below unless a query failed first
+    await emitWatermark(db, { slot, chunk: id, mark: 'low' });
+    let got: { rows: RawTuple[]; absent?: RawTuple[] };
+    try {
+      got = await read();
+    } catch (err) {
+      windows.abort(err); // the low watermark alone publishes nothing
+      throw err;
+    }
+    chunk.absent = got.absent;
+    chunk.rows = got.rows;
+    await emitWatermark(db, { slot, chunk: id, mark: 'high' });
+    return { rows: got.rows, result: await acked };
+  }
+
+  /**
+   * Copies a re-snapshot request (resnapshot-requests.ts) from its saved position: a key range in
+   * key order, or a list of keys (found rows copied, the others deleted), chunk by chunk, through
+   * the same windows as a table's snapshot, so nothing it publishes can overwrite a newer change.
+   */
+  async function copyRequest(r: ResnapshotRequest): Promise<void> {
+    const [schema, table] = splitName(r.table);
+    let relation: RelationInfo;
+    try {
+      relation = await describeTable(db, schema, table);
+    } catch (err) {
+      await failRequest(db, r.id, `cannot read ${r.table}: ${(err as Error).message}`);
+      log.warn('re-snapshot request failed', { id: r.id, table: r.table, err });
+      return;
+    }
+    const state = { ...r };
+    log.info('re-snapshot starting', { id: r.id, table: r.table, from: r.from, to: r.to, keys: r.keys?.length, reason: r.reason, resumeAfterRows: r.rowsDone });
+    while (!stopped && !state.done) {
+      let rows: RawTuple[];
+      try {
+        if (state.keys) {
+          const slice = state.keys.slice(state.keysDone, state.keysDone + chunkRows);
+          const tuples = slice.map((k) => Object.fromEntries(relation.keyColumns.map((c, i) => [c, k[i] ?? null])) as RawTuple);
+          ({ rows } = await copyChunk(relation, async () => {
+            const found = await readKeys(db, relation, slice);
+            const present = new Set(found.map((f) => tupleKey(relation, f)));
+            return { rows: found, absent: tuples.filter((t) => !present.has(tupleKey(relation, t))) };
+          }));
+          state.keysDone += slice.length;
+          state.done = state.keysDone >= state.keys.length;
+        } else {
+          ({ rows } = await copyChunk(relation, async () => ({ rows: await readRangeChunk(db, relation, state, state.lastKey, chunkRows) })));
+          const last = rows[rows.length - 1];
+          if (last) state.lastKey = keyTexts(relation, last);
+          state.done = rows.length < chunkRows;
+        }
+      } catch (err) {
+        // A key that is not a value of the key's type (22xxx: data exception) can never have a row: the request is wrong, not ingest.
+        if (stopped || !/^22/.test((err as { code?: string }).code ?? '')) throw err;
+        await failRequest(db, r.id, `Postgres refused its keys: ${(err as Error).message}`);
+        log.warn('re-snapshot request failed: Postgres refused its keys', { id: r.id, table: r.table, err });
+        return;
+      }
+      state.rowsDone += rows.length;
+      await saveRequestProgress(db, state);
+      log.info(state.done ? 're-snapshot done' : 're-snapshot progress', { id: r.id, table: r.table, rowsDone: state.rowsDone, ...(state.keys ? { keysDone: state.keysDone, keys: state.keys.length } : {}) });
+    }
+  }
+
   return {
     /**
-     * Copies every pending table, one after another; `pending` reads them (again after a table was
-     * set to be copied again while it ran). Resolves when nothing is pending or when stopped.
+     * Copies every pending table, one after another, then every open re-snapshot request; `pending`
+     * and `requests` read them (again after a table was set to be copied again, or a request came in,
+     * while it ran). Resolves when nothing is pending or when stopped.
      */
-    async run(pending: () => Promise<readonly TableProgress[]>): Promise<void> {
+    async run(pending: () => Promise<readonly TableProgress[]>, requests: () => Promise<readonly ResnapshotRequest[]> = async () => []): Promise<void> {
       try {
-        for (let tables = await pending(); tables.length && !stopped; tables = await pending()) {
-          for (const t of tables) {
-            if (stopped) return;
-            await copyTable(t);
+        for (;;) {
+          const tables = await pending();
+          if (stopped) return;
+          if (tables.length) {
+            for (const t of tables) {
+              if (stopped) return;
+              await copyTable(t);
+            }
+            continue;
           }
+          const open = await requests();
+          if (!open.length || stopped) return;
+          await copyRequest(open[0]!); // one at a time, and tables first again: a schema change may have come in
         }
       } catch (err) {
         windows.abort(err);

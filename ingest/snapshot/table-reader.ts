@@ -53,3 +53,28 @@ export async function countRows(db: ClientBase, schema: string, table: string): 
   const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${q(schema)}.${q(table)}`);
   return Number(rows[0]?.n ?? 0);
 }
+
+/** As readChunk, bounded by inclusive `from` / `to` keys (either may be open). */
+export async function readRangeChunk(db: ClientBase, rel: RelationInfo, range: { from?: readonly string[]; to?: readonly string[] }, afterKey: readonly string[] | null, limit: number): Promise<RawTuple[]> {
+  const keys = `(${rel.keyColumns.map(q).join(', ')})`;
+  const values: string[] = [];
+  const tuple = (texts: readonly string[]): string => `(${texts.map((t) => (values.push(t), `$${values.length}`)).join(', ')})`;
+  const where: string[] = [];
+  if (afterKey) where.push(`${keys} > ${tuple(afterKey)}`);
+  else if (range.from) where.push(`${keys} >= ${tuple(range.from)}`);
+  if (range.to) where.push(`${keys} <= ${tuple(range.to)}`);
+  const text = `SELECT ${rel.columns.map((c) => q(c.name)).join(', ')} FROM ${q(rel.schema)}.${q(rel.name)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.slice(1, -1)} LIMIT ${Math.floor(limit)}`;
+  const { rows } = await db.query<RawTuple>({ text, values, types: rawText });
+  return rows;
+}
+
+/** The rows of exactly these keys (key column texts, in key order) that exist. */
+export async function readKeys(db: ClientBase, rel: RelationInfo, keyList: ReadonlyArray<readonly string[]>): Promise<RawTuple[]> {
+  if (!keyList.length) return [];
+  const keys = `(${rel.keyColumns.map(q).join(', ')})`;
+  const values: string[] = [];
+  const tuples = keyList.map((k) => `(${k.map((t) => (values.push(t), `$${values.length}`)).join(', ')})`);
+  const text = `SELECT ${rel.columns.map((c) => q(c.name)).join(', ')} FROM ${q(rel.schema)}.${q(rel.name)} WHERE ${keys} IN (${tuples.join(', ')}) ORDER BY ${keys.slice(1, -1)}`;
+  const { rows } = await db.query<RawTuple>({ text, values, types: rawText });
+  return rows;
+}

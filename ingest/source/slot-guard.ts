@@ -14,7 +14,7 @@ export class SlotLostError extends PipelineError {
       `replication slot ${slot} ${what}, so changes committed since ingest last confirmed a position may be lost and the search indexes may miss updates and deletes. ` +
         'Ingest stops instead of silently starting a new slot after the gap. ' +
         `To recover, start ingest once with INGEST_RESNAPSHOT=1: it ${what.includes('invalidated') ? 'drops the invalidated slot, ' : ''}creates a new slot and re-copies every table (an initial snapshot) while streaming. ` +
-        'Rows deleted during the gap stay in the indexes until they are rebuilt: for an exact result, delete the indexes and the table topics before re-snapshotting. ' +
+        'Rows deleted during the gap stay in the indexes until they are repaired: afterwards run npm run reconcile -- <index> --repair for each index (docs/operations.md, "Reconciliation"), or delete the indexes and the table topics before re-snapshotting. ' +
         'To keep this from happening, watch ingest_slot_lag_bytes and set max_slot_wal_keep_size with room for the longest outage you want to survive.',
       { code: 'SLOT_LOST', retriable: false, context: { slot } },
     );

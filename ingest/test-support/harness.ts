@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../../core/logger';
 import { parseLsn } from '../../core/lsn';
 import { createIngest, type IngestDeps } from '../ingest-service';
 import { createIngestMetrics } from '../metrics';
+import { REQUEST_TABLE } from '../snapshot/resnapshot-requests';
 import { STATE_TABLE } from '../snapshot/snapshot-state';
 
 /**
@@ -161,6 +162,7 @@ export async function dropPipelineObjects(db: Client, slot: string, tables: read
   if (await slotReleased(db, slot).catch(() => false)) await db.query('SELECT pg_drop_replication_slot($1)', [slot]).catch(() => undefined);
   await db.query(`DROP PUBLICATION IF EXISTS ${slot}`).catch(() => undefined);
   await db.query(`DELETE FROM ${STATE_TABLE} WHERE slot_name = $1`, [slot]).catch(() => undefined);
+  await db.query(`DELETE FROM ${REQUEST_TABLE} WHERE slot_name = $1`, [slot]).catch(() => undefined);
   for (const t of tables) await db.query(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
 }
 

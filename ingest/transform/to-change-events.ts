@@ -1,4 +1,4 @@
-import type { ChangeEvent, KeyValue } from '../../core/change-event';
+import { canonicalKey, documentId, type ChangeEvent, type KeyValue } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { convertPgText } from './pg-values';
 
@@ -133,4 +133,22 @@ function row(r: RelationInfo, tuple: RawTuple): { after: Record<string, unknown>
 export function toSnapshotEvent(relation: RelationInfo, tuple: RawTuple, lsn: string, tx: TxContext): ChangeEvent {
   const key = keyOf(relation, tuple);
   return { v: 1, op: 'r', source: src(relation), key, after: row(relation, tuple).after, lsn, commitLsn: tx.commitLsn, txId: tx.xid, ts: tx.ts };
+}
+
+/**
+ * A key the snapshot looked for and found no row of (a re-snapshot of given keys): a delete,
+ * versioned like toSnapshotEvent, so a row written after the read wins over it.
+ */
+export function toSnapshotDelete(relation: RelationInfo, keyTuple: RawTuple, lsn: string, tx: TxContext): ChangeEvent {
+  return deleteEvent(relation, keyOf(relation, keyTuple), lsn, tx);
+}
+
+/** The canonical key (core/change-event.ts) of a tuple holding at least the key columns' texts. */
+export function tupleKey(relation: RelationInfo, tuple: RawTuple): string {
+  return canonicalKey(keyOf(relation, tuple));
+}
+
+/** The Elasticsearch _id (core/change-event.ts) of a tuple holding at least the key columns' texts. */
+export function tupleDocumentId(relation: RelationInfo, tuple: RawTuple): string {
+  return documentId(keyOf(relation, tuple));
 }
