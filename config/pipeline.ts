@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import Ajv, { type ErrorObject } from 'ajv';
 import { ConfigError } from '../core/errors';
 import { compileFields, parseTable, type FieldSpec, type RawField } from './pipeline-fields';
+import { compileRanking, type RankingSpec, type RawRanking } from './pipeline-ranking';
 import { compileRelations, type RawRelation, type RelationSpec } from './pipeline-relations';
 import { pipelineSchema } from './pipeline-schema';
 
 export type { FieldSpec, FieldType } from './pipeline-fields';
 export type { JoinPair, RelationKind, RelationSpec } from './pipeline-relations';
+export type { RankingRule, RankingSpec } from './pipeline-ranking';
 
 /**
  * The pipeline config: which tables become which search indexes, and how each row becomes
@@ -27,6 +29,8 @@ export interface IndexSpec {
    * single-table index, which is built from its change events alone.
    */
   relations?: readonly RelationSpec[];
+  /** Ranking rules, popularity tie-breaker and suggestion field (pipeline-ranking.ts); absent: the defaults. */
+  ranking?: RankingSpec;
 }
 
 export interface PipelineConfig {
@@ -65,7 +69,7 @@ export function parsePipelineConfig(text: string, file = '<inline>'): Readonly<P
   return deepFreeze({ file, indexes });
 }
 
-interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string; analyzer?: string; relations?: Record<string, RawRelation> }
+interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string; analyzer?: string; relations?: Record<string, RawRelation>; ranking?: RawRanking }
 interface RawConfig { indexes: Record<string, RawIndex> }
 
 function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpec {
@@ -73,6 +77,7 @@ function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpe
   const fields = compileFields(`/indexes/${name}`, idx.fields, idx.analyzer, problems, true);
   if (!fields.some((f) => f.searchable && (f.type === 'text' || f.type === 'keyword'))) problems.push(`/indexes/${name}/fields: no field is "searchable": true; mark at least one text field searchable.`);
   const spec: IndexSpec = { name, source, fields };
+  if (idx.ranking) spec.ranking = compileRanking(`/indexes/${name}`, idx.ranking, fields, problems);
   if (idx.relations) spec.relations = compileRelations(`/indexes/${name}`, idx.relations, fields, idx.analyzer, problems);
   if (idx.tenantField === undefined) return spec;
   // A term filter needs the exact value: text is analysed (and its .raw sub-field optional).
