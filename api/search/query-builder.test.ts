@@ -19,9 +19,13 @@ describe('search body', () => {
     const g = body({ q: 'dune messiah' }).query.bool.must[0];
     const [ranked, tie] = [g.bool.must[0].dis_max, g.bool.should[0]];
     expect(ranked.tie_breaker).toBe(0);
-    const [words, typo] = ranked.queries.map((c: any) => c.constant_score.filter);
-    expect(words.simple_query_string).toMatchObject({ query: 'dune messiah', fields: ['title^3', 'body', 'author'], default_operator: 'and' });
-    expect(typo.multi_match).toMatchObject({ query: 'dune messiah', fuzziness: 'AUTO', operator: 'and', prefix_length: 0 });
+    const filters = ranked.queries.map((c: any) => c.constant_score.filter);
+    expect(filters[0].simple_query_string).toMatchObject({ query: 'dune messiah', fields: ['title^3', 'body', 'author'], default_operator: 'and' });
+    // Typos: every field's words within AUTO edits, the first letter included; the whole title one edit away.
+    expect(filters.filter((f: any) => f.match?.[Object.keys(f.match)[0]!].fuzziness).map((f: any) => [Object.keys(f.match)[0], f.match[Object.keys(f.match)[0]!]])).toEqual(
+      ['title', 'body', 'author'].map((field) => [field, { query: 'dune messiah', operator: 'and', fuzziness: 'AUTO', prefix_length: 0, max_expansions: 20 }]),
+    );
+    expect(filters.filter((f: any) => f.fuzzy).map((f: any) => Object.keys(f.fuzzy))).toEqual([['title.exact']]);
     expect(tie.simple_query_string.boost).toBeLessThan(0.001);
   });
   it('drops the typo clauses when q uses operators or fuzzy=false', () => {
@@ -30,6 +34,11 @@ describe('search body', () => {
     const clauses = JSON.stringify(body({ q: 'dune', fuzzy: 'false' }).query);
     expect(clauses).not.toMatch(/fuzz/);
     expect(clauses).toMatch(/"dis_max"/);
+  });
+  it('ranks names typed with parentheses or a lone dash, which mean only their words', () => {
+    expect(body({ q: 'Tetris (Euro)' }).query.bool.must[0].bool.must[0].dis_max).toBeDefined();
+    expect(body({ q: 'Street Fighter II - The World Warrior' }).query.bool.must[0].bool.must[0].dis_max).toBeDefined();
+    expect(body({ q: 'tetris (-euro)' }).query.bool.must[0].simple_query_string).toBeDefined();
   });
   it('leaves the pipeline\'s own fields (_refs, any _ name) out of every hit', () => {
     expect(body({ q: 'x' })._source).toEqual({ excludes: ['_*', '*._*'] });
@@ -106,7 +115,7 @@ describe('ranking', () => {
     const inOrder = [titleExact, titleStarts, titlePhrase, titleWords, bodyExact, titleTypoExact, titleTypoWords];
     expect(inOrder).toEqual([...inOrder].sort((a, b) => b - a));
     expect(new Set(inOrder).size).toBe(inOrder.length);
-    expect(ranked.find((c: any) => c.constant_score.filter.fuzzy).constant_score.filter.fuzzy['title.exact']).toMatchObject({ fuzziness: 'AUTO', prefix_length: 0 });
+    expect(ranked.find((c: any) => c.constant_score.filter.fuzzy).constant_score.filter.fuzzy['title.exact']).toMatchObject({ fuzziness: 'AUTO:3,100000', prefix_length: 0 });
   });
   it('follows the configured order of rules: exactness before attribute puts an exact body above title words', () => {
     const spec = withRanking({ rules: ['exactness', 'attribute'] });

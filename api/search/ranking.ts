@@ -53,14 +53,17 @@ export function rankedQuery(fields: readonly FieldPath[], q: string, words: Quer
   const text = wholeValue(q);
   const multiWord = text.includes(' ');
   const clauses: Query[] = [fixed(words, score({ typo: 1, attribute: 0, exactness: 0 }))];
-  if (opts.fuzzy) clauses.push(fixed(typoWords(fields, q), score({ typo: 0, attribute: 0, exactness: 0 })));
   for (const f of fields) {
+    // The whole value one typo away is the costliest clause (a fuzzy automaton over every value
+    // of the field): only the fields of the highest boost, the index's names, get it.
+    const typoValue = opts.fuzzy && attribute.of(f) === attribute.count;
     const level = (typo: 0 | 1, exactness: RankLevels['exactness']) => score({ typo, attribute: attribute.of(f), exactness });
     const whole = wholeValueFieldName({ name: f.path, type: f.spec.type });
     if (f.spec.type === 'keyword') {
       // A keyword is its whole value, kept as written (codes, short names).
       clauses.push(fixed({ term: { [whole]: q.trim() } }, level(1, 3)));
-      if (opts.fuzzy) clauses.push(fixed(fuzzyValue(whole, q.trim()), level(0, 3)));
+      // A code or short name one typo away; a query of several words is no typo of one value.
+      if (typoValue || (opts.fuzzy && !multiWord)) clauses.push(fixed(fuzzyValue(whole, q.trim()), level(0, 3)));
       continue;
     }
     const allWords = (extra: Query = {}): Query => ({ match: { [f.path]: { query: q, operator: 'and', ...extra } } });
@@ -68,12 +71,12 @@ export function rankedQuery(fields: readonly FieldPath[], q: string, words: Quer
     clauses.push(fixed({ bool: { filter: [{ prefix: { [whole]: text } }, allWords()] } }, level(1, 2)));
     if (multiWord) clauses.push(fixed({ match_phrase: { [f.path]: q } }, level(1, 1)));
     clauses.push(fixed(allWords(), level(1, 0)));
-    if (opts.fuzzy) {
-      // The whole value one typo away finds a name whose short words were mistyped (AUTO lets
-      // a 1–2 letter word have none), and ranks it above names merely holding the words.
-      clauses.push(fixed(fuzzyValue(whole, text), level(0, 3)));
-      clauses.push(fixed(allWords({ fuzziness: 'AUTO', prefix_length: 0, max_expansions: 20 }), level(0, 0)));
-    }
+    // The whole value one typo away finds a name whose short words were mistyped (AUTO lets
+    // a 1–2 letter word have none), and ranks it above names merely holding the words.
+    if (typoValue) clauses.push(fixed(fuzzyValue(whole, text), level(0, 3)));
+    // Every word within AUTO edits (none for 1–2 letters, 1 up to 5, then 2), the first letter
+    // as open to a typo as any other.
+    if (opts.fuzzy) clauses.push(fixed(allWords({ fuzziness: 'AUTO', prefix_length: 0, max_expansions: 20 }), level(0, 0)));
   }
   const ranked = { dis_max: { queries: clauses, tie_breaker: 0 } };
   if (opts.ranking.popularity) return ranked;
@@ -104,11 +107,10 @@ function fixed(filter: Query, boost: number): Query {
   return { constant_score: { filter, boost } };
 }
 
-/** All words of q in one field, each within AUTO edits, the first letter as open to a typo as any. */
-function typoWords(fields: readonly FieldPath[], q: string): Query {
-  return { multi_match: { query: q, fields: fields.map((f) => f.path), type: 'best_fields', operator: 'and', fuzziness: 'AUTO', prefix_length: 0, max_expansions: 20, lenient: true } };
-}
-
+/**
+ * One edit (a transposition counts as one) anywhere in a value of 3 characters or more:
+ * `AUTO:3,100000` never reaches AUTO's two edits, which cost several times as much on long values.
+ */
 function fuzzyValue(field: string, value: string): Query {
-  return { fuzzy: { [field]: { value, fuzziness: 'AUTO', prefix_length: 0, max_expansions: 50, transpositions: true } } };
+  return { fuzzy: { [field]: { value, fuzziness: 'AUTO:3,100000', prefix_length: 0, max_expansions: 50, transpositions: true } } };
 }
