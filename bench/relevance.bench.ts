@@ -25,11 +25,13 @@
  * typo, a third of them in a word's first letter, finds it in the top 5; the first-letter share
  * apart), MRR over both (top 10), prefix precision (the share of suggestions that start with the
  * typed text, case aside), the share of suggestion lists in popularity order, and latencies
- * measured from this process (search p50/p99, suggestion p50/p99) after a warm-up. On a shared
- * machine the latencies move with other work; the relevance figures do not.
+ * measured from this process (search p50/p99, suggestion p50/p99, and Elasticsearch's own `took`
+ * for suggestions) after a warm-up. On a shared machine the latencies move with other work (the
+ * load average is printed), the relevance figures do not: compare ours with the baseline of the
+ * same run.
  */
 import path from 'node:path';
-import { homedir } from 'node:os';
+import os, { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import { Client } from '@elastic/elasticsearch';
@@ -38,7 +40,7 @@ import { EsSearchBackend } from '../api/search/es-search-backend';
 import { fieldPaths } from '../api/search/field-paths';
 import { Params } from '../api/http/params';
 import { SEARCH_PARAMS, parseSearch } from '../api/search/search-params';
-import { SUGGEST_PARAMS, parseSuggest } from '../api/search/suggest';
+import { SUGGEST_PARAMS, buildSuggestBody, parseSuggest } from '../api/search/suggest';
 import { concreteIndexName, ensureIndex } from '../indexer/mappings';
 import { DATASETS, openDataset, type Dataset } from './relevance/datasets';
 import { judgedQueries, nameKey, typedKey, type Item, type Judged } from './relevance/judged-queries';
@@ -85,7 +87,7 @@ async function main(): Promise<void> {
     await cleanup();
     await es.close();
   }
-  console.log(`\nRelevance, ${N} judged queries of each kind, seed ${SEED}\n`);
+  console.log(`\nRelevance, ${N} judged queries of each kind, seed ${SEED}; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores\n`);
   console.log(tables.join('\n\n'));
 }
 
@@ -157,15 +159,17 @@ async function measure(ds: Dataset, items: Array<Item & { popularity: number }>)
     },
   ];
   const suggestField = ds.nameField;
+  // Both sent as bodies, so Elasticsearch's own `took` is read beside the time seen here; ours is
+  // the body the API's backend sends (buildSuggestBody), its answer read as EsSearchBackend does.
+  const took: number[] = [];
+  const suggestWith = async (body: Record<string, unknown>): Promise<string[]> => {
+    const res = await es.search<Record<string, unknown>>({ index: ds.spec.name, ...body } as never);
+    took.push(res.took);
+    return [...new Set(res.hits.hits.map((h) => String(h._source?.[suggestField] ?? '')))];
+  };
   const suggesters: Array<{ name: string; suggest: (q: string) => Promise<string[]> }> = [
-    {
-      name: 'multi_match',
-      suggest: async (q) => {
-        const res = await es.search<Record<string, unknown>>({ index: ds.spec.name, size: 5, _source: [suggestField], query: { multi_match: { query: q, type: 'bool_prefix', fields: [suggestField], operator: 'and' } } });
-        return [...new Set(res.hits.hits.map((h) => String(h._source?.[suggestField] ?? '')))];
-      },
-    },
-    { name: 'ours', suggest: (q) => backend.suggest(ds.spec, parseSuggest(ds.spec, new Params({ q, size: '5' }, SUGGEST_PARAMS))) },
+    { name: 'multi_match', suggest: (q) => suggestWith({ size: 5, _source: [suggestField], query: { multi_match: { query: q, type: 'bool_prefix', fields: [suggestField], operator: 'and' } } }) },
+    { name: 'ours', suggest: (q) => suggestWith(buildSuggestBody(parseSuggest(ds.spec, new Params({ q, size: '5' }, SUGGEST_PARAMS)))) },
   ];
 
   const rows: string[] = [];
@@ -182,9 +186,10 @@ async function measure(ds: Dataset, items: Array<Item & { popularity: number }>)
     const score = (pick: (j: Judged) => boolean, top: number) => pct(judged.filter((j, i) => pick(j) && ranks[i]! >= 0 && ranks[i]! < top).length, judged.filter(pick).length);
     const mrr = ranks.reduce((a, r) => a + (r >= 0 ? 1 / (r + 1) : 0), 0) / ranks.length;
     const sug = suggesters.find((s) => s.name === sys.name);
-    let sugCols = ['', '', ''];
+    let sugCols = ['', '', '', ''];
     if (sug) {
       await runAll(prefix.slice(0, 50), (p) => safe(sug.suggest(p)));
+      took.length = 0;
       let starts = 0;
       let total = 0;
       let ordered = 0;
@@ -199,7 +204,7 @@ async function measure(ds: Dataset, items: Array<Item & { popularity: number }>)
           if (pops.every((v, i) => i === 0 || v <= pops[i - 1]!)) ordered++;
         }
       });
-      sugCols = [`${pct(starts, total)} (${total})`, pct(ordered, lists), `${q(sugTimes, 0.5)} / ${q(sugTimes, 0.99)}`];
+      sugCols = [`${pct(starts, total)} (${total})`, pct(ordered, lists), `${q(sugTimes, 0.5)} / ${q(sugTimes, 0.99)}`, `${q(took, 0.5)} / ${q(took, 0.99)}`];
     }
     rows.push(`| ${sys.name} | ${score((j) => j.kind === 'exact', 1)} | ${score((j) => j.kind === 'typo', 5)} | ${score((j) => j.kind === 'typo' && j.firstLetter, 5)} | ${mrr.toFixed(3)} | ${q(times, 0.5)} / ${q(times, 0.99)} | ${sugCols.join(' | ')} |`);
     say(`${ds.name}: ${rows[rows.length - 1]}`);
@@ -207,8 +212,8 @@ async function measure(ds: Dataset, items: Array<Item & { popularity: number }>)
   return [
     `### ${ds.name}: ${items.length} documents, popularity ${ds.popularityField}`,
     '',
-    '| system | exact@1 | typo@5 | typo@5 first letter | MRR | search p50 / p99 ms | suggestions starting with the text (count) | in popularity order | suggest p50 / p99 ms |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| system | exact@1 | typo@5 | typo@5 first letter | MRR | search p50 / p99 ms | suggestions starting with the text (count) | in popularity order | suggest p50 / p99 ms | suggest took p50 / p99 ms |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

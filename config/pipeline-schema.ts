@@ -21,7 +21,7 @@ const field = {
     filterable: { type: 'boolean' },
     facetable: { type: 'boolean' },
     sortable: { type: 'boolean' },
-    suggest: { type: 'boolean', description: 'Accepted for older configs (text and keyword); adds nothing to the mapping: /suggest needs no special mapping.' },
+    suggest: { type: 'boolean', description: 'Accepted for older configs (text and keyword); adds nothing: /suggest completes the field named by the index\'s ranking.suggest (docs/search.md).' },
   },
 } as const;
 

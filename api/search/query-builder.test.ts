@@ -38,7 +38,9 @@ describe('search body', () => {
   it('ranks names typed with parentheses or a lone dash, which mean only their words', () => {
     expect(body({ q: 'Tetris (Euro)' }).query.bool.must[0].bool.must[0].dis_max).toBeDefined();
     expect(body({ q: 'Street Fighter II - The World Warrior' }).query.bool.must[0].bool.must[0].dis_max).toBeDefined();
+    expect(body({ q: 'Turbo C++ + Shrek' }).query.bool.must[0].bool.must[0].dis_max).toBeDefined();
     expect(body({ q: 'tetris (-euro)' }).query.bool.must[0].simple_query_string).toBeDefined();
+    expect(body({ q: 'tetris +-euro' }).query.bool.must[0].simple_query_string).toBeDefined();
   });
   it('leaves the pipeline\'s own fields (_refs, any _ name) out of every hit', () => {
     expect(body({ q: 'x' })._source).toEqual({ excludes: ['_*', '*._*'] });

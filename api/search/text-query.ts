@@ -53,7 +53,7 @@ export function textQuery(index: IndexSpec, q: string, fuzzy: boolean, highlight
 }
 
 /**
- * A plain query (no operators; balanced parentheses and a lone dash allowed, query-text.ts) is ranked by the index's rules (ranking.ts): exact words before
+ * A plain query (no operators; parentheses, + and a lone dash allowed, query-text.ts) is ranked by the index's rules (ranking.ts): exact words before
  * typos (when typo tolerance is on), the field of higher boost first, the whole field equal to
  * the query first. A query with operators keeps simple_query_string's own scoring (BM25, with
  * the config's boosts, all words required): its clauses are the caller's to weigh, and a fuzzy
