@@ -26,7 +26,7 @@
  * apart), MRR over both (top 10), prefix precision (the share of suggestions that start with the
  * typed text, case aside), the share of suggestion lists in popularity order, and latencies
  * measured from this process (search p50/p99, suggestion p50/p99, and Elasticsearch's own `took`
- * for suggestions) after a warm-up. On a shared machine the latencies move with other work (the
+ * for suggestions) after a warm-up, each query sent to every system in turn. On a shared machine the latencies move with other work (the
  * load average is printed), the relevance figures do not: compare ours with the baseline of the
  * same run.
  */
@@ -172,43 +172,52 @@ async function measure(ds: Dataset, items: Array<Item & { popularity: number }>)
     { name: 'ours', suggest: (q) => suggestWith(buildSuggestBody(parseSuggest(ds.spec, new Params({ q, size: '5' }, SUGGEST_PARAMS)))) },
   ];
 
-  const rows: string[] = [];
+  // Interleaved: each query goes to every system in turn, so a burst of other work on the
+  // shared machine falls on all of them alike and their latencies compare.
   const judged = [...exact, ...typo];
-  for (const sys of systems) {
-    await runAll(judged.slice(0, 50), (j) => safe(sys.search(j.q))); // warm-up
-    const ranks: number[] = [];
-    const times = await runAll(judged, async (j) => {
+  for (const j of judged.slice(0, 30)) for (const sys of systems) await safe(sys.search(j.q)); // warm-up
+  const ranks = new Map(systems.map((s) => [s.name, [] as number[]]));
+  const times = new Map(systems.map((s) => [s.name, [] as number[]]));
+  for (const j of judged) {
+    for (const sys of systems) {
+      const t = process.hrtime.bigint();
       const hits = await safe(sys.search(j.q));
+      times.get(sys.name)!.push(Number(process.hrtime.bigint() - t) / 1e6);
       const rank = hits.findIndex((h) => nameKey(h.name) === j.key);
-      ranks.push(rank);
+      ranks.get(sys.name)!.push(rank);
       if (args.misses && sys.name === 'ours' && (j.kind === 'exact' ? rank !== 0 : rank < 0 || rank >= 5)) say(`miss ${j.kind} ${JSON.stringify(j.q)} for ${JSON.stringify(j.key)}: ${JSON.stringify(hits.slice(0, 5).map((h) => h.name))}`);
-    });
-    const score = (pick: (j: Judged) => boolean, top: number) => pct(judged.filter((j, i) => pick(j) && ranks[i]! >= 0 && ranks[i]! < top).length, judged.filter(pick).length);
-    const mrr = ranks.reduce((a, r) => a + (r >= 0 ? 1 / (r + 1) : 0), 0) / ranks.length;
-    const sug = suggesters.find((s) => s.name === sys.name);
-    let sugCols = ['', '', '', ''];
-    if (sug) {
-      await runAll(prefix.slice(0, 50), (p) => safe(sug.suggest(p)));
-      took.length = 0;
-      let starts = 0;
-      let total = 0;
-      let ordered = 0;
-      let lists = 0;
-      const sugTimes = await runAll(prefix, async (p) => {
-        const out = await safe(sug.suggest(p));
-        total += out.length;
-        starts += out.filter((s) => typedKey(s).startsWith(typedKey(p))).length;
-        if (out.length) {
-          lists++;
-          const pops = out.map((s) => popularityOf.get(nameKey(s)) ?? -Infinity);
-          if (pops.every((v, i) => i === 0 || v <= pops[i - 1]!)) ordered++;
-        }
-      });
-      sugCols = [`${pct(starts, total)} (${total})`, pct(ordered, lists), `${q(sugTimes, 0.5)} / ${q(sugTimes, 0.99)}`, `${q(took, 0.5)} / ${q(took, 0.99)}`];
     }
-    rows.push(`| ${sys.name} | ${score((j) => j.kind === 'exact', 1)} | ${score((j) => j.kind === 'typo', 5)} | ${score((j) => j.kind === 'typo' && j.firstLetter, 5)} | ${mrr.toFixed(3)} | ${q(times, 0.5)} / ${q(times, 0.99)} | ${sugCols.join(' | ')} |`);
-    say(`${ds.name}: ${rows[rows.length - 1]}`);
   }
+  for (const p of prefix.slice(0, 30)) for (const sug of suggesters) await safe(sug.suggest(p)); // warm-up
+  const sugStats = new Map(suggesters.map((s) => [s.name, { starts: 0, total: 0, ordered: 0, lists: 0, times: [] as number[], took: [] as number[] }]));
+  for (const p of prefix) {
+    for (const sug of suggesters) {
+      const st = sugStats.get(sug.name)!;
+      took.length = 0;
+      const t = process.hrtime.bigint();
+      const out = await safe(sug.suggest(p));
+      st.times.push(Number(process.hrtime.bigint() - t) / 1e6);
+      st.took.push(...took);
+      st.total += out.length;
+      st.starts += out.filter((x) => typedKey(x).startsWith(typedKey(p))).length;
+      if (out.length) {
+        st.lists++;
+        const pops = out.map((x) => popularityOf.get(nameKey(x)) ?? -Infinity);
+        if (pops.every((v, i) => i === 0 || v <= pops[i - 1]!)) st.ordered++;
+      }
+    }
+  }
+  const rows = systems.map((sys) => {
+    const r = ranks.get(sys.name)!;
+    const tm = times.get(sys.name)!;
+    const score = (pick: (j: Judged) => boolean, top: number) => pct(judged.filter((j, i) => pick(j) && r[i]! >= 0 && r[i]! < top).length, judged.filter(pick).length);
+    const mrr = r.reduce((a, x) => a + (x >= 0 ? 1 / (x + 1) : 0), 0) / r.length;
+    const st = sugStats.get(sys.name);
+    const sugCols = st ? [`${pct(st.starts, st.total)} (${st.total})`, pct(st.ordered, st.lists), `${q(st.times, 0.5)} / ${q(st.times, 0.99)}`, `${q(st.took, 0.5)} / ${q(st.took, 0.99)}`] : ['', '', '', ''];
+    const row = `| ${sys.name} | ${score((j) => j.kind === 'exact', 1)} | ${score((j) => j.kind === 'typo', 5)} | ${score((j) => j.kind === 'typo' && j.firstLetter, 5)} | ${mrr.toFixed(3)} | ${q(tm, 0.5)} / ${q(tm, 0.99)} | ${sugCols.join(' | ')} |`;
+    say(`${ds.name}: ${row}`);
+    return row;
+  });
   return [
     `### ${ds.name}: ${items.length} documents, popularity ${ds.popularityField}`,
     '',
@@ -227,16 +236,6 @@ async function safe<T>(p: Promise<T[]>): Promise<T[]> {
     if (failures++ < 5) say(`query failed (counted as no hits): ${(err as Error).message}`);
     return [];
   }
-}
-
-async function runAll<T>(list: readonly T[], fn: (x: T) => Promise<unknown>): Promise<number[]> {
-  const times: number[] = [];
-  for (const x of list) {
-    const t = process.hrtime.bigint();
-    await fn(x);
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return times;
 }
 
 function q(times: number[], p: number): string {
