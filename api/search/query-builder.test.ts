@@ -138,6 +138,10 @@ describe('ranking', () => {
     expect(b({ q: 'dune', sort: 'relevance,title' }).sort).toEqual(['_score', year, { 'title.raw': { order: 'asc', missing: '_last' } }]);
     expect(b({ q: 'dune' }, 'start').sort).toEqual(['_score', year, { _shard_doc: 'asc' }]);
   });
+  it('keys cached answers on the ranking config too, so they do not outlive a change of it', () => {
+    const key = (spec: IndexSpec) => JSON.stringify(parseSearch(spec, new Params({ q: 'dune' }, SEARCH_PARAMS)).normalised);
+    expect(key(withRanking({ popularity: { field: 'year' } }))).not.toBe(key(withRanking({ popularity: { field: 'price' } })));
+  });
 });
 
 describe('filter syntax', () => {
