@@ -13,7 +13,7 @@ export interface FieldSpec {
   filterable: boolean;
   facetable: boolean;
   sortable: boolean;
-  /** Accepted for older configs (text and keyword only); maps to nothing since /suggest needs no sub-field (indexer/mappings.ts). */
+  /** Accepted for older configs (text and keyword only); maps to nothing: /suggest reads the `.exact` of searchable text (indexer/mappings.ts). */
   suggest: boolean;
 }
 

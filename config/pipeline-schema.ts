@@ -1,6 +1,7 @@
 /** JSON schema of the pipeline config file (written out as config/pipeline.schema.json for editors). */
 export const FIELD_TYPES = ['text', 'keyword', 'integer', 'long', 'float', 'double', 'boolean', 'date'] as const;
 export const RELATION_KINDS = ['many-to-one', 'one-to-many', 'many-to-many', 'one-to-one'] as const;
+export const RANKING_RULES = ['typo', 'attribute', 'exactness'] as const;
 
 const TABLE = { type: 'string', pattern: '^([a-z_][a-z0-9_$]*\\.)?[a-z_][a-z0-9_$]*$' } as const;
 const NAME = { pattern: '^[A-Za-z][A-Za-z0-9_]{0,62}$' } as const;
@@ -20,7 +21,29 @@ const field = {
     filterable: { type: 'boolean' },
     facetable: { type: 'boolean' },
     sortable: { type: 'boolean' },
-    suggest: { type: 'boolean', description: 'Accepted for older configs (text and keyword); adds nothing to the mapping: /suggest needs no special mapping.' },
+    suggest: { type: 'boolean', description: 'Accepted for older configs (text and keyword); adds nothing: /suggest completes the field named by the index\'s ranking.suggest (docs/search.md).' },
+  },
+} as const;
+
+const ranking = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'How hits and suggestions are ordered (docs/search.md); every key is optional.',
+  properties: {
+    rules: {
+      type: 'array',
+      uniqueItems: true,
+      items: { enum: RANKING_RULES },
+      description: 'Ranking rules, most important first; each only orders hits the ones before it left equal. typo: no typo first; attribute: a match in a field of higher boost first; exactness: the whole field equals the query, then starts with it, then holds it as a phrase. Default: ["typo", "attribute", "exactness"]; leave a rule out to ignore it.',
+    },
+    popularity: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['field'],
+      description: 'A numeric or date field ordering hits the rules left equal, and suggestions.',
+      properties: { field: { type: 'string', ...NAME }, order: { enum: ['desc', 'asc'], description: 'Default desc: the largest value first.' } },
+    },
+    suggest: { type: 'string', ...NAME, description: 'The field /suggest completes: a searchable text field or a keyword field. Default: the searchable text field with the highest boost.' },
   },
 } as const;
 
@@ -98,6 +121,7 @@ export const pipelineSchema = {
           relations: { $ref: '#/$defs/relations' },
           shards: { type: 'integer', minimum: 1, maximum: 1024, description: 'Primary shards of the index (default 1). Changing it needs a new index: the indexer reindexes (docs/scaling.md).' },
           replicas: { type: 'integer', minimum: 0, maximum: 32, description: 'Replica copies of each shard; default: 0-1 following the cluster (auto_expand_replicas), 1 on a cluster, 0 on a single node. Applied to the live index at indexer start, no reindex.' },
+          ranking,
         },
       },
     },

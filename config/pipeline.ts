@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import Ajv, { type ErrorObject } from 'ajv';
 import { ConfigError } from '../core/errors';
 import { compileFields, parseTable, type FieldSpec, type RawField } from './pipeline-fields';
+import { compileRanking, type RankingSpec, type RawRanking } from './pipeline-ranking';
 import { compileRelations, type RawRelation, type RelationSpec } from './pipeline-relations';
 import { pipelineSchema } from './pipeline-schema';
 
 export type { FieldSpec, FieldType } from './pipeline-fields';
 export type { JoinPair, RelationKind, RelationSpec } from './pipeline-relations';
+export type { RankingRule, RankingSpec } from './pipeline-ranking';
 
 /**
  * The pipeline config: which tables become which search indexes, and how each row becomes
@@ -31,6 +33,8 @@ export interface IndexSpec {
   shards?: number;
   /** Replicas of each shard; undefined: auto_expand_replicas 0-1. Applied live. */
   replicas?: number;
+  /** Ranking rules, popularity tie-breaker and suggestion field (pipeline-ranking.ts); absent: the defaults. */
+  ranking?: RankingSpec;
 }
 
 export interface PipelineConfig {
@@ -69,7 +73,7 @@ export function parsePipelineConfig(text: string, file = '<inline>'): Readonly<P
   return deepFreeze({ file, indexes });
 }
 
-interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string; analyzer?: string; relations?: Record<string, RawRelation>; shards?: number; replicas?: number }
+interface RawIndex { table: string; fields: Record<string, RawField>; tenantField?: string; analyzer?: string; relations?: Record<string, RawRelation>; shards?: number; replicas?: number; ranking?: RawRanking }
 interface RawConfig { indexes: Record<string, RawIndex> }
 
 function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpec {
@@ -79,6 +83,7 @@ function compileIndex(name: string, idx: RawIndex, problems: string[]): IndexSpe
   const spec: IndexSpec = { name, source, fields };
   if (idx.shards !== undefined) spec.shards = idx.shards;
   if (idx.replicas !== undefined) spec.replicas = idx.replicas;
+  if (idx.ranking) spec.ranking = compileRanking(`/indexes/${name}`, idx.ranking, fields, problems);
   if (idx.relations) spec.relations = compileRelations(`/indexes/${name}`, idx.relations, fields, idx.analyzer, problems);
   if (idx.tenantField === undefined) return spec;
   // A term filter needs the exact value: text is analysed (and its .raw sub-field optional).

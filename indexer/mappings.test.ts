@@ -48,7 +48,13 @@ describe('mappings from the pipeline config', () => {
     const p = props(compile({}, { name: { type: 'text', suggest: true, sortable: true }, tag: { type: 'keyword', suggest: true } }));
     expect(p.name!.fields).toEqual({ raw: { type: 'keyword', ignore_above: 1024 } });
     expect(p.tag).toEqual({ type: 'keyword', ignore_above: 8191 });
-    expect(p.title!.fields).toBeUndefined();
+    expect(p.title!.fields).toEqual({ exact: { type: 'keyword', normalizer: 'lowercase', ignore_above: 256 } });
+  });
+  it('gives searchable text a lower-cased whole-value sub-field for ranking and suggestions, other text none', () => {
+    const p = props(compile({}, { notes: { type: 'text' }, tag: { type: 'keyword', searchable: true } }));
+    expect((p.title!.fields as Record<string, unknown>).exact).toEqual({ type: 'keyword', normalizer: 'lowercase', ignore_above: 256 });
+    expect(p.notes!.fields).toBeUndefined();
+    expect(p.tag).toEqual({ type: 'keyword', ignore_above: 8191 });
   });
   it('refuses suggestions on a number, saying what to change', () => {
     expect(() => compile({}, { year: { type: 'integer', suggest: true } })).toThrow(/\/indexes\/books\/fields\/year\/suggest: suggestions complete text or keyword values/);

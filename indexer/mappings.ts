@@ -3,12 +3,16 @@ import type { Client } from '@elastic/elasticsearch';
 import type { FieldSpec, IndexSpec, RelationSpec } from '../config/pipeline';
 import { replicationSettings } from '../core/elasticsearch';
 import { PipelineError, errorMessage } from '../core/errors';
+import { EXACT_MAX_CHARS, EXACT_SUBFIELD } from '../core/field-names';
 import { REFS_FIELD } from './join/document-query';
 
 /**
  * Index settings and mappings compiled from the pipeline config. Documents hold only the
  * configured fields, so `dynamic: false`: an unexpected key is kept in _source, never mapped
- * by guess. Text that is also facetable, filterable or sortable gets a `.raw` keyword sub-field.
+ * by guess. Text that is also facetable, filterable or sortable gets a `.raw` keyword sub-field;
+ * searchable text gets `.exact`, its lower-cased whole value (core/field-names.ts), which ranking
+ * and suggestions read (api/search/ranking.ts). Adding `.exact` changed the mapping hash of every
+ * index with searchable text, so each reindexed itself on its indexer's next start.
  *
  * `suggest: true` adds nothing. It used to add a `.suggest` completion sub-field, which no API
  * route reads (/suggest runs a bool_prefix query on the text field itself, api/search/suggest.ts)
@@ -23,6 +27,8 @@ export function mappingFor(field: FieldSpec): Record<string, unknown> {
       const m: Record<string, unknown> = { type: 'text', analyzer: field.analyzer };
       const sub: Record<string, unknown> = {};
       if (field.facetable || field.sortable || field.filterable) sub.raw = { type: 'keyword', ignore_above: 1024 };
+      // `lowercase` is a built-in normalizer: it needs no analysis settings (nor analysis-common).
+      if (field.searchable) sub[EXACT_SUBFIELD] = { type: 'keyword', normalizer: 'lowercase', ignore_above: EXACT_MAX_CHARS };
       if (Object.keys(sub).length) m.fields = sub;
       return m;
     }

@@ -168,7 +168,7 @@ function buildPaths(pipeline: PipelineConfig): Schema {
       '/v1/indexes/{index}/suggest': {
         parameters: [indexParam],
         get: {
-          summary: 'Suggestions while typing (values of the most important text field)',
+          summary: 'Suggestions while typing: values of the suggestion field that start with q, the most popular first (docs/search.md)',
           tags: ['search'],
           operationId: 'suggest',
           parameters: queryParams(SUGGEST_FIELDS).map((p) => (p.name === 'q' ? { ...p, required: true } : p)),

@@ -8,6 +8,8 @@ import { mergeHighlights } from './text-query';
 /** The search body over joined documents: field paths into object and nested relations. */
 const parse = (q: Record<string, string>) => parseSearch(orders, new Params(q, SEARCH_PARAMS));
 const body = (q: Record<string, string>) => buildSearchBody(orders, parse(q).request) as any;
+// A plain query is ranked (ranking.ts): its first clause holds the exact words, the second the typo-tolerant ones.
+const words = (g: any) => (g.dis_max ?? g.bool.must[0].dis_max).queries[0].constant_score.filter;
 const error = (q: Record<string, string>) => {
   try {
     parse(q);
@@ -20,19 +22,22 @@ const error = (q: Record<string, string>) => {
 describe('search over joined documents', () => {
   it('searches the root with its object relations, and each nested relation in a nested query (bool should)', () => {
     const [root, items, discounts] = body({ q: 'toy', fuzzy: 'false' }).query.bool.must[0].bool.should;
-    expect(root.simple_query_string.fields).toEqual(['number^3', 'customer.name^2', 'tags.label']);
-    expect(items.nested).toMatchObject({ path: 'items', score_mode: 'max', query: { simple_query_string: { fields: ['items.product.title'] } } });
-    expect(discounts.nested).toMatchObject({ path: 'items.discounts', query: { simple_query_string: { fields: ['items.discounts.code'] } } });
-    expect(body({ q: 'toy' }).query.bool.must[0].bool.should[1].nested.query.bool.should[1].multi_match.fields).toEqual(['items.product.title']);
+    expect(words(root).simple_query_string.fields).toEqual(['number^3', 'customer.name^2', 'tags.label']);
+    expect(items.nested).toMatchObject({ path: 'items', score_mode: 'max' });
+    expect(words(items.nested.query).simple_query_string.fields).toEqual(['items.product.title']);
+    expect(discounts.nested).toMatchObject({ path: 'items.discounts' });
+    expect(words(discounts.nested.query).simple_query_string.fields).toEqual(['items.discounts.code']);
+    const nestedTypo = body({ q: 'toy' }).query.bool.must[0].bool.should[1].nested.query.bool.must[0].dis_max.queries.map((c: any) => c.constant_score.filter).filter((f: any) => JSON.stringify(f).includes('fuzziness'));
+    expect(nestedTypo.flatMap((f: any) => Object.keys(f.match ?? f.fuzzy))).toEqual(['items.product.title.exact', 'items.product.title']);
   });
   it('expands synonyms in every group, nested relations and their highlights included', () => {
     const b = buildSearchBody(orders, { ...parse({ q: 'toy', fuzzy: 'false' }).request, synonyms: compileSynonyms(['toy, plaything']) }) as any;
     const [root, items] = b.query.bool.must[0].bool.should;
-    const words = (fields: string[]) => ({ bool: { should: [{ simple_query_string: expect.objectContaining({ query: 'toy', fields }) }, { simple_query_string: expect.objectContaining({ query: 'plaything', fields, boost: 0.9 }) }], minimum_should_match: 1 } });
-    expect(root).toEqual(words(['number^3', 'customer.name^2', 'tags.label']));
-    expect(items.nested.query).toEqual(words(['items.product.title']));
-    expect(items.nested.inner_hits.highlight.highlight_query).toEqual(words(['items.product.title']));
-    expect(b.highlight.highlight_query).toEqual(words(['customer.name^2']));
+    const expanded = (fields: string[]) => ({ bool: { should: [{ simple_query_string: expect.objectContaining({ query: 'toy', fields }) }, { simple_query_string: expect.objectContaining({ query: 'plaything', fields, boost: 0.9 }) }], minimum_should_match: 1 } });
+    expect(words(root)).toEqual(expanded(['number^3', 'customer.name^2', 'tags.label']));
+    expect(words(items.nested.query)).toEqual(expanded(['items.product.title']));
+    expect(items.nested.inner_hits.highlight.highlight_query).toEqual(expanded(['items.product.title']));
+    expect(b.highlight.highlight_query).toEqual(expanded(['customer.name^2']));
   });
   it('highlights nested text through inner hits, root text at the top level', () => {
     const b = body({ q: 'toy' });

@@ -3,6 +3,7 @@ import { esFilters } from './es-filters';
 import { facetAggs, planFacets, postFilter } from './facet-refinement';
 import { HIDDEN_SOURCE_PATTERNS } from './hidden-fields';
 import { nestedSort } from './nested';
+import { rankingOf } from './ranking';
 import type { SearchRequest } from './search-backend';
 import { highlightOf, searchGroups, textQuery } from './text-query';
 
@@ -23,7 +24,7 @@ export function buildSearchBody(index: IndexSpec, req: SearchRequest): Record<st
     _source: { excludes: HIDDEN_SOURCE_PATTERNS },
   };
   if (!req.cursor) body.from = req.from;
-  const sort = buildSort(req);
+  const sort = buildSort(index, req);
   if (sort) body.sort = sort;
   // The root document's text (its own and its object relations'); nested relations highlight
   // through inner hits of their part of the query (text-query.ts). Synonyms are highlighted too.
@@ -45,17 +46,20 @@ function buildQuery(index: IndexSpec, req: SearchRequest, q: string, highlight: 
 /**
  * Relevance first when no sort is asked; cursor paging adds `_shard_doc` as the tiebreaker PIT
  * needs. A field of a nested relation sorts a root by its smallest value ascending, its largest
- * descending, among all its objects.
+ * descending, among all its objects. The index's popularity field follows the score wherever the
+ * score sorts: it orders the hits the ranking rules left equal (ranking.ts), and without a query
+ * (all scores equal) it orders everything.
  */
-function buildSort(req: SearchRequest): unknown[] | undefined {
-  const keys: unknown[] = req.sort.map((s) => {
-    if (s.esField === '_score') return '_score';
+function buildSort(index: IndexSpec, req: SearchRequest): unknown[] | undefined {
+  const popularity = rankingOf(index).popularity;
+  const byScore: unknown[] = ['_score', ...(popularity ? [{ [popularity.field]: { order: popularity.order, missing: '_last' } }] : [])];
+  const keys: unknown[] = req.sort.flatMap((s) => {
+    if (s.esField === '_score') return byScore;
     const nested = s.nested?.length ? { mode: s.order === 'asc' ? 'min' : 'max', nested: nestedSort(s.nested) } : {};
-    return { [s.esField]: { order: s.order, missing: '_last', ...nested } };
+    return [{ [s.esField]: { order: s.order, missing: '_last', ...nested } }];
   });
   const hasScore = req.sort.some((s) => s.esField === '_score');
-  if (!req.cursor) return keys.length ? (hasScore ? keys : [...keys, '_score']) : undefined;
-  if (!hasScore) keys.push('_score');
-  keys.push({ _shard_doc: 'asc' });
-  return keys;
+  if (!hasScore && (keys.length || req.cursor || popularity)) keys.push(...byScore);
+  if (req.cursor) keys.push({ _shard_doc: 'asc' });
+  return keys.length ? keys : undefined;
 }

@@ -13,8 +13,15 @@ const MAX_PREFIXES = 3;
 const MIN_PREFIX_CHARS = 2;
 
 export interface QueryShape {
-  /** True when q uses no operator: only then is typo tolerance added (see query-builder). */
+  /** True when q uses no operator: only then are synonyms expanded (synonyms/expand.ts). */
   plain: boolean;
+  /**
+   * True when q has no operator but ( ), + and a dash that starts no word: such a query means
+   * its words, all required (+ is "and", which every word already is), so it is ranked with typo
+   * tolerance (ranking.ts). Names are typed that way: "Tetris (Euro)", "Turbo C++",
+   * "Street Fighter II - The World Warrior", "Shrek + Shark Tale".
+   */
+  rankable: boolean;
 }
 
 export function checkQuery(q: string): QueryShape {
@@ -48,7 +55,7 @@ export function checkQuery(q: string): QueryShape {
     }
   }
   if (wild.length > MAX_PREFIXES) throw badRequest('QUERY_WILDCARD', `q has ${wild.length} prefix terms; at most ${MAX_PREFIXES} are allowed`);
-  return { plain: !/["+|()*\\~]|(?:^|\s)-/.test(q) };
+  return { plain: !/["+|()*\\~]|(?:^|\s)-/.test(q), rankable: !/["|*\\~]|(?:^|[\s(+])-(?=\S)/.test(q) };
 }
 
 function syntax(what: string) {

@@ -74,7 +74,9 @@ export function parseSearch(index: IndexSpec, p: Params): ParsedSearch {
     from,
   };
   const identity = { index: index.name, q: q.trim(), fuzzy: request.fuzzy, filter: canonicalFilter(filters), sort: sort.map((s) => `${s.order === 'desc' ? '-' : ''}${s.field}`) };
-  const normalised = { ...identity, page, size, facets: facets.map((f) => f.field), facetSize: request.facetSize, highlight: request.highlight, cursor: cursor ?? null };
+  // The ranking config orders the answer: a cached answer (Redis outlives an API restart) must not
+  // outlive a change of it.
+  const normalised = { ...identity, page, size, facets: facets.map((f) => f.field), facetSize: request.facetSize, highlight: request.highlight, cursor: cursor ?? null, ranking: index.ranking ?? null };
   return { request, page, cursor, identity, normalised };
 }
 

@@ -2,6 +2,7 @@ import type { IndexSpec } from '../../config/pipeline';
 import { fieldPaths, nestedPath, type FieldPath } from './field-paths';
 import { nestedQuery } from './nested';
 import { checkQuery } from './query-text';
+import { rankedQuery, rankingOf } from './ranking';
 import { expandSynonyms } from '../synonyms/expand';
 import type { CompiledSynonyms } from '../synonyms/rules';
 
@@ -43,7 +44,7 @@ export const INNER_HIGHLIGHT = 'highlight:';
  */
 export function textQuery(index: IndexSpec, q: string, fuzzy: boolean, highlight: boolean, synonyms?: CompiledSynonyms): Query {
   const parts = searchGroups(index).map((g) => {
-    const text = groupQuery(g.fields, q, fuzzy, synonyms);
+    const text = groupQuery(index, g.fields, q, fuzzy, synonyms);
     if (g.nested === undefined) return text;
     const hl = highlight ? highlightOf(g.fields, q, synonyms) : undefined;
     return nestedQuery(g.nested, text, 'max', hl && { name: `${INNER_HIGHLIGHT}${g.nested}`, size: 3, _source: false, highlight: hl });
@@ -52,16 +53,16 @@ export function textQuery(index: IndexSpec, q: string, fuzzy: boolean, highlight
 }
 
 /**
- * Exact words score through simple_query_string (with the config's boosts, all words required).
- * With typo tolerance on and a plain query (no operators, which a fuzzy clause would ignore, e.g.
- * bringing back a `-excluded` word), a fuzzy multi_match is added as an alternative at a lower
- * weight, so "zelad" still finds Zelda while exact matches rank first.
+ * A plain query (no operators; parentheses, + and a lone dash allowed, query-text.ts) is ranked by the index's rules (ranking.ts): exact words before
+ * typos (when typo tolerance is on), the field of higher boost first, the whole field equal to
+ * the query first. A query with operators keeps simple_query_string's own scoring (BM25, with
+ * the config's boosts, all words required): its clauses are the caller's to weigh, and a fuzzy
+ * clause would ignore them (e.g. bring back a `-excluded` word).
  */
-function groupQuery(fields: FieldPath[], q: string, fuzzy: boolean, synonyms: CompiledSynonyms | undefined): Query {
+function groupQuery(index: IndexSpec, fields: FieldPath[], q: string, fuzzy: boolean, synonyms: CompiledSynonyms | undefined): Query {
   const exact = wordsQuery(fields, q, synonyms);
-  if (!fuzzy || !checkQuery(q).plain) return exact;
-  const typo = { multi_match: { query: q, fields: boosted(fields), type: 'best_fields', operator: 'and', fuzziness: 'AUTO', prefix_length: 1, max_expansions: 20, lenient: true, boost: 0.3 } };
-  return { bool: { should: [exact, typo], minimum_should_match: 1 } };
+  if (!checkQuery(q).rankable) return exact;
+  return rankedQuery(fields, q, exact, { fuzzy, ranking: rankingOf(index) });
 }
 
 /**
