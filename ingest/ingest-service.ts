@@ -3,7 +3,7 @@ import { Pool, type Client } from 'pg';
 import type { IngestConfig } from '../config';
 import { sourceTables, type PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
-import { ConfigError, PipelineError } from '../core/errors';
+import { ConfigError, errorMessage, PipelineError } from '../core/errors';
 import { isSecured } from '../core/kafka-security';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
 import type { Logger } from '../core/logger';
@@ -61,7 +61,14 @@ export function createIngest(deps: IngestDeps) {
     throw new ConfigError('KAFKA_TLS / KAFKA_SASL_MECHANISM are set, but ingest\'s change-data producer (ingest/sink/wire) speaks plaintext Kafka only, without TLS or SASL; the event intake, the indexer and the reindex CLI support them. Capture over a plaintext listener on a private network, or feed the tables through INGEST_HTTP_TABLES, until the producer gains TLS and SASL (docs/scaling.md).', { variable: config.kafkaSecurity.sasl ? 'KAFKA_SASL_MECHANISM' : 'KAFKA_TLS' });
   }
   // Every fatal error is counted by its code (errors by kind), then handed to the caller.
+  // Once close() began, the stream's connection is ended on purpose (the lease's release ends it
+  // mid-stream): its "Connection terminated" is the shutdown itself, not a failure to report.
+  let shuttingDown = false;
   const onFatal = (err: unknown): void => {
+    if (shuttingDown) {
+      log.debug('error while closing, ignored', { err: errorMessage(err) });
+      return;
+    }
     metrics.errors.inc({ kind: errorKind(err) });
     deps.onFatal(err);
   };
@@ -246,6 +253,7 @@ export function createIngest(deps: IngestDeps) {
     snapshotDone: (): Promise<void> => snapshots.idle(),
     /** Sends what is complete, confirms it, and stops; safe to call twice. Unfinished transactions are re-read after restart. */
     close(): Promise<void> {
+      shuttingDown = true;
       stopStarting.abort();
       closing ??= (async () => {
         for (const b of background.splice(0)) await Promise.resolve(b.stop()).catch((err: unknown) => log.warn('stopping a background task failed', { err }));
