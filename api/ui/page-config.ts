@@ -20,8 +20,9 @@ function pageIndex(index: IndexSpec): PageIndex | undefined {
   if (!title) return undefined;
   const facets = index.fields.filter((f) => f.facetable && f.filterable && f.name !== index.tenantField).map((f) => f.name);
   const sorts = index.fields.filter((f) => f.sortable).map((f) => f.name);
-  const details = index.fields.filter((f) => f.name !== title.name && f.name !== index.tenantField && (f.facetable || (f.searchable && f.type === 'text')));
-  return { name: index.name, facets: facets.slice(0, MAX_PAGE_FACETS), sorts, titleField: title.name, detailFields: details.slice(0, MAX_DETAIL_FIELDS).map((f) => f.name) };
+  // The refinable fields first (what a visitor filters on is worth seeing on each hit), then other text.
+  const details = [...new Set([...facets, ...text.map((f) => f.name)])].filter((n) => n !== title.name);
+  return { name: index.name, facets: facets.slice(0, MAX_PAGE_FACETS), sorts, titleField: title.name, detailFields: details.slice(0, MAX_DETAIL_FIELDS) };
 }
 
 /** JSON for a `<script type="application/json">`: no `<` can end the element early. */

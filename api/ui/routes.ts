@@ -44,6 +44,7 @@ function pageHtml(configJson: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Search</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${SEARCH_PAGE_STYLE}">
 <script type="application/json" id="search-config">${configJson}</script>
 <script src="${SEARCH_PAGE_SCRIPT}" defer></script>
