@@ -142,6 +142,15 @@ function indexFields(pipeline: PipelineConfig): string {
   return `An index of the pipeline config. Its fields, by the paths the parameters take: ${pipeline.indexes.map((i) => `${i.name}: ${of(i)}`).join('. ')}.`;
 }
 
+/**
+ * A comma-separated list of the pipeline's index names, as a pattern generators can fill in.
+ * Index names hold only a-z, 0-9, _ and - (config/pipeline-schema.ts), none special in a pattern.
+ */
+function indexListPattern(pipeline: PipelineConfig): string {
+  const one = `(${pipeline.indexes.map((i) => i.name).join('|')})`;
+  return `^${one}(,${one}){0,19}$`;
+}
+
 function buildPaths(pipeline: PipelineConfig, opts: { searchPage?: boolean }): Schema {
   const indexParam = { name: 'index', in: 'path', required: true, description: indexFields(pipeline), schema: { type: 'string', enum: pipeline.indexes.map((i) => i.name) } };
   const search = { summary: 'Full-text search', tags: ['search'], responses: { '200': { description: 'Hits', headers: CACHED_HEADERS, content: json({ $ref: '#/components/schemas/SearchResponse' }) }, ...ERRORS } };
@@ -210,7 +219,7 @@ function buildPaths(pipeline: PipelineConfig, opts: { searchPage?: boolean }): S
               additionalProperties: false,
               required: ['indexes'],
               properties: {
-                indexes: { type: 'string', description: 'Comma-separated indexes the key may search.' },
+                indexes: { type: 'string', pattern: indexListPattern(pipeline), description: 'Comma-separated indexes the key may search (at most 20).' },
                 filter: { type: 'string', maxLength: 1000, description: 'Filter (the search filter syntax) ANDed with every query the key makes; it must apply to each index.' },
                 expiresInS: { type: 'integer', minimum: 1, description: 'Lifetime in seconds, at most API_BROWSER_KEY_MAX_TTL_S. Default: 900 (or that maximum if lower).' },
               },
