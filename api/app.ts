@@ -7,6 +7,7 @@ import { authMiddleware, type AuthMode } from './auth/middleware';
 import { ResultCache } from './cache/result-cache';
 import { errorMiddleware, RETRY_AFTER_S } from './errors';
 import { accessLogMiddleware } from './http/access-log';
+import { corsMiddleware, type CorsOrigins } from './http/cors';
 import { requestIdMiddleware } from './http/request-id';
 import type { createDrain } from './health/drain';
 import { failedChecks, type ReadinessCheck } from './health/readiness';
@@ -19,11 +20,13 @@ import { buildOpenApi } from './openapi/spec';
 import type { RateLimiter } from './rate-limit/rate-limiter';
 import { rateLimitMiddleware } from './rate-limit/middleware';
 import { analyticsRoutes } from './routes/analytics';
+import { browserKeyRoutes } from './routes/browser-keys';
 import { searchRoutes } from './routes/search';
 import { synonymRoutes } from './routes/synonyms';
 import { CursorCodec } from './search/cursor';
 import type { SearchBackend } from './search/search-backend';
 import { SynonymCache } from './synonyms/synonym-cache';
+import { searchPageRoutes, type SearchPageAssets } from './ui/routes';
 import { MemorySynonymStore } from './synonyms/synonym-store';
 import { VERSION } from '../core/version';
 
@@ -56,6 +59,10 @@ export interface AppDeps {
   drain?: ReturnType<typeof createDrain>;
   /** One info log line per request (API_ACCESS_LOG). Default: false. */
   accessLog?: boolean;
+  /** Origins whose pages may call the API (API_CORS_ORIGINS). Default: none, no CORS headers. */
+  corsOrigins?: CorsOrigins;
+  /** The search page at /ui (API_SEARCH_PAGE); none: not served. */
+  searchPage?: SearchPageAssets;
 }
 
 /** /readyz's own bound: backends bound their checks, this covers one that does not. */
@@ -70,6 +77,8 @@ export function createApp(deps: AppDeps): Koa {
   if (deps.drain) app.use(deps.drain.middleware);
   if (deps.accessLog) app.use(accessLogMiddleware(deps.log.child('access')));
   app.use(deps.metrics.middleware());
+  // Before errors and keys: preflights carry no key, and error answers must be readable cross-origin.
+  if (deps.corsOrigins && (deps.corsOrigins === '*' || deps.corsOrigins.length)) app.use(corsMiddleware(deps.corsOrigins));
   app.use(errorMiddleware(deps.log));
   app.use(authMiddleware(deps.auth ?? { mode: 'off' }));
   if (deps.rateLimiter) app.use(rateLimitMiddleware(deps.rateLimiter, deps.metrics.rateLimit, deps.log));
@@ -95,7 +104,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });
-  const openapi = buildOpenApi(deps.pipeline, { auth: deps.auth?.mode === 'keys' });
+  const openapi = buildOpenApi(deps.pipeline, { auth: deps.auth?.mode === 'keys', searchPage: deps.searchPage !== undefined });
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
@@ -118,6 +127,8 @@ export function createApp(deps: AppDeps): Koa {
   searchRoutes(router, { ...routeDeps, synonyms, cursors: new CursorCodec(deps.cursorSecret) });
   synonymRoutes(router, { pipeline: deps.pipeline, synonyms, maxBodyBytes: routeDeps.maxBodyBytes });
   analyticsRoutes(router, routeDeps);
+  browserKeyRoutes(router, { pipeline: deps.pipeline, browserKeys: deps.auth?.mode === 'keys' ? deps.auth.authenticator.browserKeys : undefined, maxBodyBytes: routeDeps.maxBodyBytes });
+  if (deps.searchPage) searchPageRoutes(router, deps.pipeline, deps.searchPage, { auth: deps.auth?.mode === 'keys' });
 
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: false }));

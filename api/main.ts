@@ -16,6 +16,7 @@ import { WatermarkCache } from './freshness/watermark-cache';
 import { createApiMetrics } from './metrics';
 import { EsSearchBackend } from './search/es-search-backend';
 import { SynonymCache } from './synonyms/synonym-cache';
+import { searchPageAssets } from './ui/bundle';
 import { EsSynonymStore } from './synonyms/synonym-store';
 
 async function main(): Promise<void> {
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   const synonyms = new SynonymCache(new EsSynonymStore(es), { log: log.child('synonyms') });
   const { close: closeAuth, ...auth } = setUpAuth(config, log);
   const drain = createDrain();
-  const app = createApp({ drain, pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, synonyms, consistencyWaitMs: config.consistencyWaitMs, accessLog: config.accessLog, ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}), ...auth });
+  const app = createApp({ drain, pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, synonyms, consistencyWaitMs: config.consistencyWaitMs, accessLog: config.accessLog, corsOrigins: config.corsOrigins, ...(config.searchPage ? { searchPage: searchPageAssets() } : {}), ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}), ...auth });
   const server = app.listen(config.port, config.host);
   answerClientErrors(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject)).catch((err: NodeJS.ErrnoException) => {

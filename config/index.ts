@@ -241,6 +241,27 @@ export interface ApiConfig extends CommonConfig {
    * interval. Default: 5000 (HAProxy with `inter 1s fall 2`: 3 s). 0 closes at once.
    */
   drainDelayMs: number;
+  /**
+   * Origins whose pages may call the API (API_CORS_ORIGINS): a comma-separated list of exact
+   * origins (`https://shop.example.com,http://localhost:3000`), or `*` for any. Credentials
+   * (cookies) are never allowed, so `*` exposes nothing a key does not. Default: none (no CORS
+   * headers; only same-origin pages, such as the search page, can call the API from a browser).
+   */
+  corsOrigins: readonly string[] | '*';
+  /** Browser keys: signing secret and longest lifetime (see BrowserKeyConfig). */
+  browserKeys: BrowserKeyConfig;
+  /** Serve the search page at /ui (API_SEARCH_PAGE=1). Default: 1; it holds no data and uses the caller's key. */
+  searchPage: boolean;
+}
+
+export interface BrowserKeyConfig {
+  /**
+   * HMAC key of browser keys (API_BROWSER_KEY_SECRET, at least 32 characters, the same on every
+   * API instance and for `npm run api-keys -- browser-key`). Default: none, browser keys are off.
+   */
+  secret: string | undefined;
+  /** Longest lifetime of a browser key, s (API_BROWSER_KEY_MAX_TTL_S). Default: 3600. */
+  maxTtlS: number;
 }
 
 /** What the `npm run api-keys` CLI needs: the Redis the API reads keys from. */
@@ -378,6 +399,9 @@ export function loadApiConfig(env: Env = process.env): Readonly<ApiConfig> {
     metricsToken: metricsToken(env),
     accessLog: int(env, 'API_ACCESS_LOG', 0, 0, 1) === 1,
     drainDelayMs: int(env, 'API_DRAIN_DELAY_MS', 5000, 0, 120_000),
+    corsOrigins: corsOrigins(env),
+    browserKeys: browserKeys(env),
+    searchPage: int(env, 'API_SEARCH_PAGE', 1, 0, 1) === 1,
     ...apiAuth(env),
   });
 }
@@ -421,6 +445,40 @@ function redisPrefix(env: Env): string {
 export function loadApiKeysConfig(env: Env = process.env): Readonly<ApiKeysConfig> {
   const name = optionalStr(env, 'API_REDIS_URL') ? 'API_REDIS_URL' : 'REDIS_URL';
   return Object.freeze({ redisUrl: url(env, name, ['redis:', 'rediss:']), redisPrefix: redisPrefix(env) });
+}
+
+/** What `npm run api-keys -- browser-key` needs besides the key store: the API's secret and its indexes. */
+export function loadBrowserKeyCliConfig(env: Env = process.env): Readonly<BrowserKeyConfig & { pipelineConfigPath: string }> {
+  return Object.freeze({ ...browserKeys(env), pipelineConfigPath: common(env).pipelineConfigPath });
+}
+
+function browserKeys(env: Env): BrowserKeyConfig {
+  const secret = optionalStr(env, 'API_BROWSER_KEY_SECRET');
+  if (secret !== undefined && secret.length < 32) throw new ConfigError('API_BROWSER_KEY_SECRET is too short; use at least 32 random characters (e.g. `openssl rand -hex 32`), the same on every API instance.', { variable: 'API_BROWSER_KEY_SECRET' });
+  return { secret, maxTtlS: int(env, 'API_BROWSER_KEY_MAX_TTL_S', 3600, 60, 86_400) };
+}
+
+/** API_CORS_ORIGINS: exact origins as a browser sends them in `Origin`, or `*` alone. */
+function corsOrigins(env: Env): readonly string[] | '*' {
+  const raw = optionalStr(env, 'API_CORS_ORIGINS');
+  if (raw === undefined) return [];
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.includes('*')) {
+    if (list.length > 1) throw new ConfigError(`API_CORS_ORIGINS=${JSON.stringify(raw)} mixes * with origins; give * alone (any origin) or only origins.`, { variable: 'API_CORS_ORIGINS' });
+    return '*';
+  }
+  for (const o of list) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(o);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== o) {
+      throw new ConfigError(`API_CORS_ORIGINS has ${JSON.stringify(o)}; each entry must be an origin exactly as browsers send it: scheme://host[:port] in lower case, without a path or trailing slash (e.g. https://shop.example.com).`, { variable: 'API_CORS_ORIGINS' });
+    }
+  }
+  return Object.freeze(list);
 }
 
 function metricsToken(env: Env): string | undefined {

@@ -27,7 +27,8 @@ describe('API fuzzed by schemathesis', () => {
   let api: RunningService;
   let base: string;
   // API keys on, as in production: schemathesis sends a key with every request, and its
-  // ignored_auth check sends none (or a wrong one) to see the 401.
+  // ignored_auth check sends none (or a wrong one) to see the 401. Browser keys on too, so
+  // POST /v1/browser-keys is fuzzed past its "disabled" 404.
   const redis = new Redis(env('REDIS_URL'));
   const redisPrefix = `${uniqueName('fuzz')}:`;
   let key: string;
@@ -40,7 +41,7 @@ describe('API fuzzed by schemathesis', () => {
     key = (await new RedisApiKeyStore(redis, redisPrefix).create({ tenant: 'fuzz', scopes: ['search', 'analytics'] })).key;
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    api = startService('api', { PIPELINE_CONFIG: path.join(dir, 'pipeline.json'), API_PORT: String(port), API_URL: base, API_CURSOR_SECRET: 'fuzz-secret-0123456789', LOG_LEVEL: 'error', API_AUTH: 'keys', API_REDIS_PREFIX: redisPrefix, API_RATE_LIMIT_PER_SEC: '100000', API_RATE_LIMIT_BURST: '100000' });
+    api = startService('api', { PIPELINE_CONFIG: path.join(dir, 'pipeline.json'), API_PORT: String(port), API_URL: base, API_CURSOR_SECRET: 'fuzz-secret-0123456789', LOG_LEVEL: 'error', API_AUTH: 'keys', API_REDIS_PREFIX: redisPrefix, API_RATE_LIMIT_PER_SEC: '100000', API_RATE_LIMIT_BURST: '100000', API_BROWSER_KEY_SECRET: 'fuzz-browser-key-secret-0123456789abcdef' });
     await eventually(async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 'api ready');
   });
 

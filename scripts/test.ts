@@ -32,6 +32,8 @@ async function main(): Promise<number> {
   let up: StackUpResult | undefined;
   try {
     if ((await run(path.join(BIN, 'tsc'), ['--noEmit', '-p', '.'])) !== 0) throw new Error('typecheck failed');
+    // The search page's browser code has its own compiler options (DOM, bundler resolution).
+    if ((await run(path.join(BIN, 'tsc'), ['--noEmit', '-p', 'api/ui/client'])) !== 0) throw new Error('typecheck of the search page failed');
     if ((await run(path.join(BIN, 'eslint'), ['.'])) !== 0) throw new Error('lint failed');
     up = await upPromise;
     // The compose test validates docker-compose.yml without an engine; Debian's package provides the tool.

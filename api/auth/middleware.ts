@@ -1,12 +1,13 @@
 import type { Context, Next } from 'koa';
 import { ApiError } from '../errors';
+import { SEARCH_PAGE_PATHS } from '../ui/paths';
 import { missingScopeMessage, presentedKey as presentedKeyOf } from '../../core/api-keys/key-verifier';
 import { toApiError, type Authenticator } from './authenticator';
 import { ANONYMOUS, principalOf, setPrincipal } from './principal';
 import { hasScope, type Scope } from '../../core/api-keys/scopes';
 
-/** Routes anyone may call: probes, metrics scraping and the API description. */
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs']);
+/** Routes anyone may call: probes, metrics scraping, the API description and the search page (it holds no data). */
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/docs', ...SEARCH_PAGE_PATHS]);
 
 export type AuthMode = { mode: 'off' } | { mode: 'keys'; authenticator: Authenticator };
 
@@ -37,13 +38,20 @@ function presentedKey(ctx: Context): string {
   }
 }
 
-/** Route guard: 403 when the caller's key lacks `scope`. */
+export function indexNotAllowed(index: string, allowed: readonly string[]): ApiError {
+  return new ApiError(403, 'INDEX_NOT_ALLOWED', `this browser key may search ${allowed.join(', ')}, not ${JSON.stringify(index.slice(0, 100))}; mint one that names the index`);
+}
+
+/** Route guard: 403 when the caller's key lacks `scope`, or is a browser key for other indexes. */
 export function requireScope(scope: Scope) {
   return async <C extends Context>(ctx: C, next: Next): Promise<void> => {
     const p = principalOf(ctx);
     if (!hasScope(p.scopes, scope)) {
       throw new ApiError(403, 'SCOPE_MISSING', missingScopeMessage(p.keyId, p.scopes, scope));
     }
+    // Checked before any route code, so a cached answer is never served to a key that may not read the index.
+    const index = (ctx as { params?: Record<string, unknown> }).params?.index;
+    if (p.restriction && typeof index === 'string' && !p.restriction.indexes.includes(index)) throw indexNotAllowed(index, p.restriction.indexes);
     await next();
   };
 }

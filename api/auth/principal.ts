@@ -8,6 +8,17 @@ export interface Principal {
   /** The tenant whose documents the caller may read; undefined only with API_AUTH=off. */
   tenant: string | undefined;
   scopes: readonly Scope[];
+  /** Set for a browser key (auth/browser-keys.ts): what it may search, beyond its tenant. */
+  restriction?: Restriction;
+}
+
+/** What a browser key adds to its tenant: the only indexes it reaches and a filter on each query. */
+export interface Restriction {
+  indexes: readonly string[];
+  /** ANDed with every query the key makes (search, suggest); undefined: none. */
+  filter: string | undefined;
+  /** Unix seconds. */
+  expiresAt: number;
 }
 
 /** API_AUTH=off: one trusted caller with every scope and no tenant restriction. */

@@ -1,3 +1,4 @@
+import { SEARCH_PAGE_PATH, SEARCH_PAGE_SCRIPT, SEARCH_PAGE_STYLE } from '../ui/paths';
 import type { IndexSpec, PipelineConfig } from '../../config/pipeline';
 import { ANALYTICS_PARAMS, MAX_GROUP_SIZE } from '../analytics/analytics-params';
 import { CONSISTENCY_PARAMS } from '../freshness/read-your-writes';
@@ -125,8 +126,8 @@ function withAuth(paths: Record<string, Record<string, unknown>>): Record<string
   return out;
 }
 
-export function buildOpenApi(pipeline: PipelineConfig, opts: { auth?: boolean } = {}): Schema {
-  const doc = buildPaths(pipeline);
+export function buildOpenApi(pipeline: PipelineConfig, opts: { auth?: boolean; searchPage?: boolean } = {}): Schema {
+  const doc = buildPaths(pipeline, opts);
   if (!opts.auth) return doc;
   return { ...doc, paths: withAuth(doc.paths as Record<string, Record<string, unknown>>), components: { ...(doc.components as Schema), securitySchemes: SECURITY_SCHEMES } };
 }
@@ -141,7 +142,16 @@ function indexFields(pipeline: PipelineConfig): string {
   return `An index of the pipeline config. Its fields, by the paths the parameters take: ${pipeline.indexes.map((i) => `${i.name}: ${of(i)}`).join('. ')}.`;
 }
 
-function buildPaths(pipeline: PipelineConfig): Schema {
+/**
+ * A comma-separated list of the pipeline's index names, as a pattern generators can fill in.
+ * Index names hold only a-z, 0-9, _ and - (config/pipeline-schema.ts), none special in a pattern.
+ */
+function indexListPattern(pipeline: PipelineConfig): string {
+  const one = `(${pipeline.indexes.map((i) => i.name).join('|')})`;
+  return `^${one}(,${one}){0,19}$`;
+}
+
+function buildPaths(pipeline: PipelineConfig, opts: { searchPage?: boolean }): Schema {
   const indexParam = { name: 'index', in: 'path', required: true, description: indexFields(pipeline), schema: { type: 'string', enum: pipeline.indexes.map((i) => i.name) } };
   const search = { summary: 'Full-text search', tags: ['search'], responses: { '200': { description: 'Hits', headers: CACHED_HEADERS, content: json({ $ref: '#/components/schemas/SearchResponse' }) }, ...ERRORS } };
   const analytics = {
@@ -160,6 +170,13 @@ function buildPaths(pipeline: PipelineConfig): Schema {
       '/metrics': { get: { summary: 'Prometheus metrics (Authorization: Bearer <API_METRICS_TOKEN> when one is set)', responses: { ...text('Metrics', 'text/plain').responses, '401': errorResponse('A metrics token is needed: send Authorization: Bearer <API_METRICS_TOKEN> (and with API keys on, set one).') } } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3', content: json({ type: 'object' }) } } } },
       '/docs': { get: { summary: 'A page to try requests in a browser', ...text('HTML', 'text/html') } },
+      ...(opts.searchPage
+        ? {
+            [SEARCH_PAGE_PATH]: { get: { summary: 'The search page (API_SEARCH_PAGE; with API keys on, open it as /ui#key=<browser key>)', ...text('HTML', 'text/html') } },
+            [SEARCH_PAGE_SCRIPT]: { get: { summary: 'The search page\'s script (InstantSearch.js, bundled)', ...text('JavaScript', 'text/javascript') } },
+            [SEARCH_PAGE_STYLE]: { get: { summary: 'The search page\'s style sheet', ...text('CSS', 'text/css') } },
+          }
+        : {}),
       '/v1/indexes/{index}/search': {
         parameters: [indexParam],
         get: { ...search, operationId: 'search', parameters: queryParams(SEARCH_FIELDS), responses: { ...search.responses, ...NOT_MODIFIED } },
@@ -189,6 +206,32 @@ function buildPaths(pipeline: PipelineConfig): Schema {
         parameters: [indexParam],
         get: { ...analytics, operationId: 'analytics', parameters: queryParams(ANALYTICS_FIELDS), responses: { ...analytics.responses, ...NOT_MODIFIED } },
         post: { ...analytics, operationId: 'analyticsPost', requestBody: { required: false, content: json(bodySchema(ANALYTICS_FIELDS)) }, responses: { ...analytics.responses, ...BODY_ERRORS } },
+      },
+      '/v1/browser-keys': {
+        post: {
+          summary: 'Mint a short-lived browser key (search scope, the caller\'s tenant, the indexes and filter given); needs API_AUTH=keys and API_BROWSER_KEY_SECRET',
+          tags: ['search'],
+          operationId: 'mintBrowserKey',
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              additionalProperties: false,
+              required: ['indexes'],
+              properties: {
+                indexes: { type: 'string', pattern: indexListPattern(pipeline), description: 'Comma-separated indexes the key may search (at most 20).' },
+                filter: { type: 'string', maxLength: 1000, description: 'Filter (the search filter syntax) ANDed with every query the key makes; it must apply to each index.' },
+                expiresInS: { type: 'integer', minimum: 1, description: 'Lifetime in seconds, at most API_BROWSER_KEY_MAX_TTL_S. Default: 900 (or that maximum if lower).' },
+              },
+            }),
+          },
+          responses: {
+            '201': { description: 'The key (shown once) and what it allows', content: json({ $ref: '#/components/schemas/BrowserKeyResponse' }) },
+            ...BODY_ERRORS,
+            '404': errorResponse('No such index, or browser keys are off (BROWSER_KEYS_DISABLED: set API_AUTH=keys and API_BROWSER_KEY_SECRET).'),
+            '409': errorResponse('API_AUTH=off: there is no key to mint from.'),
+          },
+        },
       },
       '/v1/indexes/{index}/synonyms': {
         parameters: [indexParam],
@@ -258,6 +301,19 @@ const SCHEMAS: Record<string, Schema> = {
     type: 'object',
     required: ['index', 'q', 'field', 'suggestions'],
     properties: { index: { type: 'string' }, q: { type: 'string' }, field: { type: 'string' }, suggestions: { type: 'array', items: { type: 'string' } } },
+  },
+  BrowserKeyResponse: {
+    type: 'object',
+    required: ['key', 'parent', 'tenant', 'indexes', 'filter', 'scopes', 'expiresAt'],
+    properties: {
+      key: { type: 'string', description: 'spb_…: send it as Authorization: Bearer <key> (or X-API-Key) from the page.' },
+      parent: { type: 'string', description: 'Id of the API key it was minted from; revoking that key revokes this one.' },
+      tenant: { type: 'string' },
+      indexes: { type: 'array', items: { type: 'string' } },
+      filter: { type: 'string', nullable: true },
+      scopes: { type: 'array', items: { type: 'string', enum: ['search'] } },
+      expiresAt: { type: 'string', format: 'date-time' },
+    },
   },
   DocumentResponse: { type: 'object', required: ['index', 'id', 'document', ...FRESHNESS_REQUIRED], properties: { ...FRESHNESS_PROPS, index: { type: 'string' }, id: { type: 'string' }, document: { type: 'object' } } },
   AnalyticsResponse: {

@@ -5,7 +5,7 @@ import { checkBuckets } from '../analytics/bucket-limit';
 import { toCsv } from '../analytics/csv';
 import { requireScope } from '../auth/middleware';
 import { principalOf } from '../auth/principal';
-import { tenantScoped } from '../auth/tenant-scope';
+import { callerScoped } from '../auth/restriction-scope';
 import { answer, type CacheDeps } from '../cache/respond';
 import { readPoint, type FreshnessDeps } from '../freshness/read-context';
 import { parseRequirement } from '../freshness/read-your-writes';
@@ -29,7 +29,7 @@ export function analyticsRoutes(router: Router, deps: AnalyticsRouteDeps): void 
     const format = params.oneOf('format', ['json', 'csv'] as const, ctx.accepts('application/json', 'text/csv') === 'text/csv' ? 'csv' : 'json');
     const parsed = parseAnalytics(index, params);
     // Scoped before the bucket estimate too: its min/max would otherwise reveal other tenants' values.
-    const search = tenantScoped(deps.search, principalOf(ctx).tenant);
+    const search = callerScoped(deps.search, principalOf(ctx));
     const read = await readPoint(deps.freshness, index, parseRequirement(params));
     await answer(ctx, deps.cache, {
       route: 'analytics',

@@ -2,7 +2,7 @@ import type { default as Router, RouterContext } from '@koa/router';
 import type { PipelineConfig } from '../../config/pipeline';
 import { principalOf } from '../auth/principal';
 import { requireScope } from '../auth/middleware';
-import { tenantScoped } from '../auth/tenant-scope';
+import { callerScoped } from '../auth/restriction-scope';
 import { answer, send, type CacheDeps } from '../cache/respond';
 import { badRequest } from '../errors';
 import { readPoint, type FreshnessDeps } from '../freshness/read-context';
@@ -35,9 +35,10 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
     const index = resolveIndex(deps.pipeline, ctx.params.index);
     const params = await requestParams(ctx, SEARCH_PARAMS, deps.maxBodyBytes);
     const parsed = parseSearch(index, params);
-    const tenant = principalOf(ctx).tenant;
-    // The tenant joins the query identity: a cursor opened by one tenant is refused for another.
-    const queryHash = hashRequest({ ...parsed.identity, tenant: tenant ?? null });
+    const { tenant, restriction } = principalOf(ctx);
+    // The tenant (and a browser key's filter) join the query identity: a cursor opened by one
+    // tenant is refused for another.
+    const queryHash = hashRequest({ ...parsed.identity, tenant: tenant ?? null, ...(restriction?.filter ? { imposed: restriction.filter } : {}) });
     let cursor: SearchRequest['cursor'];
     if (parsed.cursor === 'start') cursor = 'start';
     else if (parsed.cursor) {
@@ -54,7 +55,7 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
       // rules change answers without a data change, so their version joins the key.
       request: cursor ? undefined : { ...parsed.normalised, ...(synonyms.version ? { synonyms: synonyms.version } : {}) },
       compute: async () => {
-        const result = await tenantScoped(deps.search, tenant).search(index, { ...parsed.request, synonyms, ...(cursor ? { cursor } : {}) });
+        const result = await callerScoped(deps.search, principalOf(ctx)).search(index, { ...parsed.request, synonyms, ...(cursor ? { cursor } : {}) });
         const { next, ...rest } = result;
         const body = {
           index: index.name,
@@ -74,7 +75,7 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
   router.get('/v1/indexes/:index/suggest', requireScope('search'), async (ctx) => {
     const index = resolveIndex(deps.pipeline, ctx.params.index);
     const req = parseSuggest(index, await requestParams(ctx, SUGGEST_PARAMS, deps.maxBodyBytes));
-    ctx.body = { index: index.name, q: req.q, field: req.field, suggestions: await tenantScoped(deps.search, principalOf(ctx).tenant).suggest(index, req) };
+    ctx.body = { index: index.name, q: req.q, field: req.field, suggestions: await callerScoped(deps.search, principalOf(ctx)).suggest(index, req) };
   });
 
   router.get('/v1/indexes/:index/documents/:id', requireScope('search'), async (ctx) => {
@@ -87,7 +88,7 @@ export function searchRoutes(router: Router, deps: SearchRouteDeps): void {
     checkQueryStringUtf8(ctx.querystring);
     const read = await readPoint(deps.freshness, index, parseRequirement(new Params({ ...ctx.query }, CONSISTENCY_PARAMS)));
     // Another tenant's document is answered exactly like a missing one: its existence is not shown.
-    const document = await tenantScoped(deps.search, principalOf(ctx).tenant).getDocument(index, id);
+    const document = await callerScoped(deps.search, principalOf(ctx)).getDocument(index, id);
     if (!document) {
       ctx.status = 404;
       ctx.body = { error: { code: 'DOCUMENT_NOT_FOUND', message: `no document ${JSON.stringify(id.slice(0, 100))} in ${index.name}; it may not be indexed yet` } };

@@ -14,8 +14,9 @@ import type { FacetRequest, SearchRequest } from './search-backend';
  * so each facet counts under every filter except its own.
  *
  * What stays in the main query: the text query, clauses on fields not requested as facets, and
- * any clause on the index's `tenantField`. The tenant clause is the security boundary
- * (auth/tenant-scope.ts prepends it); it must narrow every count, whatever is asked for.
+ * any clause on the index's `tenantField`, and any `mandatory` clause (a browser key's filter).
+ * Those are the security boundary (auth/tenant-scope.ts and auth/restriction-scope.ts prepend
+ * them); they must narrow every count, whatever is asked for.
  *
  * Fields of nested relations (field-paths.ts) refine the same way, by their path. Clauses on one
  * nested relation must hold within one of its objects (es-filters.ts), so a refining clause on
@@ -42,7 +43,7 @@ export const FACET_VALUES_AGG = 'values';
 
 export function planFacets(index: IndexSpec, req: Pick<SearchRequest, 'filters' | 'facets'>): FacetPlan {
   const faceted = new Set(req.facets.map((f) => f.field));
-  const refines = (c: FilterClause) => faceted.has(c.field) && c.field !== index.tenantField;
+  const refines = (c: FilterClause) => faceted.has(c.field) && c.field !== index.tenantField && !c.mandatory;
   const query = req.filters.filter((c) => !refines(c));
   const moved = req.filters.filter(refines);
   // The outermost nested relation of a non-negated clause: es-filters.ts joins such clauses into one nested query.

@@ -28,6 +28,12 @@ interface ClauseBase {
   negate: boolean;
   /** The nested relations holding the field, outermost first (FieldPath.nested); none at the root. */
   nested?: readonly string[];
+  /**
+   * Set on clauses the caller's key imposes (a browser key's filter, auth/restriction-scope.ts),
+   * never on parsed request text: they narrow every count and never move to a facet's
+   * post_filter, so a refinement list cannot show what the key may not see.
+   */
+  mandatory?: true;
 }
 export type FilterClause = ClauseBase & ({ kind: 'terms'; values: FilterValue[] } | { kind: 'range'; gte?: FilterValue; lte?: FilterValue });
 
