@@ -27,7 +27,7 @@ describe('npm run build', () => {
 
   it('emits JavaScript for every service and CLI, and no TypeScript', () => {
     const all = files(out).map((f) => path.relative(out, f));
-    expect(all).toEqual(expect.arrayContaining(['ingest/main.js', 'indexer/main.js', 'api/main.js', 'scripts/reindex.js', 'scripts/api-keys.js', 'config/pipelines/demo.json', 'package.json']));
+    expect(all).toEqual(expect.arrayContaining(['ingest/main.js', 'indexer/main.js', 'api/main.js', 'scripts/reindex.js', 'scripts/api-keys.js', 'config/pipelines/demo.json', 'package.json', 'api/ui/client/search.js', 'api/ui/client/search.css']));
     expect(all.filter((f) => f.endsWith('.ts'))).toEqual([]);
     expect(all.filter((f) => /\.test\.js$/.test(f))).toEqual([]);
   });
@@ -44,6 +44,9 @@ describe('npm run build', () => {
       expect(Object.keys(spec.paths)).toContain('/v1/indexes/{index}/search');
       // The default pipeline config was found beside the compiled config module: its indexes are described.
       expect(JSON.stringify(spec)).toMatch(/titles: /);
+      // The search page's script was bundled by the build (no TypeScript to bundle in dist/).
+      const script = await fetch(`http://127.0.0.1:${port}/ui/search.js`);
+      expect([script.status, (await script.text()).length > 10_000]).toEqual([200, true]);
     } finally {
       const exited = new Promise((r) => api.once('exit', r));
       api.kill('SIGTERM');

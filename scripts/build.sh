@@ -9,6 +9,8 @@ npx tsc -p tsconfig.build.json --outDir "$out"
 # The default pipeline config (config/index.ts resolves it beside the compiled config module).
 mkdir -p "$out/config/pipelines"
 cp config/pipelines/*.json "$out/config/pipelines/"
+# The search page's script, bundled once here instead of by the API on its first request.
+npx tsx scripts/build-ui.ts "$out/api/ui/client"
 # core/version.ts reads the version from the package.json above the compiled modules.
 cp package.json "$out/package.json"
 echo "built into $out" >&2

@@ -10,6 +10,8 @@ import path from 'node:path';
  */
 export const CLIENT_ENTRY = path.join(__dirname, 'client', 'main.ts');
 const STYLE_FILE = path.join(__dirname, 'client', 'search.css');
+/** The production build (scripts/build.sh) puts the bundle here, beside the compiled modules. */
+const PREBUILT_SCRIPT = path.join(__dirname, 'client', 'search.js');
 
 export interface SearchPageAssets {
   script(): Promise<string>;
@@ -40,7 +42,7 @@ export function searchPageAssets(): SearchPageAssets {
   let style: string | undefined;
   return {
     script() {
-      script ??= buildSearchScript().catch((err: unknown) => {
+      script ??= (fs.existsSync(PREBUILT_SCRIPT) ? fs.promises.readFile(PREBUILT_SCRIPT, 'utf8') : buildSearchScript()).catch((err: unknown) => {
         script = undefined;
         throw err;
       });
