@@ -30,6 +30,10 @@ describe('service config', () => {
     expect(() => loadIndexerConfig({ ...env, KAFKA_REPLICATION_FACTOR: '0' })).toThrow(/KAFKA_REPLICATION_FACTOR=0 is out of range; expected 1\.\./);
     expect(() => loadIndexerConfig({ ...env, KAFKA_MIN_INSYNC_REPLICAS: 'two' })).toThrow(/KAFKA_MIN_INSYNC_REPLICAS="two" is not an integer/);
   });
+  it('gives ingest (reconciliation) every Elasticsearch node, as the indexer and the API', () => {
+    const nodes = 'http://127.0.0.1:9201,http://127.0.0.1:9202';
+    expect(loadIngestConfig({ ...env, ELASTICSEARCH_URL: nodes })).toMatchObject({ elasticsearchUrl: nodes, elasticsearch: { nodes: ['http://127.0.0.1:9201', 'http://127.0.0.1:9202'] } });
+  });
   it('keeps reconciliation off by default, and asks for Elasticsearch when it is on', () => {
     expect(loadIngestConfig(env)).toMatchObject({ reconcileIntervalMs: 0, reconcileRepair: false, reconcileSample: 0, reconcileBucketRows: 1000, elasticsearchUrl: 'http://127.0.0.1:9200' });
     const { ELASTICSEARCH_URL: _, ...noEs } = env;

@@ -67,8 +67,10 @@ export interface IngestConfig extends CommonConfig, KafkaTopicConfig {
    * pipeline ran before, or replacing an invalidated slot. Default: 0 (refuse and say why).
    */
   resnapshot: boolean;
-  /** Elasticsearch, read by reconciliation only (ELASTICSEARCH_URL); required when INGEST_RECONCILE_INTERVAL_MS is set. */
+  /** Elasticsearch, read by reconciliation only (ELASTICSEARCH_URL, nodes as given); required when INGEST_RECONCILE_INTERVAL_MS is set. */
   elasticsearchUrl?: string;
+  /** The same, with its credentials and CA (config/elasticsearch.ts), for the client. */
+  elasticsearch?: ElasticsearchConfig;
   /** Reconciliation (docs/operations.md): how often ingest compares every single-table index with its table, ms (INGEST_RECONCILE_INTERVAL_MS); 0 = off. Default: 0. */
   reconcileIntervalMs: number;
   /** Rows (and as many documents) the background reconciliation samples per index (INGEST_RECONCILE_SAMPLE); 0 = compare all of them by checksums. Default: 0. */
@@ -314,12 +316,14 @@ export function loadIngestConfig(env: Env = process.env): Readonly<IngestConfig>
 
 function reconcileConfig(env: Env) {
   const reconcileIntervalMs = int(env, 'INGEST_RECONCILE_INTERVAL_MS', 0, 0, 30 * 24 * 3_600_000);
-  const elasticsearchUrl = optionalStr(env, 'ELASTICSEARCH_URL') ? url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']) : undefined;
+  const es = optionalStr(env, 'ELASTICSEARCH_URL') ? loadElasticsearchConfig(env) : undefined;
+  const elasticsearchUrl = es?.nodes.join(',');
   if (reconcileIntervalMs > 0 && !elasticsearchUrl) {
     throw new ConfigError('INGEST_RECONCILE_INTERVAL_MS is set, so ingest reads the indexes to compare them with their tables: set ELASTICSEARCH_URL too (e.g. http://127.0.0.1:9200), or INGEST_RECONCILE_INTERVAL_MS=0.', { variable: 'ELASTICSEARCH_URL' });
   }
   return {
     elasticsearchUrl,
+    ...(es ? { elasticsearch: es } : {}),
     reconcileIntervalMs,
     reconcileSample: int(env, 'INGEST_RECONCILE_SAMPLE', 0, 0, 1_000_000),
     reconcileRepair: int(env, 'INGEST_RECONCILE_REPAIR', 0, 0, 1) === 1,

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { loadElasticsearchConfig, type ElasticsearchConfig } from './elasticsearch';
 import { hostPorts, identifier, int, optionalStr, str, url, type Env } from './env';
 import { slotName } from './index';
 
@@ -14,8 +15,10 @@ export interface OpsConfig {
   databaseUrl?: string;
   /** KAFKA_BROKERS: consumer lag, the dead-letter topic. */
   kafkaBrokers?: string[];
-  /** ELASTICSEARCH_URL: watermarks, reindex leases, replayed documents. */
+  /** ELASTICSEARCH_URL: watermarks, reindex leases, replayed documents (nodes as given). */
   elasticsearchUrl?: string;
+  /** The same with credentials and CA (config/elasticsearch.ts), for the client. */
+  elasticsearch?: ElasticsearchConfig;
   /** REDIS_URL (or API_REDIS_URL): only checked for being up. */
   redisUrl?: string;
   slotName: string;
@@ -50,7 +53,8 @@ export function loadOpsConfig(env: Env = process.env, defaultLogsDir?: string): 
     topicPrefix: identifier(env, 'TOPIC_PREFIX', 'cdc'),
     databaseUrl: opt('DATABASE_URL', () => url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'])),
     kafkaBrokers: opt('KAFKA_BROKERS', () => hostPorts(env, 'KAFKA_BROKERS')),
-    elasticsearchUrl: opt('ELASTICSEARCH_URL', () => url(env, 'ELASTICSEARCH_URL', ['http:', 'https:'])),
+    elasticsearchUrl: opt('ELASTICSEARCH_URL', () => loadElasticsearchConfig(env).nodes.join(',')),
+    elasticsearch: opt('ELASTICSEARCH_URL', () => loadElasticsearchConfig(env)),
     redisUrl: opt(redisVar, () => url(env, redisVar, ['redis:', 'rediss:'])),
     slotName: slotName(env),
     groupId: str(env, 'INDEXER_GROUP_ID', 'search-indexer'),

@@ -45,6 +45,7 @@ describe('a 3-node Elasticsearch cluster losing a node under writes and searches
     services.push(startService('ingest', { ...common, SLOT_NAME: slot, PUBLICATION_NAME: slot, INGEST_HEARTBEAT_INTERVAL_MS: '200' }));
     services.push(startService('indexer', { ...common, INDEXER_GROUP_ID: uniqueName('g') }));
     services.push(startService('api', { ...common, API_PORT: String(port), API_URL: apiBase, API_CACHE_MAX_ENTRIES: '0', API_DRAIN_DELAY_MS: '0' }));
+    await eventually(async () => ((await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'ingest streaming', 180_000);
     await waitForOutput(services[1]!, 'indexer consuming', 180_000);
     await eventually(async () => ((await fetch(`${apiBase}/v1/indexes/${index}/search?q=row&size=1`).catch(() => undefined))?.status === 200 ? true : undefined), 'api searching the cluster', 120_000);
   }, 600_000);
@@ -102,7 +103,9 @@ describe('a 3-node Elasticsearch cluster losing a node under writes and searches
       const writesAtKill = writes;
       // Writes keep reaching the index through the two nodes left.
       const during = await currentWalLsn(db);
-      await eventually(async () => (((await confirmedLsn(db, slot)) ?? 0n) >= during ? true : undefined), 'ingest confirming', 60_000);
+      await eventually(async () => (((await confirmedLsn(db, slot)) ?? 0n) >= during ? true : undefined), 'ingest confirming', 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\ningest:\n${services[0]!.output().slice(-3000)}`);
+      });
       const markerId = nextId - 1;
       await eventually(async () => ((await elastic!.get({ index, id: String(markerId) }).catch(() => undefined))?.found ? true : undefined), 'a row written after the kill indexed', 120_000);
       const indexedAfterMs = Date.now() - killedAt;

@@ -9,7 +9,6 @@
  * local stack's .stack env files under the environment, like `npm run status`.
  */
 import { parseArgs } from 'node:util';
-import { Client as EsClient } from '@elastic/elasticsearch';
 import { Client as PgClient } from 'pg';
 import { loadPipelineConfig } from '../config/pipeline';
 import { sourceTables } from '../config/pipeline';
@@ -19,6 +18,7 @@ import { readRange, toolKafka, topicRange } from './dead-letters/kafka-reader';
 import { matches, parseDeadLetter, parseTime, type DeadLetter, type DeadLetterFilter } from './dead-letters/record';
 import { replay, type ReplayResult } from './dead-letters/replay';
 import { opsEnv } from './ops-env';
+import { createElasticsearchClient } from '../core/elasticsearch';
 
 const USAGE = `usage:
   npm run dead-letters -- list [--index I] [--reason R] [--since T] [--until T] [--id ID] [--table S.T] [--limit N] [--json]
@@ -81,8 +81,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (!config.elasticsearchUrl) throw new Error('ELASTICSEARCH_URL is not set: replay writes to and checks the indexes');
-  const es = new EsClient({ node: config.elasticsearchUrl, requestTimeout: config.timeoutMs, maxRetries: 1 });
+  if (!config.elasticsearch) throw new Error('ELASTICSEARCH_URL is not set: replay writes to and checks the indexes');
+  const es = createElasticsearchClient(config.elasticsearch, { requestTimeout: config.timeoutMs, maxRetries: 1 });
   const db = config.databaseUrl ? new PgClient({ connectionString: config.databaseUrl, application_name: 'search-pipeline-dead-letters' }) : undefined;
   db?.on('error', () => undefined);
   try {

@@ -10,13 +10,13 @@
  * Reads the same environment as ingest, plus ELASTICSEARCH_URL.
  */
 import { parseArgs } from 'node:util';
-import { Client as EsClient } from '@elastic/elasticsearch';
 import { Client } from 'pg';
 import { loadIngestConfig } from '../config';
 import { loadPipelineConfig } from '../config/pipeline';
 import { errorMessage } from '../core/errors';
 import { recheck, reconcile, refusal, repair, type Finding, type ReconcileReport } from '../ingest/reconcile/reconciler';
 import { readRequest } from '../ingest/snapshot/resnapshot-requests';
+import { createElasticsearchClient } from '../core/elasticsearch';
 
 const USAGE = 'usage: npm run reconcile -- <index> [--full | --sample N] [--repair] [--examples N] [--json]\n';
 const REPAIR_TIMEOUT_MS = 300_000;
@@ -58,12 +58,12 @@ async function main(): Promise<number> {
     process.stderr.write(`reconcile refused: ${why}\n`);
     return 2;
   }
-  if (!config.elasticsearchUrl) {
+  if (!config.elasticsearch) {
     process.stderr.write('ELASTICSEARCH_URL is not set: reconcile reads the index (e.g. ELASTICSEARCH_URL=http://127.0.0.1:9200).\n');
     return 2;
   }
   const db = new Client({ connectionString: config.databaseUrl });
-  const es = new EsClient({ node: config.elasticsearchUrl });
+  const es = createElasticsearchClient(config.elasticsearch);
   await db.connect();
   try {
     const report = await reconcile(db, es, index, { sample, bucketRows: config.reconcileBucketRows, settleMs: config.reconcileSettleMs, examples });

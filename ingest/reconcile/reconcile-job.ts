@@ -1,4 +1,3 @@
-import { Client as EsClient } from '@elastic/elasticsearch';
 import { Client } from 'pg';
 import type { IngestConfig } from '../../config';
 import type { PipelineConfig } from '../../config/pipeline';
@@ -6,6 +5,7 @@ import type { Logger } from '../../core/logger';
 import { every, type Periodic } from '../../core/periodic';
 import type { IngestMetrics } from '../metrics';
 import { FINDING_KINDS, reconcile, refusal, repair, type ReconcileReport } from './reconciler';
+import { createElasticsearchClient } from '../../core/elasticsearch';
 
 /**
  * The background reconciliation (INGEST_RECONCILE_INTERVAL_MS, off by default): every interval,
@@ -16,7 +16,7 @@ import { FINDING_KINDS, reconcile, refusal, repair, type ReconcileReport } from 
 export function startReconcileJob(deps: { config: Readonly<IngestConfig>; pipeline: PipelineConfig; metrics: IngestMetrics; log: Logger }): Periodic {
   const { config, metrics, log } = deps;
   const stop = new AbortController();
-  const es = new EsClient({ node: config.elasticsearchUrl! });
+  const es = createElasticsearchClient(config.elasticsearch!);
   const indexes = deps.pipeline.indexes.filter((i) => {
     const why = refusal(i, config.httpTables);
     if (why) log.warn('background reconciliation skips an index', { index: i.name, why });

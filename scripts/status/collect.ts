@@ -1,4 +1,3 @@
-import { Client as EsClient } from '@elastic/elasticsearch';
 import { Client as PgClient } from 'pg';
 import type { OpsConfig } from '../../config/status';
 import { loadPipelineConfig, type PipelineConfig } from '../../config/pipeline';
@@ -10,6 +9,7 @@ import { probeElasticsearch, probeKafka, probePostgres, probeRedis, redact } fro
 import { probeErrors } from './probes-errors';
 import { probeConsumerLag, probeDeadLetters, probeIndexes, probeProgress, probeSlot, topicsOf } from './probes-pipeline';
 import { probeService } from './probes-services';
+import { createElasticsearchClient } from '../../core/elasticsearch';
 
 /** Bounds a probe: one that hangs becomes an error saying so, and the others still report. */
 async function bounded<T extends PartBase>(ms: number, what: string, run: () => Promise<T>, failed: (error: string) => T): Promise<T> {
@@ -44,7 +44,7 @@ export async function collectStatus(config: OpsConfig, opts: { deadLetters?: num
   const db = config.databaseUrl ? new PgClient({ connectionString: config.databaseUrl, connectionTimeoutMillis: t, statement_timeout: t, application_name: 'search-pipeline-status' }) : undefined;
   db?.on('error', () => undefined); // the failing query reports it
   const dbUp = db ? await db.connect().then(() => undefined, (err: unknown) => `Postgres at ${redact(config.databaseUrl!)}: ${errorMessage(err)}`) : 'not configured: set DATABASE_URL';
-  const es = config.elasticsearchUrl ? new EsClient({ node: config.elasticsearchUrl, requestTimeout: t, maxRetries: 0 }) : undefined;
+  const es = config.elasticsearch ? createElasticsearchClient(config.elasticsearch, { requestTimeout: t, maxRetries: 0 }) : undefined;
   const kafka = config.kafkaBrokers ? toolKafka(config.kafkaBrokers, 'search-pipeline-status', t) : undefined;
   const admin = kafka?.admin();
   const kafkaUp: PartBase | undefined = admin ? await bounded<PartBase>(t, `Kafka at ${config.kafkaBrokers!.join(',')}`, async () => (await admin.connect(), { health: 'ok' }), down({})) : undefined;
