@@ -61,6 +61,9 @@ async function writeParked(d: DeadLetter, deps: ReplayDeps): Promise<ReplayResul
     }
     const doc = JSON.parse(d.payload) as Record<string, unknown> | null;
     // The version is a decimal LSN that may pass 2^53: sent as text in the query string, exactly.
+    // `external`, not the pipeline's `external_gte`, on purpose: two changes of one row in one
+    // transaction share a commit LSN, so an equal version in the index may be the later change of
+    // the parked one's transaction; a replay must write only over an older version, never an equal one.
     if (doc === null) {
       await deps.es.transport.request({ method: 'DELETE', path: `/${encodeURIComponent(index)}/_doc/${encodeURIComponent(id)}`, querystring: { version, version_type: 'external' } });
     } else {
