@@ -6,6 +6,8 @@ import type { TopicReplication } from '../core/topic-replication';
 import type { KafkaSecurity } from '../core/kafka-security';
 import { loadKafkaSecurity } from './kafka-security';
 import { loadElasticsearchConfig, type ElasticsearchConfig } from './elasticsearch';
+import { loadTracingConfig } from './tracing';
+import type { TracingConfig } from '../core/tracing';
 
 /**
  * The only place that reads the environment. Every service calls its loader once at start;
@@ -18,6 +20,8 @@ export interface CommonConfig {
   topicPrefix: string;
   /** LOG_LEVEL: debug | info | warn | error. Default: info. */
   logLevel: LogLevel;
+  /** Traces: TRACING and the variables beside it (config/tracing.ts). Default: off. */
+  tracing: Readonly<TracingConfig>;
 }
 
 /** How the topics the pipeline creates are replicated (docs/scaling.md). */
@@ -281,6 +285,7 @@ function common(env: Env): CommonConfig {
     pipelineConfigPath: path.resolve(str(env, 'PIPELINE_CONFIG', path.join(__dirname, 'pipelines', 'demo.json'))),
     topicPrefix: identifier(env, 'TOPIC_PREFIX', 'cdc'),
     logLevel: level,
+    tracing: loadTracingConfig(env),
   };
 }
 

@@ -48,6 +48,24 @@ describe('record batch v2 encoding', () => {
     expect(buf.readUInt32BE(17)).not.toBe(kafkajsCrc32c(buf.subarray(21)));
   });
 
+  it('carries record headers as Kafka encodes them (count, then each key and value with its length), beside records without', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const records = [
+      { key: '{"id":1}', value: '{"op":"c"}', headers: [{ key: 'traceparent', value: traceparent }] },
+      { key: '{"id":2}', value: '{"op":"u"}' },
+      { key: null, value: 'x', headers: [{ key: 'a', value: '' }, { key: 'ключ', value: 'v'.repeat(200) }] }, // empty value, multi-byte key, 2-byte varint
+      { key: '', value: 'y', headers: [] },
+    ];
+    const buf = encodeRecordBatch(records, 1);
+    expect(buf.readUInt32BE(17)).toBe(kafkajsCrc32c(buf.subarray(21)));
+    const batch = await decode(buf);
+    const text = (h: Record<string, unknown>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, (v as Buffer).toString('utf8')]));
+    expect(batch.records.map((r) => text(r.headers))).toEqual([{ traceparent }, {}, { a: '', ключ: 'v'.repeat(200) }, {}]);
+    expect(batch.records.map((r) => r.value!.toString('utf8'))).toEqual(['{"op":"c"}', '{"op":"u"}', 'x', 'y']);
+    // Without headers the bytes are those of before headers existed: tracing off changes nothing on the wire.
+    expect(encodeRecordBatch([{ key: 'k', value: 'v', headers: [] }], 1).equals(encodeRecordBatch([{ key: 'k', value: 'v' }], 1))).toBe(true);
+  });
+
   it('refuses an empty batch (Kafka has no such thing)', () => {
     expect(() => encodeRecordBatch([])).toThrow(/at least one record/);
   });

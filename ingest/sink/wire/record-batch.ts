@@ -1,6 +1,12 @@
 import { crc32c } from '@node-rs/crc32';
 
-/** A record as ingest produces it: key and value are text, sent as UTF-8; no headers. */
+/** A Kafka record header: ingest sends text only (the W3C traceparent: core/tracing.ts). */
+export interface RecordHeader {
+  key: string;
+  value: string;
+}
+
+/** A record as ingest produces it: key, value and headers are text, sent as UTF-8. */
 export interface WireRecord {
   key: string | null;
   value: string;
@@ -11,6 +17,8 @@ export interface WireRecord {
    */
   keyBytes?: number;
   valueBytes?: number;
+  /** Absent for almost every record (tracing off or the change not sampled): then one byte, a count of 0. */
+  headers?: readonly RecordHeader[];
 }
 
 // Record batch v2 (magic 2), https://kafka.apache.org/documentation/#recordbatch. Offsets of the
@@ -39,8 +47,8 @@ export function encodeRecordBatch(records: readonly WireRecord[], timestamp = Da
     const v = r.valueBytes ?? Buffer.byteLength(r.value);
     keyBytes[i] = k;
     valueBytes[i] = v;
-    // attributes, timestamp delta (0), offset delta, key, value, header count (0)
-    const body = 1 + 1 + varintSize(i) + varintSize(k) + Math.max(0, k) + varintSize(v) + v + 1;
+    // attributes, timestamp delta (0), offset delta, key, value, headers
+    const body = 1 + 1 + varintSize(i) + varintSize(k) + Math.max(0, k) + varintSize(v) + v + (r.headers === undefined ? 1 : headersSize(r.headers));
     bodyBytes[i] = body;
     size += varintSize(body) + body;
   }
@@ -70,11 +78,36 @@ export function encodeRecordBatch(records: readonly WireRecord[], timestamp = Da
     const v = valueBytes[i]!;
     at = writeVarint(buf, at, v);
     if (v > 0) at += buf.write(r.value, at, v, 'utf8');
-    buf[at++] = 0; // no headers
+    if (r.headers === undefined) buf[at++] = 0; // no headers
+    else at = writeHeaders(buf, at, r.headers);
   }
   if (at !== size) throw new Error(`record batch encoding wrote ${at} bytes of ${size}`);
   buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_AT)) >>> 0, CRC_AT);
   return buf;
+}
+
+// Headers: a varint count, then per header varint key length, key bytes, varint value length, value bytes.
+function headersSize(headers: readonly RecordHeader[]): number {
+  let size = varintSize(headers.length);
+  for (const h of headers) {
+    const k = Buffer.byteLength(h.key);
+    const v = Buffer.byteLength(h.value);
+    size += varintSize(k) + k + varintSize(v) + v;
+  }
+  return size;
+}
+
+function writeHeaders(buf: Buffer, at: number, headers: readonly RecordHeader[]): number {
+  at = writeVarint(buf, at, headers.length);
+  for (const h of headers) {
+    const k = Buffer.byteLength(h.key);
+    at = writeVarint(buf, at, k);
+    at += buf.write(h.key, at, k, 'utf8');
+    const v = Buffer.byteLength(h.value);
+    at = writeVarint(buf, at, v);
+    at += buf.write(h.value, at, v, 'utf8');
+  }
+  return at;
 }
 
 /** Bytes of a signed 32-bit value as a zigzag varint. */
