@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { IndexSpec } from '../config/pipeline';
 import { decodeChangeEvent, documentId, type ChangeEvent } from '../core/change-event';
 import { errorMessage } from '../core/errors';
+import { TRACEPARENT_HEADER, type TraceSpan, type Tracing } from '../core/tracing';
 import { decimalLsnBelow } from '../core/lsn';
 import type { DeadLetterRecord } from './dead-letters';
 import type { DeadLetter, DocumentSink } from './sink/es-document-sink';
@@ -11,7 +12,12 @@ import { carryForward, fillFromCurrent, type CurrentReader } from './transform/u
 import type { Position } from './watermark/positions';
 import { joinedIndexes, rebuildRequests, type RebuildRequest } from './join/rebuild-requests';
 
-export interface InboundMessage { offset: string; value: Buffer | null }
+export interface InboundMessage {
+  offset: string;
+  value: Buffer | null;
+  /** Kafka record headers as kafkajs gives them; ingest sets `traceparent` on sampled changes (core/tracing.ts). */
+  headers?: Readonly<Record<string, Buffer | string | Array<Buffer | string> | undefined>>;
+}
 
 export interface BatchDeps {
   indexes: readonly IndexSpec[];
@@ -31,6 +37,10 @@ export interface BatchDeps {
   onUnresolved?: (ops: BulkOp[]) => void;
   /** Builds the documents of joined indexes a run asks for, handing them to `write` batch by batch (join/joined-rebuilder.ts). */
   rebuild?: (requests: readonly RebuildRequest[], write: (ops: BulkOp[]) => Promise<void>) => Promise<void>;
+  /** Spans of batches that carry sampled changes (docs/operations.md, "Traces"). Default: off. */
+  tracing?: Tracing;
+  /** Each traced change's searchable span once its batch is durable: ended after the refresh that makes it searchable (watermark/searchable-spans.ts). */
+  searchable?: (spans: TraceSpan[]) => void;
 }
 
 export interface BatchResult {
@@ -55,6 +65,8 @@ export interface PreparedBatch {
   invalid: DeadLetterRecord[];
   /** Highest commit LSN in the batch (heartbeats, truncates and dead letters included). */
   position?: Position;
+  /** traceparent headers of the batch's sampled changes; absent when none has one. */
+  traces?: string[];
 }
 
 /**
@@ -77,6 +89,8 @@ export function prepareBatch(topic: string, partition: number, messages: readonl
   };
   for (const m of messages) {
     const origin = { topic, partition, offset: m.offset };
+    const traceparent = m.headers?.[TRACEPARENT_HEADER];
+    if (traceparent !== undefined) (prepared.traces ??= []).push(String(Array.isArray(traceparent) ? traceparent[0] : traceparent));
     let event: ChangeEvent;
     try {
       event = decodeChangeEvent(m.value ?? '');
@@ -112,6 +126,47 @@ export function prepareBatch(topic: string, partition: number, messages: readonl
  * topic, so the caller may then commit.
  */
 export async function writeBatch(prepared: PreparedBatch, deps: BatchDeps): Promise<BatchResult> {
+  if (!prepared.traces || !deps.tracing?.on) return writeSteps(prepared, deps);
+  const { tracing } = deps;
+  const { topic, partition, traces } = prepared;
+  // One span for the batch, linked to every traced change in it (a span has one parent, a batch
+  // carries many traces); bulk requests are its children. Each change's own trace gets one span,
+  // from here to searchable, linked to the batch: so the trace ends where the change can be found.
+  const batch = tracing.start('indexer.batch', { kind: 'consumer', links: traces, attributes: { 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'pipeline.traced_events': traces.length } });
+  const changes = traces.map((parent) => tracing.start('indexer.searchable', { parent, links: [batch], attributes: { 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition) } }));
+  try {
+    const result = await writeSteps(prepared, { ...deps, sink: tracedSink(deps.sink, tracing, batch) });
+    batch.setAttributes({ 'pipeline.ops': result.ops, 'pipeline.dead_letters': result.deadLetters });
+    batch.end();
+    if (deps.searchable) deps.searchable(changes);
+    else for (const c of changes) c.end();
+    return result;
+  } catch (err) {
+    batch.end(err);
+    for (const c of changes) c.end(err); // read again from this batch: the retry traces the change again
+    throw err;
+  }
+}
+
+/** Bulk requests as children of the batch span. */
+function tracedSink(sink: DocumentSink, tracing: Tracing, batch: TraceSpan): DocumentSink {
+  return {
+    write: async (ops, keepAlive) => {
+      const span = tracing.start('indexer.bulk', { parent: batch, kind: 'client', attributes: { 'pipeline.docs': ops.length } });
+      try {
+        const dead = await sink.write(ops, keepAlive);
+        span.setAttributes({ 'pipeline.dead_letters': dead.length });
+        span.end();
+        return dead;
+      } catch (err) {
+        span.end(err);
+        throw err;
+      }
+    },
+  };
+}
+
+async function writeSteps(prepared: PreparedBatch, deps: BatchDeps): Promise<BatchResult> {
   const dead: DeadLetterRecord[] = [...prepared.invalid];
   const result: BatchResult = { ops: 0, deadLetters: 0, written: new Set(), position: prepared.position };
   for (const step of prepared.steps) {

@@ -24,6 +24,8 @@ import { EsCurrentSource } from './sink/current-source';
 import { EsDocumentSink } from './sink/es-document-sink';
 import { applyTruncate } from './truncate';
 import { PositionTracker } from './watermark/positions';
+import { SearchableSpans } from './watermark/searchable-spans';
+import { noTracing, type Tracing } from '../core/tracing';
 import { WatermarkPublisher } from './watermark/publisher';
 
 export interface IndexerDeps {
@@ -36,6 +38,8 @@ export interface IndexerDeps {
   onFatal: (err: unknown) => void;
   /** Put the index templates of the configured indexes (default true; a reindex's replay writes a concrete index, not an alias). */
   manageTemplates?: boolean;
+  /** Spans of batches carrying sampled changes, bulk requests and refreshes (core/tracing.ts). Default: off. */
+  tracing?: Tracing;
 }
 
 /**
@@ -71,8 +75,10 @@ export function createIndexer(deps: IndexerDeps) {
   const admin: Admin = kafka.admin();
   const partitionCounts = new Map<string, number>();
   const tracker = new PositionTracker();
+  const tracing = deps.tracing ?? noTracing;
+  const searchable = tracing.on ? new SearchableSpans(tracing) : undefined;
   const publisher = new WatermarkPublisher({
-    es, tracker, indexesByTopic, intervalMs: config.watermarkIntervalMs, log: log.child('watermark'),
+    es, tracker, indexesByTopic, spans: searchable, intervalMs: config.watermarkIntervalMs, log: log.child('watermark'),
     beforeRefresh: (dirty) => rebuilder?.beforeRefresh(dirty) ?? { indexes: [], after: () => undefined },
     partitionCount: (t) => partitionCounts.get(t),
     onSearchable: (index, seconds) => metrics.commitToSearchable.observe({ index }, seconds),
@@ -145,6 +151,8 @@ export function createIndexer(deps: IndexerDeps) {
     rebuild: rebuilder && ((requests, write) => rebuilder!.rebuild(requests, write)),
     maxDocsPerBulk: config.batchMaxDocs,
     maxBytesPerBulk: config.batchMaxBytes,
+    tracing,
+    searchable: searchable && ((spans) => searchable.add(spans)),
     limit,
     keepAlive,
     readCurrent: async (wanted) => {

@@ -9,6 +9,7 @@ import { startMetricsServer } from '../core/metrics-server';
 import { createIndexer } from './indexer-service';
 import { createIndexerMetrics } from './metrics';
 import { startAutoReindex } from './reindex/auto-reindex';
+import { createTracing } from '../core/tracing';
 
 async function main(): Promise<void> {
   const config = loadIndexerConfig();
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
   };
   const onFatal = (err: unknown): void => fail(err, 'indexer stopped on an error');
   const kafka = createKafka(config.kafkaBrokers, 'indexer', log, config.kafkaSecurity);
-  const indexer = createIndexer({ config, pipeline, kafka, es, metrics, log, onFatal });
+  const tracing = createTracing(config.tracing, 'indexer');
+  const indexer = createIndexer({ config, pipeline, kafka, es, metrics, log, onFatal, tracing });
   let autoReindex: ReturnType<typeof startAutoReindex> | undefined;
   const server = await startMetricsServer(metrics.registry, config.metricsPort, () => healthy);
   const close = onceClose(
@@ -35,6 +37,8 @@ async function main(): Promise<void> {
       ['indexer', () => indexer.close()],
       ['es', () => es.close()],
       ['metrics', () => new Promise<void>((r) => (server ? server.close(() => r()) : r()))],
+      // Last: the spans of everything above, the final refresh's included, are exported before the process ends.
+      ['tracing', () => tracing.shutdown()],
     ],
     log,
   );

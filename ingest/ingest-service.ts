@@ -8,6 +8,8 @@ import { isSecured } from '../core/kafka-security';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
 import type { Logger } from '../core/logger';
 import { every, type Periodic } from '../core/periodic';
+import type { Tracing } from '../core/tracing';
+import { ChangeTraces } from './change-traces';
 import { CommitBatcher } from './commit-batcher';
 import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
@@ -41,6 +43,8 @@ export interface IngestDeps {
   onFatal: (err: unknown) => void;
   /** pgoutput change → events; a seam for tests that inject a decoding fault. Default: toChangeEvents. */
   decode?: ChangeDecoder;
+  /** Traces of sampled changes, from decoding to Kafka (core/tracing.ts). Default: off. */
+  tracing?: Tracing;
 }
 
 /** A metric label for an error: its PipelineError code in lower case (replication_failed, kafka_produce_failed, ...). */
@@ -78,13 +82,14 @@ export function createIngest(deps: IngestDeps) {
   const topics = tables.map((t) => topicFor(config.topicPrefix, t));
   const roots = new Set(pipeline.indexes.map((i) => `${i.source.schema}.${i.source.table}`));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
+  const traces = deps.tracing?.on ? new ChangeTraces(deps.tracing) : undefined;
   const producer = new WireProducer(kafkajsLayout(kafka), { clientId: 'ingest' });
   const publisher = new KafkaEventPublisher(kafka, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
     metrics.errors.inc({ kind: r.errorType });
     metrics.deadLetters.inc({ table: r.table, reason: r.errorType });
     const why = r.errorType === 'event_invalid' ? 'it breaks the change-event contract (a decoding bug: report it, then re-snapshot the table once fixed)' : 'Kafka cannot carry it';
     log.error(`event parked in the dead-letter topic: ${why}; the document keeps its previous version`, { topic: r.topic, deadLetterTopic, key: r.event.key, lsn: r.event.lsn, commitLsn: r.event.commitLsn, reason: r.reason });
-  });
+  }, traces);
   const source = new PgChangeSource(config.databaseUrl, slot, config.publicationName, log.child('source'), onFatal);
   const windows = new ChunkWindows(slot);
   let lastConfirmedCommitAt = new Date();
@@ -181,7 +186,7 @@ export function createIngest(deps: IngestDeps) {
       await publisher.connect();
     });
     await source.start(createStreamHandler({
-      slot, tables, keys, batcher, windows, decode: deps.decode,
+      slot, tables, keys, batcher, windows, decode: deps.decode, traces,
       readRow: pgCurrentRowReader(streamDb),
       onRelation: (r) => schema.observe(r),
       onMovedRow: (table, filled, gone) => {

@@ -11,6 +11,7 @@ import { createIngest } from './ingest-service';
 import { startIntakeServer, type IntakeServer } from './intake/intake-server';
 import { refusePublishedUpstreamTables, splitPipeline } from './intake/upstream-tables';
 import { createIngestMetrics } from './metrics';
+import { createTracing } from '../core/tracing';
 
 async function main(): Promise<void> {
   const config = loadIngestConfig();
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   await db.connect();
   await refusePublishedUpstreamTables(db, config.publicationName, upstream);
   const metrics = createIngestMetrics();
+  const tracing = createTracing(config.tracing, 'ingest');
   let healthy = true;
   // A failed stream or publish ends the process: a supervisor restarts it, and it resumes from the slot's confirmed LSN.
   const onFatal = (err: unknown): void => {
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
     log.error('ingest stopped on an error; restart resumes from the last confirmed commit', { err, message: errorMessage(err) });
     void close().finally(() => process.exit(1));
   };
-  const ingest = captured.indexes.length === 0 ? undefined : createIngest({ config, pipeline: captured, kafka: createKafka(config.kafkaBrokers, 'ingest', log, config.kafkaSecurity), db, metrics, log, onFatal });
+  const ingest = captured.indexes.length === 0 ? undefined : createIngest({ config, pipeline: captured, kafka: createKafka(config.kafkaBrokers, 'ingest', log, config.kafkaSecurity), db, metrics, log, onFatal, tracing });
   const server = await startMetricsServer(metrics.registry, config.metricsPort, () => {
     if (!healthy) return false;
     const problems = ingest?.problems() ?? [];
@@ -49,6 +51,8 @@ async function main(): Promise<void> {
       ['ingest', () => ingest?.close()],
       ['db', () => db.end()],
       ['metrics', () => new Promise<void>((r) => (server ? server.close(() => r()) : r()))],
+      // Last: the spans of everything above are exported before the process ends.
+      ['tracing', () => tracing.shutdown()],
     ],
     log,
   );

@@ -1,4 +1,5 @@
 import type { ChangeEvent } from '../core/change-event';
+import type { ChangeTraces } from './change-traces';
 import type { CommitBatcher } from './commit-batcher';
 import type { ChunkWindows } from './snapshot/chunk-window';
 import { RefetchWindows } from './snapshot/refetch-windows';
@@ -31,6 +32,8 @@ export interface StreamHandlerDeps {
   onMovedRow?: (table: string, filled: number, gone: boolean) => void;
   /** Each change's table description, before its events are published (schema/schema-watch.ts). */
   onRelation?: (relation: RelationInfo) => Promise<void>;
+  /** Starts each change's trace at its decoding (change-traces.ts); absent or off: no tracing work. */
+  traces?: ChangeTraces;
 }
 
 export function createStreamHandler(deps: StreamHandlerDeps) {
@@ -56,12 +59,14 @@ export function createStreamHandler(deps: StreamHandlerDeps) {
           else await deps.onRelation(m.change.relation);
         }
         const change = withDocumentKey(m.change, fullKeys);
+        const span = deps.traces?.on ? deps.traces.startDecode(change.tag === 'truncate' ? change.relations.map((r) => `${r.schema}.${r.name}`).join(',') : `${change.relation.schema}.${change.relation.name}`, m.lsn.toString()) : undefined;
         let events = decode(change, m.lsn.toString(), tx);
         if (deps.readRow && events.length === 2 && change.tag === 'update') {
           const fill = await fillMovedRow(change, events, deps.readRow);
           events = fill.events;
           if (fill.filled || fill.gone) deps.onMovedRow?.(`${change.relation.schema}.${change.relation.name}`, fill.filled, fill.gone);
         }
+        if (span) deps.traces!.decoded(span, events);
         windows.observe(events);
         refetches.observe(events);
         return batcher.add(events);

@@ -3,6 +3,7 @@ import { errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { publishPositions, type PartitionPosition } from '../../core/watermark-store';
 import type { CommitSample, PositionTracker } from './positions';
+import type { SearchableSpans } from './searchable-spans';
 
 export interface WatermarkPublisherDeps {
   es: Client;
@@ -26,6 +27,8 @@ export interface WatermarkPublisherDeps {
    * it: join/written-refs.ts).
    */
   beforeRefresh?: (dirty: ReadonlySet<string>) => { indexes: readonly string[]; after: () => void };
+  /** Traced changes waiting for this refresh (searchable-spans.ts). */
+  spans?: SearchableSpans;
 }
 
 /**
@@ -57,21 +60,29 @@ export class WatermarkPublisher {
   async tick(): Promise<void> {
     const { es, tracker, indexesByTopic, partitionCount, log } = this.deps;
     const taken = tracker.take();
+    const spans = this.deps.spans;
+    // Taken with the positions: every change they stand for was durable before this refresh began.
+    const traced = spans?.take() ?? [];
     const { positions, dirty } = taken;
     const hook = this.deps.beforeRefresh?.(dirty);
     const refreshed = new Set([...dirty, ...(hook?.indexes ?? [])]);
     if (refreshed.size) {
+      const span = spans?.refreshSpan(traced, [...refreshed]);
       try {
         const res = await es.indices.refresh({ index: [...refreshed], ignore_unavailable: true });
+        span?.end();
         // A shard that failed to refresh does not show what was written to it.
         if (!res?._shards?.failed) hook?.after();
       } catch (err) {
+        span?.end(err);
+        spans?.restore(traced);
         tracker.restore(taken);
         log.warn('refresh failed; watermark not advanced', { err: errorMessage(err), indexes: [...refreshed] });
         return;
       }
     }
     this.observeSearchable(taken.commits, Date.now());
+    spans?.searchable(traced);
     const out: PartitionPosition[] = [];
     for (const [topic, byPartition] of positions) {
       const partitions = partitionCount(topic);

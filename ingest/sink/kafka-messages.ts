@@ -2,6 +2,7 @@ import { canonicalKey, topicFor, type ChangeEvent } from '../../core/change-even
 import { PipelineError } from '../../core/errors';
 import { contractViolation } from './contract-guard';
 import { keyPartition } from './murmur2-partition';
+import type { RecordHeader } from './wire/record-batch';
 
 export interface KafkaMessage {
   key: string;
@@ -15,6 +16,8 @@ export interface KafkaMessage {
   /** UTF-8 byte lengths of key and value: planSends measures them for the limits, the encoder reuses them. */
   keyBytes?: number;
   valueBytes?: number;
+  /** The trace the event belongs to, when sampled (ingest/change-traces.ts). */
+  headers?: readonly RecordHeader[];
 }
 
 /** What the publisher knows of each topic, as last read from the broker; undefined when unknown. */
@@ -68,7 +71,7 @@ export function partitionFor(_topic: string, key: string, partitions: number): n
  * the same way (contract-guard.ts): decoding the same WAL again would make it again, so stopping
  * would stop for good, and producing it would hand the indexer something it must refuse.
  */
-export function planSends(events: readonly ChangeEvent[], topicPrefix: string, layout: TopicLayout, maxSendBytes = MAX_SEND_BYTES): { sends: Send[]; rejected: RejectedEvent[] } {
+export function planSends(events: readonly ChangeEvent[], topicPrefix: string, layout: TopicLayout, maxSendBytes = MAX_SEND_BYTES, headersOf?: (e: ChangeEvent) => readonly RecordHeader[] | undefined): { sends: Send[]; rejected: RejectedEvent[] } {
   const sends: Send[] = [];
   const rejected: RejectedEvent[] = [];
   const topics = new TopicCache(topicPrefix, layout);
@@ -93,7 +96,8 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     const key = everyPartition ? '' : canonicalKey(e.key);
     const valueBytes = Buffer.byteLength(json);
     const keyBytes = key.length === 0 ? 0 : Buffer.byteLength(key);
-    const bytes = valueBytes + keyBytes + RECORD_OVERHEAD;
+    const headers = headersOf?.(e);
+    const bytes = valueBytes + keyBytes + RECORD_OVERHEAD + (headers === undefined ? 0 : headerBytes(headers));
     if (bytes > t.limit) {
       rejected.push({ event: e, topic: t.topic, table: t.table, errorType: 'event_too_large', reason: `the event is ${bytes} bytes, above the ${t.limit + BATCH_OVERHEAD} bytes topic ${t.topic} accepts (max.message.bytes)` });
       continue;
@@ -111,17 +115,24 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     let list = send.get(t.topic);
     if (!list) send.set(t.topic, (list = []));
     if (partition >= 0) {
-      list.push({ key, value: json, partition, keyBytes, valueBytes });
+      list.push(headers === undefined ? { key, value: json, partition, keyBytes, valueBytes } : { key, value: json, partition, keyBytes, valueBytes, headers });
       t.used[partition]! += bytes;
     } else {
       for (let p = 0; p < t.partitions; p++) {
-        list.push({ key, value: json, partition: p, keyBytes, valueBytes });
+        list.push(headers === undefined ? { key, value: json, partition: p, keyBytes, valueBytes } : { key, value: json, partition: p, keyBytes, valueBytes, headers });
         t.used[p]! += bytes;
       }
     }
   }
   if (send.size) sends.push(send);
   return { sends, rejected };
+}
+
+/** Header bytes as encoded, at most: lengths as 5-byte varints. */
+function headerBytes(headers: readonly RecordHeader[]): number {
+  let n = 5;
+  for (const h of headers) n += Buffer.byteLength(h.key) + Buffer.byteLength(h.value) + 10;
+  return n;
 }
 
 /** Per topic of one planSends call: name, layout, and the bytes each partition holds in the current send. */

@@ -7,6 +7,7 @@ import { deadLetterRecord } from './dead-letter-record';
 import { planSends, type KafkaMessage, type RejectedEvent } from './kafka-messages';
 import { keyPartition } from './murmur2-partition';
 import { encodeRecordBatch } from './wire/record-batch';
+import type { ChangeTraces } from '../change-traces';
 
 /**
  * Produces change events with acks=all. Key = canonical primary key, so every change of one
@@ -32,6 +33,8 @@ export class KafkaEventPublisher implements EventPublisher {
     private readonly topics: readonly string[],
     private readonly deadLetterTopic: string,
     private readonly onRejected: (r: RejectedEvent) => void = () => undefined,
+    /** Sampled changes' traces: their records carry a traceparent header, and each send is a produce span linked to them. */
+    private readonly traces?: ChangeTraces,
   ) {}
 
   async connect(): Promise<void> {
@@ -40,12 +43,17 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 
   async publish(events: readonly ChangeEvent[]): Promise<void> {
+    const traced = this.traces?.on ? this.traces.tracesOf(events) : undefined;
+    // One span per batch, linked to the changes it carries (a span has one parent; a batch serves many traces).
+    const span = traced?.length ? this.traces!.tracing.start('ingest.produce', { kind: 'producer', links: traced, attributes: { 'pipeline.events': events.length, 'pipeline.traced_events': traced.length } }) : undefined;
     try {
       if (this.stale) await this.refreshLayout();
-      const { sends, rejected } = planSends(events, this.topicPrefix, { partitions: (t) => this.partitions.get(t), maxMessageBytes: (t) => this.maxBytes.get(t) });
+      const { sends, rejected } = planSends(events, this.topicPrefix, { partitions: (t) => this.partitions.get(t), maxMessageBytes: (t) => this.maxBytes.get(t) }, undefined, span ? this.traces!.headersOf : undefined);
       if (rejected.length) await this.deadLetter(rejected);
       for (const send of sends) await this.producer.send(partitionBatches(send));
+      span?.end();
     } catch (err) {
+      span?.end(err);
       this.stale = true;
       if (err instanceof PipelineError) throw err;
       throw new PipelineError('Kafka did not acknowledge the batch', { code: 'KAFKA_PRODUCE_FAILED', retriable: true, cause: err });
