@@ -43,12 +43,25 @@ describe('docker-compose.yml', () => {
   });
 
   it('passes the pipeline services only variables that config/ reads', () => {
-    const configSource = ['index.ts', 'env.ts'].map((f) => fs.readFileSync(path.join(ROOT, 'config', f), 'utf8')).join('\n');
+    const configSource = ['index.ts', 'env.ts', 'tracing.ts'].map((f) => fs.readFileSync(path.join(ROOT, 'config', f), 'utf8')).join('\n');
     const blocks = [/x-pipeline-env:[\s\S]*?\n\n/, /\n {2}ingest:[\s\S]*?\n\n/, /\n {2}indexer:[\s\S]*?\n\n/, /\n {2}api:[\s\S]*?\n\n/].map((re) => re.exec(compose)?.[0] ?? '');
     const vars = [...new Set(blocks.join('\n').match(/^\s+([A-Z][A-Z0-9_]+):/gm)?.map((l) => l.trim().slice(0, -1)) ?? [])];
     expect(vars).toEqual(expect.arrayContaining(['DATABASE_URL', 'KAFKA_BROKERS', 'ELASTICSEARCH_URL', 'PIPELINE_CONFIG']));
     const unknown = vars.filter((v) => v !== 'REDIS_URL' && !configSource.includes(`'${v}'`));
     expect(unknown).toEqual([]);
+  });
+
+  it('sends the services\' spans to the OpenTelemetry collector, and the collector on to Jaeger', () => {
+    const { services } = resolved(SECRET);
+    for (const name of ['ingest', 'indexer', 'api']) {
+      expect([name, services[name]!.environment!.TRACING, services[name]!.environment!.OTEL_EXPORTER_OTLP_ENDPOINT]).toEqual([name, 'otlp', 'http://otel-collector:4318']);
+    }
+    expect(services.jaeger!.environment!.COLLECTOR_OTLP_ENABLED).toBe('true');
+    expect(services['otel-collector']!.volumes).toEqual([expect.stringContaining('ops/otel-collector.yml:/etc/otelcol/config.yml:ro')]);
+    const collector = fs.readFileSync(path.join(ROOT, 'ops', 'otel-collector.yml'), 'utf8');
+    expect(collector).toMatch(/endpoint: 0\.0\.0\.0:4318/);
+    expect(collector).toMatch(/endpoint: jaeger:4317/);
+    expect(collector).toMatch(/exporters: \[otlp\/jaeger\]/);
   });
 
   it('persists Redis (the API keys) with the append-only file on a volume', () => {

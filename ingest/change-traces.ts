@@ -16,13 +16,16 @@ export class ChangeTraces {
   }
 
   /** A change's trace begins where its WAL record is decoded: a new trace, sampled by TRACING_SAMPLE_RATIO. */
-  startDecode(table: string, lsn: string): TraceSpan {
-    return this.tracing.start('ingest.decode', { attributes: { 'pipeline.table': table, 'pipeline.lsn': lsn } });
+  startDecode(): TraceSpan {
+    return this.tracing.start('ingest.decode');
   }
 
   /** Ends the decode span; a sampled one is carried on by every event the change became. */
   decoded(span: TraceSpan, events: readonly ChangeEvent[]): void {
-    span.setAttributes({ 'pipeline.events': events.length, ...(events[0] ? { 'pipeline.op': events[0].op, 'pipeline.commit_lsn': events[0].commitLsn } : {}) });
+    if (!span.sampled) return span.end();
+    // Described only once sampled: an unsampled change costs no attribute object.
+    const first = events[0];
+    span.setAttributes({ 'pipeline.events': events.length, ...(first ? { 'pipeline.table': `${first.source.schema}.${first.source.table}`, 'pipeline.op': first.op, 'pipeline.lsn': first.lsn, 'pipeline.commit_lsn': first.commitLsn } : {}) });
     span.end();
     const traceparent = span.traceparent;
     if (traceparent === undefined) return;

@@ -59,7 +59,7 @@ export function createStreamHandler(deps: StreamHandlerDeps) {
           else await deps.onRelation(m.change.relation);
         }
         const change = withDocumentKey(m.change, fullKeys);
-        const span = deps.traces?.on ? deps.traces.startDecode(change.tag === 'truncate' ? change.relations.map((r) => `${r.schema}.${r.name}`).join(',') : `${change.relation.schema}.${change.relation.name}`, m.lsn.toString()) : undefined;
+        const span = deps.traces?.on ? deps.traces.startDecode() : undefined;
         let events = decode(change, m.lsn.toString(), tx);
         if (deps.readRow && events.length === 2 && change.tag === 'update') {
           const fill = await fillMovedRow(change, events, deps.readRow);
