@@ -9,6 +9,8 @@ import { errorMiddleware, RETRY_AFTER_S } from './errors';
 import { accessLogMiddleware } from './http/access-log';
 import { corsMiddleware, type CorsOrigins } from './http/cors';
 import { requestIdMiddleware } from './http/request-id';
+import { tracingMiddleware } from './http/tracing';
+import type { Tracing } from '../core/tracing';
 import type { createDrain } from './health/drain';
 import { failedChecks, type ReadinessCheck } from './health/readiness';
 import { NO_POSITIONS } from './freshness/positions-source';
@@ -63,6 +65,8 @@ export interface AppDeps {
   corsOrigins?: CorsOrigins;
   /** The search page at /ui (API_SEARCH_PAGE); none: not served. */
   searchPage?: SearchPageAssets;
+  /** A span per request (core/tracing.ts); give the cache and the search backend the same for their spans. Default: off. */
+  tracing?: Tracing;
 }
 
 /** /readyz's own bound: backends bound their checks, this covers one that does not. */
@@ -74,6 +78,7 @@ export function createApp(deps: AppDeps): Koa {
   const router = new Router();
   // First, so that every answer carries its id and the access log sees the final status.
   app.use(requestIdMiddleware());
+  if (deps.tracing?.on) app.use(tracingMiddleware(deps.tracing));
   if (deps.drain) app.use(deps.drain.middleware);
   if (deps.accessLog) app.use(accessLogMiddleware(deps.log.child('access')));
   app.use(deps.metrics.middleware());

@@ -18,6 +18,8 @@ import { EsSearchBackend } from './search/es-search-backend';
 import { SynonymCache } from './synonyms/synonym-cache';
 import { searchPageAssets } from './ui/bundle';
 import { EsSynonymStore } from './synonyms/synonym-store';
+import { tracedSearchBackend } from './search/traced-search-backend';
+import { createTracing } from '../core/tracing';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
@@ -27,8 +29,9 @@ async function main(): Promise<void> {
   // readings): without them a paused Elasticsearch held them 30 s per attempt, 4 attempts.
   const es = createElasticsearchClient(config.elasticsearch, { requestTimeout: config.queryTimeoutMs + 1000, maxRetries: 1 });
   const metrics = createApiMetrics();
+  const tracing = createTracing(config.tracing, 'api');
   if (!config.cursorSecret) log.warn('API_CURSOR_SECRET is not set: search cursors only work against this instance; set one shared secret when running several');
-  const search = new EsSearchBackend(es, { timeoutMs: config.queryTimeoutMs, cursorKeepAliveS: config.cursorKeepAliveS, observe: metrics.observeElasticsearch, log });
+  const search = tracedSearchBackend(new EsSearchBackend(es, { timeoutMs: config.queryTimeoutMs, cursorKeepAliveS: config.cursorKeepAliveS, observe: metrics.observeElasticsearch, log }), tracing);
   const cacheRedis = config.redisUrl && config.cacheMaxEntries > 0 ? createCacheRedis(config.redisUrl, log.child('cache')) : undefined;
   if (!cacheRedis && config.cacheMaxEntries > 0) log.warn('no REDIS_URL (or API_REDIS_URL): results are cached in this process only');
   const cache = new ResultCache({
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
     ttlMs: config.cacheTtlS * 1000,
     sharedLockWaitMs: config.cacheLockWaitMs,
     events: metrics.cache,
+    tracing,
     ...(cacheRedis ? { shared: new RedisStore(cacheRedis, { prefix: `${config.redisPrefix}cache:`, log: log.child('cache'), onError: metrics.cache.redisError }) } : {}),
   });
   const watermarks = new WatermarkCache(new EsPositionsSource(es, config.topicPrefix), {
@@ -47,7 +51,7 @@ async function main(): Promise<void> {
   const synonyms = new SynonymCache(new EsSynonymStore(es), { log: log.child('synonyms') });
   const { close: closeAuth, ...auth } = setUpAuth(config, log);
   const drain = createDrain();
-  const app = createApp({ drain, pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, synonyms, consistencyWaitMs: config.consistencyWaitMs, accessLog: config.accessLog, corsOrigins: config.corsOrigins, ...(config.searchPage ? { searchPage: searchPageAssets() } : {}), ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}), ...auth });
+  const app = createApp({ tracing, drain, pipeline, search, metrics, log, cursorSecret: config.cursorSecret, maxBodyBytes: config.maxBodyBytes, cache, watermarks, synonyms, consistencyWaitMs: config.consistencyWaitMs, accessLog: config.accessLog, corsOrigins: config.corsOrigins, ...(config.searchPage ? { searchPage: searchPageAssets() } : {}), ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}), ...auth });
   const server = app.listen(config.port, config.host);
   answerClientErrors(server);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject)).catch((err: NodeJS.ErrnoException) => {
@@ -66,6 +70,8 @@ async function main(): Promise<void> {
       ['watermarks', () => watermarks.close()],
       ['cache-redis', async () => void (await cacheRedis?.quit())],
       ['es', () => es.close()],
+      // Last: the spans of the requests answered while draining are exported too.
+      ['tracing', () => tracing.shutdown()],
     ],
     log,
   );

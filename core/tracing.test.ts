@@ -1,24 +1,11 @@
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { CollectedSpans } from './collected-spans';
 import { noTracing, tracingWith, type Tracing } from './tracing';
 
-/** Keeps what was exported past shutdown (the SDK's in-memory exporter forgets it there). */
-class Collected implements SpanExporter {
-  readonly spans: ReadableSpan[] = [];
-  export(spans: ReadableSpan[], done: (r: { code: number }) => void): void {
-    this.spans.push(...spans);
-    done({ code: 0 });
-  }
-  getFinishedSpans(): ReadableSpan[] {
-    return this.spans;
-  }
-  async shutdown(): Promise<void> {}
-}
-
 describe('tracing', () => {
-  let exporter: Collected;
+  let exporter: CollectedSpans;
   const open: Tracing[] = [];
   const make = (sampleRatio: number): Tracing => {
-    exporter = new Collected();
+    exporter = new CollectedSpans();
     const t = tracingWith(exporter, { service: 'test', sampleRatio, exportDelayMs: 10 });
     open.push(t);
     return t;
@@ -36,7 +23,7 @@ describe('tracing', () => {
     const child = ingest.start('indexer.searchable', { parent: header });
     child.end();
     await ingest.shutdown();
-    const [a, b] = exporter.getFinishedSpans();
+    const [a, b] = exporter.spans;
     expect(b!.spanContext().traceId).toBe(a!.spanContext().traceId);
     expect(b!.parentSpanContext?.spanId).toBe(a!.spanContext().spanId);
   });
@@ -59,7 +46,7 @@ describe('tracing', () => {
       throw new Error('boom');
     })).rejects.toThrow('boom');
     await t.shutdown();
-    const spans = exporter.getFinishedSpans();
+    const spans = exporter.spans;
     const request = spans.find((s) => s.name === 'api.request')!;
     expect(spans.find((s) => s.name === 'api.cache')!.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
     expect(request.status.code).toBe(2);

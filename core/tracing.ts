@@ -18,6 +18,8 @@ export interface Tracing {
   start(name: string, opts?: SpanOptions): TraceSpan;
   /** Runs `fn` in a span that is the active context (spans started inside without a parent are its children), ends it when `fn` settles. */
   inSpan<T>(name: string, opts: SpanOptions, fn: (span: TraceSpan) => Promise<T>): Promise<T>;
+  /** Exports what is buffered now (benches and tests; the services export on a timer). */
+  flush(): Promise<void>;
   /** Exports what is buffered and stops; spans started after it are dropped. */
   shutdown(): Promise<void>;
 }
@@ -72,6 +74,7 @@ export const noTracing: Tracing = Object.freeze({
   on: false,
   start: () => NO_SPAN,
   inSpan: <T>(_name: string, _opts: SpanOptions, fn: (span: TraceSpan) => Promise<T>) => fn(NO_SPAN),
+  flush: async () => undefined,
   shutdown: async () => undefined,
 });
 
@@ -81,9 +84,9 @@ export function createTracing(config: Readonly<TracingConfig>, service: string):
   return new SdkTracing(config, service, exporterFor(config));
 }
 
-/** For tests and benches: tracing into a given exporter. */
-export function tracingWith(exporter: SpanExporter, opts: { service: string; sampleRatio: number; exportDelayMs?: number }): Tracing {
-  return new SdkTracing({ exporter: 'console', sampleRatio: opts.sampleRatio, file: '', otlpEndpoint: '', exportDelayMs: opts.exportDelayMs ?? 2000 }, opts.service, exporter);
+/** For tests and benches: tracing into a given exporter; `maxQueueSize`: spans held for export before new ones are dropped (default 2048). */
+export function tracingWith(exporter: SpanExporter, opts: { service: string; sampleRatio: number; exportDelayMs?: number; maxQueueSize?: number }): Tracing {
+  return new SdkTracing({ exporter: 'console', sampleRatio: opts.sampleRatio, file: '', otlpEndpoint: '', exportDelayMs: opts.exportDelayMs ?? 2000 }, opts.service, exporter, opts.maxQueueSize);
 }
 
 function exporterFor(config: Readonly<TracingConfig>): SpanExporter {
@@ -109,7 +112,7 @@ class SdkTracing implements Tracing {
   private readonly tracer: Tracer;
   private readonly ratio: number;
 
-  constructor(config: Readonly<TracingConfig>, service: string, exporter: SpanExporter) {
+  constructor(config: Readonly<TracingConfig>, service: string, exporter: SpanExporter, maxQueueSize?: number) {
     if (!contextManagerSet) {
       // One per process: spans of concurrent requests must not become each other's children.
       context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -119,7 +122,8 @@ class SdkTracing implements Tracing {
       resource: resourceFromAttributes({ 'service.name': config.serviceName ?? service }),
       sampler: new ParentBasedSampler({ root: new LinkedOrKeptSampler() }),
       spanLimits: { linkCountLimit: MAX_LINKS },
-      spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: config.exportDelayMs })],
+      // A full queue drops spans rather than wait: tracing never slows the pipeline down.
+      spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: config.exportDelayMs, ...(maxQueueSize ? { maxQueueSize } : {}) })],
     });
     this.tracer = this.provider.getTracer('search-pipeline');
     this.ratio = config.sampleRatio;
@@ -149,6 +153,10 @@ class SdkTracing implements Tracing {
       span.end(err);
       throw err;
     }
+  }
+
+  flush(): Promise<void> {
+    return this.provider.forceFlush();
   }
 
   shutdown(): Promise<void> {

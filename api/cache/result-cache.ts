@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Tracing } from '../../core/tracing';
 import { LruCache } from './lru';
 import type { SharedStore } from './shared-store';
 import { SingleFlight } from './single-flight';
@@ -41,6 +42,8 @@ export interface ResultCacheOptions {
    */
   sharedLockWaitMs?: number;
   events?: CacheEvents;
+  /** Each lookup as an `api.cache` span (core/tracing.ts); its computation's Elasticsearch calls are its children. */
+  tracing?: Tracing;
   random?: () => number;
   now?: () => number;
 }
@@ -64,7 +67,17 @@ export class ResultCache {
   }
 
   /** `maxTtlMs` shortens the backstop lifetime of what this call stores. */
-  async getOrCompute(key: string, route: string, compute: () => Promise<Omit<CachedResponse, 'etag'>>, maxTtlMs?: number): Promise<CacheLookup> {
+  getOrCompute(key: string, route: string, compute: () => Promise<Omit<CachedResponse, 'etag'>>, maxTtlMs?: number): Promise<CacheLookup> {
+    const tracing = this.opts.tracing;
+    if (!tracing?.on) return this.lookUp(key, route, compute, maxTtlMs);
+    return tracing.inSpan('api.cache', { attributes: { 'pipeline.route': route } }, async (span) => {
+      const found = await this.lookUp(key, route, compute, maxTtlMs);
+      span.setAttributes({ 'pipeline.cache.result': found.result, ...(found.source ? { 'pipeline.cache.source': found.source } : {}) });
+      return found;
+    });
+  }
+
+  private async lookUp(key: string, route: string, compute: () => Promise<Omit<CachedResponse, 'etag'>>, maxTtlMs?: number): Promise<CacheLookup> {
     const events = this.opts.events;
     const inMemory = this.memory.get(key);
     events?.lookup(route, 'memory', inMemory ? 'hit' : 'miss');
