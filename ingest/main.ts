@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   if (ingest) {
     if (!(await ingest.start())) return; // stopped while standby
   } else log.warn('no table of the pipeline config is captured from Postgres (all are in INGEST_HTTP_TABLES); only the event intake runs');
-  intake = await startIntakeServer({ config, auth: intakeAuth, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log, config.kafkaSecurity), registry: metrics.registry, log: log.child('intake'), signal: starting.signal });
+  intake = await startIntakeServer({ config, auth: intakeAuth, pipeline, kafka: createKafka(config.kafkaBrokers, 'ingest-intake', log, config.kafkaSecurity), registry: metrics.registry, log: log.child('intake'), signal: starting.signal, tracing });
   log.info('ingest ready', { slot: config.slotName, publication: config.publicationName, tables: captured.indexes.map((i) => `${i.source.schema}.${i.source.table}`), upstream });
 }
 

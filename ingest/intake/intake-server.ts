@@ -15,6 +15,7 @@ import { createIntakeApp, intakeTables } from './intake-app';
 import type { IntakeAuth } from './intake-auth';
 import { createIntakeMetrics } from './intake-metrics';
 import { KafkaIntakePublisher } from './kafka-intake-publisher';
+import type { Tracing } from '../../core/tracing';
 
 export interface IntakeServer {
   url: string;
@@ -23,7 +24,7 @@ export interface IntakeServer {
 }
 
 /** Starts POST /v1/events when INGEST_HTTP_PORT is set; undefined when the intake is off. */
-export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; auth: Readonly<IntakeAuthConfig>; pipeline: PipelineConfig; kafka: Kafka; registry: Registry; log: Logger; signal?: AbortSignal }): Promise<IntakeServer | undefined> {
+export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; auth: Readonly<IntakeAuthConfig>; pipeline: PipelineConfig; kafka: Kafka; registry: Registry; log: Logger; signal?: AbortSignal; tracing?: Tracing }): Promise<IntakeServer | undefined> {
   const { config, pipeline, log } = deps;
   if (config.httpPort === 0) return undefined;
   const { accepted } = intakeTables(pipeline, config.httpTables);
@@ -32,7 +33,7 @@ export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; 
     const [schema, table] = t.split('.') as [string, string];
     return topicFor(config.topicPrefix, { schema, table });
   });
-  const publisher = new KafkaIntakePublisher(deps.kafka, topics);
+  const publisher = new KafkaIntakePublisher(deps.kafka, topics, deps.tracing);
   await untilKafkaAvailable(async () => {
     // Ingest's CDC part does not create these: the tables are not captured from Postgres.
     if (topics.length) warnPartitionMismatch(await ensureTopics(deps.kafka, topics, config.topicPartitions, { replication: config.topicReplication, log }), config.topicPartitions, log);

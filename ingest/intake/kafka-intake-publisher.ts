@@ -1,6 +1,7 @@
 import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import type { TokenPosition } from '../../core/consistency-token';
 import { PipelineError } from '../../core/errors';
+import { noTracing, TRACEPARENT_HEADER, type Tracing } from '../../core/tracing';
 import type { AcceptedEvent } from './event-check';
 import type { IntakePublisher } from './intake-publisher';
 
@@ -18,7 +19,12 @@ export class KafkaIntakePublisher implements IntakePublisher {
   private partitions = new Map<string, PartitionMetadata[]>();
   private stale = true;
 
-  constructor(private readonly kafka: Kafka, private readonly topics: readonly string[]) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topics: readonly string[],
+    /** One `ingest.intake` trace per send, sampled; its records carry the traceparent header to the indexer (core/tracing.ts). */
+    private readonly tracing: Tracing = noTracing,
+  ) {
     // Few, short retries: a caller waits on this, and a 503 tells it to come back later.
     this.producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,
@@ -34,9 +40,22 @@ export class KafkaIntakePublisher implements IntakePublisher {
   }
 
   async publish(events: readonly AcceptedEvent[]): Promise<TokenPosition[]> {
+    const span = this.tracing.on ? this.tracing.start('ingest.intake', { kind: 'producer', attributes: { 'pipeline.events': events.length } }) : undefined;
+    try {
+      const positions = await this.send(events, span?.traceparent);
+      span?.end();
+      return positions;
+    } catch (err) {
+      span?.end(err);
+      throw err;
+    }
+  }
+
+  private async send(events: readonly AcceptedEvent[], traceparent: string | undefined): Promise<TokenPosition[]> {
     try {
       if (this.stale || events.some((e) => !this.partitions.has(e.topic))) await this.refreshPartitions();
       const { byTopic, highest } = this.place(events);
+      if (traceparent) for (const list of byTopic.values()) for (const m of list) m.headers = { [TRACEPARENT_HEADER]: traceparent };
       const acks = await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
       const acked = new Set(acks.filter((a) => a.errorCode === 0).map((a) => `${a.partition}:${a.topicName}`));
       const missing = [...highest.keys()].filter((k) => !acked.has(k));

@@ -63,7 +63,12 @@ export class KafkaEventPublisher implements EventPublisher {
   private async deadLetter(rejected: readonly RejectedEvent[]): Promise<void> {
     const partitions = this.partitions.get(this.deadLetterTopic);
     if (partitions === undefined) throw new PipelineError(`partition count of the dead-letter topic ${this.deadLetterTopic} is unknown`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic: this.deadLetterTopic } });
-    const messages = rejected.map(deadLetterRecord).map((m) => ({ ...m, partition: keyPartition(m.key, partitions) }));
+    // A parked change keeps its trace: the dead letter is where that trace ends.
+    const messages = rejected.map((r) => {
+      const m = deadLetterRecord(r);
+      const headers = this.traces?.headersOf(r.event);
+      return { ...m, partition: keyPartition(m.key, partitions), ...(headers ? { headers } : {}) };
+    });
     await this.producer.send(partitionBatches(new Map([[this.deadLetterTopic, messages]])));
     for (const r of rejected) this.onRejected(r);
   }
