@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Client } from 'pg';
 import { readSpanLines, type SpanLine } from '../core/trace-file-exporter';
 import { es, eventually, pg, uniqueName } from './support/services';
-import { startService, stopService, type RunningService } from './support/processes';
+import { freePort, startService, stopService, type RunningService } from './support/processes';
 
 /**
  * One committed change is one trace from ingest to searchable (docs/operations.md, "Traces"):
@@ -13,6 +13,8 @@ import { startService, stopService, type RunningService } from './support/proces
 describe('traces across stages', () => {
   const table = uniqueName('traced');
   const index = uniqueName('traced');
+  const upstream = uniqueName('traced_up'); // fed by POST /v1/events
+  let intake: string;
   const slot = uniqueName('slot');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-traces-'));
   const files = { ingest: path.join(dir, 'ingest.jsonl'), indexer: path.join(dir, 'indexer.jsonl') };
@@ -25,8 +27,10 @@ describe('traces across stages', () => {
     db = await pg();
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, title text NOT NULL)`);
     const pipelineFile = path.join(dir, 'pipeline.json');
-    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { title: { type: 'text', searchable: true } } } } }));
-    const env = { PIPELINE_CONFIG: pipelineFile, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: uniqueName('e2e'), INDEXER_GROUP_ID: uniqueName('g'), TRACING: 'file', TRACING_SAMPLE_RATIO: '1', TRACING_EXPORT_DELAY_MS: '100' };
+    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { title: { type: 'text', searchable: true } } }, [upstream]: { table: upstream, fields: { title: { type: 'text', searchable: true } } } } }));
+    const port = await freePort();
+    intake = `http://127.0.0.1:${port}`;
+    const env = { INGEST_HTTP_PORT: String(port), INGEST_HTTP_TABLES: `public.${upstream}`, PIPELINE_CONFIG: pipelineFile, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: uniqueName('e2e'), INDEXER_GROUP_ID: uniqueName('g'), TRACING: 'file', TRACING_SAMPLE_RATIO: '1', TRACING_EXPORT_DELAY_MS: '100' };
     services.push(startService('ingest', { ...env, TRACING_FILE: files.ingest }), startService('indexer', { ...env, TRACING_FILE: files.indexer }));
     await eventually(async () => ((await db.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rowCount ? true : undefined), 'slot created by ingest');
     await eventually(async () => ((await elastic.indices.exists({ index })) ? true : undefined), 'index created by indexer');
@@ -75,5 +79,19 @@ describe('traces across stages', () => {
     // Searchable means refreshed: the change's span ends only once the refresh did.
     expect(searchable.start + searchable.duration).toBeGreaterThanOrEqual(refresh.start + refresh.duration);
     expect(refresh.attributes['pipeline.indexes']).toContain(index);
+  });
+
+  it('gives an event of POST /v1/events the trace of its intake send, through to the indexer', async () => {
+    await eventually(async () => ((await fetch(`${intake}/healthz`).catch(() => undefined)) ? true : undefined), 'intake listening');
+    const event = { v: 1, op: 'u', source: { schema: 'public', table: upstream }, key: { id: '7' }, after: { id: '7', title: 'Solaris' }, lsn: '5', commitLsn: '5', txId: 5, ts: new Date().toISOString() };
+    const res = await fetch(`${intake}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: JSON.stringify(event) });
+    expect(res.status).toBe(200);
+    const { send, searchable } = await eventually(async () => {
+      const all = spans();
+      const i = all.find((s) => s.name === 'ingest.intake');
+      const c = i && all.find((s) => s.name === 'indexer.searchable' && s.traceId === i.traceId);
+      return i && c ? { send: i, searchable: c } : undefined;
+    }, 'spans of the intake send from ingest and the indexer', 30_000);
+    expect([send.service, send.attributes['pipeline.events'], searchable.service, searchable.parentSpanId]).toEqual(['ingest', 1, 'indexer', send.spanId]);
   });
 });
