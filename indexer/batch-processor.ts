@@ -3,6 +3,7 @@ import type { IndexSpec } from '../config/pipeline';
 import { decodeChangeEvent, documentId, type ChangeEvent } from '../core/change-event';
 import { errorMessage } from '../core/errors';
 import { TRACEPARENT_HEADER, type TraceSpan, type Tracing } from '../core/tracing';
+import { writeTraced } from './batch-tracing';
 import { decimalLsnBelow } from '../core/lsn';
 import type { DeadLetterRecord } from './dead-letters';
 import type { DeadLetter, DocumentSink } from './sink/es-document-sink';
@@ -127,43 +128,7 @@ export function prepareBatch(topic: string, partition: number, messages: readonl
  */
 export async function writeBatch(prepared: PreparedBatch, deps: BatchDeps): Promise<BatchResult> {
   if (!prepared.traces || !deps.tracing?.on) return writeSteps(prepared, deps);
-  const { tracing } = deps;
-  const { topic, partition, traces } = prepared;
-  // One span for the batch, linked to every traced change in it (a span has one parent, a batch
-  // carries many traces); bulk requests are its children. Each change's own trace gets one span,
-  // from here to searchable, linked to the batch: so the trace ends where the change can be found.
-  const batch = tracing.start('indexer.batch', { kind: 'consumer', links: traces, attributes: { 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'pipeline.traced_events': traces.length } });
-  const changes = traces.map((parent) => tracing.start('indexer.searchable', { parent, links: [batch], attributes: { 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition) } }));
-  try {
-    const result = await writeSteps(prepared, { ...deps, sink: tracedSink(deps.sink, tracing, batch) });
-    batch.setAttributes({ 'pipeline.ops': result.ops, 'pipeline.dead_letters': result.deadLetters });
-    batch.end();
-    if (deps.searchable) deps.searchable(changes);
-    else for (const c of changes) c.end();
-    return result;
-  } catch (err) {
-    batch.end(err);
-    for (const c of changes) c.end(err); // read again from this batch: the retry traces the change again
-    throw err;
-  }
-}
-
-/** Bulk requests as children of the batch span. */
-function tracedSink(sink: DocumentSink, tracing: Tracing, batch: TraceSpan): DocumentSink {
-  return {
-    write: async (ops, keepAlive) => {
-      const span = tracing.start('indexer.bulk', { parent: batch, kind: 'client', attributes: { 'pipeline.docs': ops.length } });
-      try {
-        const dead = await sink.write(ops, keepAlive);
-        span.setAttributes({ 'pipeline.dead_letters': dead.length });
-        span.end();
-        return dead;
-      } catch (err) {
-        span.end(err);
-        throw err;
-      }
-    },
-  };
+  return writeTraced(prepared, prepared.traces, deps, deps.tracing, writeSteps);
 }
 
 async function writeSteps(prepared: PreparedBatch, deps: BatchDeps): Promise<BatchResult> {

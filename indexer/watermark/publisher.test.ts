@@ -2,6 +2,9 @@ import type { Client } from '@elastic/elasticsearch';
 import { silentLogger } from '../../core/logger';
 import { PositionTracker } from './positions';
 import { WatermarkPublisher } from './publisher';
+import { SearchableSpans } from './searchable-spans';
+import { CollectedSpans } from '../../core/collected-spans';
+import { tracingWith } from '../../core/tracing';
 
 /** A client with just what the publisher calls: refresh (may fail) and the positions' bulk. */
 function fakeEs(opts: { refreshFails?: () => boolean } = {}) {
@@ -104,5 +107,37 @@ describe('WatermarkPublisher: commit to searchable', () => {
     await publisher.tick();
     expect(calls.filter((c) => c.startsWith('refresh'))).toEqual(['refresh books,joined', 'refresh books,joined']);
     expect(after).toBe(1);
+  });
+});
+
+describe('WatermarkPublisher: traced changes', () => {
+  it('ends their searchable spans only after a refresh succeeded, in a refresh span linked to them; a failed refresh keeps them for the next', async () => {
+    const exporter = new CollectedSpans();
+    const tracing = tracingWith(exporter, { service: 'indexer', sampleRatio: 1, exportDelayMs: 10 });
+    let fail = true;
+    const { es, calls } = fakeEs({ refreshFails: () => fail });
+    const tracker = new PositionTracker();
+    const spans = new SearchableSpans(tracing);
+    const publisher = new WatermarkPublisher({ es, tracker, log: silentLogger, intervalMs: 1_000, indexesByTopic: new Map([['a', ['books']]]), partitionCount: () => 1, spans });
+    const change = tracing.start('ingest.decode');
+    const searchable = tracing.start('indexer.searchable', { parent: change.traceparent });
+    change.end();
+    tracker.markWritten(['books']);
+    tracker.record('a', 0, { lsn: 10n, commitTs: new Date().toISOString() }, ['books']);
+    spans.add([searchable]);
+
+    await publisher.tick(); // the refresh fails
+    await tracing.flush();
+    expect(exporter.named('indexer.searchable')).toEqual([]);
+    expect(exporter.named('indexer.refresh').map((s) => s.status.code)).toEqual([2]);
+    fail = false;
+    await publisher.tick();
+    await tracing.shutdown();
+    expect(calls).toEqual(['refresh books', 'refresh books', 'bulk']);
+    const [ended] = exporter.named('indexer.searchable');
+    const refreshes = exporter.named('indexer.refresh');
+    expect(refreshes).toHaveLength(2);
+    expect(refreshes[1]!.links.map((l) => l.context.spanId)).toEqual([ended!.spanContext().spanId]);
+    expect(refreshes[1]!.attributes['pipeline.indexes']).toBe('books');
   });
 });
