@@ -74,10 +74,11 @@ describe('traces across stages', () => {
     expect(batch).toBeDefined();
     expect(linksTo(searchable, batch)).toBe(true);
     expect(all.filter((s) => s.name === 'indexer.bulk' && s.traceId === batch.traceId && s.parentSpanId === batch.spanId).length).toBeGreaterThanOrEqual(1);
+    // Searchable means refreshed: the refresh that ended the change's span links to it (the order
+    // itself is indexer/watermark/publisher.test.ts's; span clocks here are only ms-anchored).
     const refresh = all.find((s) => s.name === 'indexer.refresh' && linksTo(s, searchable))!;
     expect(refresh).toBeDefined();
-    // Searchable means refreshed: the change's span ends only once the refresh did.
-    expect(searchable.start + searchable.duration).toBeGreaterThanOrEqual(refresh.start + refresh.duration);
+    expect(refresh.status).toBe('ok');
     expect(refresh.attributes['pipeline.indexes']).toContain(index);
   });
 
