@@ -20,8 +20,8 @@ export interface SpanLine {
 
 /**
  * TRACING=file: spans as JSON lines, appended, for a local run without a collector (and for the
- * tests, which read them back). Each export is one append, so lines of several processes sharing
- * the file do not interleave within a line on a local file system.
+ * tests, which read them back). Exports are appended one after another, each in one write; give
+ * each service its own file rather than rely on appends of several processes not interleaving.
  */
 export class JsonLinesSpanExporter implements SpanExporter {
   private writing: Promise<void> = Promise.resolve();
