@@ -86,7 +86,7 @@ describe('Kubernetes manifests', () => {
     const indexerEnv = Object.fromEntries(deployments.get('indexer')!.spec.template.spec.containers[0]!.env!.map((e) => [e.name, e.value]));
     expect(scaled.spec.triggers[0]!.metadata.consumerGroup).toBe(indexerEnv.INDEXER_GROUP_ID);
     // Only variables config/ reads.
-    const configSource = ['index.ts', 'env.ts'].map((f) => fs.readFileSync(path.join(ROOT, 'config', f), 'utf8')).join('\n');
+    const configSource = ['index.ts', 'env.ts', 'tracing.ts'].map((f) => fs.readFileSync(path.join(ROOT, 'config', f), 'utf8')).join('\n');
     const configMap = byKind('ConfigMap')[0]!;
     const vars = [...Object.keys(configMap.data!).filter((k) => /^[A-Z]/.test(k)), ...[...deployments.values()].flatMap((d) => d.spec.template.spec.containers[0]!.env?.map((e) => e.name) ?? [])];
     expect(vars.filter((v) => v !== 'REDIS_URL' && !configSource.includes(`'${v}'`))).toEqual([]);
