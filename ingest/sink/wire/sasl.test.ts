@@ -14,10 +14,12 @@ const user = { name: 'svc', password: 's3cret' };
  * SaslHandshake v1 and SaslAuthenticate v1 (PLAIN and SCRAM for `user`), then Produce v3, which it
  * answers only on a logged-in connection. `seen` lists every request as "key/version".
  */
-async function fakeBroker(opts: { mechanisms?: string[] } = {}) {
+async function fakeBroker(opts: { mechanisms?: string[]; sessionLifetimeMs?: number } = {}) {
   const seen: string[] = [];
   const produced: string[] = [];
+  let connections = 0;
   const server = net.createServer((socket) => {
+    connections++;
     let buf = Buffer.alloc(0);
     let mechanism = '';
     let scram: ReturnType<typeof scramServer> | undefined;
@@ -51,7 +53,7 @@ async function fakeBroker(opts: { mechanisms?: string[] } = {}) {
           else if (step++ === 0) ok = !(reply = scram!.first(token)).startsWith('e=');
           else ok = loggedIn = !(reply = scram!.final(token)).startsWith('e=');
           if (!ok) answer(Buffer.concat([int16(58), str(`Authentication failed during authentication due to invalid credentials with SASL mechanism ${mechanism}`), int32(0), int64(0)]), true);
-          else answer(Buffer.concat([int16(0), int16(-1), int32(Buffer.byteLength(reply)), Buffer.from(reply), int64(0)]));
+          else answer(Buffer.concat([int16(0), int16(-1), int32(Buffer.byteLength(reply)), Buffer.from(reply), int64(loggedIn ? opts.sessionLifetimeMs ?? 0 : 0)]));
         } else if (key === 0) {
           if (!loggedIn) return void socket.destroy(); // as a SASL listener treats a request before login
           produced.push('batch');
@@ -64,7 +66,7 @@ async function fakeBroker(opts: { mechanisms?: string[] } = {}) {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
   const layout: LayoutSource = async () => ({ brokers: new Map([[1, { host: '127.0.0.1', port }]]), leaders: new Map([['t', [1]]]) });
-  return { seen, produced, layout, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return { seen, produced, layout, connections: () => connections, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
@@ -101,6 +103,19 @@ describe('ingest\'s producer logging in with SASL', () => {
     expect(err!.message).toMatch(new RegExp(`refused the SASL ${mechanism.toUpperCase()} login of user "svc": Authentication failed .*SASL_AUTHENTICATION_FAILED.*Check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`));
     expect(isKafkaUnavailable(err)).toBe(false); // ingest stops with it instead of waiting
     expect(broker.produced).toEqual([]);
+  });
+
+  it('a session the broker limits (connections.max.reauth.ms) is replaced by a new login before it ends', async () => {
+    broker = await fakeBroker({ sessionLifetimeMs: 2_000 });
+    const p = producer({ mechanism: 'scram-sha-512', username: user.name, password: user.password });
+    await p.send(batch);
+    await p.send(batch); // within the session: same connection
+    await new Promise((r) => setTimeout(r, 2_000));
+    await p.send(batch);
+    await p.close();
+    expect(broker.seen).toEqual(['17/1', '36/1', '36/1', '0/3', '0/3', '17/1', '36/1', '36/1', '0/3']);
+    expect(broker.connections()).toBe(2);
+    expect(broker.produced).toHaveLength(3);
   });
 
   it('a mechanism the listener does not take: says which ones it does', async () => {
