@@ -1,6 +1,9 @@
+import { ConfigError } from '../../../core/errors';
+
 /**
  * Errors of ingest's own Kafka produce path, told apart by name in core/kafka-unavailable.ts:
- * KafkaBrokerUnavailable is worth sending again once the broker is back, KafkaProduceRefused is not.
+ * KafkaBrokerUnavailable is worth sending again once the broker is back, KafkaProduceRefused and
+ * KafkaSecurityRejected are not.
  */
 export class KafkaBrokerUnavailable extends Error {
   override name = 'KafkaBrokerUnavailable';
@@ -47,3 +50,10 @@ export function produceError(errorCode: number, topic: string, partition: number
   if (retriable) return new KafkaBrokerUnavailable(`Kafka refused ${topic}[${partition}] for now: ${retriable} (error code ${errorCode})`);
   return new KafkaProduceRefused(`Kafka refused ${topic}[${partition}]: ${FATAL[errorCode] ?? 'error'} (error code ${errorCode}); the batch cannot be written as it is`);
 }
+
+/**
+ * The broker or this client refused the other's credentials: a wrong SASL user or password, a
+ * mechanism the listener does not take, a certificate that does not verify. Sending again cannot
+ * help, so ingest stops with the message (which names the variable to fix) instead of waiting.
+ */
+export class KafkaSecurityRejected extends ConfigError {}

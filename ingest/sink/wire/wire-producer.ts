@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import type { KafkaSecurity } from '../../../core/kafka-security';
 import type { BatchProducer, PartitionBatch } from '../batch-producer';
 import { BrokerConnection } from './broker-connection';
 import { decodeProduceResponse, encodeProduceRequest, type PartitionData } from './produce-protocol';
@@ -38,6 +39,8 @@ export interface WireProducerOptions {
   /** How long the broker may wait for the in-sync replicas before it answers, ms. */
   ackTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** TLS and SASL of the broker connections (KAFKA_TLS*, KAFKA_SASL_*), as the kafkajs client of the layout uses; default plaintext. */
+  security?: KafkaSecurity;
 }
 
 /**
@@ -46,8 +49,8 @@ export interface WireProducerOptions {
  * resolves only when every partition of every request was acknowledged without error. Metadata
  * (leaders, broker addresses) comes from kafkajs's admin client and is read again after any
  * failure. Sends are not overlapped by the caller, so a partition's events stay in order even
- * across retries, as with kafkajs's producer at maxInFlightRequests 1. Plaintext listeners only,
- * like the rest of the pipeline's Kafka configuration.
+ * across retries, as with kafkajs's producer at maxInFlightRequests 1. TLS and SASL as the rest of
+ * the pipeline's Kafka clients (broker-socket.ts, sasl.ts).
  */
 export class WireProducer implements BatchProducer {
   private layout: ClusterLayout | undefined;
@@ -130,7 +133,7 @@ export class WireProducer implements BatchProducer {
   private connection(host: string, port: number): BrokerConnection {
     const key = `${host}:${port}`;
     let c = this.connections.get(key);
-    if (!c) this.connections.set(key, (c = new BrokerConnection(host, port, { connectTimeoutMs: this.connectTimeoutMs, requestTimeoutMs: this.ackTimeoutMs + 10_000 })));
+    if (!c) this.connections.set(key, (c = new BrokerConnection(host, port, { connectTimeoutMs: this.connectTimeoutMs, requestTimeoutMs: this.ackTimeoutMs + 10_000, security: this.opts.security, clientId: this.opts.clientId })));
     return c;
   }
 }
