@@ -12,6 +12,9 @@ export function createKafka(brokers: string[], clientId: string, log: Logger, se
     brokers,
     ...kafkajsSecurity(security),
     logLevel: logLevel.WARN,
+    // kafkajs's 1 s default includes the TLS handshake, which a loaded host (or a far broker) can
+    // take longer than: each miss is a logged "Connection timeout" and a retry for nothing.
+    connectionTimeout: security.tls ? 5_000 : 3_000,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
     // Known-harmless broker answers go below error (core/kafka-log.ts has the table and why).
     logCreator: () => ({ namespace, level, log: entry }) => {
