@@ -25,13 +25,14 @@
  * the end unless `--keep`.
  */
 import '../e2e/support/load-stack-env';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from 'pg';
-import { STATE_INDEX, readWatermark } from '../core/watermark-store';
-import { dropSearchIndex } from '../e2e/support/indexer-harness';
+import { readWatermark } from '../core/watermark-store';
+import { dropSearchIndex, dropStateDocs } from '../e2e/support/indexer-harness';
 import { canonical, joinedModel } from '../e2e/support/joined-model';
 import { freePort, startService, stopService, type RunningService } from '../e2e/support/processes';
 import { es as esClient, kafka as kafkaClient, pg, uniqueName } from '../e2e/support/services';
@@ -44,6 +45,8 @@ const { values: args } = parseArgs({
   options: {
     roots: { type: 'string', default: '1000000' }, itemsPerRoot: { type: 'string', default: '3' }, sample: { type: 'string', default: '2000' },
     killIngestAt: { type: 'string', default: '0.3' }, killIndexerAt: { type: 'string', default: '0.5' }, keep: { type: 'boolean', default: false },
+    // `--reindex on`: then `npm run reindex` of the index (a replay of its topics into a new generation), timed and checked the same way.
+    reindex: { type: 'string', default: 'off' },
   },
 });
 const ROOTS = Number(args.roots);
@@ -71,16 +74,25 @@ const ingestEnvBase = (): Record<string, string> => ({
   // A restarted indexer gets the partitions of the killed one after this (the shortest allowed).
   INDEXER_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'warn',
 });
-async function launch(name: 'ingest' | 'indexer'): Promise<Run> {
+const counted = (countFile: string) => ({ NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(__dirname, 'pg-query-counter.cjs')}`.trim(), PG_QUERY_COUNT_FILE: countFile });
+async function launch(name: 'ingest' | 'indexer' | 'reindex'): Promise<Run> {
   const countFile = path.join(work, `${name}-${runs.length}.queries`);
   const metricsPort = name === 'indexer' ? await freePort() : undefined;
-  const service = startService(name, {
-    ...ingestEnvBase(), ...(metricsPort ? { INDEXER_METRICS_PORT: String(metricsPort) } : {}),
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(__dirname, 'pg-query-counter.cjs')}`.trim(), PG_QUERY_COUNT_FILE: countFile,
-  });
+  const service = name === 'reindex'
+    ? reindexCli(m.index, { ...ingestEnvBase(), ...counted(countFile) })
+    : startService(name, { ...ingestEnvBase(), ...(metricsPort ? { INDEXER_METRICS_PORT: String(metricsPort) } : {}), ...counted(countFile) });
   const run: Run = { service, countFile, peakMb: 0, cpu: 0, rebuilds: 0, metricsPort };
   runs.push(run);
   return run;
+}
+/** `npm run reindex -- <index>` as an operator runs it (beside the live indexer), its output in a file. */
+function reindexCli(index: string, env: Record<string, string>): RunningService {
+  const logFile = path.join(work, 'reindex.log');
+  const out = fs.openSync(logFile, 'w');
+  const root = path.join(__dirname, '..');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'reindex.ts'), index], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  return { name: 'reindex', child, logFile, output: () => fs.readFileSync(logFile, 'utf8') };
 }
 const alive = (r: Run): boolean => r.service.child.exitCode === null && r.service.child.signalCode === null;
 /** Every 500 ms: peak RSS and CPU of each live run, and the indexer's rebuild counter (lost with the process, so read often). */
@@ -118,7 +130,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
   for (;;) {
     const v = await fn();
     if (v !== undefined) return v;
-    const dead = runs.find((r) => r.service.child.exitCode !== null && r.service.child.signalCode === null);
+    const dead = runs.find((r) => r.service.name !== 'reindex' && r.service.child.exitCode !== null && r.service.child.signalCode === null);
     if (dead) throw new Error(`${dead.service.name} exited (${dead.service.child.exitCode}) while waiting for ${what}:\n${dead.service.output().slice(-3000)}`);
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(250);
@@ -161,11 +173,12 @@ async function cleanup(): Promise<void> {
   await dropPipelineObjects(db, slot, m.tables);
   const admin = kafkaClient().admin();
   await admin.connect();
-  await admin.deleteGroups([groupId]).catch(() => undefined);
+  const reindexGroups = (await admin.listGroups().catch(() => ({ groups: [] }))).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${groupId}.reindex.`));
+  await admin.deleteGroups([groupId, ...reindexGroups]).catch(() => undefined);
   await admin.deleteTopics({ topics: [...topics, `${m.prefix}.dead-letters`] }).catch(() => undefined);
   await admin.disconnect();
   await dropSearchIndex(es, m.index);
-  await es.deleteByQuery({ index: STATE_INDEX, query: { term: { index: m.index } }, refresh: true, conflicts: 'proceed' }, { ignore: [404] }).catch(() => undefined);
+  await dropStateDocs(es, m.index).catch(() => undefined);
   fs.rmSync(work, { recursive: true, force: true });
 }
 
@@ -242,7 +255,7 @@ async function main(): Promise<void> {
     const cpuUs = (name: string) => (of(name).reduce((s, r) => s + r.cpu, 0) * 1e6) / ROOTS;
     const peak = (name: string) => Math.max(...of(name).map((r) => r.peakMb));
     const rebuilds = of('indexer').reduce((s, r) => s + r.rebuilds, 0);
-    const results = {
+    const results: Record<string, string> = {
       'source rows (7 tables)': f(sourceRows),
       'total, s (root table copied after)': `${f(totalSecs, 1)} (${f(copiedSecs, 1)})`,
       'joined documents/s | source rows/s': `${f(ROOTS / totalSecs)} | ${f(sourceRows / totalSecs)}`,
@@ -254,9 +267,23 @@ async function main(): Promise<void> {
       'documents = root rows': `${f(v.count)} = ${f(v.rootRows)}: ${v.count === v.rootRows ? 'yes' : 'NO'}`,
       'sample equal to SQL': `${v.checked - v.differ}/${v.checked}`,
     };
-    console.table(results);
     if (v.example) say(`a document that differs: ${v.example}`);
     if (v.count !== v.rootRows || v.differ) process.exitCode = 1;
+
+    if (args.reindex === 'on') {
+      const r0 = performance.now();
+      const cli = await launch('reindex');
+      const code = await new Promise<number | null>((resolve) => (cli.service.child.exitCode !== null ? resolve(cli.service.child.exitCode) : cli.service.child.once('exit', resolve)));
+      const reindexSecs = secsSince(r0);
+      if (code !== 0) throw new Error(`npm run reindex exited with ${code}:\n${cli.service.output().slice(-3000)}`);
+      const rv = await verify();
+      results['reindex, s | documents/s'] = `${f(reindexSecs, 1)} | ${f(ROOTS / reindexSecs)}`;
+      results['reindex: peak RSS, MB | CPU µs/document | queries per 1 000 documents'] = `${f(cli.peakMb)} | ${f((cli.cpu * 1e6) / ROOTS)} | ${f((queries('reindex') * 1000) / ROOTS, 2)}`;
+      results['after reindex: documents = root rows; sample equal to SQL'] = `${f(rv.count)} = ${f(rv.rootRows)}: ${rv.count === rv.rootRows ? 'yes' : 'NO'}; ${rv.checked - rv.differ}/${rv.checked}`;
+      if (rv.example) say(`after the reindex, a document that differs: ${rv.example}`);
+      if (rv.count !== rv.rootRows || rv.differ) process.exitCode = 1;
+    }
+    console.table(results);
   } catch (err) {
     for (const r of runs.slice(-2)) say(`--- ${r.service.name} log tail:\n${r.service.output().slice(-2000)}`);
     throw err;
