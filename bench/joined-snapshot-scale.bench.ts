@@ -212,7 +212,9 @@ async function main(): Promise<void> {
       return p && p.rows >= Number(args.killIngestAt) * ROOTS ? p.rows : undefined;
     });
     await kill(ingest);
-    const saved = (await progress())!.rows;
+    const afterKill = (await progress())!;
+    if (afterKill.done) throw new Error(`ingest finished the copy (${afterKill.rows} rows) before the SIGKILL landed: use more --roots or a lower --killIngestAt`);
+    const saved = afterKill.rows;
     await slotReleased(db, slot, 60_000);
     ingest = await launch('ingest');
     const resumedAt = secsSince(t);
