@@ -67,7 +67,7 @@ let db: Client;
 const es = esClient();
 
 /** One run of a service: its process, and what was sampled of it until it ended. */
-interface Run { service: RunningService; countFile: string; peakMb: number; cpu: number; rebuilds: number; metricsPort?: number }
+interface Run { service: RunningService; countFile: string; peakMb: number; peakHeapMb: number; cpu: number; rebuilds: number; metricsPort?: number }
 const runs: Run[] = [];
 const ingestEnvBase = (): Record<string, string> => ({
   PIPELINE_CONFIG: path.join(work, 'pipeline.json'), SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: m.prefix, INDEXER_GROUP_ID: groupId,
@@ -81,7 +81,7 @@ async function launch(name: 'ingest' | 'indexer' | 'reindex'): Promise<Run> {
   const service = name === 'reindex'
     ? reindexCli(m.index, { ...ingestEnvBase(), ...counted(countFile) })
     : startService(name, { ...ingestEnvBase(), ...(metricsPort ? { INDEXER_METRICS_PORT: String(metricsPort) } : {}), ...counted(countFile) });
-  const run: Run = { service, countFile, peakMb: 0, cpu: 0, rebuilds: 0, metricsPort };
+  const run: Run = { service, countFile, peakMb: 0, peakHeapMb: 0, cpu: 0, rebuilds: 0, metricsPort };
   runs.push(run);
   return run;
 }
@@ -107,6 +107,9 @@ async function sample(): Promise<void> {
       const text = await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`).then((x) => x.text()).catch(() => '');
       const hit = new RegExp(`^indexer_join_rebuilds_total\\{index="${m.index}"\\} (\\d+)`, 'm').exec(text);
       if (hit) r.rebuilds = Number(hit[1]);
+      // How much of the RSS is the JavaScript heap in use (prom-client's default metrics, read at each scrape).
+      const heap = /^indexer_nodejs_heap_size_used_bytes (\d+)/m.exec(text);
+      if (heap) r.peakHeapMb = Math.max(r.peakHeapMb, Number(heap[1]) / 2 ** 20);
     }
   }
 }
@@ -261,7 +264,7 @@ async function main(): Promise<void> {
       'source rows (7 tables)': f(sourceRows),
       'total, s (root table copied after)': `${f(totalSecs, 1)} (${f(copiedSecs, 1)})`,
       'joined documents/s | source rows/s': `${f(ROOTS / totalSecs)} | ${f(sourceRows / totalSecs)}`,
-      'peak RSS, MB: ingest | indexer': `${f(peak('ingest'))} | ${f(peak('indexer'))}`,
+      'peak RSS, MB: ingest | indexer (its peak heap used)': `${f(peak('ingest'))} | ${f(peak('indexer'))} (${f(Math.max(...of('indexer').map((r) => r.peakHeapMb)))})`,
       'CPU µs/document: ingest | indexer | Elasticsearch': `${f(cpuUs('ingest'))} | ${f(cpuUs('indexer'))} | ${f((esCpu * 1e6) / ROOTS)}`,
       'Postgres queries: ingest | indexer (per 1 000 documents)': `${f(queries('ingest'))} | ${f(queries('indexer'))} (${f((queries('ingest') * 1000) / ROOTS, 2)} | ${f((queries('indexer') * 1000) / ROOTS, 2)})`,
       'Postgres per document: scans | rows read (seq | index)': `${f(stats.scans / ROOTS, 2)} | ${f(stats.rows / ROOTS, 1)} (${f(stats.seqRows / ROOTS, 1)} | ${f(stats.idxRows / ROOTS, 1)})`,
