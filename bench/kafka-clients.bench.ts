@@ -3,7 +3,7 @@
  * and @platformatic/kafka, producing the same ingest-shaped change events, then kafkajs (as the
  * indexer runs it) and @platformatic/kafka consuming them. Not a test.
  *
- *   STACK_DIR=/work/main/.stack npx tsx bench/kafka-clients.bench.ts [--rows 200000] [--bytes 300] [--rounds 3] [--partitions 6]
+ *   npx tsx bench/kafka-clients.bench.ts [--rows 200000] [--bytes 300] [--rounds 3] [--partitions 6]
  *
  * Method: every round makes one fresh topic per producer; each producer runs alone in its own
  * process (ingest's node flags) and sends the events as ingest does: planSends' batches of 1000
