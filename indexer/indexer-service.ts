@@ -1,5 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import pLimit from 'p-limit';
 import type { IndexerConfig } from '../config';
 import { sourceTables, type PipelineConfig } from '../config/pipeline';
@@ -10,13 +10,14 @@ import { checkRelations } from './join/check-relations';
 import { joinedIndexes } from './join/rebuild-requests';
 import { ConfigError, PipelineError, errorMessage } from '../core/errors';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
+import { consumerLag, partitionCounts as readPartitionCounts } from '../core/kafka-cluster';
+import { kafkajsCluster } from '../core/kafkajs-cluster';
 import { isKafkaUnavailable, untilKafkaAvailable } from '../core/kafka-unavailable';
 import type { Logger } from '../core/logger';
 import { backoffDelayMs, sleep } from '../core/retry';
 import { ensureStateIndex } from '../core/watermark-store';
 import { prepareBatch, writeBatch, type BatchDeps, type PreparedBatch } from './batch-processor';
 import { DeadLetterPublisher } from './dead-letters';
-import { consumerLag } from './lag';
 import { PartitionWriter } from './partition-writer';
 import { ensureIndex, ensureTemplate } from './mappings';
 import type { IndexerMetrics } from './metrics';
@@ -68,7 +69,8 @@ export function createIndexer(deps: IndexerDeps) {
   const limit = pLimit(config.concurrency);
   const heartbeatIntervalMs = Math.floor(config.sessionTimeoutMs / 10);
   const consumer: Consumer = kafka.consumer({ groupId: config.groupId, maxWaitTimeInMs: config.batchMaxWaitMs, sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, maxBytesPerPartition: config.fetchMaxBytesPerPartition });
-  const admin: Admin = kafka.admin();
+  // Held for the partition counts and the lag metric; connects on first use.
+  const cluster = kafkajsCluster(kafka);
   const partitionCounts = new Map<string, number>();
   const tracker = new PositionTracker();
   const publisher = new WatermarkPublisher({
@@ -87,8 +89,7 @@ export function createIndexer(deps: IndexerDeps) {
     },
   });
   const refreshPartitionCounts = async (): Promise<void> => {
-    const meta = await admin.fetchTopicMetadata({ topics });
-    for (const t of meta.topics) partitionCounts.set(t.name, t.partitions.length);
+    for (const [t, n] of await readPartitionCounts(cluster, topics)) partitionCounts.set(t, n);
   };
 
   const joined = joinedIndexes(pipeline.indexes);
@@ -219,13 +220,12 @@ export function createIndexer(deps: IndexerDeps) {
         const layout = { replication: config.topicReplication, log };
         warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions, layout), config.topicPartitions, log);
         await ensureTopics(kafka, [dlq.topic], 1, layout);
-        await admin.connect();
         await refreshPartitionCounts();
         await dlq.connect();
         await consumer.connect();
         await consumer.subscribe({ topics, fromBeginning: true });
       }, { what: "the indexer's start", log, signal: closing.signal });
-      metrics.sources.consumerLag = () => consumerLag(admin, config.groupId, topics);
+      metrics.sources.consumerLag = () => consumerLag(cluster, config.groupId, topics);
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         if (payload.restart) return; // kafkajs joins again by itself
         // kafkajs gives up for good when no broker answers the coordinator lookup: a Kafka outage,
@@ -301,7 +301,7 @@ export function createIndexer(deps: IndexerDeps) {
       await publisher.stop();
       await publisher.tick();
       await dlq.close();
-      await admin.disconnect();
+      await cluster.close();
       await joinDb?.end().catch(() => undefined);
     },
   };

@@ -1,21 +1,23 @@
-import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { TokenPosition } from '../../core/consistency-token';
 import { PipelineError } from '../../core/errors';
+import { existing, partitionCounts, withCluster } from '../../core/kafka-cluster';
+import { kafkajsCluster } from '../../core/kafkajs-cluster';
 import type { AcceptedEvent } from './event-check';
+import { keyPartition } from '../sink/murmur2-partition';
 import type { IntakePublisher } from './intake-publisher';
 
 /**
  * Produces intake events with acks=all on the same partitions CDC would use: the partition is
- * computed here with kafkajs's default partitioner (murmur2 of the canonical key, as the CDC
- * producer's), so the produce acknowledgement, which is per partition, tells which commit LSNs
+ * computed here with the CDC producer's partitioner (sink/murmur2-partition.ts: murmur2 of the
+ * canonical key), so the produce acknowledgement, which is per partition, tells which commit LSNs
  * each partition now holds. Truncates go to every partition. One request in flight keeps a
  * partition's events in order across retries. Not the experimental idempotent producer: a
  * duplicate after a retry is harmless because documents are versioned.
  */
 export class KafkaIntakePublisher implements IntakePublisher {
   private readonly producer: Producer;
-  private readonly partitionOf = Partitioners.DefaultPartitioner();
-  private partitions = new Map<string, PartitionMetadata[]>();
+  private partitions = new Map<string, number>();
   private stale = true;
 
   constructor(private readonly kafka: Kafka, private readonly topics: readonly string[]) {
@@ -66,18 +68,18 @@ export class KafkaIntakePublisher implements IntakePublisher {
       if (!had || lsn > had.lsn) highest.set(k, { topic, partition, lsn });
     };
     for (const e of events) {
-      const meta = this.partitions.get(e.topic);
-      if (!meta?.length) throw new PipelineError(`Kafka topic ${e.topic} does not exist (yet); ingest creates it at start`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic: e.topic } });
+      const count = this.partitions.get(e.topic);
+      if (!count) throw new PipelineError(`Kafka topic ${e.topic} does not exist (yet); ingest creates it at start`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic: e.topic } });
       let list = byTopic.get(e.topic);
       if (!list) byTopic.set(e.topic, (list = []));
       const lsn = BigInt(e.commitLsn);
       if (e.everyPartition) {
-        for (const p of meta) {
-          list.push({ key: '', value: e.value, partition: p.partitionId });
-          note(e.topic, p.partitionId, lsn);
+        for (let p = 0; p < count; p++) {
+          list.push({ key: '', value: e.value, partition: p });
+          note(e.topic, p, lsn);
         }
       } else {
-        const partition = this.partitionOf({ topic: e.topic, partitionMetadata: meta, message: { key: e.key, value: e.value } });
+        const partition = keyPartition(e.key, count);
         list.push({ key: e.key, value: e.value, partition });
         note(e.topic, partition, lsn);
       }
@@ -86,18 +88,9 @@ export class KafkaIntakePublisher implements IntakePublisher {
   }
 
   private async refreshPartitions(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const wanted = [...this.topics];
-      const existing = new Set(await admin.listTopics());
-      const present = wanted.filter((t) => existing.has(t));
-      // An empty list would fetch every topic of the cluster.
-      const { topics } = present.length ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
-      this.partitions = new Map(topics.map((t) => [t.name, [...t.partitions].sort((a, b) => a.partitionId - b.partitionId)]));
+    await withCluster(kafkajsCluster(this.kafka), async (cluster) => {
+      this.partitions = await partitionCounts(cluster, await existing(cluster, this.topics));
       this.stale = false;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 }

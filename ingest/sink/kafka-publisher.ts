@@ -1,6 +1,6 @@
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import type { ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
+import { partitionCounts, withCluster, type ClusterSource } from '../../core/kafka-cluster';
 import type { EventPublisher } from '../commit-batcher';
 import type { BatchProducer, PartitionBatch } from './batch-producer';
 import { deadLetterRecord } from './dead-letter-record';
@@ -26,7 +26,7 @@ export class KafkaEventPublisher implements EventPublisher {
 
   constructor(
     /** For topic metadata (partition counts, max.message.bytes); events go through `producer`. */
-    private readonly kafka: Kafka,
+    private readonly cluster: ClusterSource,
     private readonly producer: BatchProducer,
     private readonly topicPrefix: string,
     private readonly topics: readonly string[],
@@ -61,20 +61,12 @@ export class KafkaEventPublisher implements EventPublisher {
   }
 
   private async refreshLayout(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [...this.topics, this.deadLetterTopic] });
-      const configs = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: this.topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
-      });
-      this.partitions = new Map(topics.map((t) => [t.name, t.partitions.length]));
-      this.maxBytes = new Map(configs.resources.flatMap((r) => r.configEntries.filter((c) => c.configName === 'max.message.bytes').map((c) => [r.resourceName, Number(c.configValue)] as const).filter(([, n]) => Number.isFinite(n) && n > 0)));
+    await withCluster(this.cluster(), async (cluster) => {
+      this.partitions = await partitionCounts(cluster, [...this.topics, this.deadLetterTopic]);
+      const configs = await cluster.topicConfigs(this.topics, ['max.message.bytes']);
+      this.maxBytes = new Map([...configs].map(([topic, c]) => [topic, Number(c.get('max.message.bytes'))] as const).filter(([, n]) => Number.isFinite(n) && n > 0));
       this.stale = false;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   async close(): Promise<void> {
