@@ -13,6 +13,7 @@ import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
 import { consumerLag, partitionCounts as readPartitionCounts } from '../core/kafka-cluster';
 import { kafkajsCluster } from '../core/kafkajs-cluster';
 import { kafkajsGroupConsumer } from '../core/kafkajs-group-consumer';
+import { kafkajsProducer } from '../core/kafkajs-producer';
 import { untilKafkaAvailable } from '../core/kafka-unavailable';
 import type { Logger } from '../core/logger';
 import { ensureStateIndex } from '../core/watermark-store';
@@ -54,7 +55,7 @@ export function createIndexer(deps: IndexerDeps) {
     }
   }
   const topics = [...indexesByTopic.keys()];
-  const dlq = new DeadLetterPublisher(kafka, `${config.topicPrefix}.dead-letters`);
+  const dlq = new DeadLetterPublisher(kafkajsProducer(kafka), `${config.topicPrefix}.dead-letters`);
   const sink = new EsDocumentSink(es, log.child('sink'), {
     maxUnknownRetries: config.maxRetries,
     onRetry: (n) => metrics.retries.inc(n),

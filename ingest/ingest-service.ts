@@ -13,6 +13,7 @@ import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
 import { isKafkaUnavailable, untilKafkaAvailable } from '../core/kafka-unavailable';
 import { clusterLayout, WireProducer } from './sink/wire/wire-producer';
+import { WireMessageProducer } from './sink/wire/wire-message-producer';
 import { kafkajsCluster } from '../core/kafkajs-cluster';
 import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';
@@ -80,7 +81,7 @@ export function createIngest(deps: IngestDeps) {
   const roots = new Set(pipeline.indexes.map((i) => `${i.source.schema}.${i.source.table}`));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
   const cluster = () => kafkajsCluster(kafka);
-  const producer = new WireProducer(clusterLayout(cluster), { clientId: 'ingest' });
+  const producer = new WireMessageProducer(new WireProducer(clusterLayout(cluster), { clientId: 'ingest' }), cluster);
   const publisher = new KafkaEventPublisher(cluster, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
     metrics.errors.inc({ kind: r.errorType });
     metrics.deadLetters.inc({ table: r.table, reason: r.errorType });

@@ -4,8 +4,8 @@ import { ensureTopics } from '../../../core/kafka';
 import { kafkajsCluster } from '../../../core/kafkajs-cluster';
 import { isKafkaUnavailable } from '../../../core/kafka-unavailable';
 import { kafka, readTopic, uniqueName } from '../../../e2e/support/services';
-import { partitionBatches } from '../kafka-publisher';
-import type { KafkaMessage } from '../kafka-messages';
+import type { ProducedMessage } from '../../../core/kafka-producer';
+import { encodeSend } from './wire-message-producer';
 import { encodeRecordBatch } from './record-batch';
 import { clusterLayout, WireProducer } from './wire-producer';
 
@@ -22,9 +22,9 @@ describe('WireProducer against Kafka', () => {
     const producer = new WireProducer(layout(), { clientId: 'wire-test' });
     await producer.connect();
     try {
-      const rows: KafkaMessage[] = Array.from({ length: 3000 }, (_, i) => ({ key: `{"id":${i}}`, value: JSON.stringify({ i, body: 'é'.repeat(i % 700) }), partition: i % 3 }));
-      await producer.send(partitionBatches(new Map([[a, rows.slice(0, 1500)], [b, [{ key: '', value: 'h', partition: 2 }]]])));
-      await producer.send(partitionBatches(new Map([[a, rows.slice(1500)], [b, [{ key: 'k', value: 'second', partition: 0 }]]])));
+      const rows: ProducedMessage[] = Array.from({ length: 3000 }, (_, i) => ({ topic: a, key: `{"id":${i}}`, value: JSON.stringify({ i, body: 'é'.repeat(i % 700) }), partition: i % 3 }));
+      await producer.send(encodeSend([...rows.slice(0, 1500), { topic: b, key: '', value: 'h', partition: 2 }]));
+      await producer.send(encodeSend([...rows.slice(1500), { topic: b, key: 'k', value: 'second', partition: 0 }]));
 
       const readA = await readTopic(kafka(), a, rows.length);
       for (let p = 0; p < 3; p++) {
