@@ -49,7 +49,7 @@ export interface KafkaCluster {
   /** Moves the group's committed offsets (the group must have no member). */
   setCommitted(groupId: string, topic: string, offsets: ReadonlyArray<{ partition: number; offset: string }>): Promise<void>;
   deleteGroups(groupIds: readonly string[]): Promise<void>;
-  /** The topics' own values of the named configs (entries a topic does not carry are left out). */
+  /** The named configs' values in effect for each topic (its own, or the broker's default). */
   topicConfigs(topics: readonly string[], names: readonly string[]): Promise<Map<string, Map<string, string>>>;
   close(): Promise<void>;
 }
