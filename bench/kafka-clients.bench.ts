@@ -28,10 +28,11 @@ import { loadStackConfig } from '../config/stack-config';
 import { SERVICE_NODE_FLAGS } from '../config/service-runtime';
 import { canonicalKey, decodeChangeEvent, type ChangeEvent } from '../core/change-event';
 import { ensureTopics } from '../core/kafka';
-import { partitionBatches } from '../ingest/sink/kafka-publisher';
 import { planSends, type Send } from '../ingest/sink/kafka-messages';
-import { keyPartition } from '../ingest/sink/murmur2-partition';
-import { kafkajsLayout, WireProducer } from '../ingest/sink/wire/wire-producer';
+import { kafkajsCluster } from '../core/kafkajs-cluster';
+import { keyPartition } from '../core/kafka-partitioner';
+import { WireMessageProducer } from '../ingest/sink/wire/wire-message-producer';
+import { clusterLayout, WireProducer } from '../ingest/sink/wire/wire-producer';
 
 type Platformatic = typeof import('@platformatic/kafka', { with: { 'resolution-mode': 'import' } });
 
@@ -114,8 +115,10 @@ async function produce(client: string, prefix: string): Promise<Measured> {
   let send: (s: Send) => Promise<unknown>;
   let close: () => Promise<unknown>;
   if (client === 'wire') {
-    const p = new WireProducer(kafkajsLayout(kafka), { clientId: 'kbench' });
-    send = (s) => p.send(partitionBatches(s));
+    // As ingest sends: the producer port's wire adapter, each send's messages flattened (kafka-publisher.ts).
+    const cluster = () => kafkajsCluster(kafka);
+    const p = new WireMessageProducer(new WireProducer(clusterLayout(cluster), { clientId: 'kbench' }), cluster);
+    send = (s) => p.send([...s.values()].flat());
     close = () => p.close();
   } else if (client === 'kafkajs') {
     // As ingest ran kafkajs before ingest/sink/wire: the partition planSends chose, one request in flight.

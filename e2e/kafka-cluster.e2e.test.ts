@@ -8,7 +8,8 @@ import { ensureTopics } from '../core/kafka';
 import { isKafkaUnavailable } from '../core/kafka-unavailable';
 import { confirmedLsn, currentWalLsn, dropPipelineObjects } from '../ingest/test-support/harness';
 import { encodeRecordBatch } from '../ingest/sink/wire/record-batch';
-import { kafkajsLayout, WireProducer } from '../ingest/sink/wire/wire-producer';
+import { kafkajsCluster } from '../core/kafkajs-cluster';
+import { clusterLayout, WireProducer } from '../ingest/sink/wire/wire-producer';
 import { allDocs, dropSearchIndex } from './support/indexer-harness';
 import { startPrivateKafkaCluster, type PrivateKafkaCluster } from './support/private-kafka-cluster';
 import { startService, stopService, waitForOutput, type RunningService } from './support/processes';
@@ -76,7 +77,7 @@ describe('a 3-broker Kafka cluster losing its partition leader under writes', ()
     await ensureTopics(kafkaOf(), [probe], 1);
     const batch = [{ topic: probe, partition: 0, records: encodeRecordBatch([{ key: 'k', value: 'v' }]) }];
     const send = async (security: ReturnType<NonNullable<PrivateKafkaCluster['secured']>['security']>) => {
-      const p = new WireProducer(kafkajsLayout(kafkaOf()), { clientId: 'tests', security });
+      const p = new WireProducer(clusterLayout(() => kafkajsCluster(kafkaOf())), { clientId: 'tests', security });
       try {
         return await p.send(batch).then(() => 'acked', (e: Error) => e);
       } finally {

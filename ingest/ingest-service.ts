@@ -11,7 +11,9 @@ import { CommitBatcher } from './commit-batcher';
 import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
 import { isKafkaUnavailable, untilKafkaAvailable } from '../core/kafka-unavailable';
-import { kafkajsLayout, WireProducer } from './sink/wire/wire-producer';
+import { clusterLayout, WireProducer } from './sink/wire/wire-producer';
+import { WireMessageProducer } from './sink/wire/wire-message-producer';
+import { kafkajsCluster } from '../core/kafkajs-cluster';
 import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';
 import { ChunkWindows } from './snapshot/chunk-window';
@@ -73,8 +75,9 @@ export function createIngest(deps: IngestDeps) {
   const topics = tables.map((t) => topicFor(config.topicPrefix, t));
   const roots = new Set(pipeline.indexes.map((i) => `${i.source.schema}.${i.source.table}`));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
-  const producer = new WireProducer(kafkajsLayout(kafka), { clientId: 'ingest', security: config.kafkaSecurity });
-  const publisher = new KafkaEventPublisher(kafka, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
+  const cluster = () => kafkajsCluster(kafka);
+  const producer = new WireMessageProducer(new WireProducer(clusterLayout(cluster), { clientId: 'ingest', security: config.kafkaSecurity }), cluster);
+  const publisher = new KafkaEventPublisher(cluster, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
     metrics.errors.inc({ kind: r.errorType });
     metrics.deadLetters.inc({ table: r.table, reason: r.errorType });
     const why = r.errorType === 'event_invalid' ? 'it breaks the change-event contract (a decoding bug: report it, then re-snapshot the table once fixed)' : 'Kafka cannot carry it';
@@ -138,7 +141,7 @@ export function createIngest(deps: IngestDeps) {
   /** Streams from the existing slot, or creates one when that cannot hide a gap (slot-guard.ts). */
   async function prepareSlot(): Promise<void> {
     const row = await readSlot(db, slot);
-    const ranBefore = row !== undefined || (await hasState(db, slot)) || (await untilKafka(() => topicsWithEvents(kafka, topics))).length > 0;
+    const ranBefore = row !== undefined || (await hasState(db, slot)) || (await untilKafka(() => topicsWithEvents(cluster, topics))).length > 0;
     const decision = decideSlot(slot, row, ranBefore, config.resnapshot);
     if (decision.action === 'use') return;
     if (decision.drop) await dropSlot(db, slot);

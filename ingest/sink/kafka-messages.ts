@@ -1,9 +1,10 @@
 import { canonicalKey, topicFor, type ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { contractViolation } from './contract-guard';
-import { keyPartition } from './murmur2-partition';
+import { keyPartition } from '../../core/kafka-partitioner';
 
 export interface KafkaMessage {
+  topic: string;
   key: string;
   /**
    * The event as JSON text, sized exactly here (Buffer.byteLength). A string, not a Buffer: it is
@@ -111,11 +112,11 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     let list = send.get(t.topic);
     if (!list) send.set(t.topic, (list = []));
     if (partition >= 0) {
-      list.push({ key, value: json, partition, keyBytes, valueBytes });
+      list.push({ topic: t.topic, key, value: json, partition, keyBytes, valueBytes });
       t.used[partition]! += bytes;
     } else {
       for (let p = 0; p < t.partitions; p++) {
-        list.push({ key, value: json, partition: p, keyBytes, valueBytes });
+        list.push({ topic: t.topic, key, value: json, partition: p, keyBytes, valueBytes });
         t.used[p]! += bytes;
       }
     }
