@@ -22,8 +22,8 @@ import { loadStackConfig } from '../config/stack-config';
 import { createKafka } from '../core/kafka';
 import { silentLogger } from '../core/logger';
 import { parseLsn } from '../core/lsn';
-import { STATE_INDEX, readWatermark } from '../core/watermark-store';
-import { dropSearchIndex } from '../e2e/support/indexer-harness';
+import { readWatermark } from '../core/watermark-store';
+import { dropSearchIndex, dropStateDocs } from '../e2e/support/indexer-harness';
 import { createIndexer } from '../indexer/indexer-service';
 import { createIndexerMetrics } from '../indexer/metrics';
 import { dropPipelineObjects, startIngestInProcess } from '../ingest/test-support/harness';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       await admin.disconnect();
       for (const i of [flatIndex, joinedIndex]) {
         await dropSearchIndex(es, i);
-        await es.deleteByQuery({ index: STATE_INDEX, query: { term: { index: i } }, refresh: true, conflicts: 'proceed' }, { ignore: [404] }).catch(() => undefined);
+        await dropStateDocs(es, i).catch(() => undefined);
       }
     });
     await ingest.start();

@@ -52,12 +52,13 @@ import { loadStackConfig } from '../config/stack-config';
 import { createKafka } from '../core/kafka';
 import { silentLogger } from '../core/logger';
 import { parseLsn } from '../core/lsn';
-import { STATE_INDEX, readWatermark } from '../core/watermark-store';
-import { dropSearchIndex } from '../e2e/support/indexer-harness';
+import { readWatermark } from '../core/watermark-store';
+import { dropSearchIndex, dropStateDocs } from '../e2e/support/indexer-harness';
 import { createIndexer } from '../indexer/indexer-service';
 import { createIndexerMetrics } from '../indexer/metrics';
 import { dropPipelineObjects, startIngestInProcess } from '../ingest/test-support/harness';
 import { cpuSeconds, stackPid } from './proc-stats';
+import { minus, settledStats as pgSettledStats, type TableStats } from './pg-table-stats';
 import { ensurePgsync, startInfoProxy } from './pgsync-support';
 
 // The indexer runs in this process, so this process takes the node flags the indexer service runs with.
@@ -165,24 +166,7 @@ async function probeWrite(c: Client): Promise<{ marker: number; committedAt: num
   return { marker, committedAt: performance.now() };
 }
 
-interface TableStats { scans: number; rows: number; seqScans: number; seqRows: number; idxScans: number; idxRows: number }
-async function tableStats(): Promise<TableStats> {
-  const { rows } = await db.query<{ seq_scan: string; seq_tup_read: string; idx_scan: string; idx_tup_fetch: string }>(
-    `SELECT coalesce(sum(seq_scan), 0) AS seq_scan, coalesce(sum(seq_tup_read), 0) AS seq_tup_read, coalesce(sum(idx_scan), 0) AS idx_scan, coalesce(sum(idx_tup_fetch), 0) AS idx_tup_fetch
-       FROM pg_stat_user_tables WHERE schemaname = $1`, [SCHEMA]);
-  const r = rows[0]!;
-  const s = { seqScans: Number(r.seq_scan), seqRows: Number(r.seq_tup_read), idxScans: Number(r.idx_scan), idxRows: Number(r.idx_tup_fetch) };
-  return { ...s, scans: s.seqScans + s.idxScans, rows: s.seqRows + s.idxRows };
-}
-const minus = (a: TableStats, b: TableStats): TableStats => ({ scans: a.scans - b.scans, rows: a.rows - b.rows, seqScans: a.seqScans - b.seqScans, seqRows: a.seqRows - b.seqRows, idxScans: a.idxScans - b.idxScans, idxRows: a.idxRows - b.idxRows });
-/**
- * A backend with table statistics still pending flushes them when idle, after up to 10 s
- * (PGSTAT_IDLE_INTERVAL): wait that out, so what others read before is in and nothing is late.
- */
-const settledStats = async (): Promise<TableStats> => {
-  await sleep(11_000);
-  return tableStats();
-};
+const settledStats = (): Promise<TableStats> => pgSettledStats(db, { schema: SCHEMA });
 
 /**
  * What the writers' own statements read per change (subtracted from every contender's figure):
@@ -397,7 +381,7 @@ async function startOurs(label: string, pipeline: object, tables: string[]): Pro
     await admin.deleteTopics({ topics: [...topics, `${prefix}.dead-letters`] }).catch(() => undefined);
     await admin.disconnect();
     await dropSearchIndex(client, index);
-    await client.deleteByQuery({ index: STATE_INDEX, query: { term: { index } }, refresh: true, conflicts: 'proceed' }, { ignore: [404] }).catch(() => undefined);
+    await dropStateDocs(client, index).catch(() => undefined);
     await client.close();
   };
   cleanups.push({ what: `pipeline ${label}`, fn: close });

@@ -30,3 +30,18 @@ export function stackPid(name: ServiceName): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Resident memory of a process from /proc/<pid>/status, MB: `rss` now and `peak` (VmHWM, the
+ * highest it has been over the process's life); NaN once the process is gone.
+ */
+export function residentMb(pid: number | undefined): { rss: number; peak: number } {
+  const kb = (status: string, field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  if (!pid) return { rss: NaN, peak: NaN };
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return { rss: kb(s, 'VmRSS') / 1024, peak: kb(s, 'VmHWM') / 1024 };
+  } catch {
+    return { rss: NaN, peak: NaN };
+  }
+}

@@ -19,7 +19,7 @@ import { JsonLinesSpanExporter } from '../core/trace-file-exporter';
 import { noTracing, tracingWith, type Tracing } from '../core/tracing';
 import { ChangeTraces } from '../ingest/change-traces';
 import { planSends } from '../ingest/sink/kafka-messages';
-import { partitionBatches } from '../ingest/sink/kafka-publisher';
+import { encodeSend } from '../ingest/sink/wire/wire-message-producer';
 import { toChangeEvents, type DecodedChange, type RelationInfo, type TxContext } from '../ingest/transform/to-change-events';
 import { prepareBatch, writeBatch, type InboundMessage } from '../indexer/batch-processor';
 import { SearchableSpans } from '../indexer/watermark/searchable-spans';
@@ -62,9 +62,9 @@ async function run(tracing: Tracing): Promise<number> {
     const produce = traced?.length ? tracing.start('ingest.produce', { kind: 'producer', links: traced }) : undefined;
     const inbound: InboundMessage[] = [];
     for (const send of planSends(events, 'cdc', layout, undefined, produce ? traces!.headersOf : undefined).sends) {
-      for (const b of partitionBatches(send)) bytes += b.records.length;
+      for (const b of encodeSend([...send.values()].flat())) bytes += b.records.length;
       // What the indexer's consumer hands over: the values, and the header where there is one.
-      for (const list of send.values()) for (const m of list) inbound.push({ offset: String(inbound.length), value: Buffer.from(m.value), ...(m.headers ? { headers: { traceparent: Buffer.from(m.headers[0]!.value) } } : {}) });
+      for (const list of send.values()) for (const m of list) inbound.push({ offset: String(inbound.length), value: Buffer.from(m.value), ...(m.headers ? { headers: { traceparent: Buffer.from(m.headers.traceparent!) } } : {}) });
     }
     produce?.end();
     // indexer: one batch, then the watermark task's refresh.

@@ -16,6 +16,3 @@ export function kafkajsSecurity(s: KafkaSecurity): Pick<KafkaConfig, 'ssl' | 'sa
   if (s.sasl) out.sasl = { mechanism: s.sasl.mechanism, username: s.sasl.username, password: s.sasl.password } as KafkaConfig['sasl'];
   return out;
 }
-
-/** Whether anything but plaintext without authentication is asked for. */
-export const isSecured = (s: KafkaSecurity): boolean => Boolean(s.tls || s.sasl);

@@ -1,6 +1,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaLogLevel } from './kafka-log';
 import { kafkajsSecurity, PLAINTEXT, type KafkaSecurity } from './kafka-security';
+import { withCluster, type KafkaCluster, type TopicDescription } from './kafka-cluster';
+import { kafkajsCluster } from './kafkajs-cluster';
 import type { Logger } from './logger';
 import { backoffDelayMs, sleep } from './retry';
 import { replicationConfigEntries, replicationWarnings, resolveReplication, type TopicReplication } from './topic-replication';
@@ -12,6 +14,9 @@ export function createKafka(brokers: string[], clientId: string, log: Logger, se
     brokers,
     ...kafkajsSecurity(security),
     logLevel: logLevel.WARN,
+    // kafkajs's 1 s default includes the TLS handshake, which a loaded host (or a far broker) can
+    // take longer than: each miss is a logged "Connection timeout" and a retry for nothing.
+    connectionTimeout: security.tls ? 5_000 : 3_000,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
     // Known-harmless broker answers go below error (core/kafka-log.ts has the table and why).
     logCreator: () => ({ namespace, level, log: entry }) => {
@@ -59,41 +64,40 @@ export interface EnsureTopicsOptions {
  * subscribe cannot hit a topic the broker does not serve yet.
  */
 export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number, opts: EnsureTopicsOptions = {}): Promise<Map<string, number>> {
-  const admin = kafka.admin();
-  await admin.connect();
+  return withCluster(kafkajsCluster(kafka), (cluster) => ensureTopicsOn(cluster, topics, numPartitions, opts));
+}
+
+/** ensureTopics through a cluster connection the caller holds (and closes). */
+export async function ensureTopicsOn(cluster: KafkaCluster, topics: string[], numPartitions: number, opts: EnsureTopicsOptions = {}): Promise<Map<string, number>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const existing = new Set(await admin.listTopics());
-        const missing = topics.filter((t) => !existing.has(t));
-        const brokers = (await admin.describeCluster()).brokers.length;
-        // Resolved on every call, so a bad explicit setting fails the start even when the topics exist.
-        const replication = resolveReplication(opts.replication ?? {}, brokers);
-        if (missing.length) {
-          for (const w of replicationWarnings(replication, brokers)) opts.log?.warn(w, { ...replication, brokers });
-          const configEntries = [...(opts.configEntries ?? RETAIN_FOREVER), ...replicationConfigEntries(replication)];
-          await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: replication.replicationFactor, configEntries })) });
-        }
-        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-        const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
-        if (leaderless.length === 0) {
-          warnFewerCopies(meta, replication.replicationFactor, missing, opts.log);
-          return new Map(meta.map((t) => [t.name, t.partitions.length]));
-        }
-        if (Date.now() > deadline) throw new Error(`Kafka topics have no leader yet: ${leaderless.map((t) => t.name).join(', ')}`);
-      } catch (err) {
-        if (!isTransientTopicError(err) || Date.now() > deadline) throw err;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const names = new Set(await cluster.topicNames());
+      const missing = topics.filter((t) => !names.has(t));
+      const brokers = (await cluster.describeCluster()).brokers.size;
+      // Resolved on every call, so a bad explicit setting fails the start even when the topics exist.
+      const replication = resolveReplication(opts.replication ?? {}, brokers);
+      if (missing.length) {
+        for (const w of replicationWarnings(replication, brokers)) opts.log?.warn(w, { ...replication, brokers });
+        const configEntries = [...(opts.configEntries ?? RETAIN_FOREVER), ...replicationConfigEntries(replication)];
+        await cluster.createTopics(missing.map((topic) => ({ topic, numPartitions, replicationFactor: replication.replicationFactor, configEntries })));
       }
-      await sleep(backoffDelayMs(attempt, { initialMs: 100, maxMs: 2_000 }));
+      const meta = await cluster.describeTopics(topics);
+      const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+      if (leaderless.length === 0) {
+        warnFewerCopies(meta, replication.replicationFactor, missing, opts.log);
+        return new Map(meta.map((t) => [t.name, t.partitions.length]));
+      }
+      if (Date.now() > deadline) throw new Error(`Kafka topics have no leader yet: ${leaderless.map((t) => t.name).join(', ')}`);
+    } catch (err) {
+      if (!isTransientTopicError(err) || Date.now() > deadline) throw err;
     }
-  } finally {
-    await admin.disconnect();
+    await sleep(backoffDelayMs(attempt, { initialMs: 100, maxMs: 2_000 }));
   }
 }
 
 /** Topics created earlier keep their replication (Kafka changes it only by a partition reassignment): say so. */
-function warnFewerCopies(meta: Array<{ name: string; partitions: Array<{ replicas: number[] }> }>, wanted: number, created: string[], log: Logger | undefined): void {
+function warnFewerCopies(meta: readonly TopicDescription[], wanted: number, created: string[], log: Logger | undefined): void {
   for (const t of meta) {
     if (created.includes(t.name)) continue;
     const copies = Math.min(...t.partitions.map((p) => p.replicas.length));

@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
+import { kafkajsSecurity } from '../core/kafka-security';
+import { ensureTopics } from '../core/kafka';
+import { isKafkaUnavailable } from '../core/kafka-unavailable';
 import { confirmedLsn, currentWalLsn, dropPipelineObjects } from '../ingest/test-support/harness';
+import { encodeRecordBatch } from '../ingest/sink/wire/record-batch';
+import { kafkajsCluster } from '../core/kafkajs-cluster';
+import { clusterLayout, WireProducer } from '../ingest/sink/wire/wire-producer';
 import { allDocs, dropSearchIndex } from './support/indexer-harness';
 import { startPrivateKafkaCluster, type PrivateKafkaCluster } from './support/private-kafka-cluster';
 import { startService, stopService, waitForOutput, type RunningService } from './support/processes';
@@ -15,6 +21,10 @@ import { es, eventually, pg, uniqueName } from './support/services';
  * cluster), and the broker leading most of the table topic's partitions SIGKILLed under
  * continuous writes, then restarted. Ingest and the indexer never exit, and afterwards the index
  * equals the table: nothing lost, nothing stale, nothing extra.
+ *
+ * The cluster's clients reach it over SASL_SSL only (docs/scaling.md "Kafka: TLS and SASL"):
+ * TLS with the test's CA and a client certificate, SCRAM-SHA-512 for ingest (its kafkajs admin
+ * and its own change-data producer), the indexer and the test's admin client.
  */
 describe('a 3-broker Kafka cluster losing its partition leader under writes', () => {
   const table = uniqueName('kcluster');
@@ -29,16 +39,18 @@ describe('a 3-broker Kafka cluster losing its partition leader under writes', ()
   let ingest: RunningService | undefined;
   let indexer: RunningService | undefined;
   let dir: string | undefined;
+  const kafkaOf = (mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512' = 'scram-sha-512') =>
+    new Kafka({ clientId: 'tests', brokers: cluster!.brokers.split(','), logLevel: logLevel.NOTHING, connectionTimeout: 10_000, ...kafkajsSecurity(cluster!.secured!.security(mechanism)) });
 
   beforeAll(async () => {
     db = await pg();
     writerDb = await pg();
-    cluster = await startPrivateKafkaCluster(3);
+    cluster = await startPrivateKafkaCluster(3, { secured: true });
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-cluster-'));
     const pipelineFile = path.join(dir, 'pipeline.json');
     fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { v: { type: 'text', searchable: true }, n: { type: 'integer' } } } } }));
-    const common = { PIPELINE_CONFIG: pipelineFile, TOPIC_PREFIX: prefix, KAFKA_BROKERS: cluster.brokers, TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' };
+    const common = { PIPELINE_CONFIG: pipelineFile, TOPIC_PREFIX: prefix, KAFKA_BROKERS: cluster.brokers, TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info', ...cluster.secured!.env('scram-sha-512') };
     ingest = startService('ingest', { ...common, SLOT_NAME: slot, PUBLICATION_NAME: slot, INGEST_HEARTBEAT_INTERVAL_MS: '200' });
     indexer = startService('indexer', { ...common, INDEXER_GROUP_ID: uniqueName('g') });
     await eventually(async () => ((await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'ingest streaming', 120_000);
@@ -60,8 +72,31 @@ describe('a 3-broker Kafka cluster losing its partition leader under writes', ()
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('ingest\'s own producer logs in with PLAIN and SCRAM-SHA-256 too, and is refused, for good and saying why, with a wrong password or without the CA', async () => {
+    const probe = uniqueName('kcluster_probe');
+    await ensureTopics(kafkaOf(), [probe], 1);
+    const batch = [{ topic: probe, partition: 0, records: encodeRecordBatch([{ key: 'k', value: 'v' }]) }];
+    const send = async (security: ReturnType<NonNullable<PrivateKafkaCluster['secured']>['security']>) => {
+      const p = new WireProducer(clusterLayout(() => kafkajsCluster(kafkaOf())), { clientId: 'tests', security });
+      try {
+        return await p.send(batch).then(() => 'acked', (e: Error) => e);
+      } finally {
+        await p.close();
+      }
+    };
+    const s = cluster!.secured!;
+    expect(await send(s.security('plain'))).toBe('acked');
+    expect(await send(s.security('scram-sha-256'))).toBe('acked');
+    const wrongPassword = await send({ ...s.security('scram-sha-512'), sasl: { mechanism: 'scram-sha-512', username: s.user.name, password: 'wrong' } });
+    expect(wrongPassword).toMatchObject({ name: 'KafkaSecurityRejected', message: expect.stringMatching(/refused the SASL SCRAM-SHA-512 login of user "pipeline": .*SASL_AUTHENTICATION_FAILED.*KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/) });
+    const { ca: _ca, ...withoutCa } = s.security('scram-sha-512').tls!;
+    const untrusted = await send({ ...s.security('scram-sha-512'), tls: withoutCa });
+    expect(untrusted).toMatchObject({ name: 'KafkaSecurityRejected', message: expect.stringMatching(/certificate does not verify .*KAFKA_TLS_CA_FILE/) });
+    expect([wrongPassword, untrusted].map(isKafkaUnavailable)).toEqual([false, false]);
+  }, 120_000);
+
   it('keeps writing through the loss and ends with the index equal to the table', async () => {
-    const kafka = new Kafka({ clientId: 'tests', brokers: cluster!.brokers.split(','), logLevel: logLevel.NOTHING });
+    const kafka = kafkaOf();
     const admin = kafka.admin();
     await admin.connect();
     let writing = true;

@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { MessageProducer } from '../core/kafka-producer';
 
 /**
  * What the dead-letter topic holds for a document Elasticsearch refused (or a message that is no
@@ -21,22 +21,15 @@ export interface DeadLetterRecord {
 
 /** Parks what can never be indexed as is, with its reason, so the rest keeps flowing. */
 export class DeadLetterPublisher {
-  private readonly producer: Producer;
-  constructor(kafka: Kafka, readonly topic: string) {
-    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
-  }
+  constructor(private readonly producer: MessageProducer, readonly topic: string) {}
   connect(): Promise<void> {
     return this.producer.connect();
   }
   async publish(records: readonly DeadLetterRecord[]): Promise<void> {
     if (!records.length) return;
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: records.map((r) => ({ key: r.id ?? null, value: JSON.stringify({ stage: 'indexer', ...r }) })),
-    });
+    await this.producer.send(records.map((r) => ({ topic: this.topic, key: r.id ?? null, value: JSON.stringify({ stage: 'indexer', ...r }) })));
   }
   close(): Promise<void> {
-    return this.producer.disconnect();
+    return this.producer.close();
   }
 }

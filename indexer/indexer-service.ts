@@ -1,5 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import pLimit from 'p-limit';
 import type { IndexerConfig } from '../config';
 import { sourceTables, type PipelineConfig } from '../config/pipeline';
@@ -8,16 +8,18 @@ import { topicFor } from '../core/change-event';
 import { createJoinedRebuilder, type JoinedRebuilder } from './join/joined-rebuilder';
 import { checkRelations } from './join/check-relations';
 import { joinedIndexes } from './join/rebuild-requests';
-import { ConfigError, PipelineError, errorMessage } from '../core/errors';
+import { ConfigError, errorMessage } from '../core/errors';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
-import { isKafkaUnavailable, untilKafkaAvailable } from '../core/kafka-unavailable';
+import { consumerLag, partitionCounts as readPartitionCounts } from '../core/kafka-cluster';
+import { kafkajsCluster } from '../core/kafkajs-cluster';
+import { kafkajsGroupConsumer } from '../core/kafkajs-group-consumer';
+import { kafkajsProducer } from '../core/kafkajs-producer';
+import { untilKafkaAvailable } from '../core/kafka-unavailable';
 import type { Logger } from '../core/logger';
-import { backoffDelayMs, sleep } from '../core/retry';
 import { ensureStateIndex } from '../core/watermark-store';
 import { prepareBatch, writeBatch, type BatchDeps, type PreparedBatch } from './batch-processor';
+import { createPartitionConsumer } from './consume/partition-consumer';
 import { DeadLetterPublisher } from './dead-letters';
-import { consumerLag } from './lag';
-import { PartitionWriter } from './partition-writer';
 import { ensureIndex, ensureTemplate } from './mappings';
 import type { IndexerMetrics } from './metrics';
 import { EsCurrentSource } from './sink/current-source';
@@ -57,7 +59,7 @@ export function createIndexer(deps: IndexerDeps) {
     }
   }
   const topics = [...indexesByTopic.keys()];
-  const dlq = new DeadLetterPublisher(kafka, `${config.topicPrefix}.dead-letters`);
+  const dlq = new DeadLetterPublisher(kafkajsProducer(kafka), `${config.topicPrefix}.dead-letters`);
   const sink = new EsDocumentSink(es, log.child('sink'), {
     maxUnknownRetries: config.maxRetries,
     onRetry: (n) => metrics.retries.inc(n),
@@ -71,8 +73,9 @@ export function createIndexer(deps: IndexerDeps) {
   const current = new EsCurrentSource(es, log.child('current'));
   const limit = pLimit(config.concurrency);
   const heartbeatIntervalMs = Math.floor(config.sessionTimeoutMs / 10);
-  const consumer: Consumer = kafka.consumer({ groupId: config.groupId, maxWaitTimeInMs: config.batchMaxWaitMs, sessionTimeout: config.sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs, maxBytesPerPartition: config.fetchMaxBytesPerPartition });
-  const admin: Admin = kafka.admin();
+  const group = kafkajsGroupConsumer(kafka, { groupId: config.groupId, maxWaitTimeMs: config.batchMaxWaitMs, sessionTimeoutMs: config.sessionTimeoutMs, heartbeatIntervalMs, maxBytesPerPartition: config.fetchMaxBytesPerPartition });
+  // Held for the partition counts and the lag metric; connects on first use.
+  const cluster = kafkajsCluster(kafka);
   const partitionCounts = new Map<string, number>();
   const tracker = new PositionTracker();
   const tracing = deps.tracing ?? noTracing;
@@ -93,8 +96,7 @@ export function createIndexer(deps: IndexerDeps) {
     },
   });
   const refreshPartitionCounts = async (): Promise<void> => {
-    const meta = await admin.fetchTopicMetadata({ topics });
-    for (const t of meta.topics) partitionCounts.set(t.name, t.partitions.length);
+    for (const [t, n] of await readPartitionCounts(cluster, topics)) partitionCounts.set(t, n);
   };
 
   const joined = joinedIndexes(pipeline.indexes);
@@ -117,10 +119,6 @@ export function createIndexer(deps: IndexerDeps) {
       onFanOut: (index, roots) => metrics.joinFanOut.observe({ index }, roots),
     });
   };
-  const writer = new PartitionWriter();
-  const closing = new AbortController();
-  /** Partitions of the current assignment: a write finishing after its partition moved away must not publish its position. */
-  let assigned: Record<string, number[]> = {};
   /**
    * This member holds every partition of every topic the index reads, so every write to it comes
    * from this process (the refs it wrote can stand in for a refresh: join/written-refs.ts).
@@ -131,7 +129,7 @@ export function createIndexer(deps: IndexerDeps) {
     return sourceTables(spec).every((t) => {
       const topic = topicFor(config.topicPrefix, t);
       const n = partitionCounts.get(topic);
-      const mine = new Set(assigned[topic] ?? []);
+      const mine = new Set(partitions.assignment[topic] ?? []);
       return n !== undefined && mine.size >= n && Array.from({ length: n }, (_, p) => p).every((p) => mine.has(p));
     });
   };
@@ -166,48 +164,37 @@ export function createIndexer(deps: IndexerDeps) {
       });
     },
   });
-  /** Writes a prepared batch, records its position, then commits its offset: durable or dead-lettered first. */
-  const writeAndCommit = async (prepared: PreparedBatch, last: string, heartbeat: () => Promise<void>): Promise<void> => {
+  /** The indexing of a batch: its offset is committed by the partition consumer once this resolves. */
+  const write = async (prepared: PreparedBatch, keepAlive: () => Promise<void>): Promise<void> => {
     const { topic, partition } = prepared;
-    const ticker = setInterval(() => heartbeat().catch((err: unknown) => log.warn('heartbeat failed', { topic, partition, err: errorMessage(err) })), heartbeatIntervalMs);
-    try {
-      const result = await writeBatch(prepared, batchDeps(heartbeat));
-      if (assigned[topic]?.includes(partition)) {
-        // Dirty indexes before the position: the watermark task takes both together.
-        tracker.markWritten(result.written);
-        // What it wrote too: cache generations move on data, not on heartbeats (watermark/positions.ts).
-        if (result.position) tracker.record(topic, partition, result.position, result.written);
-      }
-      await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
-      metrics.docs.inc({ topic }, result.ops);
-    } finally {
-      clearInterval(ticker);
+    const result = await writeBatch(prepared, batchDeps(keepAlive));
+    if (partitions.owns(topic, partition)) {
+      // Dirty indexes before the position: the watermark task takes both together.
+      tracker.markWritten(result.written);
+      // What it wrote too: cache generations move on data, not on heartbeats (watermark/positions.ts).
+      if (result.position) tracker.record(topic, partition, result.position, result.written);
     }
+    metrics.docs.inc({ topic }, result.ops);
   };
-
-  let runConsumer: () => Promise<void> = async () => undefined;
-  /** kafkajs gave the consumer up while Kafka was away: join the group again once it answers. */
-  const rejoin = (cause: unknown): void => {
-    log.warn('Kafka unavailable: the consumer stopped; joining the group again (nothing is committed meanwhile)', { err: errorMessage(cause) });
-    void sleep(backoffDelayMs(0, { initialMs: 1_000, maxMs: 30_000 }), closing.signal)
-      .then(() => untilKafkaAvailable(async () => {
-        if (closing.signal.aborted) return;
-        try {
-          await consumer.connect();
-          await runConsumer();
-        } catch (err) {
-          // A failed start leaves kafkajs believing it runs: stop it, or the next run() is ignored.
-          await consumer.disconnect().catch(() => undefined);
-          throw err;
-        }
-      }, { what: "the indexer's consumer", log, signal: closing.signal }))
-      .catch((err: unknown) => {
-        if (!closing.signal.aborted) deps.onFatal(err);
-      });
-  };
+  /** Ends a start still waiting for Kafka when close() comes first. */
+  const closing = new AbortController();
+  const partitions = createPartitionConsumer({
+    consumer: group, topics, log, onFatal: deps.onFatal,
+    handler: { prepare: (topic, partition, messages) => prepareBatch(topic, partition, messages, pipeline.indexes), write },
+    partitionsConcurrently: config.partitionsConcurrency,
+    heartbeatIntervalMs,
+    inFlight: { inc: (n) => metrics.inFlightMessages.inc(n), dec: (n) => metrics.inFlightMessages.dec(n) },
+    onAssignment: (assignment) => {
+      tracker.retain(assignment);
+      // Another member may have written the joined indexes meanwhile: their next lookups refresh first.
+      rebuilder?.reset();
+      refreshPartitionCounts().catch((err: unknown) => log.warn('reading partition counts failed', { err: errorMessage(err) }));
+    },
+  });
 
   return {
-    consumer,
+    /** kafkajs's consumer, for tests and benches that watch its events. */
+    consumer: group.consumer,
     tracker,
     publisher,
     async start(): Promise<void> {
@@ -227,96 +214,24 @@ export function createIndexer(deps: IndexerDeps) {
         const layout = { replication: config.topicReplication, log };
         warnPartitionMismatch(await ensureTopics(kafka, topics, config.topicPartitions, layout), config.topicPartitions, log);
         await ensureTopics(kafka, [dlq.topic], 1, layout);
-        await admin.connect();
         await refreshPartitionCounts();
         await dlq.connect();
-        await consumer.connect();
-        await consumer.subscribe({ topics, fromBeginning: true });
+        await partitions.connect();
       }, { what: "the indexer's start", log, signal: closing.signal });
-      metrics.sources.consumerLag = () => consumerLag(admin, config.groupId, topics);
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (payload.restart) return; // kafkajs joins again by itself
-        // kafkajs gives up for good when no broker answers the coordinator lookup: a Kafka outage,
-        // not a fault of ours. Join again with backoff instead of exiting (as ingest rides it out).
-        if (!closing.signal.aborted && isKafkaUnavailable(payload.error)) rejoin(payload.error);
-        else deps.onFatal(payload.error);
-      });
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        assigned = payload.memberAssignment;
-        tracker.retain(payload.memberAssignment);
-        // Another member may have written the joined indexes meanwhile: their next lookups refresh first.
-        rebuilder?.reset();
-        refreshPartitionCounts().catch((err: unknown) => log.warn('reading partition counts failed', { err: errorMessage(err) }));
-      });
-      runConsumer = () => consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: config.partitionsConcurrency,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (!isRunning() || isStale() || closing.signal.aborted || batch.messages.length === 0) return;
-          const { topic, partition } = batch;
-          // Heartbeats keep flowing while this waits for the partition's previous batch, so the
-          // group does not evict this member while Elasticsearch is slow or retried.
-          const ticker = setInterval(() => heartbeat().catch((err: unknown) => log.warn('heartbeat failed', { topic, partition, err: errorMessage(err) })), heartbeatIntervalMs);
-          try {
-            const failures = writer.failuresOf(topic, partition);
-            if (failures) await sleep(backoffDelayMs(failures - 1, { initialMs: 300, maxMs: 30_000 }), closing.signal);
-            // Decoded while the previous batch is still being written.
-            const prepared = prepareBatch(topic, partition, batch.messages, pipeline.indexes);
-            if (!(await writer.previous(topic, partition)) || !isRunning() || isStale() || closing.signal.aborted) return; // read again from the failed batch
-            const first = batch.messages[0]!.offset;
-            const last = batch.lastOffset();
-            // The next fetch goes on after this batch; the offset is committed once it is written.
-            resolveOffset(last);
-            const messages = batch.messages.length;
-            metrics.inFlightMessages.inc(messages);
-            writer.start(topic, partition, () => writeAndCommit(prepared, last, heartbeat).finally(() => metrics.inFlightMessages.dec(messages)), (err) => {
-              // One that retrying cannot fix stops us; anything else is read again from this batch, after a backoff.
-              if (err instanceof PipelineError && !err.retriable) return deps.onFatal(err);
-              if (closing.signal.aborted) return;
-              log.warn('writing a batch failed; reading the partition again from it', { topic, partition, offset: first, err: errorMessage(err) });
-              try {
-                consumer.seek({ topic, partition, offset: first });
-              } catch (seekErr) {
-                log.warn('could not rewind the partition; it is read again after a restart', { topic, partition, err: errorMessage(seekErr) });
-              }
-            });
-            await heartbeat();
-          } catch (err) {
-            // A rebalance: finish what was handed over before the group moves partitions elsewhere.
-            if (rebalancing(err)) await writer.drain();
-            if (err instanceof PipelineError && !err.retriable) deps.onFatal(err);
-            throw err;
-          } finally {
-            clearInterval(ticker);
-          }
-        },
-      });
-      await runConsumer();
+      metrics.sources.consumerLag = () => consumerLag(cluster, config.groupId, topics);
+      await partitions.run();
       publisher.start();
       log.info('indexer consuming', { topics, groupId: config.groupId });
     },
     /** Stops fetching, finishes and commits the batches handed over, publishes the last watermark, then disconnects. */
     async close(): Promise<void> {
       closing.abort();
-      try {
-        consumer.pause(topics.map((topic) => ({ topic })));
-      } catch {
-        // not running: nothing was handed over
-      }
-      await writer.drain();
-      await consumer.disconnect();
+      await partitions.close();
       await publisher.stop();
       await publisher.tick();
       await dlq.close();
-      await admin.disconnect();
+      await cluster.close();
       await joinDb?.end().catch(() => undefined);
     },
   };
-}
-
-/** kafkajs's own test for the errors after which the member joins the group again. */
-function rebalancing(err: unknown): boolean {
-  const type = (err as { type?: string } | undefined)?.type;
-  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
 }

@@ -1,27 +1,26 @@
-import type { Admin } from 'kafkajs';
 import { readWatermark } from '../core/watermark-store';
 import { allDocs, change, createHarness, indexerFor, keyless, type Harness } from '../e2e/support/indexer-harness';
 import { eventually, kafka } from '../e2e/support/services';
-import { consumerLag } from './lag';
+import { consumerLag, type KafkaCluster } from '../core/kafka-cluster';
+import { kafkajsCluster } from '../core/kafkajs-cluster';
 
 /** Replaying a topic from offset 0 into the same index leaves it identical (versions refuse stale writes). */
 describe('replay from offset 0', () => {
   let h: Harness;
-  let admin: Admin;
+  let cluster: KafkaCluster;
 
   beforeAll(async () => {
     h = await createHarness(3);
-    admin = kafka().admin();
-    await admin.connect();
+    cluster = kafkajsCluster(kafka());
   });
 
   afterAll(async () => {
-    await admin.disconnect();
+    await cluster.close();
     await h.close();
   });
 
   const caughtUp = (groupId: string) =>
-    eventually(async () => ((await consumerLag(admin, groupId, [h.topic])).every((l) => l.lag === 0) ? true : undefined), `group ${groupId} caught up`);
+    eventually(async () => ((await consumerLag(cluster, groupId, [h.topic])).every((l) => l.lag === 0) ? true : undefined), `group ${groupId} caught up`);
 
   it('ends with the same documents, contents and versions', async () => {
     // A history with updates, deletes and re-inserts, LSNs growing per transaction.

@@ -1,6 +1,5 @@
 import type { ChangeEvent } from '../core/change-event';
 import { TRACEPARENT_HEADER, type TraceSpan, type Tracing } from '../core/tracing';
-import type { RecordHeader } from './sink/wire/record-batch';
 
 /**
  * Which trace each change event belongs to, from its decoding to its Kafka record's
@@ -8,7 +7,7 @@ import type { RecordHeader } from './sink/wire/record-batch';
  * change-event contract stays as it is, and an event no one sampled has no entry.
  */
 export class ChangeTraces {
-  private readonly byEvent = new WeakMap<ChangeEvent, RecordHeader[]>();
+  private readonly byEvent = new WeakMap<ChangeEvent, Readonly<Record<string, string>>>();
   constructor(readonly tracing: Tracing) {}
 
   get on(): boolean {
@@ -29,19 +28,19 @@ export class ChangeTraces {
     span.end();
     const traceparent = span.traceparent;
     if (traceparent === undefined) return;
-    const headers = [{ key: TRACEPARENT_HEADER, value: traceparent }];
+    const headers = { [TRACEPARENT_HEADER]: traceparent };
     for (const e of events) this.byEvent.set(e, headers);
   }
 
   /** The record headers of an event: its trace's traceparent, or none. */
-  readonly headersOf = (e: ChangeEvent): readonly RecordHeader[] | undefined => this.byEvent.get(e);
+  readonly headersOf = (e: ChangeEvent): Readonly<Record<string, string>> | undefined => this.byEvent.get(e);
 
   /** The traces of a batch's sampled events, for the batch span's links. */
   tracesOf(events: readonly ChangeEvent[]): string[] {
     const out: string[] = [];
     for (const e of events) {
       const h = this.byEvent.get(e);
-      if (h) out.push(h[0]!.value);
+      if (h) out.push(h[TRACEPARENT_HEADER]!);
     }
     return out;
   }

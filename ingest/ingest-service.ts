@@ -3,8 +3,7 @@ import { Pool, type Client } from 'pg';
 import type { IngestConfig } from '../config';
 import { sourceTables, type PipelineConfig } from '../config/pipeline';
 import { topicFor } from '../core/change-event';
-import { ConfigError, errorMessage, PipelineError } from '../core/errors';
-import { isSecured } from '../core/kafka-security';
+import { errorMessage, PipelineError } from '../core/errors';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
 import type { Logger } from '../core/logger';
 import { every, type Periodic } from '../core/periodic';
@@ -14,7 +13,9 @@ import { CommitBatcher } from './commit-batcher';
 import type { IngestMetrics } from './metrics';
 import { KafkaEventPublisher } from './sink/kafka-publisher';
 import { isKafkaUnavailable, untilKafkaAvailable } from '../core/kafka-unavailable';
-import { kafkajsLayout, WireProducer } from './sink/wire/wire-producer';
+import { clusterLayout, WireProducer } from './sink/wire/wire-producer';
+import { WireMessageProducer } from './sink/wire/wire-message-producer';
+import { kafkajsCluster } from '../core/kafkajs-cluster';
 import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';
 import { ChunkWindows } from './snapshot/chunk-window';
@@ -60,10 +61,6 @@ export function errorKind(err: unknown): string {
 /** Postgres slot → change events → Kafka, confirming the slot only behind Kafka's acks. */
 export function createIngest(deps: IngestDeps) {
   const { config, pipeline, kafka, db, metrics, log } = deps;
-  if (isSecured(config.kafkaSecurity)) {
-    // The CDC producer is hand-written (ingest/sink/wire/broker-connection.ts): plain TCP, no SASL handshake.
-    throw new ConfigError('KAFKA_TLS / KAFKA_SASL_MECHANISM are set, but ingest\'s change-data producer (ingest/sink/wire) speaks plaintext Kafka only, without TLS or SASL; the event intake, the indexer and the reindex CLI support them. Capture over a plaintext listener on a private network, or feed the tables through INGEST_HTTP_TABLES, until the producer gains TLS and SASL (docs/scaling.md).', { variable: config.kafkaSecurity.sasl ? 'KAFKA_SASL_MECHANISM' : 'KAFKA_TLS' });
-  }
   // Every fatal error is counted by its code (errors by kind), then handed to the caller.
   // Once close() began, the stream's connection is ended on purpose (the lease's release ends it
   // mid-stream): its "Connection terminated" is the shutdown itself, not a failure to report.
@@ -83,8 +80,9 @@ export function createIngest(deps: IngestDeps) {
   const roots = new Set(pipeline.indexes.map((i) => `${i.source.schema}.${i.source.table}`));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
   const traces = deps.tracing?.on ? new ChangeTraces(deps.tracing) : undefined;
-  const producer = new WireProducer(kafkajsLayout(kafka), { clientId: 'ingest' });
-  const publisher = new KafkaEventPublisher(kafka, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
+  const cluster = () => kafkajsCluster(kafka);
+  const producer = new WireMessageProducer(new WireProducer(clusterLayout(cluster), { clientId: 'ingest', security: config.kafkaSecurity }), cluster);
+  const publisher = new KafkaEventPublisher(cluster, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
     metrics.errors.inc({ kind: r.errorType });
     metrics.deadLetters.inc({ table: r.table, reason: r.errorType });
     const why = r.errorType === 'event_invalid' ? 'it breaks the change-event contract (a decoding bug: report it, then re-snapshot the table once fixed)' : 'Kafka cannot carry it';
@@ -148,7 +146,7 @@ export function createIngest(deps: IngestDeps) {
   /** Streams from the existing slot, or creates one when that cannot hide a gap (slot-guard.ts). */
   async function prepareSlot(): Promise<void> {
     const row = await readSlot(db, slot);
-    const ranBefore = row !== undefined || (await hasState(db, slot)) || (await untilKafka(() => topicsWithEvents(kafka, topics))).length > 0;
+    const ranBefore = row !== undefined || (await hasState(db, slot)) || (await untilKafka(() => topicsWithEvents(cluster, topics))).length > 0;
     const decision = decideSlot(slot, row, ranBefore, config.resnapshot);
     if (decision.action === 'use') return;
     if (decision.drop) await dropSlot(db, slot);

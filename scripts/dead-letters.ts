@@ -14,6 +14,7 @@ import { loadPipelineConfig } from '../config/pipeline';
 import { sourceTables } from '../config/pipeline';
 import { loadOpsConfig } from '../config/status';
 import { errorMessage } from '../core/errors';
+import { kafkajsCluster } from '../core/kafkajs-cluster';
 import { readRange, toolKafka, topicRange } from './dead-letters/kafka-reader';
 import { matches, parseDeadLetter, parseTime, type DeadLetter, type DeadLetterFilter } from './dead-letters/record';
 import { replay, type ReplayResult } from './dead-letters/replay';
@@ -99,16 +100,15 @@ async function main(argv: string[]): Promise<number> {
 
 async function readAll(brokers: string[], topic: string, prefix: string, timeoutMs: number): Promise<DeadLetter[]> {
   const kafka = toolKafka(brokers, 'search-pipeline-dead-letters', timeoutMs);
-  const admin = kafka.admin();
+  const cluster = kafkajsCluster(kafka);
   try {
-    await admin.connect();
-    const ranges = await topicRange(admin, topic);
+    const ranges = await topicRange(cluster, topic);
     if (!ranges) return [];
     return (await readRange(kafka, topic, ranges, timeoutMs)).map((m) => parseDeadLetter(m, prefix));
   } catch (err) {
     throw new Error(`reading ${topic} from Kafka at ${brokers.join(',')} failed: ${errorMessage(err)}`);
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    await cluster.close().catch(() => undefined);
   }
 }
 

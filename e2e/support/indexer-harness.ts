@@ -6,6 +6,7 @@ import { parsePipelineConfig } from '../../config/pipeline';
 import { canonicalKey, type ChangeEvent } from '../../core/change-event';
 import { createKafka, ensureTopics } from '../../core/kafka';
 import { silentLogger } from '../../core/logger';
+import { STATE_INDEX } from '../../core/watermark-store';
 import { createIndexer } from '../../indexer/indexer-service';
 import { createIndexerMetrics } from '../../indexer/metrics';
 import { env, es, kafka, uniqueName } from './services';
@@ -54,6 +55,20 @@ export async function createHarness(partitions = 3): Promise<Harness> {
       await client.close();
     },
   };
+}
+
+/**
+ * Deletes the watermark documents (core/watermark-store.ts) of an index a test or bench created.
+ * By search and id: this Elasticsearch has no _delete_by_query.
+ */
+export async function dropStateDocs(client: Client, index: string): Promise<void> {
+  await client.indices.refresh({ index: STATE_INDEX }, { ignore: [404] });
+  for (;;) {
+    const res = await client.search({ index: STATE_INDEX, size: 1000, _source: false, query: { term: { index } } }, { ignore: [404] });
+    const ids = (res.hits?.hits ?? []).map((h) => h._id!);
+    if (!ids.length) return;
+    await client.bulk({ refresh: true, operations: ids.map((id) => ({ delete: { _index: STATE_INDEX, _id: id } })) });
+  }
 }
 
 /** Drops a pipeline index a test created: every generation behind its alias and its template. */

@@ -88,12 +88,28 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
   const replan = async (name: string, read?: Catalog): Promise<void> => {
     const index = deps.indexes.find((i) => i.name === name)!;
     const fresh = read ?? (await readCatalog(db, sourceTables(index)));
-    builtFrom.set(name, fresh);
-    stamps.delete(name);
     const { index: pruned, removed } = pruneToCatalog(index, fresh, await incomparableJoins(db, index, fresh));
     if (removed.length) log.error(`index ${name}: the database no longer has (or can no longer join) what these parts of its joined documents read, so documents are built without them: ${removed.join('; ')}. Fix the pipeline config (a renamed column: set its new name as the field's "column")`, { index: name, removed });
+    // Together, after the last await: the queries and the catalog they were built from never disagree.
     plans.set(name, plan(pruned, fresh));
+    builtFrom.set(name, fresh);
+    stamps.delete(name);
     deps.onPruned?.(name, removed);
+  };
+
+  /**
+   * Following the catalog runs one caller at a time per index. Rebuilds of several partitions
+   * call it at once; unordered, a caller that read the catalog before a second DDL could finish
+   * re-planning after one that read it after, and its older queries would stay in place (with
+   * the stamp of the newer catalog, so nothing would notice) for every rebuild to come.
+   */
+  const following = new Map<string, Promise<void>>();
+  const oneAtATime = (name: string, task: () => Promise<void>): Promise<void> => {
+    const run = (following.get(name) ?? Promise.resolve()).then(task);
+    const settled = run.catch(() => undefined);
+    following.set(name, settled);
+    void settled.then(() => following.get(name) === settled && following.delete(name));
+    return run;
   };
 
   /**
@@ -148,12 +164,12 @@ export function createJoinedRebuilder(deps: JoinedRebuilderDeps) {
       const byIndex = new Map<string, RebuildRequest[]>();
       for (const r of requests) byIndex.set(r.index, [...(byIndex.get(r.index) ?? []), r]);
       for (const [index, reqs] of byIndex) {
-        if (plans.has(index)) await followCatalog(index);
+        if (plans.has(index)) await oneAtATime(index, () => followCatalog(index));
         try {
           await rebuildIndex(index, reqs, write);
         } catch (err) {
           if (!(err instanceof PipelineError && err.context?.schemaChanged)) throw err;
-          await replan(index);
+          await oneAtATime(index, () => replan(index));
           await rebuildIndex(index, reqs, write); // versioned writes: doing it again is harmless
         }
       }

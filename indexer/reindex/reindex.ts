@@ -1,9 +1,11 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { IndexerConfig } from '../../config';
 import { findIndex, sourceTables, type IndexSpec, type PipelineConfig } from '../../config/pipeline';
 import { topicFor } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
+import { withCluster, type KafkaCluster } from '../../core/kafka-cluster';
+import { kafkajsCluster } from '../../core/kafkajs-cluster';
 import type { Logger } from '../../core/logger';
 import { sleep } from '../../core/retry';
 import { createIndexer } from '../indexer-service';
@@ -41,11 +43,11 @@ export async function reindex(deps: ReindexDeps, name: string, opts: { ifChanged
   const spec = specOf(deps.pipeline, name);
   const from = await aliasTarget(deps.es, name);
   if (opts.ifChanged && (await readMeta(deps.es, from)).mapping_hash === mappingHash(spec)) return { index: name, from, to: from, documents: 0, skipped: true };
-  return withAdmin(deps.kafka, async (admin) => {
-    await assertReplayable(admin, topicsOf(deps, spec));
+  return withCluster(kafkajsCluster(deps.kafka), async (cluster) => {
+    await assertReplayable(cluster, topicsOf(deps, spec));
     const to = await createNextGeneration(deps.es, spec);
     deps.log.info('reindex: replaying the topic into a new generation', { index: name, from, to });
-    return fillAndSwap(deps, admin, spec, from, to);
+    return fillAndSwap(deps, cluster, spec, from, to);
   });
 }
 
@@ -60,10 +62,10 @@ export async function rollback(deps: ReindexDeps, name: string): Promise<Reindex
   if (!meta.previous || !meta.cut) throw new PipelineError(`nothing to roll back to: ${from} was not put behind ${name} by a reindex.`, { code: 'ROLLBACK_NONE', retriable: false, context: { index: name } });
   if (!(await deps.es.indices.exists({ index: meta.previous }))) throw new PipelineError(`cannot roll back ${name} to ${meta.previous}: that index was deleted.`, { code: 'ROLLBACK_NONE', retriable: false, context: { index: name } });
   const to = meta.previous;
-  return withAdmin(deps.kafka, async (admin) => {
-    await assertReplayable(admin, topicsOf(deps, spec), meta.cut);
+  return withCluster(kafkajsCluster(deps.kafka), async (cluster) => {
+    await assertReplayable(cluster, topicsOf(deps, spec), meta.cut);
     deps.log.info('rollback: catching up the previous generation', { index: name, from, to });
-    return fillAndSwap(deps, admin, spec, from, to, meta.cut);
+    return fillAndSwap(deps, cluster, spec, from, to, meta.cut);
   });
 }
 
@@ -73,14 +75,14 @@ export async function rollback(deps: ReindexDeps, name: string): Promise<Reindex
  * documents, swaps the alias, then follows the topic to the end offsets after the swap: changes
  * the live indexer wrote to `from` just before the swap reach `to` too.
  */
-async function fillAndSwap(deps: ReindexDeps, admin: Admin, spec: IndexSpec, from: string, to: string, startAt?: Offsets): Promise<ReindexResult> {
+async function fillAndSwap(deps: ReindexDeps, cluster: KafkaCluster, spec: IndexSpec, from: string, to: string, startAt?: Offsets): Promise<ReindexResult> {
   const { config, es, log } = deps;
   const topics = topicsOf(deps, spec);
   const groupId = `${config.groupId}.reindex.${to}.${Date.now().toString(36)}`;
   for (const topic of startAt ? topics : []) {
-    await admin.setOffsets({ groupId, topic, partitions: Object.entries(startAt![topic] ?? {}).map(([p, offset]) => ({ partition: Number(p), offset })) });
+    await cluster.setCommitted(groupId, topic, Object.entries(startAt![topic] ?? {}).map(([p, offset]) => ({ partition: Number(p), offset })));
   }
-  const start = await committedOffsets(admin, groupId, topics);
+  const start = await committedOffsets(cluster, groupId, topics);
   let fatal: unknown;
   const follower = createIndexer({
     // The replay refreshes rarely (the swap refreshes anyway) and serves no metrics endpoint.
@@ -95,8 +97,8 @@ async function fillAndSwap(deps: ReindexDeps, admin: Admin, spec: IndexSpec, fro
       if (fatal) throw fatal;
       // The tail is never cut short: it carries what the live indexer wrote to `from` just before the swap.
       if (phase === 'replay') throwIfAborted(deps, to);
-      const target = end ?? (await endOffsets(admin, topics));
-      const done = await committedOffsets(admin, groupId, topics);
+      const target = end ?? (await endOffsets(cluster, topics));
+      const done = await committedOffsets(cluster, groupId, topics);
       deps.onProgress?.(phase, distance(from, done), distance(from, target));
       if (distance(done, target) === 0) return;
       await sleep(500);
@@ -106,15 +108,15 @@ async function fillAndSwap(deps: ReindexDeps, admin: Admin, spec: IndexSpec, fro
   let documents: number;
   try {
     await followTo('replay', start);
-    const cut = await quietCut(deps, admin, topics, groupId, from, to);
+    const cut = await quietCut(deps, cluster, topics, groupId, from, to);
     documents = cut.documents;
     await writeMeta(es, to, { previous: from, cut: cut.offsets });
     await swapAlias(es, spec.name, from, to);
     log.info('reindex: alias swapped', { index: spec.name, from, to, documents });
-    await followTo('tail', await committedOffsets(admin, groupId, topics), await endOffsets(admin, topics));
+    await followTo('tail', await committedOffsets(cluster, groupId, topics), await endOffsets(cluster, topics));
   } finally {
     await follower.close();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await cluster.deleteGroups([groupId]).catch(() => undefined);
   }
   return { index: spec.name, from, to, documents };
 }
@@ -123,20 +125,20 @@ async function fillAndSwap(deps: ReindexDeps, admin: Admin, spec: IndexSpec, fro
  * Waits for a moment when the topic's end did not move while both groups stood at it and the
  * refreshed indexes were counted: then both hold the same history, and their counts must match.
  */
-async function quietCut(deps: ReindexDeps, admin: Admin, topics: readonly string[], groupId: string, from: string, to: string): Promise<{ offsets: Offsets; documents: number }> {
+async function quietCut(deps: ReindexDeps, cluster: KafkaCluster, topics: readonly string[], groupId: string, from: string, to: string): Promise<{ offsets: Offsets; documents: number }> {
   const { es, config } = deps;
   const deadline = Date.now() + (deps.verifyTimeoutMs ?? 300_000);
   let why = '';
   for (;;) {
     throwIfAborted(deps, to);
-    const end = await endOffsets(admin, topics);
-    const behindMine = distance(await committedOffsets(admin, groupId, topics), end);
-    const behindLive = distance(await committedOffsets(admin, config.groupId, topics), end);
+    const end = await endOffsets(cluster, topics);
+    const behindMine = distance(await committedOffsets(cluster, groupId, topics), end);
+    const behindLive = distance(await committedOffsets(cluster, config.groupId, topics), end);
     deps.onProgress?.('verify', 0, behindMine + behindLive);
     if (behindMine === 0 && behindLive === 0) {
       await es.indices.refresh({ index: [from, to] });
       const [a, b] = [(await es.count({ index: from })).count, (await es.count({ index: to })).count];
-      if (a === b && sameOffsets(end, await endOffsets(admin, topics))) return { offsets: end, documents: b };
+      if (a === b && sameOffsets(end, await endOffsets(cluster, topics))) return { offsets: end, documents: b };
       why = `${from} holds ${a} documents, ${to} ${b}`;
     } else {
       why = `the replay is ${behindMine} and the live group ${config.groupId} ${behindLive} messages behind the end of the topic`;
@@ -163,14 +165,4 @@ function specOf(pipeline: PipelineConfig, name: string): IndexSpec {
 /** The topics that feed the index: its table's, and for joined documents every related table's too. */
 function topicsOf(deps: ReindexDeps, spec: IndexSpec): string[] {
   return sourceTables(spec).map((t) => topicFor(deps.config.topicPrefix, t));
-}
-
-async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
-  }
 }

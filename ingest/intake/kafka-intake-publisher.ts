@@ -1,22 +1,26 @@
-import { Partitioners, type Kafka, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { TokenPosition } from '../../core/consistency-token';
 import { PipelineError } from '../../core/errors';
+import { existing, partitionCounts, withCluster } from '../../core/kafka-cluster';
+import { kafkajsCluster } from '../../core/kafkajs-cluster';
+import type { MessageProducer, ProducedMessage } from '../../core/kafka-producer';
+import { kafkajsProducer } from '../../core/kafkajs-producer';
 import { noTracing, TRACEPARENT_HEADER, type Tracing } from '../../core/tracing';
 import type { AcceptedEvent } from './event-check';
+import { keyPartition } from '../../core/kafka-partitioner';
 import type { IntakePublisher } from './intake-publisher';
 
 /**
  * Produces intake events with acks=all on the same partitions CDC would use: the partition is
- * computed here with kafkajs's default partitioner (murmur2 of the canonical key, as the CDC
- * producer's), so the produce acknowledgement, which is per partition, tells which commit LSNs
+ * computed here with the CDC producer's partitioner (core/kafka-partitioner.ts: murmur2 of the
+ * canonical key), so the produce acknowledgement, which is per partition, tells which commit LSNs
  * each partition now holds. Truncates go to every partition. One request in flight keeps a
  * partition's events in order across retries. Not the experimental idempotent producer: a
  * duplicate after a retry is harmless because documents are versioned.
  */
 export class KafkaIntakePublisher implements IntakePublisher {
-  private readonly producer: Producer;
-  private readonly partitionOf = Partitioners.DefaultPartitioner();
-  private partitions = new Map<string, PartitionMetadata[]>();
+  private readonly producer: MessageProducer;
+  private partitions = new Map<string, number>();
   private stale = true;
 
   constructor(
@@ -26,12 +30,7 @@ export class KafkaIntakePublisher implements IntakePublisher {
     private readonly tracing: Tracing = noTracing,
   ) {
     // Few, short retries: a caller waits on this, and a 503 tells it to come back later.
-    this.producer = kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
-    });
+    this.producer = kafkajsProducer(kafka, { retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 } });
   }
 
   async connect(): Promise<void> {
@@ -54,12 +53,10 @@ export class KafkaIntakePublisher implements IntakePublisher {
   private async send(events: readonly AcceptedEvent[], traceparent: string | undefined): Promise<TokenPosition[]> {
     try {
       if (this.stale || events.some((e) => !this.partitions.has(e.topic))) await this.refreshPartitions();
-      const { byTopic, highest } = this.place(events);
-      if (traceparent) for (const list of byTopic.values()) for (const m of list) m.headers = { [TRACEPARENT_HEADER]: traceparent };
-      const acks = await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      const acked = new Set(acks.filter((a) => a.errorCode === 0).map((a) => `${a.partition}:${a.topicName}`));
-      const missing = [...highest.keys()].filter((k) => !acked.has(k));
-      if (missing.length) throw new Error(`no acknowledgement for partitions ${missing.join(', ')}`);
+      const { messages, highest } = this.place(events);
+      if (traceparent) for (const m of messages) m.headers = { [TRACEPARENT_HEADER]: traceparent };
+      // Resolves only once every partition acknowledged: each now holds its highest commit LSN.
+      await this.producer.send(messages);
       return [...highest.values()];
     } catch (err) {
       this.stale = true;
@@ -73,11 +70,11 @@ export class KafkaIntakePublisher implements IntakePublisher {
   }
 
   async close(): Promise<void> {
-    await this.producer.disconnect();
+    await this.producer.close();
   }
 
   private place(events: readonly AcceptedEvent[]) {
-    const byTopic = new Map<string, Message[]>();
+    const messages: ProducedMessage[] = [];
     const highest = new Map<string, TokenPosition>();
     const note = (topic: string, partition: number, lsn: bigint): void => {
       const k = `${partition}:${topic}`;
@@ -85,38 +82,27 @@ export class KafkaIntakePublisher implements IntakePublisher {
       if (!had || lsn > had.lsn) highest.set(k, { topic, partition, lsn });
     };
     for (const e of events) {
-      const meta = this.partitions.get(e.topic);
-      if (!meta?.length) throw new PipelineError(`Kafka topic ${e.topic} does not exist (yet); ingest creates it at start`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic: e.topic } });
-      let list = byTopic.get(e.topic);
-      if (!list) byTopic.set(e.topic, (list = []));
+      const count = this.partitions.get(e.topic);
+      if (!count) throw new PipelineError(`Kafka topic ${e.topic} does not exist (yet); ingest creates it at start`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic: e.topic } });
       const lsn = BigInt(e.commitLsn);
       if (e.everyPartition) {
-        for (const p of meta) {
-          list.push({ key: '', value: e.value, partition: p.partitionId });
-          note(e.topic, p.partitionId, lsn);
+        for (let p = 0; p < count; p++) {
+          messages.push({ topic: e.topic, key: '', value: e.value, partition: p });
+          note(e.topic, p, lsn);
         }
       } else {
-        const partition = this.partitionOf({ topic: e.topic, partitionMetadata: meta, message: { key: e.key, value: e.value } });
-        list.push({ key: e.key, value: e.value, partition });
+        const partition = keyPartition(e.key, count);
+        messages.push({ topic: e.topic, key: e.key, value: e.value, partition });
         note(e.topic, partition, lsn);
       }
     }
-    return { byTopic, highest };
+    return { messages, highest };
   }
 
   private async refreshPartitions(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const wanted = [...this.topics];
-      const existing = new Set(await admin.listTopics());
-      const present = wanted.filter((t) => existing.has(t));
-      // An empty list would fetch every topic of the cluster.
-      const { topics } = present.length ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
-      this.partitions = new Map(topics.map((t) => [t.name, [...t.partitions].sort((a, b) => a.partitionId - b.partitionId)]));
+    await withCluster(kafkajsCluster(this.kafka), async (cluster) => {
+      this.partitions = await partitionCounts(cluster, await existing(cluster, this.topics));
       this.stale = false;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 }

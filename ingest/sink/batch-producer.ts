@@ -5,7 +5,7 @@ export interface PartitionBatch {
   records: Uint8Array;
 }
 
-/** The part of a Kafka producer the publisher uses: resolves when the broker acknowledged all (acks=all). */
+/** Encoded batches out, resolved when the broker acknowledged all (acks=all): the wire producer, under wire/wire-message-producer.ts. */
 export interface BatchProducer {
   connect(): Promise<void>;
   /** At most one batch per (topic, partition): each is appended in one piece, in the order of sends. */

@@ -11,7 +11,7 @@ const flat = (sends: ReturnType<typeof planSends>['sends']) => sends.flatMap((s)
 describe('events → Kafka sends', () => {
   it('keys row events by the canonical primary key, on the partition the default partitioner picks', () => {
     const [msg] = flat(planSends([row(1)], 'cdc', layout()).sends);
-    expect(msg).toEqual({ key: '{"b":"k","id":1}', value: JSON.stringify(row(1)), partition: partitionFor('cdc.public.items', '{"b":"k","id":1}', 3), keyBytes: 16, valueBytes: Buffer.byteLength(JSON.stringify(row(1))) });
+    expect(msg).toEqual({ topic: 'cdc.public.items', key: '{"b":"k","id":1}', value: JSON.stringify(row(1)), partition: partitionFor('cdc.public.items', '{"b":"k","id":1}', 3), keyBytes: 16, valueBytes: Buffer.byteLength(JSON.stringify(row(1))) });
     // The Java-compatible murmur2 placement: the same key always lands on the same partition.
     expect(partitionFor('cdc.public.items', '{"id":"1"}', 3)).toBe(partitionFor('other', '{"id":"1"}', 3));
   });

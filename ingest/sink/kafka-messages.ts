@@ -1,10 +1,10 @@
 import { canonicalKey, topicFor, type ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { contractViolation } from './contract-guard';
-import { keyPartition } from './murmur2-partition';
-import type { RecordHeader } from './wire/record-batch';
+import { keyPartition } from '../../core/kafka-partitioner';
 
 export interface KafkaMessage {
+  topic: string;
   key: string;
   /**
    * The event as JSON text, sized exactly here (Buffer.byteLength). A string, not a Buffer: it is
@@ -17,7 +17,7 @@ export interface KafkaMessage {
   keyBytes?: number;
   valueBytes?: number;
   /** The trace the event belongs to, when sampled (ingest/change-traces.ts). */
-  headers?: readonly RecordHeader[];
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** What the publisher knows of each topic, as last read from the broker; undefined when unknown. */
@@ -71,7 +71,7 @@ export function partitionFor(_topic: string, key: string, partitions: number): n
  * the same way (contract-guard.ts): decoding the same WAL again would make it again, so stopping
  * would stop for good, and producing it would hand the indexer something it must refuse.
  */
-export function planSends(events: readonly ChangeEvent[], topicPrefix: string, layout: TopicLayout, maxSendBytes = MAX_SEND_BYTES, headersOf?: (e: ChangeEvent) => readonly RecordHeader[] | undefined): { sends: Send[]; rejected: RejectedEvent[] } {
+export function planSends(events: readonly ChangeEvent[], topicPrefix: string, layout: TopicLayout, maxSendBytes = MAX_SEND_BYTES, headersOf?: (e: ChangeEvent) => Readonly<Record<string, string>> | undefined): { sends: Send[]; rejected: RejectedEvent[] } {
   const sends: Send[] = [];
   const rejected: RejectedEvent[] = [];
   const topics = new TopicCache(topicPrefix, layout);
@@ -115,11 +115,11 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
     let list = send.get(t.topic);
     if (!list) send.set(t.topic, (list = []));
     if (partition >= 0) {
-      list.push(headers === undefined ? { key, value: json, partition, keyBytes, valueBytes } : { key, value: json, partition, keyBytes, valueBytes, headers });
+      list.push(headers === undefined ? { topic: t.topic, key, value: json, partition, keyBytes, valueBytes } : { topic: t.topic, key, value: json, partition, keyBytes, valueBytes, headers });
       t.used[partition]! += bytes;
     } else {
       for (let p = 0; p < t.partitions; p++) {
-        list.push(headers === undefined ? { key, value: json, partition: p, keyBytes, valueBytes } : { key, value: json, partition: p, keyBytes, valueBytes, headers });
+        list.push(headers === undefined ? { topic: t.topic, key, value: json, partition: p, keyBytes, valueBytes } : { topic: t.topic, key, value: json, partition: p, keyBytes, valueBytes, headers });
         t.used[p]! += bytes;
       }
     }
@@ -129,9 +129,9 @@ export function planSends(events: readonly ChangeEvent[], topicPrefix: string, l
 }
 
 /** Header bytes as encoded, at most: lengths as 5-byte varints. */
-function headerBytes(headers: readonly RecordHeader[]): number {
+function headerBytes(headers: Readonly<Record<string, string>>): number {
   let n = 5;
-  for (const h of headers) n += Buffer.byteLength(h.key) + Buffer.byteLength(h.value) + 10;
+  for (const [k, v] of Object.entries(headers)) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 10;
   return n;
 }
 

@@ -1,12 +1,11 @@
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import type { ChangeEvent } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
+import { partitionCounts, withCluster, type ClusterSource } from '../../core/kafka-cluster';
 import type { EventPublisher } from '../commit-batcher';
-import type { BatchProducer, PartitionBatch } from './batch-producer';
+import type { MessageProducer } from '../../core/kafka-producer';
 import { deadLetterRecord } from './dead-letter-record';
-import { planSends, type KafkaMessage, type RejectedEvent } from './kafka-messages';
-import { keyPartition } from './murmur2-partition';
-import { encodeRecordBatch } from './wire/record-batch';
+import { planSends, type RejectedEvent } from './kafka-messages';
+import { keyPartition } from '../../core/kafka-partitioner';
 import type { ChangeTraces } from '../change-traces';
 
 /**
@@ -27,8 +26,8 @@ export class KafkaEventPublisher implements EventPublisher {
 
   constructor(
     /** For topic metadata (partition counts, max.message.bytes); events go through `producer`. */
-    private readonly kafka: Kafka,
-    private readonly producer: BatchProducer,
+    private readonly cluster: ClusterSource,
+    private readonly producer: MessageProducer,
     private readonly topicPrefix: string,
     private readonly topics: readonly string[],
     private readonly deadLetterTopic: string,
@@ -50,7 +49,7 @@ export class KafkaEventPublisher implements EventPublisher {
       if (this.stale) await this.refreshLayout();
       const { sends, rejected } = planSends(events, this.topicPrefix, { partitions: (t) => this.partitions.get(t), maxMessageBytes: (t) => this.maxBytes.get(t) }, undefined, span ? this.traces!.headersOf : undefined);
       if (rejected.length) await this.deadLetter(rejected);
-      for (const send of sends) await this.producer.send(partitionBatches(send));
+      for (const send of sends) await this.producer.send([...send.values()].flat());
       span?.end();
     } catch (err) {
       span?.end(err);
@@ -64,48 +63,24 @@ export class KafkaEventPublisher implements EventPublisher {
     const partitions = this.partitions.get(this.deadLetterTopic);
     if (partitions === undefined) throw new PipelineError(`partition count of the dead-letter topic ${this.deadLetterTopic} is unknown`, { code: 'TOPIC_UNKNOWN', retriable: true, context: { topic: this.deadLetterTopic } });
     // A parked change keeps its trace: the dead letter is where that trace ends.
-    const messages = rejected.map((r) => {
+    await this.producer.send(rejected.map((r) => {
       const m = deadLetterRecord(r);
       const headers = this.traces?.headersOf(r.event);
-      return { ...m, partition: keyPartition(m.key, partitions), ...(headers ? { headers } : {}) };
-    });
-    await this.producer.send(partitionBatches(new Map([[this.deadLetterTopic, messages]])));
+      return { ...m, topic: this.deadLetterTopic, partition: keyPartition(m.key, partitions), ...(headers ? { headers } : {}) };
+    }));
     for (const r of rejected) this.onRejected(r);
   }
 
   private async refreshLayout(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [...this.topics, this.deadLetterTopic] });
-      const configs = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: this.topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['max.message.bytes'] })),
-      });
-      this.partitions = new Map(topics.map((t) => [t.name, t.partitions.length]));
-      this.maxBytes = new Map(configs.resources.flatMap((r) => r.configEntries.filter((c) => c.configName === 'max.message.bytes').map((c) => [r.resourceName, Number(c.configValue)] as const).filter(([, n]) => Number.isFinite(n) && n > 0)));
+    await withCluster(this.cluster(), async (cluster) => {
+      this.partitions = await partitionCounts(cluster, [...this.topics, this.deadLetterTopic]);
+      const configs = await cluster.topicConfigs(this.topics, ['max.message.bytes']);
+      this.maxBytes = new Map([...configs].map(([topic, c]) => [topic, Number(c.get('max.message.bytes'))] as const).filter(([, n]) => Number.isFinite(n) && n > 0));
       this.stale = false;
-    } finally {
-      await admin.disconnect();
-    }
+    });
   }
 
   async close(): Promise<void> {
     await this.producer.close();
   }
-}
-
-/** Messages by topic → one record batch per (topic, partition), each partition's messages in order. */
-export function partitionBatches(send: ReadonlyMap<string, readonly KafkaMessage[]>): PartitionBatch[] {
-  const out: PartitionBatch[] = [];
-  for (const [topic, messages] of send) {
-    const byPartition = new Map<number, KafkaMessage[]>();
-    for (const m of messages) {
-      let list = byPartition.get(m.partition);
-      if (!list) byPartition.set(m.partition, (list = []));
-      list.push(m);
-    }
-    for (const [partition, list] of byPartition) out.push({ topic, partition, records: encodeRecordBatch(list) });
-  }
-  return out;
 }

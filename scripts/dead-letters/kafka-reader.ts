@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import { withCluster, type KafkaCluster } from '../../core/kafka-cluster';
+import { kafkajsCluster } from '../../core/kafkajs-cluster';
 
 /** A Kafka client for a one-shot tool: quiet (the tool reports failures itself) and quick to give up. */
 export function toolKafka(brokers: string[], clientId: string, timeoutMs: number): Kafka {
@@ -9,10 +11,10 @@ export function toolKafka(brokers: string[], clientId: string, timeoutMs: number
 export interface TopicRange { partition: number; low: bigint; high: bigint }
 
 /** Each partition's first and next offset; undefined when the topic does not exist (nothing was ever parked). */
-export async function topicRange(admin: Admin, topic: string): Promise<TopicRange[] | undefined> {
-  const topics = await admin.listTopics();
+export async function topicRange(cluster: KafkaCluster, topic: string): Promise<TopicRange[] | undefined> {
+  const topics = await cluster.topicNames();
   if (!topics.includes(topic)) return undefined;
-  return (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }));
+  return (await cluster.offsets(topic)).map((p) => ({ partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) }));
 }
 
 export interface RawMessage { partition: number; offset: string; timestamp: string; key: string | null; value: string }
@@ -55,8 +57,7 @@ export async function readRange(kafka: Kafka, topic: string, ranges: readonly To
     }
   } finally {
     await consumer.disconnect().catch(() => undefined);
-    const admin = kafka.admin();
-    await admin.connect().then(() => admin.deleteGroups([groupId])).catch(() => undefined).finally(() => admin.disconnect().catch(() => undefined));
+    await withCluster(kafkajsCluster(kafka), (cluster) => cluster.deleteGroups([groupId])).catch(() => undefined);
   }
   return out.sort((a, b) => Number(BigInt(a.timestamp) - BigInt(b.timestamp)) || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }

@@ -2,6 +2,7 @@ import { Client as PgClient } from 'pg';
 import type { OpsConfig } from '../../config/status';
 import { loadPipelineConfig, type PipelineConfig } from '../../config/pipeline';
 import { errorMessage } from '../../core/errors';
+import { kafkajsCluster } from '../../core/kafkajs-cluster';
 import { toolKafka } from '../dead-letters/kafka-reader';
 import type { Health, InfraPart, PartBase, StatusReport } from './model';
 import { notConfigured } from './model';
@@ -46,20 +47,20 @@ export async function collectStatus(config: OpsConfig, opts: { deadLetters?: num
   const dbUp = db ? await db.connect().then(() => undefined, (err: unknown) => `Postgres at ${redact(config.databaseUrl!)}: ${errorMessage(err)}`) : 'not configured: set DATABASE_URL';
   const es = config.elasticsearch ? createElasticsearchClient(config.elasticsearch, { requestTimeout: t, maxRetries: 0 }) : undefined;
   const kafka = config.kafkaBrokers ? toolKafka(config.kafkaBrokers, 'search-pipeline-status', t) : undefined;
-  const admin = kafka?.admin();
-  const kafkaUp: PartBase | undefined = admin ? await bounded<PartBase>(t, `Kafka at ${config.kafkaBrokers!.join(',')}`, async () => (await admin.connect(), { health: 'ok' }), down({})) : undefined;
+  const cluster = kafka && kafkajsCluster(kafka);
+  const kafkaUp: PartBase | undefined = cluster ? await bounded<PartBase>(t, `Kafka at ${config.kafkaBrokers!.join(',')}`, async () => (await cluster.topicNames(), { health: 'ok' }), down({})) : undefined;
   try {
     const postgres: InfraPart = !db ? notConfigured('DATABASE_URL') : dbUp ? { health: 'fail', address: redact(config.databaseUrl!), error: dbUp } : await bounded(t, 'Postgres', () => probePostgres(db, redact(config.databaseUrl!)), down({}));
     const pgReady = db && !dbUp ? db : undefined;
     const byIndex = pipeline ? topicsOf(pipeline, config.topicPrefix) : new Map<string, string[]>();
     const topics = [...new Set([...byIndex.values()].flat())];
-    const kafkaOk = admin && kafkaUp?.health === 'ok' ? admin : undefined;
+    const kafkaOk = cluster && kafkaUp?.health === 'ok' ? cluster : undefined;
     const noKafka = (base: object) => (kafka ? down(base)(kafkaUp?.error ?? 'Kafka unreachable') : { ...base, ...notConfigured('KAFKA_BROKERS') });
     const noPipeline = (base: object) => down(base)(pipelineError ?? '');
     const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
 
     const [kafkaPart, esPart, redis, slot, consumerLag, progress, indexes, deadLetters] = await Promise.all([
-      kafka ? (kafkaOk ? bounded(t, 'Kafka', () => probeKafka(kafka, config.kafkaBrokers!.join(',')), down({})) : Promise.resolve({ health: 'fail' as Health, address: config.kafkaBrokers!.join(','), error: kafkaUp?.error })) : Promise.resolve(notConfigured('KAFKA_BROKERS')),
+      kafka ? (kafkaOk ? bounded(t, 'Kafka', () => probeKafka(kafkaOk, config.kafkaBrokers!.join(',')), down({})) : Promise.resolve({ health: 'fail' as Health, address: config.kafkaBrokers!.join(','), error: kafkaUp?.error })) : Promise.resolve(notConfigured('KAFKA_BROKERS')),
       es ? bounded(t, `Elasticsearch at ${redact(config.elasticsearchUrl!)}`, () => probeElasticsearch(es, redact(config.elasticsearchUrl!)), down({ address: redact(config.elasticsearchUrl!) })) : Promise.resolve(notConfigured('ELASTICSEARCH_URL')),
       config.redisUrl ? probeRedis(config.redisUrl, t) : Promise.resolve(notConfigured('REDIS_URL')),
       pgReady ? bounded(t, 'replication slot', () => probeSlot(pgReady, config.slotName, config.maxSlotLagBytes, ingest.metrics), down({ slot: config.slotName })) : Promise.resolve({ slot: config.slotName, ...(db ? down({})(dbUp ?? '') : notConfigured('DATABASE_URL')) }),
@@ -78,7 +79,7 @@ export async function collectStatus(config: OpsConfig, opts: { deadLetters?: num
     return { ...report, healthy: !partsOf(report).some((p) => p.health === 'fail') };
   } finally {
     await db?.end().catch(() => undefined);
-    await admin?.disconnect().catch(() => undefined);
+    await cluster?.close().catch(() => undefined);
     await es?.close().catch(() => undefined);
   }
 }

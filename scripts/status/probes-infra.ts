@@ -1,8 +1,8 @@
 import { Client as EsClient } from '@elastic/elasticsearch';
 import Redis from 'ioredis';
-import type { Kafka } from 'kafkajs';
 import type { Client as PgClient } from 'pg';
 import { errorMessage } from '../../core/errors';
+import type { KafkaCluster } from '../../core/kafka-cluster';
 import type { InfraPart } from './model';
 
 export async function probePostgres(db: PgClient, address: string): Promise<InfraPart> {
@@ -11,15 +11,9 @@ export async function probePostgres(db: PgClient, address: string): Promise<Infr
   return { health: ok ? 'ok' : 'fail', address, version: rows[0]?.v, detail: `wal_level=${rows[0]?.wal_level}`, ...(ok ? {} : { error: 'wal_level is not logical: ingest cannot stream' }) };
 }
 
-export async function probeKafka(kafka: Kafka, address: string): Promise<InfraPart> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const c = await admin.describeCluster();
-    return { health: 'ok', address, detail: `${c.brokers.length} broker(s), controller ${c.controller ?? 'none'}` };
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+export async function probeKafka(cluster: KafkaCluster, address: string): Promise<InfraPart> {
+  const c = await cluster.describeCluster();
+  return { health: 'ok', address, detail: `${c.brokers.size} broker(s), controller ${c.controller ?? 'none'}` };
 }
 
 export async function probeElasticsearch(es: EsClient, address: string): Promise<InfraPart> {

@@ -1,5 +1,6 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { existing, type KafkaCluster } from '../../core/kafka-cluster';
 import type { Client as PgClient } from 'pg';
 import { sourceTables, type PipelineConfig } from '../../config/pipeline';
 import { topicFor } from '../../core/change-event';
@@ -34,14 +35,13 @@ export function topicsOf(pipeline: PipelineConfig, prefix: string): Map<string, 
 }
 
 /** The group's committed offset against the end of each partition of the pipeline's topics. */
-export async function probeConsumerLag(admin: Admin, group: string, topics: readonly string[], warnAbove: number): Promise<ConsumerLagPart> {
-  const existing = new Set(await admin.listTopics());
-  const present = topics.filter((t) => existing.has(t));
-  const missing = topics.filter((t) => !existing.has(t));
+export async function probeConsumerLag(cluster: KafkaCluster, group: string, topics: readonly string[], warnAbove: number): Promise<ConsumerLagPart> {
+  const present = await existing(cluster, topics);
+  const missing = topics.filter((t) => !present.includes(t));
   const partitions: PartitionLag[] = [];
-  const committed = present.length ? await admin.fetchOffsets({ groupId: group, topics: present }) : [];
+  const committed = present.length ? await cluster.committed(group, present) : [];
   for (const { topic, partitions: ps } of committed) {
-    for (const end of await admin.fetchTopicOffsets(topic)) {
+    for (const end of await cluster.offsets(topic)) {
       const c = ps.find((p) => p.partition === end.partition)?.offset ?? '-1';
       const from = BigInt(c) < 0n ? BigInt(end.low) : BigInt(c);
       partitions.push({ topic, partition: end.partition, committed: BigInt(c) < 0n ? null : c, end: end.high, lag: Number(BigInt(end.high) - from) });
@@ -125,8 +125,8 @@ export async function probeIndexes(es: EsClient, byIndex: Map<string, string[]>,
 }
 
 /** How many dead letters the topic holds and the last `recent` of them. */
-export async function probeDeadLetters(kafka: Kafka, admin: Admin, topic: string, prefix: string, recent: number, timeoutMs: number): Promise<DeadLettersPart> {
-  const ranges = await topicRange(admin, topic);
+export async function probeDeadLetters(kafka: Kafka, cluster: KafkaCluster, topic: string, prefix: string, recent: number, timeoutMs: number): Promise<DeadLettersPart> {
+  const ranges = await topicRange(cluster, topic);
   if (!ranges) return { health: 'ok', topic, count: 0, recent: [], note: 'the dead-letter topic does not exist yet' };
   const count = ranges.reduce((n, r) => n + Number(r.high - r.low), 0);
   const tail = count ? await readRange(kafka, topic, ranges, timeoutMs, (r) => r.high - BigInt(recent)) : [];

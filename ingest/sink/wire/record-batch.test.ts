@@ -1,4 +1,4 @@
-import { encodeRecordBatch } from './record-batch';
+import { encodeRecordBatch, type WireRecord } from './record-batch';
 
 // kafkajs's own decoder and CRC, as an independent reading of the bytes (its consumer reads them the same way).
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -50,11 +50,11 @@ describe('record batch v2 encoding', () => {
 
   it('carries record headers as Kafka encodes them (count, then each key and value with its length), beside records without', async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const records = [
-      { key: '{"id":1}', value: '{"op":"c"}', headers: [{ key: 'traceparent', value: traceparent }] },
+    const records: WireRecord[] = [
+      { key: '{"id":1}', value: '{"op":"c"}', headers: { traceparent } },
       { key: '{"id":2}', value: '{"op":"u"}' },
-      { key: null, value: 'x', headers: [{ key: 'a', value: '' }, { key: 'ключ', value: 'v'.repeat(200) }] }, // empty value, multi-byte key, 2-byte varint
-      { key: '', value: 'y', headers: [] },
+      { key: null, value: 'x', headers: { a: '', ключ: 'v'.repeat(200) } }, // empty value, multi-byte key, 2-byte varint
+      { key: '', value: 'y', headers: {} },
     ];
     const buf = encodeRecordBatch(records, 1);
     expect(buf.readUInt32BE(17)).toBe(kafkajsCrc32c(buf.subarray(21)));
@@ -63,7 +63,7 @@ describe('record batch v2 encoding', () => {
     expect(batch.records.map((r) => text(r.headers))).toEqual([{ traceparent }, {}, { a: '', ключ: 'v'.repeat(200) }, {}]);
     expect(batch.records.map((r) => r.value!.toString('utf8'))).toEqual(['{"op":"c"}', '{"op":"u"}', 'x', 'y']);
     // Without headers the bytes are those of before headers existed: tracing off changes nothing on the wire.
-    expect(encodeRecordBatch([{ key: 'k', value: 'v', headers: [] }], 1).equals(encodeRecordBatch([{ key: 'k', value: 'v' }], 1))).toBe(true);
+    expect(encodeRecordBatch([{ key: 'k', value: 'v', headers: {} }], 1).equals(encodeRecordBatch([{ key: 'k', value: 'v' }], 1))).toBe(true);
   });
 
   it('refuses an empty batch (Kafka has no such thing)', () => {

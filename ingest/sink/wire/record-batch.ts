@@ -1,11 +1,5 @@
 import { crc32c } from '@node-rs/crc32';
 
-/** A Kafka record header: ingest sends text only (the W3C traceparent: core/tracing.ts). */
-export interface RecordHeader {
-  key: string;
-  value: string;
-}
-
 /** A record as ingest produces it: key, value and headers are text, sent as UTF-8. */
 export interface WireRecord {
   key: string | null;
@@ -17,8 +11,8 @@ export interface WireRecord {
    */
   keyBytes?: number;
   valueBytes?: number;
-  /** Absent for almost every record (tracing off or the change not sampled): then one byte, a count of 0. */
-  headers?: readonly RecordHeader[];
+  /** Text headers, as the producer port carries them (core/kafka-producer.ts); absent for almost every record (tracing off or the change not sampled): then one byte, a count of 0. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 // Record batch v2 (magic 2), https://kafka.apache.org/documentation/#recordbatch. Offsets of the
@@ -87,25 +81,28 @@ export function encodeRecordBatch(records: readonly WireRecord[], timestamp = Da
 }
 
 // Headers: a varint count, then per header varint key length, key bytes, varint value length, value bytes.
-function headersSize(headers: readonly RecordHeader[]): number {
-  let size = varintSize(headers.length);
-  for (const h of headers) {
-    const k = Buffer.byteLength(h.key);
-    const v = Buffer.byteLength(h.value);
+function headersSize(headers: Readonly<Record<string, string>>): number {
+  const keys = Object.keys(headers);
+  let size = varintSize(keys.length);
+  for (const key of keys) {
+    const k = Buffer.byteLength(key);
+    const v = Buffer.byteLength(headers[key]!);
     size += varintSize(k) + k + varintSize(v) + v;
   }
   return size;
 }
 
-function writeHeaders(buf: Buffer, at: number, headers: readonly RecordHeader[]): number {
-  at = writeVarint(buf, at, headers.length);
-  for (const h of headers) {
-    const k = Buffer.byteLength(h.key);
+function writeHeaders(buf: Buffer, at: number, headers: Readonly<Record<string, string>>): number {
+  const keys = Object.keys(headers);
+  at = writeVarint(buf, at, keys.length);
+  for (const key of keys) {
+    const value = headers[key]!;
+    const k = Buffer.byteLength(key);
     at = writeVarint(buf, at, k);
-    at += buf.write(h.key, at, k, 'utf8');
-    const v = Buffer.byteLength(h.value);
+    at += buf.write(key, at, k, 'utf8');
+    const v = Buffer.byteLength(value);
     at = writeVarint(buf, at, v);
-    at += buf.write(h.value, at, v, 'utf8');
+    at += buf.write(value, at, v, 'utf8');
   }
   return at;
 }

@@ -1,12 +1,15 @@
 import net from 'node:net';
 import { ConfigResourceTypes } from 'kafkajs';
 import { ensureTopics } from '../../../core/kafka';
+import { kafkajsCluster } from '../../../core/kafkajs-cluster';
 import { isKafkaUnavailable } from '../../../core/kafka-unavailable';
 import { kafka, readTopic, uniqueName } from '../../../e2e/support/services';
-import { partitionBatches } from '../kafka-publisher';
-import type { KafkaMessage } from '../kafka-messages';
+import type { ProducedMessage } from '../../../core/kafka-producer';
+import { encodeSend } from './wire-message-producer';
 import { encodeRecordBatch } from './record-batch';
-import { kafkajsLayout, WireProducer } from './wire-producer';
+import { clusterLayout, WireProducer } from './wire-producer';
+
+const layout = () => clusterLayout(() => kafkajsCluster(kafka()));
 
 const one = (topic: string, partition: number, key: string, value: string) => [{ topic, partition, records: encodeRecordBatch([{ key, value }]) }];
 const outcome = (p: Promise<void>) => p.then(() => 'acked', (e: Error) => `${e.name}: ${e.message}`);
@@ -16,12 +19,12 @@ describe('WireProducer against Kafka', () => {
   it('writes every partition\'s batch whole and in order, readable by a standard consumer', async () => {
     const [a, b] = [uniqueName('wire_a'), uniqueName('wire_b')];
     await ensureTopics(kafka(), [a, b], 3);
-    const producer = new WireProducer(kafkajsLayout(kafka()), { clientId: 'wire-test' });
+    const producer = new WireProducer(layout(), { clientId: 'wire-test' });
     await producer.connect();
     try {
-      const rows: KafkaMessage[] = Array.from({ length: 3000 }, (_, i) => ({ key: `{"id":${i}}`, value: JSON.stringify({ i, body: 'é'.repeat(i % 700) }), partition: i % 3 }));
-      await producer.send(partitionBatches(new Map([[a, rows.slice(0, 1500)], [b, [{ key: '', value: 'h', partition: 2 }]]])));
-      await producer.send(partitionBatches(new Map([[a, rows.slice(1500)], [b, [{ key: 'k', value: 'second', partition: 0 }]]])));
+      const rows: ProducedMessage[] = Array.from({ length: 3000 }, (_, i) => ({ topic: a, key: `{"id":${i}}`, value: JSON.stringify({ i, body: 'é'.repeat(i % 700) }), partition: i % 3 }));
+      await producer.send(encodeSend([...rows.slice(0, 1500), { topic: b, key: '', value: 'h', partition: 2 }]));
+      await producer.send(encodeSend([...rows.slice(1500), { topic: b, key: 'k', value: 'second', partition: 0 }]));
 
       const readA = await readTopic(kafka(), a, rows.length);
       for (let p = 0; p < 3; p++) {
@@ -44,7 +47,7 @@ describe('WireProducer against Kafka', () => {
     await admin.connect();
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value: '2000' }] }] });
     await admin.disconnect();
-    const producer = new WireProducer(kafkajsLayout(kafka()), { clientId: 'wire-test' });
+    const producer = new WireProducer(layout(), { clientId: 'wire-test' });
     await producer.connect();
     try {
       const tooLarge = producer.send(one(topic, 0, 'k', 'x'.repeat(5000)));
@@ -71,7 +74,7 @@ describe('WireProducer against Kafka', () => {
         expect(err).toMatchObject({ name: 'KafkaBrokerUnavailable' });
         expect(isKafkaUnavailable(err)).toBe(true);
       }
-      const real = new WireProducer(kafkajsLayout(kafka()), { clientId: 'wire-test' });
+      const real = new WireProducer(layout(), { clientId: 'wire-test' });
       const missing = await real.send(one(uniqueName('wire_missing'), 0, 'k', 'v')).then(() => undefined, (e: unknown) => e);
       expect(missing).toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' }); // the metadata lookup's answer, as kafkajs's producer gave it
       await real.close();

@@ -1,4 +1,5 @@
-import type { Kafka } from 'kafkajs';
+import { withCluster, type ClusterSource } from '../../../core/kafka-cluster';
+import type { KafkaSecurity } from '../../../core/kafka-security';
 import type { BatchProducer, PartitionBatch } from '../batch-producer';
 import { BrokerConnection } from './broker-connection';
 import { decodeProduceResponse, encodeProduceRequest, type PartitionData } from './produce-protocol';
@@ -11,26 +12,20 @@ export interface ClusterLayout {
 }
 export type LayoutSource = (topics: string[]) => Promise<ClusterLayout>;
 
-/** Cluster layout through kafkajs's admin client (bootstrap, retries, metadata requests). */
-export function kafkajsLayout(kafka: Kafka): LayoutSource {
-  return async (topics) => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const cluster = await admin.describeCluster();
-      // No topics asked: kafkajs would read every topic's metadata.
-      const meta = topics.length ? await admin.fetchTopicMetadata({ topics }) : { topics: [] };
-      const leaders = new Map<string, number[]>();
-      for (const t of meta.topics) {
-        const byPartition: number[] = [];
-        for (const p of t.partitions) byPartition[p.partitionId] = p.leader;
-        leaders.set(t.name, byPartition);
-      }
-      return { brokers: new Map(cluster.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }])), leaders };
-    } finally {
-      await admin.disconnect();
+/** Cluster layout through the cluster port (core/kafka-cluster.ts: bootstrap, retries, metadata requests). */
+export function clusterLayout(source: ClusterSource): LayoutSource {
+  return (topics) => withCluster(source(), async (cluster) => {
+    const { brokers } = await cluster.describeCluster();
+    // No topics asked: a metadata request would read every topic's.
+    const meta = topics.length ? await cluster.describeTopics(topics) : [];
+    const leaders = new Map<string, number[]>();
+    for (const t of meta) {
+      const byPartition: number[] = [];
+      for (const p of t.partitions) byPartition[p.partition] = p.leader;
+      leaders.set(t.name, byPartition);
     }
-  };
+    return { brokers, leaders };
+  });
 }
 
 export interface WireProducerOptions {
@@ -38,16 +33,18 @@ export interface WireProducerOptions {
   /** How long the broker may wait for the in-sync replicas before it answers, ms. */
   ackTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** TLS and SASL of the broker connections (KAFKA_TLS*, KAFKA_SASL_*), as the kafkajs client of the layout uses; default plaintext. */
+  security?: KafkaSecurity;
 }
 
 /**
  * The produce path ingest runs at full speed: each send becomes one Produce request per leader
  * broker carrying each partition's record batch (record-batch.ts) as it is, acks=all, and `send`
  * resolves only when every partition of every request was acknowledged without error. Metadata
- * (leaders, broker addresses) comes from kafkajs's admin client and is read again after any
+ * (leaders, broker addresses) comes from the cluster port and is read again after any
  * failure. Sends are not overlapped by the caller, so a partition's events stay in order even
- * across retries, as with kafkajs's producer at maxInFlightRequests 1. Plaintext listeners only,
- * like the rest of the pipeline's Kafka configuration.
+ * across retries, as with kafkajs's producer at maxInFlightRequests 1. TLS and SASL as the rest of
+ * the pipeline's Kafka clients (broker-socket.ts, sasl.ts).
  */
 export class WireProducer implements BatchProducer {
   private layout: ClusterLayout | undefined;
@@ -130,7 +127,7 @@ export class WireProducer implements BatchProducer {
   private connection(host: string, port: number): BrokerConnection {
     const key = `${host}:${port}`;
     let c = this.connections.get(key);
-    if (!c) this.connections.set(key, (c = new BrokerConnection(host, port, { connectTimeoutMs: this.connectTimeoutMs, requestTimeoutMs: this.ackTimeoutMs + 10_000 })));
+    if (!c) this.connections.set(key, (c = new BrokerConnection(host, port, { connectTimeoutMs: this.connectTimeoutMs, requestTimeoutMs: this.ackTimeoutMs + 10_000, security: this.opts.security, clientId: this.opts.clientId })));
     return c;
   }
 }

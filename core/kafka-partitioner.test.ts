@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners } from 'kafkajs';
-import { keyPartition } from './murmur2-partition';
+import { keyPartition } from './kafka-partitioner';
 
 describe('key → partition, as Kafka\'s default partitioner', () => {
   it('agrees with kafkajs\' DefaultPartitioner for keys of every length, ASCII and multi-byte', () => {

@@ -1,0 +1,50 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import type { GroupConsumer } from './kafka-group-consumer';
+
+export interface KafkajsGroupConsumerOptions {
+  groupId: string;
+  /** How long a fetch waits for data before it returns what it has. */
+  maxWaitTimeMs: number;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxBytesPerPartition: number;
+}
+
+/**
+ * The consumer-group port through kafkajs's consumer: offsets are committed only when told
+ * (autoCommit off, batches not auto-resolved). `consumer` is kafkajs's own, for tests and benches
+ * that watch its events.
+ */
+export function kafkajsGroupConsumer(kafka: Kafka, opts: KafkajsGroupConsumerOptions): GroupConsumer & { consumer: Consumer } {
+  const consumer = kafka.consumer({ groupId: opts.groupId, maxWaitTimeInMs: opts.maxWaitTimeMs, sessionTimeout: opts.sessionTimeoutMs, heartbeatInterval: opts.heartbeatIntervalMs, maxBytesPerPartition: opts.maxBytesPerPartition });
+  return {
+    consumer,
+    connect: () => consumer.connect(),
+    subscribe: (topics) => consumer.subscribe({ topics: [...topics], fromBeginning: true }),
+    run: ({ partitionsConcurrently, eachBatch }) => consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: partitionsConcurrently,
+      eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => eachBatch({
+        topic: batch.topic,
+        partition: batch.partition,
+        messages: batch.messages,
+        lastOffset: () => batch.lastOffset(),
+        resolveOffset, heartbeat, isRunning, isStale,
+      }),
+    }),
+    commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
+    seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
+    pause: (topics) => consumer.pause(topics.map((topic) => ({ topic }))),
+    disconnect: () => consumer.disconnect(),
+    onCrash: (listener) => void consumer.on(consumer.events.CRASH, ({ payload }) => listener(payload.error, payload.restart)),
+    onAssignment: (listener) => void consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => listener(payload.memberAssignment)),
+    isRebalance,
+  };
+}
+
+/** kafkajs's own test for the errors after which the member joins the group again. */
+function isRebalance(err: unknown): boolean {
+  const type = (err as { type?: string } | undefined)?.type;
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
+}
