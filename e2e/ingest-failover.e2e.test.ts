@@ -8,7 +8,7 @@ import { freePort, startService, stopService, type RunningService } from './supp
 import { eventually, kafka, pg, uniqueName } from './support/services';
 
 /** Faults on the active ingest: SIGKILL, and every fourth one its replication connection cut instead. */
-const FAULTS = 8;
+const FAULTS = 13;
 const CUT_EVERY = 4;
 
 interface Member { name: string; port: number; proc: RunningService }
