@@ -127,7 +127,7 @@ export interface IndexerConfig extends CommonConfig, KafkaTopicConfig {
   maxRetries: number;
   /** Port of the indexer /metrics endpoint (INDEXER_METRICS_PORT); 0 = none. Default: 0. */
   metricsPort: number;
-  /** How often written indexes are refreshed and the freshness watermark published, ms (INDEXER_WATERMARK_INTERVAL_MS). Default: 500. */
+  /** How often written indexes are refreshed (their only refresh but a 30 s backstop, indexer/mappings.ts) and the freshness watermark published, ms (INDEXER_WATERMARK_INTERVAL_MS). Default: 500. */
   watermarkIntervalMs: number;
   /**
    * Kafka consumer session timeout, ms (INDEXER_SESSION_TIMEOUT_MS); heartbeats go out every tenth

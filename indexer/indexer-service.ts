@@ -186,6 +186,10 @@ export function createIndexer(deps: IndexerDeps) {
     inFlight: { inc: (n) => metrics.inFlightMessages.inc(n), dec: (n) => metrics.inFlightMessages.dec(n) },
     onAssignment: (assignment) => {
       tracker.retain(assignment);
+      // The indexes are refreshed only by their indexers (mappings.ts BACKSTOP_REFRESH_INTERVAL):
+      // what a previous owner of these partitions wrote but did not refresh is refreshed before
+      // a position of ours, even one moved by heartbeats alone, is published over it.
+      for (const topic of Object.keys(assignment)) tracker.markWritten(indexesByTopic.get(topic) ?? []);
       // Another member may have written the joined indexes meanwhile: their next lookups refresh first.
       rebuilder?.reset();
       refreshPartitionCounts().catch((err: unknown) => log.warn('reading partition counts failed', { err: errorMessage(err) }));

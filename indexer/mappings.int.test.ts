@@ -1,7 +1,7 @@
 import { parsePipelineConfig } from '../config/pipeline';
 import { PipelineError } from '../core/errors';
 import { es, uniqueName } from '../e2e/support/services';
-import { ensureIndex, ensureTemplate, templateName } from './mappings';
+import { BACKSTOP_REFRESH_INTERVAL, ensureIndex, ensureTemplate, templateName } from './mappings';
 import { createNextGeneration } from './reindex/generations';
 
 /** The mapping code against the real Elasticsearch: templates, suggest fields, analyzers. */
@@ -44,6 +44,21 @@ describe('index templates and mappings on Elasticsearch', () => {
     const next = await createNextGeneration(client, reshard);
     expect(next).toBe(`${spec.name}_v2`);
     expect(await settingsOf(next)).toEqual({ shards: '3', replicas: '0', auto: 'false' });
+  });
+
+  it('leaves refreshing to the indexer: a long backstop interval, also set on an index made before it', async () => {
+    const intervalOf = async (index: string) => {
+      const res = await client.indices.getSettings({ index, name: 'index.refresh_interval', flat_settings: true });
+      return (Object.values(res)[0]!.settings as Record<string, string>)['index.refresh_interval'];
+    };
+    const spec = specOf({}, { title: { type: 'text', searchable: true } });
+    made.push(`${spec.name}_v1`);
+    expect(await ensureIndex(client, spec)).toBe('created');
+    expect(await intervalOf(spec.name)).toBe(BACKSTOP_REFRESH_INTERVAL);
+    // As every index was before: refreshed every second on top of the indexer's own refreshes.
+    await client.indices.putSettings({ index: spec.name, settings: { refresh_interval: '1s' } });
+    expect(await ensureIndex(client, spec)).toBe('current'); // not a mapping change: nothing to reindex
+    expect(await intervalOf(spec.name)).toBe(BACKSTOP_REFRESH_INTERVAL);
   });
 
   it('creates a template for every generation and a mapping that takes any text in a suggest field', async () => {

@@ -31,8 +31,8 @@ describe('shards and replicas', () => {
     expect(mappingHash(withReplication({ replicas: 2 }))).toBe(mappingHash(withReplication({})));
   });
   it('creates the index with the configured shards and replicas, else one shard and 0-1 replicas following the cluster', () => {
-    expect(indexBody(withReplication({ shards: 3, replicas: 2 })).settings).toEqual({ number_of_shards: 3, number_of_replicas: 2, auto_expand_replicas: 'false', refresh_interval: '1s' });
-    expect(indexBody(withReplication({})).settings).toEqual({ number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '1s' });
+    expect(indexBody(withReplication({ shards: 3, replicas: 2 })).settings).toEqual({ number_of_shards: 3, number_of_replicas: 2, auto_expand_replicas: 'false', refresh_interval: '30s' });
+    expect(indexBody(withReplication({})).settings).toEqual({ number_of_shards: 1, auto_expand_replicas: '0-1', refresh_interval: '30s' });
   });
 });
 

@@ -81,8 +81,21 @@ export function mappingHash(spec: IndexSpec): string {
 
 export function indexBody(spec: IndexSpec): IndexBody {
   const body = baseBody(spec);
-  return { settings: { ...replicationSettings(indexReplication(spec)), refresh_interval: '1s' }, mappings: { ...body.mappings, _meta: { mapping_hash: mappingHash(spec) } } };
+  return { settings: { ...replicationSettings(indexReplication(spec)), refresh_interval: BACKSTOP_REFRESH_INTERVAL }, mappings: { ...body.mappings, _meta: { mapping_hash: mappingHash(spec) } } };
 }
+
+/**
+ * The indexer refreshes what it wrote itself, every INDEXER_WATERMARK_INTERVAL_MS, right before
+ * it publishes the watermark (watermark/publisher.ts): that refresh is what makes its writes
+ * searchable and what the watermark and the API's consistency tokens stand for. A periodic
+ * refresh of the index's own on top of it (it was 1s) added a refresh per second that nothing
+ * waits for, and Elasticsearch spent a fifth more CPU per document under the indexer than under a
+ * bulk loader (docs/indexer.md, "Pipelining"). The long interval stays as a backstop for writes
+ * that do not go through the indexer (scripts/dead-letters/replay.ts, a crashed indexer's
+ * last writes) and is left out of the mapping hash (baseBody keeps its old value), so changing
+ * it reindexes nothing: ensureIndex sets it on the live index.
+ */
+export const BACKSTOP_REFRESH_INTERVAL = '30s';
 
 const indexReplication = (spec: IndexSpec): { shards: number; replicas?: number } => ({ shards: spec.shards ?? 1, replicas: spec.replicas });
 
@@ -103,6 +116,15 @@ export async function applyReplicas(es: Client, spec: IndexSpec): Promise<boolea
   if (!differs) return false;
   const { number_of_shards: _shards, ...live } = want;
   await es.indices.putSettings({ index: spec.name, settings: { index: live } });
+  return true;
+}
+
+/** Sets the backstop refresh interval on the index behind the alias when it has another (an index created before it). */
+export async function applyRefreshInterval(es: Client, spec: IndexSpec): Promise<boolean> {
+  const res = await es.indices.getSettings({ index: spec.name, name: ['index.refresh_interval'], flat_settings: true });
+  const stale = Object.entries(res).filter(([, { settings }]) => (settings as Record<string, unknown> | undefined)?.['index.refresh_interval'] !== BACKSTOP_REFRESH_INTERVAL).map(([index]) => index);
+  if (!stale.length) return false;
+  await es.indices.putSettings({ index: stale, settings: { index: { refresh_interval: BACKSTOP_REFRESH_INTERVAL } } });
   return true;
 }
 
@@ -149,6 +171,7 @@ export type IndexState = 'created' | 'current' | 'mapping-changed';
 export async function ensureIndex(es: Client, spec: IndexSpec): Promise<IndexState> {
   if (await es.indices.exists({ index: spec.name })) {
     await applyReplicas(es, spec);
+    await applyRefreshInterval(es, spec);
     return (await liveMappingHash(es, spec.name)) === mappingHash(spec) ? 'current' : 'mapping-changed';
   }
   try {

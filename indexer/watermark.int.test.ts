@@ -1,6 +1,6 @@
 import { ensureStateIndex, publishPositions, readWatermark } from '../core/watermark-store';
 import { change, createHarness, indexerFor, keyless, type Harness } from '../e2e/support/indexer-harness';
-import { es, eventually, uniqueName } from '../e2e/support/services';
+import { es, eventually, kafka, uniqueName } from '../e2e/support/services';
 
 /** The freshness watermark against real Kafka and Elasticsearch. */
 describe('freshness watermark', () => {
@@ -71,6 +71,54 @@ describe('freshness watermark', () => {
       return [0, 1, 2].every((p) => text.includes(`indexer_consumer_lag{topic="${h.topic}",partition="${p}"} 0`)) ? text : undefined;
     }, 'consumer lag 0 on every partition');
     expect(lag).not.toMatch(/ [1-9]\d*$/m);
+  });
+});
+
+describe('freshness watermark after a takeover', () => {
+  let h: Harness;
+  const members: Array<ReturnType<typeof indexerFor>> = [];
+  afterAll(async () => {
+    // Closing the first member refreshes (its last tick): only once the assertions are done.
+    for (const m of members.reverse()) await m.close().catch(() => undefined);
+    await h.close();
+  });
+
+  it('refreshes what the previous member wrote before publishing over it, even on heartbeats alone', async () => {
+    h = await createHarness(1);
+    const group = uniqueName('g');
+    // The first member writes but never refreshes (its watermark task waits a minute), then goes
+    // away without its last tick, as a crashed process does: its writes are durable and committed.
+    // The index keeps its 30 s backstop refresh (indexer/mappings.ts), well beyond this test: set
+    // to anything else, the next member's start would set it back, which refreshes the index.
+    const first = indexerFor(h, { groupId: group, env: { INDEXER_WATERMARK_INTERVAL_MS: '60000' } });
+    members.push(first);
+    await first.indexer.start();
+    await h.send(...Array.from({ length: 20 }, (_, i) => change(i + 1, 100 + i, { title: `doc ${i}`, n: 100 + i })));
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      await eventually(async () => {
+        const [t] = await admin.fetchOffsets({ groupId: group, topics: [h.topic] });
+        return t?.partitions[0]?.offset === '20' ? true : undefined;
+      }, 'offsets committed');
+    } finally {
+      await admin.disconnect();
+    }
+    await first.indexer.publisher.stop();
+    await first.indexer.consumer.disconnect();
+    expect((await h.client.count({ index: h.index })).count).toBe(0); // durable, not refreshed
+
+    // The next member gets heartbeats only: it writes nothing, yet its watermark covers those writes.
+    const next = indexerFor(h, { groupId: group });
+    members.push(next);
+    await next.indexer.start();
+    await h.broadcast(keyless('h', 500));
+    const wm = await eventually(async () => {
+      const w = await readWatermark(h.client, h.index, h.topic);
+      return w && w.lsn >= 500n ? w : undefined;
+    }, 'watermark at the heartbeat');
+    expect(wm.lsn).toBe(500n);
+    expect((await h.client.count({ index: h.index })).count).toBe(20);
   });
 });
 

@@ -40,9 +40,9 @@ export async function createNextGeneration(es: Client, spec: IndexSpec): Promise
   const next = Math.max(0, ...(await generations(es, spec.name))) + 1;
   const index = concreteIndexName(spec, next);
   const body = indexBody(spec);
-  // Replay writes as fast as Elasticsearch takes them; the alias swap refreshes first anyway.
+  // Replay writes as fast as Elasticsearch takes them (only the backstop refresh); the alias swap refreshes first.
   await ensureTemplate(es, spec);
-  await explainRefusal(spec, () => es.indices.create({ index, settings: { ...body.settings, refresh_interval: '30s' }, mappings: body.mappings }));
+  await explainRefusal(spec, () => es.indices.create({ index, settings: body.settings, mappings: body.mappings }));
   return index;
 }
 
@@ -61,7 +61,6 @@ export async function writeMeta(es: Client, index: string, patch: GenerationMeta
  * and the add atomically, so every search sees exactly one of the two indexes, never none or both.
  */
 export async function swapAlias(es: Client, name: string, from: string, to: string): Promise<void> {
-  await es.indices.putSettings({ index: to, settings: { refresh_interval: '1s' } });
   await es.indices.refresh({ index: to });
   await es.indices.updateAliases({
     actions: [

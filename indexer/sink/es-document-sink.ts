@@ -2,7 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 import { PipelineError, errorMessage } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { backoffDelayMs, sleep } from '../../core/retry';
-import { toNdjson, type BulkOp } from '../transform/to-bulk-ops';
+import { bulkBody, type BulkOp } from '../transform/to-bulk-ops';
 import { classifyItem } from './bulk-outcomes';
 
 export interface DeadLetter { op: BulkOp; errorType: string; reason: string }
@@ -91,7 +91,7 @@ export class EsDocumentSink implements DocumentSink {
     const started = Date.now();
     try {
       // Encoded once here: a string body would be measured and encoded again by the client.
-      const body = Buffer.from(toNdjson(ops));
+      const body = bulkBody(ops);
       // Only what the outcome table reads: the full answer (ids, versions, shards, seq_no per
       // item) is several times larger and its parsing costs the indexer more CPU than building the request.
       const res = (await this.es.bulk({ body, filter_path: 'items.*.status,items.*.error.type,items.*.error.reason' } as never, { requestTimeout: 60_000 })) as unknown as { items?: Array<Record<string, BulkItem>> };

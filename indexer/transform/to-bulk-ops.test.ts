@@ -1,6 +1,6 @@
 import { parsePipelineConfig } from '../../config/pipeline';
 import type { ChangeEvent } from '../../core/change-event';
-import { coalesce, toBulkOps, toNdjson } from './to-bulk-ops';
+import { bulkBody, coalesce, toBulkOps, toNdjson, type BulkOp } from './to-bulk-ops';
 
 const cfg = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { items: { table: 'items', fields: { title: { type: 'text', searchable: true }, label: { type: 'keyword', column: 'tag' } } } } }));
 const origin = { topic: 't', partition: 0, offset: '5' };
@@ -21,6 +21,17 @@ describe('bulk ops', () => {
   it('writes a document given as JSON text as it is', () => {
     const nd = toNdjson([{ action: 'index', index: 'items', id: '1', version: '5', source: '{"n" : 12345678901234567890}', origin, lsn: '5' }]);
     expect(nd.split('\n')[1]).toBe('{"n" : 12345678901234567890}');
+  });
+  it('encodes any text whole into the body, past its size estimate', () => {
+    const title = `é ✓ 😀 "quoted" \\ ${'x'.repeat(3000)}`;
+    const ops = [1, 2, 3].map((i): BulkOp => ({ action: 'index', index: 'items', id: `ü${i}`, version: String(i), doc: { title }, origin, lsn: '1', bytes: 1 }));
+    const body = bulkBody(ops);
+    const expected = ops.map((o) => `{"index":{"_index":"items","_id":${JSON.stringify(o.id)},"version":${o.version},"version_type":"external_gte"}}\n${JSON.stringify({ title })}\n`).join('');
+    expect(body.toString()).toBe(expected);
+    expect(body.length).toBe(Buffer.byteLength(expected));
+  });
+  it('refuses a version that is not a decimal LSN', () => {
+    expect(() => bulkBody([{ action: 'delete', index: 'items', id: '1', version: '1e3', origin, lsn: '1' }])).toThrow(RangeError);
   });
   it('turns deletes into versioned deletes without a body', () => {
     const { after: _a, ...rest } = ev({});
