@@ -67,7 +67,7 @@ const BYTES = Number(args.bytes);
 const PARTITIONS = Number(args.partitions);
 const BROKERS = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 const BATCH_EVENTS = 1000; // INGEST_BATCH_MAX_EVENTS' default
-const INDEXER = { maxWaitMs: 100, sessionTimeoutMs: 10_000, heartbeatMs: 1_000, fetchBytesPerPartition: 4_194_304, partitionsConcurrency: 4 }; // config/index.ts defaults
+const INDEXER = { maxWaitMs: 100, sessionTimeoutMs: 10_000, heartbeatMs: 1_000, fetchBytesPerPartition: 4_194_304, partitionsConcurrency: 4 }; // config/indexer-config.ts defaults
 const PRODUCERS = ['wire', 'kafkajs', 'platformatic'] as const;
 const CONSUMERS = ['kafkajs', 'platformatic'] as const;
 const topicOf = (prefix: string): string => `${prefix}.public.items`;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { configSource } from './support/config-source';
 
 /**
  * docker-compose.yml stays valid (checked by Debian's docker-compose, no engine needed; npm test
@@ -43,11 +44,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('passes the pipeline services only variables that config/ reads', () => {
-    const configSource = ['index.ts', 'env.ts', 'tracing.ts'].map((f) => fs.readFileSync(path.join(ROOT, 'config', f), 'utf8')).join('\n');
+    const source = configSource();
     const blocks = [/x-pipeline-env:[\s\S]*?\n\n/, /\n {2}ingest:[\s\S]*?\n\n/, /\n {2}indexer:[\s\S]*?\n\n/, /\n {2}api:[\s\S]*?\n\n/].map((re) => re.exec(compose)?.[0] ?? '');
     const vars = [...new Set(blocks.join('\n').match(/^\s+([A-Z][A-Z0-9_]+):/gm)?.map((l) => l.trim().slice(0, -1)) ?? [])];
     expect(vars).toEqual(expect.arrayContaining(['DATABASE_URL', 'KAFKA_BROKERS', 'ELASTICSEARCH_URL', 'PIPELINE_CONFIG']));
-    const unknown = vars.filter((v) => v !== 'REDIS_URL' && !configSource.includes(`'${v}'`));
+    const unknown = vars.filter((v) => v !== 'REDIS_URL' && !source.includes(`'${v}'`));
     expect(unknown).toEqual([]);
   });
 

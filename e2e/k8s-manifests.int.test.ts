@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import Ajv from 'ajv';
 import { SERVICE_NODE_FLAGS, type ServiceName } from '../config/service-runtime';
 import { pythonTool } from './support/python-tool';
+import { configSource } from './support/config-source';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..');
@@ -86,9 +87,9 @@ describe('Kubernetes manifests', () => {
     const indexerEnv = Object.fromEntries(deployments.get('indexer')!.spec.template.spec.containers[0]!.env!.map((e) => [e.name, e.value]));
     expect(scaled.spec.triggers[0]!.metadata.consumerGroup).toBe(indexerEnv.INDEXER_GROUP_ID);
     // Only variables config/ reads.
-    const configSource = ['index.ts', 'env.ts', 'tracing.ts'].map((f) => fs.readFileSync(path.join(ROOT, 'config', f), 'utf8')).join('\n');
+    const source = configSource();
     const configMap = byKind('ConfigMap')[0]!;
     const vars = [...Object.keys(configMap.data!).filter((k) => /^[A-Z]/.test(k)), ...[...deployments.values()].flatMap((d) => d.spec.template.spec.containers[0]!.env?.map((e) => e.name) ?? [])];
-    expect(vars.filter((v) => v !== 'REDIS_URL' && !configSource.includes(`'${v}'`))).toEqual([]);
+    expect(vars.filter((v) => v !== 'REDIS_URL' && !source.includes(`'${v}'`))).toEqual([]);
   });
 });

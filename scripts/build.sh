@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 out=${BUILD_OUT_DIR:-dist}
 rm -rf "$out"
 npx tsc -p tsconfig.build.json --outDir "$out"
-# The default pipeline config (config/index.ts resolves it beside the compiled config module).
+# The default pipeline config (config/common-config.ts resolves it beside the compiled config module).
 mkdir -p "$out/config/pipelines"
 cp config/pipelines/*.json "$out/config/pipelines/"
 # The search page's script, bundled once here instead of by the API on its first request.
