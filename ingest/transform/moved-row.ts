@@ -15,6 +15,8 @@ import type { DecodedChange } from './to-change-events';
  * commit LSN and so wins in the index; a row gone by now (deleted, or moved again) is followed by
  * the event that removes this document. Either way the last write holds the row's final state.
  * When the row is gone the event keeps `unchanged` and the indexer does what it does today.
+ * "Gone" is decided only once a read could see the change's own transaction: the commit reaches
+ * the stream a moment before other sessions see it (source/current-row.ts waits for that).
  */
 export interface MovedRowFill {
   /** The events, with the moved row's unchanged columns filled where the row still exists. */
@@ -31,7 +33,7 @@ export async function fillMovedRow(change: DecodedChange, events: ChangeEvent[],
   const relation = change.relation;
   const keyTexts: Record<string, string> = {};
   for (const k of relation.keyColumns) keyTexts[k] = change.new[k] as string;
-  const row = await read(relation, keyTexts, moved.unchanged);
+  const row = await read(relation, keyTexts, moved.unchanged, moved.txId);
   if (!row) return { events, filled: 0, gone: true };
   const after = { ...moved.after };
   for (const name of moved.unchanged) {
