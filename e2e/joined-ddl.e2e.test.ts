@@ -5,7 +5,7 @@ import { quiesce, testPipeline } from '../ingest/test-support/harness';
 import { allDocs } from './support/indexer-harness';
 import { joinedModel } from './support/joined-model';
 import { es, eventually, pg } from './support/services';
-import { startTestIndexer, type TestIndexer } from './support/test-indexer';
+import { startJoinedRun, type TestIndexer } from './support/test-indexer';
 
 /**
  * DDL on the related tables of a joined index (support/joined-model.ts), each under the random
@@ -27,6 +27,7 @@ describe('DDL on the related tables of a joined index, under writes', () => {
   let client: EsClient;
   let p: ReturnType<typeof testPipeline>;
   let run: ReturnType<ReturnType<typeof testPipeline>['start']>;
+  let joined: Awaited<ReturnType<typeof startJoinedRun>> | undefined;
   let indexer: TestIndexer;
   const lines: Array<{ level: string; msg: string; index?: string; changes?: string[] }> = [];
 
@@ -69,20 +70,14 @@ describe('DDL on the related tables of a joined index, under writes', () => {
     db = await pg();
     writer = await pg();
     client = es();
-    await m.create(db);
-    const json = JSON.stringify(m.pipeline);
-    p = testPipeline(db, m.tables);
-    run = p.start({}, { pipeline: json });
-    await run.ingest.start();
     const log = createLogger('indexer', 'error', (line) => void lines.push(JSON.parse(line) as (typeof lines)[number]));
-    indexer = await startTestIndexer({ prefix: p.prefix, pipelineJson: json, es: client, env: { INDEXER_JOIN_BATCH_KEYS: '16' }, log });
-    await run.ingest.snapshotDone();
+    joined = await startJoinedRun(m, db, client, { env: { INDEXER_JOIN_BATCH_KEYS: '16' }, log });
+    ({ p, run, indexer } = joined);
     await consistent();
   });
 
   afterAll(async () => {
-    await p.cleanup();
-    await indexer?.close(m.tables.map((t) => p.topic(t)));
+    await joined?.close();
     await client.close();
     await writer.end();
     await db.end();

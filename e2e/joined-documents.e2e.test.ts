@@ -9,7 +9,7 @@ import { quiesce, testPipeline } from '../ingest/test-support/harness';
 import { allDocs } from './support/indexer-harness';
 import { joinedModel } from './support/joined-model';
 import { es, eventually, pg } from './support/services';
-import { startTestIndexer, type TestIndexer } from './support/test-indexer';
+import { startJoinedRun, type TestIndexer } from './support/test-indexer';
 
 /**
  * Documents that span tables, three levels deep and of every relation kind: an order with its
@@ -30,6 +30,7 @@ describe('joined documents under changes to every table', () => {
   let p: ReturnType<typeof testPipeline>;
   let indexer: TestIndexer;
   let run: ReturnType<ReturnType<typeof testPipeline>['start']>;
+  let joined: Awaited<ReturnType<typeof startJoinedRun>> | undefined;
   const randomWrite = (): Promise<void> => m.randomWrite(db);
   const consistent = async (): Promise<void> => {
     await quiesce(db, p.slot);
@@ -44,18 +45,12 @@ describe('joined documents under changes to every table', () => {
   beforeAll(async () => {
     db = await pg();
     client = es();
-    await m.create(db);
-    const json = JSON.stringify(m.pipeline);
-    p = testPipeline(db, m.tables);
-    run = p.start({}, { pipeline: json });
-    await run.ingest.start();
-    indexer = await startTestIndexer({ prefix: p.prefix, pipelineJson: json, es: client, env: { INDEXER_JOIN_BATCH_KEYS: '7' } });
-    await run.ingest.snapshotDone();
+    joined = await startJoinedRun(m, db, client, { env: { INDEXER_JOIN_BATCH_KEYS: '7' } });
+    ({ p, run, indexer } = joined);
   });
 
   afterAll(async () => {
-    await p.cleanup();
-    await indexer?.close(m.tables.map((t) => p.topic(t)));
+    await joined?.close();
     await client.close();
     await db.end();
   });

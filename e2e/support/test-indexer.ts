@@ -1,11 +1,14 @@
 import type { Client } from '@elastic/elasticsearch';
+import type { Client as PgClient } from 'pg';
 import { loadIndexerConfig } from '../../config';
 import { parsePipelineConfig } from '../../config/pipeline';
 import { createKafka } from '../../core/kafka';
 import { silentLogger, type Logger } from '../../core/logger';
 import { createIndexer } from '../../indexer/indexer-service';
 import { createIndexerMetrics } from '../../indexer/metrics';
+import { testPipeline } from '../../ingest/test-support/harness';
 import { dropSearchIndex } from './indexer-harness';
+import type { joinedModel } from './joined-model';
 import { kafka, uniqueName } from './services';
 
 export interface TestIndexer {
@@ -40,12 +43,7 @@ export async function startTestIndexer(opts: { prefix: string; pipelineJson: str
   });
   const close = async (topics: readonly string[]): Promise<void> => {
     await indexer.close();
-    const admin = kafka().admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [...topics, `${opts.prefix}.dead-letters`] }).catch(() => undefined);
-    await admin.disconnect();
-    for (const spec of pipeline.indexes) await dropSearchIndex(opts.es, spec.name);
+    await dropRunLeftovers({ groupId, prefix: opts.prefix, topics, es: opts.es, indexes: pipeline.indexes.map((spec) => spec.name) });
   };
   try {
     await indexer.start();
@@ -54,4 +52,48 @@ export async function startTestIndexer(opts: { prefix: string; pipelineJson: str
     throw err;
   }
   return { indexer, metrics, config, groupId, fatal, close };
+}
+
+/**
+ * What a run of ingest and the indexer leaves in Kafka and Elasticsearch: the consumer group, the
+ * given topics with the prefix's dead-letter topic, and each index with every generation. Call it
+ * once both are stopped.
+ */
+export async function dropRunLeftovers(opts: { groupId: string; prefix: string; topics: readonly string[]; es: Client; indexes: readonly string[] }): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  await admin.deleteGroups([opts.groupId]).catch(() => undefined);
+  await admin.deleteTopics({ topics: [...opts.topics, `${opts.prefix}.dead-letters`] }).catch(() => undefined);
+  await admin.disconnect();
+  for (const index of opts.indexes) await dropSearchIndex(opts.es, index);
+}
+
+/**
+ * The joined model (support/joined-model.ts) running: its tables created and filled, ingest in
+ * process on them and a test indexer building its index; resolves once ingest's snapshot is done
+ * (the documents may still be on their way). `close` stops both and drops what the run created,
+ * the tables included; the caller keeps `db` and `es`.
+ */
+export async function startJoinedRun(m: ReturnType<typeof joinedModel>, db: PgClient, es: Client, indexer: { env: Record<string, string>; log?: Logger }) {
+  await m.create(db);
+  const pipelineJson = JSON.stringify(m.pipeline);
+  const p = testPipeline(db, m.tables);
+  const run = p.start({}, { pipeline: pipelineJson });
+  let ti: TestIndexer | undefined;
+  try {
+    await run.ingest.start();
+    ti = await startTestIndexer({ prefix: p.prefix, pipelineJson, es, ...indexer });
+    await run.ingest.snapshotDone();
+  } catch (err) {
+    await p.cleanup().catch(() => undefined);
+    await ti?.close(m.tables.map((t) => p.topic(t))).catch(() => undefined);
+    throw err;
+  }
+  return {
+    p, run, indexer: ti,
+    close: async (): Promise<void> => {
+      await p.cleanup();
+      await ti.close(m.tables.map((t) => p.topic(t)));
+    },
+  };
 }
