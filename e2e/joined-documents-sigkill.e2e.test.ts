@@ -1,11 +1,10 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
 import { quiesce } from '../ingest/test-support/harness';
-import { dropPipelineObjects } from '../ingest/test-support/harness';
 import { joinedModel } from './support/joined-model';
 import { startService, stopService, writePipelineFile, type RunningService } from './support/processes';
 import { es, eventually, pg, uniqueName } from './support/services';
-import { dropRunLeftovers } from './support/test-indexer';
+import { stopJoinedServices } from './support/test-indexer';
 
 /**
  * Joined documents with ingest and the indexer SIGKILLed again and again (real processes) while a
@@ -41,9 +40,7 @@ describe('joined documents with ingest and the indexer killed repeatedly', () =>
   });
 
   afterAll(async () => {
-    for (const s of [ingest, indexer]) if (s) await stopService(s);
-    await dropPipelineObjects(db, slot, m.tables);
-    await dropRunLeftovers({ groupId, prefix: m.prefix, topics: m.tables.map((t) => `${m.prefix}.public.${t}`), es: client, indexes: [m.index] });
+    await stopJoinedServices({ m, db, es: client, slot, groupId, services: [ingest, indexer] });
     await client.close();
     await writer.end();
     await db.end();

@@ -1,10 +1,10 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
-import { dropPipelineObjects, quiesce } from '../ingest/test-support/harness';
+import { quiesce } from '../ingest/test-support/harness';
 import { joinedModel } from './support/joined-model';
 import { startService, stopService, writePipelineFile, type RunningService } from './support/processes';
 import { eventually, es, pg, uniqueName } from './support/services';
-import { dropRunLeftovers } from './support/test-indexer';
+import { stopJoinedServices } from './support/test-indexer';
 
 /**
  * The snapshot of a new joined index over existing tables (support/joined-model.ts, 20 000 orders
@@ -54,9 +54,7 @@ describe('the snapshot of a joined index, killed and resumed', () => {
   afterAll(async () => {
     writing = false;
     await load.catch(() => undefined);
-    for (const s of [ingest, indexer]) if (s) await stopService(s);
-    await dropPipelineObjects(db, slot, m.tables);
-    await dropRunLeftovers({ groupId, prefix: m.prefix, topics: m.tables.map((t) => `${m.prefix}.public.${t}`), es: client, indexes: [m.index] });
+    await stopJoinedServices({ m, db, es: client, slot, groupId, services: [ingest, indexer] });
     await client.close();
     await writer.end();
     await db.end();

@@ -6,9 +6,10 @@ import { createKafka } from '../../core/kafka';
 import { silentLogger, type Logger } from '../../core/logger';
 import { createIndexer } from '../../indexer/indexer-service';
 import { createIndexerMetrics } from '../../indexer/metrics';
-import { testPipeline } from '../../ingest/test-support/harness';
+import { dropPipelineObjects, testPipeline } from '../../ingest/test-support/harness';
 import { dropSearchIndex } from './indexer-harness';
 import type { joinedModel } from './joined-model';
+import { stopService, type RunningService } from './processes';
 import { kafka, uniqueName } from './services';
 
 export interface TestIndexer {
@@ -96,4 +97,16 @@ export async function startJoinedRun(m: ReturnType<typeof joinedModel>, db: PgCl
       await ti.close(m.tables.map((t) => p.topic(t)));
     },
   };
+}
+
+/**
+ * Stops the services of a run of the joined model as processes (ingest on `slot`, the indexer on
+ * `groupId`) and drops what they created: the slot's objects and the tables, the topics, the group
+ * and the index. The caller keeps `db` and `es`.
+ */
+export async function stopJoinedServices(opts: { m: ReturnType<typeof joinedModel>; db: PgClient; es: Client; slot: string; groupId: string; services: ReadonlyArray<RunningService | undefined> }): Promise<void> {
+  const { m } = opts;
+  for (const s of opts.services) if (s) await stopService(s);
+  await dropPipelineObjects(opts.db, opts.slot, m.tables);
+  await dropRunLeftovers({ groupId: opts.groupId, prefix: m.prefix, topics: m.tables.map((t) => `${m.prefix}.public.${t}`), es: opts.es, indexes: [m.index] });
 }
