@@ -1,14 +1,10 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
-import { loadIndexerConfig } from '../config';
-import { parsePipelineConfig } from '../config/pipeline';
-import { createKafka } from '../core/kafka';
-import { createLogger, silentLogger } from '../core/logger';
-import { createIndexer } from '../indexer/indexer-service';
-import { createIndexerMetrics } from '../indexer/metrics';
+import { createLogger } from '../core/logger';
 import { quiesce, testPipeline } from '../ingest/test-support/harness';
-import { allDocs, dropSearchIndex } from './support/indexer-harness';
-import { es, eventually, kafka, pg, uniqueName } from './support/services';
+import { allDocs } from './support/indexer-harness';
+import { es, eventually, pg, uniqueName } from './support/services';
+import { startTestIndexer, type TestIndexer } from './support/test-indexer';
 
 /**
  * DDL under writes, checked document by document against Postgres: after a column that feeds a
@@ -27,10 +23,8 @@ describe('DDL on columns that feed document fields, under writes', () => {
   let client: EsClient;
   let p: ReturnType<typeof testPipeline>;
   let run: ReturnType<ReturnType<typeof testPipeline>['start']>;
-  let indexer: ReturnType<typeof createIndexer>;
-  let groupId: string;
+  let indexer: TestIndexer;
   const lines: Array<{ level: string; msg: string; index?: string; field?: string; column?: string }> = [];
-  const fatal: unknown[] = [];
   let next = ROWS + 1; // the next id the writer inserts
   // n → integer, label → keyword, amount (numeric, later float8) → double
   const fields = { n: { type: 'integer' }, label: { type: 'keyword', searchable: true }, amount: { type: 'double' } };
@@ -110,23 +104,14 @@ describe('DDL on columns that feed document fields, under writes', () => {
     const log = createLogger('ingest', 'warn', (line) => void lines.push(JSON.parse(line) as (typeof lines)[number]));
     run = p.start({ INGEST_SNAPSHOT_CHUNK_ROWS: '100' }, { pipeline, log });
     await run.ingest.start();
-    groupId = uniqueName('g');
-    const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: p.prefix, INDEXER_GROUP_ID: groupId, INDEXER_WATERMARK_INTERVAL_MS: '100' });
-    indexer = createIndexer({ config, pipeline: parsePipelineConfig(pipeline), kafka: createKafka(config.kafkaBrokers, 'indexer-test', silentLogger), es: client, metrics: createIndexerMetrics(), log: silentLogger, onFatal: (e) => void fatal.push(e) });
-    await indexer.start();
+    indexer = await startTestIndexer({ prefix: p.prefix, pipelineJson: pipeline, es: client });
     await run.ingest.snapshotDone();
     await consistent();
   });
 
   afterAll(async () => {
-    await indexer?.close();
     await p.cleanup();
-    const admin = kafka().admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [p.topic(table), `${p.prefix}.dead-letters`] }).catch(() => undefined);
-    await admin.disconnect();
-    await dropSearchIndex(client, index);
+    await indexer?.close([p.topic(table)]);
     await client.close();
     await writerDb.end();
     await db.end();
@@ -169,7 +154,7 @@ describe('DDL on columns that feed document fields, under writes', () => {
     expect(docs.filter((d) => 'label' in d)).toEqual([]);
     expect(run.ingest.problems().map((x) => x.problem)).toEqual(['column_missing']);
     expect((await run.metrics.schemaChanges.get()).values.map((v) => `${v.labels.kind}:${v.value}`).sort()).toEqual(['column_back:1', 'column_missing:2', 'column_retyped:1']);
-    expect(fatal).toEqual([]);
+    expect(indexer.fatal).toEqual([]);
     expect(run.fatal).toEqual([]);
   });
 });

@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client } from 'pg';
 import { canonicalKey } from '../core/change-event';
-import { compareLatestWithRows, confirmedLsn, createWitnessSlot, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents, readCommitEnds } from '../ingest/test-support/harness';
+import { compareLatestWithRows, confirmedLsn, currentWalLsn, eventsPerTx, latestByKey, readAllEvents, readCommitEnds } from '../ingest/test-support/harness';
 import { freePort, startService, stopService, type RunningService } from './support/processes';
-import { eventually, kafka, pg, uniqueName } from './support/services';
+import { eventually, kafka, pg } from './support/services';
+import { witnessedTable } from './support/witnessed-table';
 
 /** Faults on the active ingest: SIGKILL, and every fourth one its replication connection cut instead. */
 const FAULTS = 13;
@@ -29,11 +27,8 @@ interface WriterTx { xid: number; events: number }
  *   the row in Postgres: 0 missing, stale or extra.
  */
 describe('ingest failover: the active ingest killed under writes, repeatedly', () => {
-  const table = uniqueName('failover');
-  const slot = uniqueName('slot');
-  const witness = uniqueName('witness');
-  const prefix = uniqueName('e2e');
-  const topic = `${prefix}.public.${table}`;
+  const fixture = witnessedTable('failover');
+  const { table, slot, witness, prefix, topic } = fixture;
   let db: Client;
   let writerDb: Client;
   let sampler: Client;
@@ -59,11 +54,7 @@ describe('ingest failover: the active ingest killed under writes, repeatedly', (
     db = await pg();
     writerDb = await pg();
     sampler = await pg();
-    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)`);
-    await createWitnessSlot(db, witness);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ingest-failover-'));
-    const pipelineFile = path.join(dir, 'pipeline.json');
-    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [table.replace(/_/g, '-')]: { table, fields: { v: { type: 'text', searchable: true } } } } }));
+    const pipelineFile = await fixture.create(db, table.replace(/_/g, '-'), { v: { type: 'text', searchable: true } });
     serviceEnv = { PIPELINE_CONFIG: pipelineFile, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '200', INGEST_STANDBY_POLL_MS: '200', TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' };
     members.push(start({ name: 'a', port: await freePort() }));
     await eventually(async () => ((await role(members[0]!)) === 'active' && (await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'a active and streaming', 90_000);
@@ -76,8 +67,7 @@ describe('ingest failover: the active ingest killed under writes, repeatedly', (
       logs.push(`--- ${m.name}\n${m.proc.output()}`);
       await stopService(m.proc);
     }
-    await db.query('SELECT pg_drop_replication_slot($1)', [witness]).catch(() => undefined);
-    await dropPipelineObjects(db, slot, [table]);
+    await fixture.drop(db);
     await sampler.end();
     await writerDb.end();
     await db.end();

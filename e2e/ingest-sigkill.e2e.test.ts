@@ -1,11 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client } from 'pg';
 import { canonicalKey } from '../core/change-event';
-import { compareLatestWithRows, confirmedLsn, createWitnessSlot, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents, readCommitEnds } from '../ingest/test-support/harness';
+import { compareLatestWithRows, confirmedLsn, currentWalLsn, eventsPerTx, latestByKey, readAllEvents, readCommitEnds } from '../ingest/test-support/harness';
 import { startService, stopService, type RunningService } from './support/processes';
-import { eventually, kafka, pg, uniqueName } from './support/services';
+import { eventually, kafka, pg } from './support/services';
+import { ingestStreaming, witnessedTable } from './support/witnessed-table';
 
 /** Kills inside a big transaction's streaming; one more kill comes right as the slot confirms one. */
 const KILLS = 4;
@@ -23,11 +21,8 @@ interface WriterTx { xid: number; events: number; label: string }
  * Commit end LSNs come from a witness slot (test_decoding) the test owns.
  */
 describe('ingest killed with SIGKILL inside a large transaction, repeatedly', () => {
-  const table = uniqueName('killed');
-  const slot = uniqueName('slot');
-  const witness = uniqueName('witness');
-  const prefix = uniqueName('e2e');
-  const topic = `${prefix}.public.${table}`;
+  const fixture = witnessedTable('killed');
+  const { table, slot, witness, prefix, topic } = fixture;
   let db: Client;
   let writerDb: Client;
   let ingest: RunningService;
@@ -39,22 +34,17 @@ describe('ingest killed with SIGKILL inside a large transaction, repeatedly', ()
   beforeAll(async () => {
     db = await pg();
     writerDb = await pg();
-    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)`);
-    await createWitnessSlot(db, witness);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ingest-sigkill-'));
-    const pipelineFile = path.join(dir, 'pipeline.json');
-    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [table.replace(/_/g, '-')]: { table, fields: { v: { type: 'text', searchable: true } } } } }));
+    const pipelineFile = await fixture.create(db, table.replace(/_/g, '-'), { v: { type: 'text', searchable: true } });
     serviceEnv = { PIPELINE_CONFIG: pipelineFile, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '200', INGEST_BATCH_MAX_EVENTS: '1000', TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' };
     ingest = startService('ingest', serviceEnv);
-    await eventually(async () => ((await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'ingest streaming (snapshot of the empty table done)', 60_000);
+    await ingestStreaming(db, slot, 'ingest streaming (snapshot of the empty table done)', 60_000);
   });
 
   afterAll(async () => {
     logs.push(ingest.output());
     const code = await stopService(ingest);
     if (code !== 0) process.stderr.write(`ingest exited ${code}:\n${logs.join('\n').slice(-4000)}\n`);
-    await db.query('SELECT pg_drop_replication_slot($1)', [witness]).catch(() => undefined);
-    await dropPipelineObjects(db, slot, [table]);
+    await fixture.drop(db);
     await writerDb.end();
     await db.end();
   });

@@ -1,15 +1,11 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
-import { loadIndexerConfig } from '../config';
-import { parsePipelineConfig } from '../config/pipeline';
-import { createKafka } from '../core/kafka';
-import { createLogger, silentLogger } from '../core/logger';
-import { createIndexer } from '../indexer/indexer-service';
-import { createIndexerMetrics } from '../indexer/metrics';
+import { createLogger } from '../core/logger';
 import { quiesce, testPipeline } from '../ingest/test-support/harness';
-import { allDocs, dropSearchIndex } from './support/indexer-harness';
+import { allDocs } from './support/indexer-harness';
 import { joinedModel } from './support/joined-model';
-import { es, eventually, kafka, pg, uniqueName } from './support/services';
+import { es, eventually, pg } from './support/services';
+import { startJoinedRun, type TestIndexer } from './support/test-indexer';
 
 /**
  * DDL on the related tables of a joined index (support/joined-model.ts), each under the random
@@ -31,9 +27,8 @@ describe('DDL on the related tables of a joined index, under writes', () => {
   let client: EsClient;
   let p: ReturnType<typeof testPipeline>;
   let run: ReturnType<ReturnType<typeof testPipeline>['start']>;
-  let indexer: ReturnType<typeof createIndexer>;
-  let groupId: string;
-  const fatal: unknown[] = [];
+  let joined: Awaited<ReturnType<typeof startJoinedRun>> | undefined;
+  let indexer: TestIndexer;
   const lines: Array<{ level: string; msg: string; index?: string; changes?: string[] }> = [];
 
   const consistent = async (): Promise<void> => {
@@ -65,7 +60,7 @@ describe('DDL on the related tables of a joined index, under writes', () => {
     await quiesce(db, p.slot);
     await run.ingest.snapshotDone();
     await consistent();
-    expect(fatal).toEqual([]);
+    expect(indexer.fatal).toEqual([]);
   }
   const docs = async () => [...(await allDocs(client, index)).values()].map((d) => JSON.parse(d.source) as {
     items: Array<{ qty: unknown }>; tags: Array<Record<string, unknown>>; customer: Record<string, unknown> | null; _refs: string[];
@@ -75,29 +70,14 @@ describe('DDL on the related tables of a joined index, under writes', () => {
     db = await pg();
     writer = await pg();
     client = es();
-    await m.create(db);
-    const json = JSON.stringify(m.pipeline);
-    p = testPipeline(db, m.tables);
-    run = p.start({}, { pipeline: json });
-    await run.ingest.start();
-    groupId = uniqueName('g');
-    const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: p.prefix, INDEXER_GROUP_ID: groupId, INDEXER_WATERMARK_INTERVAL_MS: '100', INDEXER_JOIN_BATCH_KEYS: '16' });
     const log = createLogger('indexer', 'error', (line) => void lines.push(JSON.parse(line) as (typeof lines)[number]));
-    indexer = createIndexer({ config, pipeline: parsePipelineConfig(json), kafka: createKafka(config.kafkaBrokers, 'indexer-test', silentLogger), es: client, metrics: createIndexerMetrics(), log, onFatal: (e) => void fatal.push(e) });
-    await indexer.start();
-    await run.ingest.snapshotDone();
+    joined = await startJoinedRun(m, db, client, { env: { INDEXER_JOIN_BATCH_KEYS: '16' }, log });
+    ({ p, run, indexer } = joined);
     await consistent();
   });
 
   afterAll(async () => {
-    await indexer?.close();
-    await p.cleanup();
-    const admin = kafka().admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [...m.tables.map((t) => p.topic(t)), `${p.prefix}.dead-letters`] }).catch(() => undefined);
-    await admin.disconnect();
-    await dropSearchIndex(client, index);
+    await joined?.close();
     await client.close();
     await writer.end();
     await db.end();

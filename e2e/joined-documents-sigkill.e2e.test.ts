@@ -1,14 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
 import { quiesce } from '../ingest/test-support/harness';
-import { dropPipelineObjects } from '../ingest/test-support/harness';
-import { dropSearchIndex } from './support/indexer-harness';
 import { joinedModel } from './support/joined-model';
-import { startService, stopService, type RunningService } from './support/processes';
-import { es, eventually, kafka, pg, uniqueName } from './support/services';
+import { startService, stopService, writePipelineFile, type RunningService } from './support/processes';
+import { es, eventually, pg, uniqueName } from './support/services';
+import { stopJoinedServices } from './support/test-indexer';
 
 /**
  * Joined documents with ingest and the indexer SIGKILLed again and again (real processes) while a
@@ -34,9 +30,7 @@ describe('joined documents with ingest and the indexer killed repeatedly', () =>
     writer = await pg();
     client = es();
     await m.create(db, { orders: 80, items: 300 });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'joined-kill-'));
-    const file = path.join(dir, 'pipeline.json');
-    fs.writeFileSync(file, JSON.stringify(m.pipeline));
+    const file = writePipelineFile('joined-kill', m.pipeline);
     env = {
       PIPELINE_CONFIG: file, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: m.prefix, INDEXER_GROUP_ID: groupId,
       INGEST_HEARTBEAT_INTERVAL_MS: '200', INDEXER_WATERMARK_INTERVAL_MS: '100', INDEXER_SESSION_TIMEOUT_MS: '6000', INDEXER_JOIN_BATCH_KEYS: '16', LOG_LEVEL: 'warn',
@@ -46,14 +40,7 @@ describe('joined documents with ingest and the indexer killed repeatedly', () =>
   });
 
   afterAll(async () => {
-    for (const s of [ingest, indexer]) if (s) await stopService(s);
-    await dropPipelineObjects(db, slot, m.tables);
-    const admin = kafka().admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [...m.tables.map((t) => `${m.prefix}.public.${t}`), `${m.prefix}.dead-letters`] }).catch(() => undefined);
-    await admin.disconnect();
-    await dropSearchIndex(client, m.index);
+    await stopJoinedServices({ m, db, es: client, slot, groupId, services: [ingest, indexer] });
     await client.close();
     await writer.end();
     await db.end();

@@ -1,17 +1,15 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
-import { loadIndexerConfig } from '../config';
 import { parsePipelineConfig } from '../config/pipeline';
 import { createKafka } from '../core/kafka';
 import { silentLogger } from '../core/logger';
-import { createIndexer } from '../indexer/indexer-service';
-import { createIndexerMetrics } from '../indexer/metrics';
 import { aliasTarget } from '../indexer/reindex/generations';
 import { reindex } from '../indexer/reindex/reindex';
 import { quiesce, testPipeline } from '../ingest/test-support/harness';
-import { allDocs, dropSearchIndex } from './support/indexer-harness';
+import { allDocs } from './support/indexer-harness';
 import { joinedModel } from './support/joined-model';
-import { es, eventually, kafka, pg, uniqueName } from './support/services';
+import { es, eventually, pg } from './support/services';
+import { startJoinedRun, type TestIndexer } from './support/test-indexer';
 
 /**
  * Documents that span tables, three levels deep and of every relation kind: an order with its
@@ -30,12 +28,9 @@ describe('joined documents under changes to every table', () => {
   let db: Client;
   let client: EsClient;
   let p: ReturnType<typeof testPipeline>;
-  let indexer: ReturnType<typeof createIndexer>;
-  let metrics: ReturnType<typeof createIndexerMetrics>;
-  let groupId: string;
+  let indexer: TestIndexer;
   let run: ReturnType<ReturnType<typeof testPipeline>['start']>;
-  let config: ReturnType<typeof loadIndexerConfig>;
-  const fatal: unknown[] = [];
+  let joined: Awaited<ReturnType<typeof startJoinedRun>> | undefined;
   const randomWrite = (): Promise<void> => m.randomWrite(db);
   const consistent = async (): Promise<void> => {
     await quiesce(db, p.slot);
@@ -50,28 +45,12 @@ describe('joined documents under changes to every table', () => {
   beforeAll(async () => {
     db = await pg();
     client = es();
-    await m.create(db);
-    const json = JSON.stringify(m.pipeline);
-    p = testPipeline(db, m.tables);
-    run = p.start({}, { pipeline: json });
-    await run.ingest.start();
-    groupId = uniqueName('g');
-    config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: p.prefix, INDEXER_GROUP_ID: groupId, INDEXER_WATERMARK_INTERVAL_MS: '100', INDEXER_JOIN_BATCH_KEYS: '7' });
-    metrics = createIndexerMetrics();
-    indexer = createIndexer({ config, pipeline: parsePipelineConfig(json), kafka: createKafka(config.kafkaBrokers, 'indexer-test', silentLogger), es: client, metrics, log: silentLogger, onFatal: (e) => void fatal.push(e) });
-    await indexer.start();
-    await run.ingest.snapshotDone();
+    joined = await startJoinedRun(m, db, client, { env: { INDEXER_JOIN_BATCH_KEYS: '7' } });
+    ({ p, run, indexer } = joined);
   });
 
   afterAll(async () => {
-    await indexer?.close();
-    await p.cleanup();
-    const admin = kafka().admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [...m.tables.map((t) => p.topic(t)), `${p.prefix}.dead-letters`] }).catch(() => undefined);
-    await admin.disconnect();
-    await dropSearchIndex(client, index);
+    await joined?.close();
     await client.close();
     await db.end();
   });
@@ -128,7 +107,7 @@ describe('joined documents under changes to every table', () => {
   it('random changes to every table, foreign-key moves included, leave every document as SQL computes it', async () => {
     for (let i = 0; i < 300; i++) await randomWrite();
     await consistent();
-    expect(fatal).toEqual([]);
+    expect(indexer.fatal).toEqual([]);
   });
 
   it('a renamed customer shared by many orders rebuilds all of them, in batches', async () => {
@@ -140,7 +119,7 @@ describe('joined documents under changes to every table', () => {
     const names = [...(await allDocs(client, index)).values()].map((d) => (JSON.parse(d.source) as { customer: { name: string } }).customer.name);
     expect(new Set(names)).toEqual(new Set(['renamed twice']));
     // More documents than one rebuild batch (INDEXER_JOIN_BATCH_KEYS=7): counted as a fan-out.
-    expect((await metrics.joinFanOut.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value).toBeGreaterThan(0);
+    expect((await indexer.metrics.joinFanOut.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value).toBeGreaterThan(0);
   });
 
   it('a truncate of the items table empties every document\'s items, and later items come back', async () => {
@@ -150,7 +129,7 @@ describe('joined documents under changes to every table', () => {
     await consistent();
     for (let i = 0; i < 100; i++) await randomWrite();
     await consistent();
-    expect(fatal).toEqual([]);
+    expect(indexer.fatal).toEqual([]);
   });
 
   it('a column of a related table dropped under writes: every document loses that field, loudly', async () => {
@@ -166,7 +145,7 @@ describe('joined documents under changes to every table', () => {
     const docs = [...(await allDocs(client, index)).values()].map((d) => JSON.parse(d.source) as { items: Array<{ product: Record<string, unknown> | null }> });
     expect(docs.flatMap((d) => d.items).filter((i) => i.product && 'category' in i.product)).toEqual([]);
     expect(run.ingest.problems()).toEqual([{ problem: 'column_missing', table: `public.${m.products}`, column: 'category', index, field: 'items.product.category' }]);
-    expect(fatal).toEqual([]);
+    expect(indexer.fatal).toEqual([]);
   });
 
   it('a reindex replaying every topic from offset 0 rebuilds the same documents into a new generation', async () => {
@@ -175,11 +154,11 @@ describe('joined documents under changes to every table', () => {
     // After the column was dropped (the test before), the operator takes the field out of the config, as the error line said.
     const fixed = JSON.parse(JSON.stringify(m.pipeline)) as typeof m.pipeline;
     delete (fixed.indexes[index]!.relations.items.relations.product.fields as Record<string, unknown>).category;
-    const result = await reindex({ config, pipeline: parsePipelineConfig(JSON.stringify(fixed)), kafka: createKafka(config.kafkaBrokers, 'reindex-test', silentLogger), es: client, log: silentLogger }, index);
+    const result = await reindex({ config: indexer.config, pipeline: parsePipelineConfig(JSON.stringify(fixed)), kafka: createKafka(indexer.config.kafkaBrokers, 'reindex-test', silentLogger), es: client, log: silentLogger }, index);
     expect(result.to).toBe(`${index}_v2`);
     expect(await aliasTarget(client, index)).toBe(`${index}_v2`);
     const v = await m.verdict(db, client);
     expect({ missing: v.missing.length, extra: v.extra.length, stale: v.stale.length, examples: v.examples }).toEqual({ missing: 0, extra: 0, stale: 0, examples: [] });
-    expect(fatal).toEqual([]);
+    expect(indexer.fatal).toEqual([]);
   });
 });

@@ -1,13 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
-import { dropPipelineObjects, quiesce } from '../ingest/test-support/harness';
-import { dropSearchIndex } from './support/indexer-harness';
+import { quiesce } from '../ingest/test-support/harness';
 import { joinedModel } from './support/joined-model';
-import { startService, stopService, type RunningService } from './support/processes';
-import { eventually, es, kafka, pg, uniqueName } from './support/services';
+import { startService, stopService, writePipelineFile, type RunningService } from './support/processes';
+import { eventually, es, pg, uniqueName } from './support/services';
+import { stopJoinedServices } from './support/test-indexer';
 
 /**
  * The snapshot of a new joined index over existing tables (support/joined-model.ts, 20 000 orders
@@ -47,9 +44,7 @@ describe('the snapshot of a joined index, killed and resumed', () => {
     writer = await pg();
     client = es();
     await m.create(db, { orders: ORDERS, items: 2 * ORDERS });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'joined-snapshot-kill-'));
-    const file = path.join(dir, 'pipeline.json');
-    fs.writeFileSync(file, JSON.stringify(m.pipeline));
+    const file = writePipelineFile('joined-snapshot-kill', m.pipeline);
     env = {
       PIPELINE_CONFIG: file, SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: m.prefix, INDEXER_GROUP_ID: groupId,
       INGEST_SNAPSHOT_CHUNK_ROWS: '500', INGEST_HEARTBEAT_INTERVAL_MS: '200', INDEXER_WATERMARK_INTERVAL_MS: '200', INDEXER_SESSION_TIMEOUT_MS: '6000', LOG_LEVEL: 'warn',
@@ -59,14 +54,7 @@ describe('the snapshot of a joined index, killed and resumed', () => {
   afterAll(async () => {
     writing = false;
     await load.catch(() => undefined);
-    for (const s of [ingest, indexer]) if (s) await stopService(s);
-    await dropPipelineObjects(db, slot, m.tables);
-    const admin = kafka().admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.deleteTopics({ topics: [...m.tables.map((t) => `${m.prefix}.public.${t}`), `${m.prefix}.dead-letters`] }).catch(() => undefined);
-    await admin.disconnect();
-    await dropSearchIndex(client, m.index);
+    await stopJoinedServices({ m, db, es: client, slot, groupId, services: [ingest, indexer] });
     await client.close();
     await writer.end();
     await db.end();

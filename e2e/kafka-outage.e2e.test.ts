@@ -1,14 +1,12 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
 import { canonicalKey, type ChangeEvent } from '../core/change-event';
-import { compareLatestWithRows, confirmedLsn, createWitnessSlot, currentWalLsn, dropPipelineObjects, eventsPerTx, latestByKey, readAllEvents, readCommitEnds } from '../ingest/test-support/harness';
+import { compareLatestWithRows, confirmedLsn, currentWalLsn, eventsPerTx, latestByKey, readAllEvents, readCommitEnds } from '../ingest/test-support/harness';
 import { allDocs, dropSearchIndex } from './support/indexer-harness';
 import { startPrivateKafka, type PrivateKafka } from './support/private-kafka';
 import { freePort, startService, stopService, waitForOutput, type RunningService } from './support/processes';
 import { es, eventually, pg, uniqueName } from './support/services';
+import { ingestStreaming, witnessedTable } from './support/witnessed-table';
 
 /** How long the broker stays down; KAFKA_OUTAGE_S=300 for the "minutes" of the scenario. */
 const OUTAGE_MS = Number(process.env.KAFKA_OUTAGE_S ?? 60) * 1000;
@@ -29,11 +27,8 @@ interface WriterTx { xid: number; events: number }
  * from a test_decoding slot the test owns.
  */
 describe('Kafka stopped for a while under continuous writes', () => {
-  const table = uniqueName('outage');
-  const slot = uniqueName('slot');
-  const witness = uniqueName('witness');
-  const prefix = uniqueName('e2e');
-  const topic = `${prefix}.public.${table}`;
+  const fixture = witnessedTable('outage');
+  const { table, slot, witness, prefix, topic } = fixture;
   let db: Client;
   let writerDb: Client;
   let broker: PrivateKafka | undefined;
@@ -42,24 +37,19 @@ describe('Kafka stopped for a while under continuous writes', () => {
   const index = uniqueName('outage');
   const elastic = es();
   let metricsUrl: string;
-  let dir: string | undefined;
   const commitEnds = new Map<number, bigint>();
 
   beforeAll(async () => {
     db = await pg();
     writerDb = await pg();
     broker = await startPrivateKafka();
-    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)`);
-    await createWitnessSlot(db, witness);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-outage-'));
-    const pipelineFile = path.join(dir, 'pipeline.json');
-    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { v: { type: 'text', searchable: true }, n: { type: 'integer' } } } } }));
+    const pipelineFile = await fixture.create(db, index, { v: { type: 'text', searchable: true }, n: { type: 'integer' } });
     const metricsPort = await freePort();
     metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     const common = { PIPELINE_CONFIG: pipelineFile, TOPIC_PREFIX: prefix, KAFKA_BROKERS: broker.brokers, TOPIC_PARTITIONS: '3', LOG_LEVEL: 'info' };
     ingest = startService('ingest', { ...common, SLOT_NAME: slot, PUBLICATION_NAME: slot, INGEST_METRICS_PORT: String(metricsPort), INGEST_SLOT_LAG_INTERVAL_MS: '500', INGEST_HEARTBEAT_INTERVAL_MS: '200' });
     indexer = startService('indexer', { ...common, INDEXER_GROUP_ID: uniqueName('g') });
-    await eventually(async () => ((await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'ingest streaming', 90_000);
+    await ingestStreaming(db, slot, 'ingest streaming', 90_000);
     // The outage hits a running indexer (a slow start once overlapped it; e2e/kafka-late covers starting without Kafka).
     await waitForOutput(indexer, 'indexer consuming');
   });
@@ -73,11 +63,9 @@ describe('Kafka stopped for a while under continuous writes', () => {
     await dropSearchIndex(elastic, index);
     await elastic.close();
     await broker?.destroy();
-    await db.query('SELECT pg_drop_replication_slot($1)', [witness]).catch(() => undefined);
-    await dropPipelineObjects(db, slot, [table]);
+    await fixture.drop(db);
     await writerDb.end();
     await db.end();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
 

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { encodeConsistencyToken } from '../core/consistency-token';
 import { parseLsn } from '../core/lsn';
 import { allDocs, dropSearchIndex } from './support/indexer-harness';
 import { startPrivatePostgres, type PrivatePostgres } from './support/private-postgres';
-import { freePort, startService, stopService, type RunningService } from './support/processes';
+import { freePort, startService, stopService, writePipelineFile, type RunningService } from './support/processes';
 import { es, eventually, kafka, uniqueName } from './support/services';
+import { ingestStreaming } from './support/witnessed-table';
 
 /**
  * Where the private cluster's WAL starts (`pg_resetwal -l`): log 0x4000000A, segment 0x5B, i.e.
@@ -44,7 +44,7 @@ describe('a database whose WAL position is above 2^53', () => {
   let db: PgClient;
   let api: string;
   let walStartLsn: string;
-  let dir: string | undefined;
+  let pipelineFile: string | undefined;
 
   beforeAll(async () => {
     cluster = await startPrivatePostgres({ walStart: WAL_START });
@@ -56,9 +56,7 @@ describe('a database whose WAL position is above 2^53', () => {
     await db.query(`INSERT INTO ${table} SELECT g, 'snapshot ' || g, 0 FROM generate_series(101, 105) g`);
     // Commit *end* LSNs (what ingest acknowledges) come from a test_decoding slot the test owns.
     await db.query(`SELECT pg_create_logical_replication_slot($1, 'test_decoding')`, [witness]);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lsn-big-'));
-    const pipelineFile = path.join(dir, 'pipeline.json');
-    fs.writeFileSync(pipelineFile, JSON.stringify({ version: 1, indexes: { [index]: { table, fields: { title: { type: 'text', searchable: true }, n: { type: 'integer' }, code: { type: 'integer' } } } } }));
+    pipelineFile = writePipelineFile('lsn-big', { version: 1, indexes: { [index]: { table, fields: { title: { type: 'text', searchable: true }, n: { type: 'integer' }, code: { type: 'integer' } } } } });
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
     const env = {
@@ -71,7 +69,7 @@ describe('a database whose WAL position is above 2^53', () => {
     };
     services.push(startService('ingest', env), startService('indexer', env), startService('api', env));
     await eventually(async () => ((await fetch(`${api}/readyz`).catch(() => undefined))?.status === 200 ? true : undefined), 'api ready', 90_000);
-    await eventually(async () => ((await db.query(`SELECT 1 FROM search_pipeline_snapshot WHERE slot_name = $1 AND done`, [slot]).catch(() => ({ rowCount: 0 }))).rowCount ? true : undefined), 'ingest streaming', 90_000);
+    await ingestStreaming(db, slot, 'ingest streaming', 90_000);
   });
 
   afterAll(async () => {
@@ -81,7 +79,7 @@ describe('a database whose WAL position is above 2^53', () => {
     }
     await db?.end().catch(() => undefined);
     await cluster?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (pipelineFile) fs.rmSync(path.dirname(pipelineFile), { recursive: true, force: true });
     await dropSearchIndex(elastic, index);
     const admin = kafka().admin();
     await admin.connect();

@@ -1,23 +1,15 @@
-import { change, createHarness, indexerFor, keyless, type Harness } from '../e2e/support/indexer-harness';
+import { change, indexerFor, keyless, startRefreshOnlyIndexer, type Harness } from '../e2e/support/indexer-harness';
 import { eventually } from '../e2e/support/services';
 
 /** indexer_commit_to_searchable_seconds against real Kafka and Elasticsearch. */
 describe('commit-to-searchable histogram', () => {
   let h: Harness;
   let run: ReturnType<typeof indexerFor>;
+  let close: () => Promise<void>;
 
-  beforeAll(async () => {
-    h = await createHarness(2);
-    run = indexerFor(h);
-    await run.indexer.start();
-    // Only the indexer's refresh makes documents searchable, so an observation made before it would show.
-    await h.client.indices.putSettings({ index: h.index, settings: { refresh_interval: '-1' } });
-  });
-
-  afterAll(async () => {
-    await run.close();
-    await h.close();
-  });
+  // Only the indexer's refresh makes documents searchable, so an observation made before it would show.
+  beforeAll(async () => void ({ h, run, close } = await startRefreshOnlyIndexer(2)));
+  afterAll(() => close?.());
 
   const histogram = async (): Promise<{ count: number; sum: number }> => {
     const m = (await run.metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'indexer_commit_to_searchable_seconds');

@@ -1,25 +1,17 @@
 import { ensureStateIndex, publishPositions, readWatermark } from '../core/watermark-store';
-import { change, createHarness, indexerFor, keyless, type Harness } from '../e2e/support/indexer-harness';
+import { change, createHarness, indexerFor, keyless, startRefreshOnlyIndexer, type Harness } from '../e2e/support/indexer-harness';
 import { es, eventually, kafka, uniqueName } from '../e2e/support/services';
 
 /** The freshness watermark against real Kafka and Elasticsearch. */
 describe('freshness watermark', () => {
   let h: Harness;
   let run: ReturnType<typeof indexerFor>;
+  let close: () => Promise<void>;
 
-  beforeAll(async () => {
-    h = await createHarness(3);
-    run = indexerFor(h);
-    await run.indexer.start();
-    // Only the indexer's own refresh may make documents searchable here, so a watermark that ran
-    // ahead of the refresh would show up as a missing hit.
-    await h.client.indices.putSettings({ index: h.index, settings: { refresh_interval: '-1' } });
-  });
-
-  afterAll(async () => {
-    await run.close();
-    await h.close();
-  });
+  // Only the indexer's own refresh may make documents searchable here, so a watermark that ran
+  // ahead of the refresh would show up as a missing hit.
+  beforeAll(async () => void ({ h, run, close } = await startRefreshOnlyIndexer(3)));
+  afterAll(() => close?.());
 
   const searchableUpTo = async (lsn: bigint): Promise<number> => {
     const res = await h.client.count({ index: h.index, query: { range: { n: { lte: lsn.toString() } } } });

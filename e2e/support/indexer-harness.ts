@@ -98,6 +98,24 @@ export function indexerFor(h: Harness, opts: { groupId?: string; esUrl?: string;
   };
 }
 
+/**
+ * A harness and a started indexer, the index refreshed by nothing but the indexer
+ * (refresh_interval -1): whatever a test finds searchable, the indexer's own refresh made so.
+ */
+export async function startRefreshOnlyIndexer(partitions: number): Promise<{ h: Harness; run: ReturnType<typeof indexerFor>; close: () => Promise<void> }> {
+  const h = await createHarness(partitions);
+  const run = indexerFor(h);
+  await run.indexer.start();
+  await h.client.indices.putSettings({ index: h.index, settings: { refresh_interval: '-1' } });
+  return {
+    h, run,
+    close: async () => {
+      await run.close();
+      await h.close();
+    },
+  };
+}
+
 export const change = (id: number, commitLsn: string | number, after?: Record<string, unknown>): ChangeEvent => ({
   v: 1, op: after ? 'u' : 'd', source: { schema: 'public', table: TABLE }, key: { id }, ...(after ? { after } : {}), lsn: String(commitLsn), commitLsn: String(commitLsn), txId: 1, ts: new Date().toISOString(),
 });

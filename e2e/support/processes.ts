@@ -18,6 +18,13 @@ export function startService(name: 'ingest' | 'indexer' | 'api', env: Record<str
   return { name, child, logFile, output: () => fs.readFileSync(logFile, 'utf8') };
 }
 
+/** Writes `pipeline` as pipeline.json in a new temporary folder named after `name`; returns the file, for PIPELINE_CONFIG. */
+export function writePipelineFile(name: string, pipeline: unknown): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`)), 'pipeline.json');
+  fs.writeFileSync(file, JSON.stringify(pipeline));
+  return file;
+}
+
 export async function stopService(s: RunningService, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   // A child ended by a signal has exitCode null but signalCode set, and emits 'exit' only once.
   if (s.child.exitCode !== null || s.child.signalCode !== null) return s.child.exitCode;

@@ -1,11 +1,10 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
-import { parsePipelineConfig, type IndexSpec } from '../../config/pipeline';
+import type { IndexSpec } from '../../config/pipeline';
 import { silentLogger } from '../../core/logger';
-import { dropSearchIndex } from '../../e2e/support/indexer-harness';
-import { es, pg, uniqueName } from '../../e2e/support/services';
-import { ensureIndex } from '../mappings';
-import { EsDocumentSink } from '../sink/es-document-sink';
+import { uniqueName } from '../../e2e/support/services';
+import type { EsDocumentSink } from '../sink/es-document-sink';
+import { createJoinedSchema, type JoinedSchema } from '../../e2e/support/joined-schema';
 import type { SqlClient } from './catalog';
 import { checkRelations } from './check-relations';
 import { createJoinedRebuilder } from './joined-rebuilder';
@@ -24,30 +23,26 @@ describe('joined queries following two retypes seen by rebuilds at once', () => 
   let client: EsClient;
   let spec: IndexSpec;
   let sink: EsDocumentSink;
+  let fixture: JoinedSchema;
   const origin = { topic: 't', partition: 0, offset: '0' };
   const root = (id: number, version: number): RebuildRequest => ({ index, kind: 'root', source: { schema, table: 'orders' }, key: { id }, version: String(version), op: 'u', lsn: String(version), origin });
 
   beforeAll(async () => {
-    db = await pg();
-    client = es();
-    await db.query(`CREATE SCHEMA ${schema}`);
-    await db.query(`CREATE TABLE ${schema}.customers (id int PRIMARY KEY, score int NOT NULL, name text NOT NULL DEFAULT 'c')`);
-    await db.query(`CREATE TABLE ${schema}.orders (id int PRIMARY KEY, customer_id int NOT NULL, label text NOT NULL DEFAULT 'o')`);
+    fixture = await createJoinedSchema({
+      schema, index,
+      tables: { customers: `id int PRIMARY KEY, score int NOT NULL, name text NOT NULL DEFAULT 'c'`, orders: `id int PRIMARY KEY, customer_id int NOT NULL, label text NOT NULL DEFAULT 'o'` },
+      definition: {
+        table: `${schema}.orders`, fields: { label: { type: 'text', searchable: true } },
+        relations: { customer: { table: `${schema}.customers`, kind: 'many-to-one', on: { customer_id: 'id' }, fields: { score: { type: 'long' } } } },
+      },
+    });
+    ({ db, client, spec, sink } = fixture);
     await db.query(`INSERT INTO ${schema}.customers (id, score) VALUES (1, 5)`);
     await db.query(`INSERT INTO ${schema}.orders (id, customer_id) VALUES (1, 1), (2, 1)`);
-    spec = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [index]: {
-      table: `${schema}.orders`, fields: { label: { type: 'text', searchable: true } },
-      relations: { customer: { table: `${schema}.customers`, kind: 'many-to-one', on: { customer_id: 'id' }, fields: { score: { type: 'long' } } } },
-    } } })).indexes[0]!;
-    await ensureIndex(client, spec);
-    sink = new EsDocumentSink(client, silentLogger, { maxUnknownRetries: 1 });
   });
 
   afterAll(async () => {
-    await dropSearchIndex(client, index);
-    await db.query(`DROP SCHEMA ${schema} CASCADE`);
-    await client.close();
-    await db.end();
+    await fixture?.close();
   });
 
   it('the later reading of the catalog wins, whichever re-planning finishes last', async () => {

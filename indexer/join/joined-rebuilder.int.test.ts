@@ -1,11 +1,10 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
-import { parsePipelineConfig, type IndexSpec } from '../../config/pipeline';
+import type { IndexSpec } from '../../config/pipeline';
 import { silentLogger } from '../../core/logger';
-import { dropSearchIndex } from '../../e2e/support/indexer-harness';
-import { es, pg, uniqueName } from '../../e2e/support/services';
-import { ensureIndex } from '../mappings';
-import { EsDocumentSink } from '../sink/es-document-sink';
+import { uniqueName } from '../../e2e/support/services';
+import type { EsDocumentSink } from '../sink/es-document-sink';
+import { createJoinedSchema, type JoinedSchema } from '../../e2e/support/joined-schema';
 import { checkRelations } from './check-relations';
 import { createJoinedRebuilder, type JoinedRebuilder } from './joined-rebuilder';
 import type { RebuildRequest } from './rebuild-requests';
@@ -24,6 +23,7 @@ describe('joined rebuilds and their versions', () => {
   let spec: IndexSpec;
   let rebuilder: JoinedRebuilder;
   let sink: EsDocumentSink;
+  let fixture: JoinedSchema;
   const origin = { topic: 't', partition: 0, offset: '0' };
   const root = (version: number): RebuildRequest => ({ index, kind: 'root', source: { schema, table: 'orders' }, key: { id: 1 }, version: String(version), op: 'u', lsn: String(version), origin });
   const rebuild = (r: RebuildRequest) => rebuilder.rebuild([r], async (ops) => void (await sink.write(ops, async () => undefined)));
@@ -33,28 +33,23 @@ describe('joined rebuilds and their versions', () => {
   };
 
   beforeAll(async () => {
-    db = await pg();
-    client = es();
-    await db.query(`CREATE SCHEMA ${schema}`);
-    await db.query(`CREATE TABLE ${schema}.customers (id int PRIMARY KEY, name text NOT NULL)`);
-    await db.query(`CREATE TABLE ${schema}.orders (id int PRIMARY KEY, customer_id int NOT NULL, label text)`);
+    fixture = await createJoinedSchema({
+      schema, index,
+      tables: { customers: 'id int PRIMARY KEY, name text NOT NULL', orders: 'id int PRIMARY KEY, customer_id int NOT NULL, label text' },
+      definition: {
+        table: `${schema}.orders`, fields: { label: { type: 'text', searchable: true } },
+        relations: { customer: { table: `${schema}.customers`, kind: 'many-to-one', on: { customer_id: 'id' }, fields: { name: { type: 'keyword', searchable: true } } } },
+      },
+    });
+    ({ db, client, spec, sink } = fixture);
     await db.query(`INSERT INTO ${schema}.customers VALUES (1, 'one')`);
     await db.query(`INSERT INTO ${schema}.orders VALUES (1, 1)`);
-    spec = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [index]: {
-      table: `${schema}.orders`, fields: { label: { type: 'text', searchable: true } },
-      relations: { customer: { table: `${schema}.customers`, kind: 'many-to-one', on: { customer_id: 'id' }, fields: { name: { type: 'keyword', searchable: true } } } },
-    } } })).indexes[0]!;
-    await ensureIndex(client, spec);
     const catalog = await checkRelations(db, [spec]);
     rebuilder = createJoinedRebuilder({ db, es: client, catalog, indexes: [spec], batchKeys: 10, log: silentLogger });
-    sink = new EsDocumentSink(client, silentLogger, { maxUnknownRetries: 1 });
   });
 
   afterAll(async () => {
-    await dropSearchIndex(client, index);
-    await db.query(`DROP SCHEMA ${schema} CASCADE`);
-    await client.close();
-    await db.end();
+    await fixture?.close();
   });
 
   it('a late rebuild with an older version loses to the newer one, whatever it read', async () => {

@@ -1,11 +1,12 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
 import type { Client } from 'pg';
-import { parsePipelineConfig, type IndexSpec } from '../../config/pipeline';
+import type { IndexSpec } from '../../config/pipeline';
 import { silentLogger } from '../../core/logger';
 import { dropSearchIndex } from '../../e2e/support/indexer-harness';
-import { es, pg, uniqueName } from '../../e2e/support/services';
+import { uniqueName } from '../../e2e/support/services';
 import { ensureIndex } from '../mappings';
-import { EsDocumentSink } from '../sink/es-document-sink';
+import type { EsDocumentSink } from '../sink/es-document-sink';
+import { createJoinedSchema, type JoinedSchema } from '../../e2e/support/joined-schema';
 import { checkRelations } from './check-relations';
 import { createJoinedRebuilder, type JoinedRebuilderDeps } from './joined-rebuilder';
 import type { RebuildRequest } from './rebuild-requests';
@@ -23,6 +24,7 @@ describe('joined rebuilds find the documents they wrote before a refresh', () =>
   let client: EsClient;
   let spec: IndexSpec;
   let sink: EsDocumentSink;
+  let fixture: JoinedSchema;
   const origin = { topic: 't', partition: 0, offset: '0' };
   const item = (version: number): RebuildRequest => ({ index, kind: 'related', source: { schema, table: 'items' }, key: { id: 10 }, version: String(version), op: 'u', lsn: String(version), origin });
   const root = (id: number, version: number): RebuildRequest => ({ index, kind: 'root', source: { schema, table: 'orders' }, key: { id }, version: String(version), op: 'c', lsn: String(version), origin });
@@ -39,17 +41,16 @@ describe('joined rebuilds find the documents they wrote before a refresh', () =>
   let catalog: JoinedRebuilderDeps['catalog'];
 
   beforeAll(async () => {
-    db = await pg();
-    client = es();
-    await db.query(`CREATE SCHEMA ${schema}`);
-    await db.query(`CREATE TABLE ${schema}.orders (id int PRIMARY KEY, label text)`);
-    await db.query(`CREATE TABLE ${schema}.items (id int PRIMARY KEY, order_id int NOT NULL, qty int NOT NULL)`);
-    spec = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [index]: {
-      table: `${schema}.orders`, fields: { label: { type: 'text', searchable: true } },
-      relations: { items: { table: `${schema}.items`, kind: 'one-to-many', on: { id: 'order_id' }, fields: { qty: { type: 'integer' } } } },
-    } } })).indexes[0]!;
+    fixture = await createJoinedSchema({
+      schema, index,
+      tables: { orders: 'id int PRIMARY KEY, label text', items: 'id int PRIMARY KEY, order_id int NOT NULL, qty int NOT NULL' },
+      definition: {
+        table: `${schema}.orders`, fields: { label: { type: 'text', searchable: true } },
+        relations: { items: { table: `${schema}.items`, kind: 'one-to-many', on: { id: 'order_id' }, fields: { qty: { type: 'integer' } } } },
+      },
+    });
+    ({ db, client, spec, sink } = fixture);
     catalog = await checkRelations(db, [spec]);
-    sink = new EsDocumentSink(client, silentLogger, { maxUnknownRetries: 1 });
   });
 
   beforeEach(async () => {
@@ -62,10 +63,7 @@ describe('joined rebuilds find the documents they wrote before a refresh', () =>
   });
 
   afterAll(async () => {
-    await dropSearchIndex(client, index);
-    await db.query(`DROP SCHEMA ${schema} CASCADE`);
-    await client.close();
-    await db.end();
+    await fixture?.close();
   });
 
   const write = async (ops: Parameters<EsDocumentSink['write']>[0]) => void (await sink.write(ops, async () => undefined));
