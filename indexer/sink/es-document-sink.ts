@@ -61,11 +61,14 @@ export class EsDocumentSink implements DocumentSink {
   }
 
   /** Applies the outcome table to one response; returns the ops to send again. */
-  private sortOutcomes(items: BulkItem[], pending: readonly BulkOp[], dead: DeadLetter[], outOfRetries: boolean, countUnknown: () => void, attempt: number): BulkOp[] {
+  private sortOutcomes(items: ReadonlyArray<Record<string, BulkItem>>, pending: readonly BulkOp[], dead: DeadLetter[], outOfRetries: boolean, countUnknown: () => void, attempt: number): BulkOp[] {
     const retry: BulkOp[] = [];
     let sawUnknown = false;
-    items.forEach((item, i) => {
+    items.forEach((entry, i) => {
       const op = pending[i] as BulkOp;
+      // One item per document, keyed by its action: the usual answer (2xx) is settled without more.
+      const item = entry[op.action] ?? (Object.values(entry)[0] as BulkItem);
+      if (item.status >= 200 && item.status < 300) return;
       const outcome = classifyItem(item.status, item.error?.type, op.action);
       if (outcome === 'dead-letter') dead.push({ op, errorType: item.error?.type ?? `http_${item.status}`, reason: item.error?.reason ?? '' });
       else if (outcome === 'retry') retry.push(op);
@@ -87,7 +90,7 @@ export class EsDocumentSink implements DocumentSink {
     return retry;
   }
 
-  private async sendOnce(ops: readonly BulkOp[]): Promise<BulkItem[] | undefined> {
+  private async sendOnce(ops: readonly BulkOp[]): Promise<Array<Record<string, BulkItem>> | undefined> {
     const started = Date.now();
     try {
       // Encoded once here: a string body would be measured and encoded again by the client.
@@ -97,7 +100,7 @@ export class EsDocumentSink implements DocumentSink {
       const res = (await this.es.bulk({ body, filter_path: 'items.*.status,items.*.error.type,items.*.error.reason' } as never, { requestTimeout: 60_000 })) as unknown as { items?: Array<Record<string, BulkItem>> };
       this.opts.onBulk?.(ops.length, Date.now() - started, body.length);
       if (res.items?.length !== ops.length) throw new PipelineError(`Elasticsearch answered a bulk of ${ops.length} items with ${res.items?.length ?? 0} item results`, { code: 'BULK_ANSWER_INVALID', retriable: true });
-      return res.items.map((entry) => Object.values(entry)[0] as BulkItem);
+      return res.items;
     } catch (err) {
       const status = (err as { meta?: { statusCode?: number } }).meta?.statusCode;
       if (status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408) {

@@ -47,6 +47,13 @@ describe('bulk ops', () => {
     const out = coalesce(ops);
     expect(out.map((o) => [o.id, o.doc?.title])).toEqual([['2', 'other'], ['1', 'second']]);
   });
+  it('coalesces per index: one id in two indexes is two documents, and a run without repeats stays as it is', () => {
+    const op = (index: string, id: string, version: string): BulkOp => ({ action: 'index', index, id, version, doc: {}, origin, lsn: version });
+    const distinct = [op('a', '1', '1'), op('b', '1', '1'), op('a', '2', '1')];
+    expect(coalesce(distinct)).toEqual(distinct);
+    expect(coalesce([op('a', '1', '1'), op('b', '1', '1'), op('a', '1', '2')]).map((o) => [o.index, o.version])).toEqual([['b', '1'], ['a', '2']]);
+    expect(coalesce([op('a', '1', '1'), op('a', '2', '1'), op('a', '1', '2')]).map((o) => [o.id, o.version])).toEqual([['2', '1'], ['1', '2']]);
+  });
   it('lists the fields whose column was not sent (unchanged TOAST) as missing, never null', () => {
     const [op] = toBulkOps(ev({ op: 'u', after: { id: 1, title: 'x' }, unchanged: ['tag'] }), origin, cfg.indexes);
     expect(op).toMatchObject({ doc: { title: 'x' }, missing: ['label'] });

@@ -73,9 +73,23 @@ export function targetsOf(indexes: readonly IndexSpec[], source: { schema: strin
  * win over a later change of equal version. One op per id per batch rules that out.
  */
 export function coalesce(ops: readonly BulkOp[]): BulkOp[] {
+  // Most runs feed one index and change each row once: then the id alone is the key, and the
+  // run stays as it is (a set of ids is cheaper than moving every op through a map).
+  const index = ops[0]?.index;
+  const keyOf = ops.every((op) => op.index === index) ? (op: BulkOp) => op.id : (op: BulkOp) => `${op.index}\u0000${op.id}`;
+  const seen = new Set<string>();
+  for (const op of ops) {
+    const k = keyOf(op);
+    if (seen.has(k)) return lastOfEach(ops, keyOf);
+    seen.add(k);
+  }
+  return ops.slice();
+}
+
+function lastOfEach(ops: readonly BulkOp[], keyOf: (op: BulkOp) => string): BulkOp[] {
   const last = new Map<string, BulkOp>();
   for (const op of ops) {
-    const k = `${op.index}\u0000${op.id}`;
+    const k = keyOf(op);
     last.delete(k); // re-insert so the map keeps the order of last occurrence
     last.set(k, op);
   }
