@@ -48,7 +48,6 @@ import { Client, Pool } from 'pg';
 import { loadIndexerConfig } from '../config';
 import { parsePipelineConfig } from '../config/pipeline';
 import { SERVICE_NODE_FLAGS } from '../config/service-runtime';
-import { loadStackConfig } from '../config/stack-config';
 import { createKafka } from '../core/kafka';
 import { silentLogger } from '../core/logger';
 import { parseLsn } from '../core/lsn';
@@ -60,6 +59,7 @@ import { dropPipelineObjects, startIngestInProcess } from '../ingest/test-suppor
 import { cpuSeconds, stackPid } from './proc-stats';
 import { minus, settledStats as pgSettledStats, type TableStats } from './pg-table-stats';
 import { ensurePgsync, startInfoProxy } from './pgsync-support';
+import { loadStackEnv } from './stack-env';
 
 // The indexer runs in this process, so this process takes the node flags the indexer service runs with.
 const missingFlags = SERVICE_NODE_FLAGS.indexer.filter((f) => !process.execArgv.includes(f));
@@ -68,12 +68,7 @@ if (missingFlags.length) {
   process.exit(r.status ?? 1);
 }
 
-// The stack's state folder (STACK_DIR, default .stack): its stack.env gives the services' URLs.
-const stackEnv = path.join(loadStackConfig().stackDir, 'stack.env');
-for (const line of fs.existsSync(stackEnv) ? fs.readFileSync(stackEnv, 'utf8').split('\n') : []) {
-  const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-  if (m && process.env[m[1]!] === undefined) process.env[m[1]!] = m[2];
-}
+loadStackEnv();
 const { values: args } = parseArgs({
   options: {
     orders: { type: 'string', default: '20000' }, itemsPerOrder: { type: 'string', default: '5' }, customers: { type: 'string', default: '1000' }, products: { type: 'string', default: '500' },

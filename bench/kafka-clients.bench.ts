@@ -20,11 +20,8 @@
  * a run that measured a broken path fails instead of printing.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CompressionTypes, Kafka, logLevel, type ICustomPartitioner } from 'kafkajs';
-import { loadStackConfig } from '../config/stack-config';
 import { SERVICE_NODE_FLAGS } from '../config/service-runtime';
 import { canonicalKey, decodeChangeEvent, type ChangeEvent } from '../core/change-event';
 import { ensureTopics } from '../core/kafka';
@@ -33,6 +30,7 @@ import { kafkajsCluster } from '../core/kafkajs-cluster';
 import { keyPartition } from '../core/kafka-partitioner';
 import { WireMessageProducer } from '../ingest/sink/wire/wire-message-producer';
 import { clusterLayout, WireProducer } from '../ingest/sink/wire/wire-producer';
+import { loadStackEnv } from './stack-env';
 
 type Platformatic = typeof import('@platformatic/kafka', { with: { 'resolution-mode': 'import' } });
 
@@ -51,11 +49,7 @@ async function loadPlatformatic(): Promise<Platformatic> {
   return import('@platformatic/kafka');
 }
 
-const stackEnv = path.join(loadStackConfig().stackDir, 'stack.env');
-for (const line of fs.existsSync(stackEnv) ? fs.readFileSync(stackEnv, 'utf8').split('\n') : []) {
-  const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-  if (m && process.env[m[1]!] === undefined) process.env[m[1]!] = m[2];
-}
+loadStackEnv();
 const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '200000' }, bytes: { type: 'string', default: '300' }, rounds: { type: 'string', default: '3' }, partitions: { type: 'string', default: '6' },
@@ -331,7 +325,7 @@ async function parent(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!BROKERS.length) throw new Error(`KAFKA_BROKERS is unset and ${stackEnv} is missing: run with STACK_DIR=<the stack's state folder> (npm run stack:up starts one)`);
+  if (!BROKERS.length) throw new Error(`KAFKA_BROKERS is unset and the stack's stack.env is missing: run with STACK_DIR=<the stack's state folder> (npm run stack:up starts one)`);
   if (!args.role) return parent();
   const prefix = args.prefix!;
   const result = args.role === 'produce' ? await produce(args.client!, prefix) : args.role === 'decode' ? decodeOnly() : await consume(args.client!, prefix);
