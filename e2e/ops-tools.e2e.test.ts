@@ -171,6 +171,8 @@ describe('operator tools against a running pipeline', () => {
     expect(s.consumerLag.partitions!.map((p) => [p.topic, p.partition, typeof p.lag])).toEqual([[topic, 0, 'number'], [topic, 1, 'number']]);
     expect(s.progress.snapshot).toEqual([expect.objectContaining({ table: `public.${table}`, done: true })]);
     const ix = s.indexes.indexes![0]!;
+    // The status read the positions by realtime GET; a search sees them only once refreshed.
+    await elastic.indices.refresh({ index: 'search_pipeline_state' });
     const lsns = (await elastic.search({ index: 'search_pipeline_state', size: 10, query: { bool: { filter: [{ term: { index } }, { term: { topic } }] } } })).hits.hits.flatMap((h) => ((h._source as { lsn?: string }).lsn ? [BigInt((h._source as { lsn: string }).lsn)] : [])); // beside the topic's own document
     expect(ix).toMatchObject({ index, documents: (await elastic.count({ index })).count, positions: { have: 2, expected: 2 } });
     // The watermark is the lowest partition position; positions only move up after the status read them.
