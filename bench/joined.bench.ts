@@ -36,13 +36,9 @@
  * pgsync runs from its own venv under ~/.cache/search-pipeline/pgsync-venv (created with pip when
  * missing), behind a loopback proxy answering `GET /` (this Elasticsearch refuses it).
  */
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { fork, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Client as EsClient } from '@elastic/elasticsearch';
-import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client, Pool } from 'pg';
 import { loadIndexerConfig } from '../config';
@@ -58,7 +54,7 @@ import { createIndexerMetrics } from '../indexer/metrics';
 import { dropPipelineObjects, startIngestInProcess } from '../ingest/test-support/harness';
 import { cpuSeconds, stackPid } from './proc-stats';
 import { minus, settledStats as pgSettledStats, type TableStats } from './pg-table-stats';
-import { ensurePgsync, startInfoProxy } from './pgsync-support';
+import { runPgsync } from './pgsync-run';
 import { loadStackEnv } from './stack-env';
 
 // The indexer runs in this process, so this process takes the node flags the indexer service runs with.
@@ -458,86 +454,6 @@ const pgsyncSchema = (index: string) => [{
   },
 }];
 
-interface PgsyncRun { bootstrapSecs: number; snapshotSecs: number; esUs: number; selfUs: number; sample: string; logTail: () => string; daemon: () => ChildProcess; index: string; teardown: () => Promise<void> }
-
-async function runPgsync(): Promise<PgsyncRun> {
-  const bin = ensurePgsync(say);
-  const version = (Object.values((await es.nodes.info({ node_id: '_local', filter_path: 'nodes.*.version' })).nodes)[0] as { version: string }).version;
-  const proxy = await startInfoProxy(ES_URL, version);
-  cleanups.push({ what: 'pgsync proxy', fn: proxy.close });
-  const index = `bj_${run}_pgsync`;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-pgsync-'));
-  const schemaFile = path.join(dir, 'schema.json');
-  fs.writeFileSync(schemaFile, JSON.stringify(pgsyncSchema(index), null, 2));
-  const logFile = path.join(dir, 'pgsync.log');
-  const env = { ...process.env, PG_URL: DATABASE_URL.replace(/^postgres:/, 'postgresql:') /* SQLAlchemy knows no postgres: */, ELASTICSEARCH: 'true', ELASTICSEARCH_URL: proxy.url, REDIS_URL: process.env.REDIS_URL!, CHECKPOINT_PATH: dir, LOG_LEVEL: 'INFO', CONSOLE_LOGGING_HANDLER_MIN_LEVEL: 'INFO' };
-  const logTail = () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-3000) : '');
-  const exec = (cmd: string, argv: string[]): Promise<number> => new Promise((resolve) => {
-    const out = fs.openSync(logFile, 'a');
-    fs.writeSync(out, `\n$ ${cmd} ${argv.join(' ')}\n`);
-    const child = spawn(path.join(bin, cmd), argv, { cwd: dir, env, stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    child.on('exit', (code) => resolve(code ?? 1));
-  });
-  let daemonChild: ChildProcess | undefined;
-  let tornDown = false;
-  const teardown = async (): Promise<void> => {
-    if (tornDown) return;
-    tornDown = true;
-    if (daemonChild && daemonChild.exitCode === null) {
-      daemonChild.kill('SIGTERM');
-      await new Promise((r) => daemonChild!.once('exit', r));
-    }
-    await exec('bootstrap', ['--teardown', '--config', schemaFile]);
-    await db.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name ILIKE $1 AND NOT active', [`%${index}%`]).catch(() => undefined);
-    await es.indices.delete({ index }, { ignore: [404] });
-    const redis = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
-    await redis.connect();
-    for (let cursor = '0'; ;) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `*${index}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      if ((cursor = next) === '0') break;
-    }
-    await redis.quit();
-    fs.rmSync(dir, { recursive: true, force: true });
-  };
-  cleanups.push({ what: 'pgsync', fn: teardown });
-
-  let t = performance.now();
-  if ((await exec('bootstrap', ['--config', schemaFile])) !== 0) throw new Error(`pgsync bootstrap failed:\n${logTail()}`);
-  const bootstrapSecs = (performance.now() - t) / 1000;
-  const es0 = cpuSeconds(ES_PID).process;
-  t = performance.now();
-  // pgsync's own CPU: one Python process (threads), read from /proc until it exits.
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn(path.join(bin, 'pgsync'), ['--config', schemaFile], { cwd: dir, env, stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  let lastCpu = 0;
-  const cpuPoll = setInterval(() => {
-    const c = cpuSeconds(child.pid).process;
-    if (Number.isFinite(c)) lastCpu = c;
-  }, 200);
-  const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
-  clearInterval(cpuPoll);
-  if (code !== 0) throw new Error(`pgsync exited with ${code}:\n${logTail()}`);
-  await es.indices.refresh({ index });
-  const snapshotSecs = (performance.now() - t) / 1000;
-  const esUs = ((cpuSeconds(ES_PID).process - es0) * 1e6) / ORDERS;
-  const { count } = await es.count({ index });
-  if (count !== ORDERS) throw new Error(`pgsync: ${count} documents, expected ${ORDERS}:\n${logTail()}`);
-  const one = await es.search({ index, size: 1, query: { ids: { values: ['1'] } } });
-  return {
-    bootstrapSecs, snapshotSecs, esUs, selfUs: (lastCpu * 1e6) / ORDERS, index, logTail, teardown,
-    sample: JSON.stringify(one.hits.hits[0]?._source).slice(0, 400),
-    daemon: () => {
-      const o = fs.openSync(logFile, 'a');
-      daemonChild = spawn(path.join(bin, 'pgsync'), ['--config', schemaFile, '--daemon'], { cwd: dir, env, stdio: ['ignore', o, o] });
-      fs.closeSync(o);
-      return daemonChild;
-    },
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 
 const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '?');
@@ -672,7 +588,7 @@ async function main(): Promise<void> {
   if (args.live === 'off') {
     await ours.close();
     if (args.pgsync !== 'off') {
-      const pg = await runPgsync();
+      const pg = await runPgsync({ es, db, databaseUrl: DATABASE_URL, esUrl: ES_URL, esPid: ES_PID, index: `bj_${run}_pgsync`, schema: pgsyncSchema, documents: ORDERS, cleanups, say });
       say(`pgsync: bootstrap ${f(pg.bootstrapSecs, 1)} s; snapshot ${f(pg.snapshotSecs, 1)} s, ${f(ORDERS / pg.snapshotSecs)} docs/s, ${f(sourceRows / pg.snapshotSecs)} source rows/s; pgsync ${f(pg.selfUs)} µs/doc, Elasticsearch ${f(pg.esUs)} µs/doc`);
       results['snapshot source rows/s'].pgsync = f(sourceRows / pg.snapshotSecs);
       results['snapshot CPU µs/doc (pipeline | Elasticsearch)'].pgsync = `${f(pg.selfUs)} (pgsync) | ${f(pg.esUs)}`;
@@ -709,7 +625,7 @@ async function main(): Promise<void> {
   // 3. pgsync on the same tables
   if (args.pgsync !== 'off') {
     try {
-      const pg = await runPgsync();
+      const pg = await runPgsync({ es, db, databaseUrl: DATABASE_URL, esUrl: ES_URL, esPid: ES_PID, index: `bj_${run}_pgsync`, schema: pgsyncSchema, documents: ORDERS, cleanups, say });
       say(`pgsync: bootstrap ${f(pg.bootstrapSecs, 1)} s; snapshot ${f(pg.snapshotSecs, 1)} s, ${f(ORDERS / pg.snapshotSecs)} docs/s, ${f(sourceRows / pg.snapshotSecs)} source rows/s; pgsync ${f(pg.selfUs)} µs/doc, Elasticsearch ${f(pg.esUs)} µs/doc; document 1: ${pg.sample}`);
       results['snapshot docs/s'].pgsync = f(ORDERS / pg.snapshotSecs);
       results['snapshot s'].pgsync = `${f(pg.snapshotSecs, 1)} (+ bootstrap ${f(pg.bootstrapSecs, 1)})`;
