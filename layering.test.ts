@@ -41,3 +41,14 @@ describe('layering', () => {
     });
   }
 });
+
+describe('the Kafka client library', () => {
+  // Services and tools hold Kafka through the ports (core/kafka-client.ts); only the adapter's
+  // files know the library, so changing it is those files (tests and benches may drive it directly).
+  it('is imported by core/kafkajs-*.ts only', () => {
+    const code = ['core', 'config', 'ingest', 'indexer', 'api', 'scripts'].flatMap((d) => sources(path.join(ROOT, d))).filter((f) => !f.endsWith('.test.ts') && !f.includes(`${path.sep}test-support${path.sep}`));
+    const users = code.filter((f) => /from\s+['"]kafkajs['"]|require\(\s*['"]kafkajs['"]\s*\)/.test(fs.readFileSync(f, 'utf8'))).map((f) => path.relative(ROOT, f));
+    expect(users.filter((f) => !/^core[/\\]kafkajs-[a-z-]+\.ts$/.test(f))).toEqual([]);
+    expect(users.length).toBeGreaterThan(0);
+  });
+});

@@ -13,7 +13,8 @@ import { Partitioners } from 'kafkajs';
 import { loadIndexerConfig } from '../config';
 import { parsePipelineConfig } from '../config/pipeline';
 import { canonicalKey } from '../core/change-event';
-import { createKafka, ensureTopics } from '../core/kafka';
+import { ensureTopics } from '../core/kafka';
+import { createKafkajs, kafkajsClient } from '../core/kafkajs-client';
 import { silentLogger } from '../core/logger';
 import { readWatermark } from '../core/watermark-store';
 import { createIndexer } from '../indexer/indexer-service';
@@ -25,8 +26,8 @@ const extraEnv = Object.fromEntries((process.argv[4] ?? '').split(',').filter(Bo
 async function main() {
   const run = `probe_${Date.now().toString(36)}`;
   const topic = `${run}.public.items`;
-  const kafka = createKafka(process.env.KAFKA_BROKERS!.split(','), 'probe', silentLogger);
-  await ensureTopics(kafka, [topic], 3);
+  const kafka = createKafkajs(process.env.KAFKA_BROKERS!.split(','), 'probe', silentLogger);
+  await ensureTopics(kafkajsClient(kafka), [topic], 3);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
@@ -53,11 +54,11 @@ async function main() {
   const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: run, INDEXER_GROUP_ID: `${run}_g`, ...extraEnv });
   const es = new Client({ node: process.env.ELASTICSEARCH_URL! });
   const pipeline = parsePipelineConfig(JSON.stringify({ version: 1, indexes: { [index]: { table: 'items', fields: { title: { type: 'text', searchable: true }, notes: { type: 'text', searchable: true }, year: { type: 'integer' }, n: { type: 'long' } } } } }));
-  const indexer = createIndexer({ config, pipeline, kafka, es, metrics: createIndexerMetrics(), log: silentLogger, onFatal: (e) => { throw e; } });
+  const indexer = createIndexer({ config, pipeline, kafka: kafkajsClient(kafka), es, metrics: createIndexerMetrics(), log: silentLogger, onFatal: (e) => { throw e; } });
   // Elasticsearch's own CPU for the same window: the two share this machine's cores.
   const esCpuMs = async () => Object.values((await es.nodes.stats({ metric: 'process' })).nodes).reduce((s, n) => s + (n.process?.cpu?.total_in_millis ?? 0), 0);
   let t0 = 0; let cpu0: NodeJS.CpuUsage | undefined; let esCpu0: Promise<number> | undefined;
-  indexer.consumer.on(indexer.consumer.events.GROUP_JOIN, () => { t0 ||= performance.now(); cpu0 ??= process.cpuUsage(); esCpu0 ??= esCpuMs(); });
+  indexer.group.onAssignment(() => { t0 ||= performance.now(); cpu0 ??= process.cpuUsage(); esCpu0 ??= esCpuMs(); });
   await indexer.start();
   for (;;) { const wm = await readWatermark(es, index, topic); if (wm && wm.lsn >= BigInt(last)) break; await new Promise((r) => setTimeout(r, 20)); }
   const secs = (performance.now() - t0) / 1000; const cpu = process.cpuUsage(cpu0);

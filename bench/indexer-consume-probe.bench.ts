@@ -13,6 +13,7 @@ import { ensureTopics } from '../core/kafka';
 import { prepareBatch } from '../indexer/batch-processor';
 import { chunkOps } from '../indexer/transform/chunk-ops';
 import { bulkBody } from '../indexer/transform/to-bulk-ops';
+import { kafkajsClient } from '../core/kafkajs-client';
 
 const stackEnv = path.join(process.env.STACK_DIR ?? path.join(__dirname, '..', '.stack'), 'stack.env');
 for (const line of fs.readFileSync(stackEnv, 'utf8').split('\n')) {
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   const n = Number(args.docs);
   const kafka = new Kafka({ clientId: 'probe', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
   const topic = `probe_${Date.now().toString(36)}.public.items`;
-  await ensureTopics(kafka, [topic], 3);
+  await ensureTopics(kafkajsClient(kafka), [topic], 3);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const values: string[] = [];

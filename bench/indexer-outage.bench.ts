@@ -19,6 +19,7 @@ import { silentLogger } from '../core/logger';
 import { EsFaultProxy } from '../e2e/support/es-fault-proxy';
 import { createIndexer } from '../indexer/indexer-service';
 import { createIndexerMetrics } from '../indexer/metrics';
+import { kafkajsClient } from '../core/kafkajs-client';
 
 const stackEnv = path.join(__dirname, '..', '.stack', 'stack.env');
 for (const line of fs.readFileSync(stackEnv, 'utf8').split('\n')) {
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   const index = `outage_idx_${run}`;
   const topic = `${prefix}.public.items`;
   const kafka = new Kafka({ clientId: 'outage-bench', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  await ensureTopics(kafka, [topic], 3);
+  await ensureTopics(kafkajsClient(kafka), [topic], 3);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const proxy = await new EsFaultProxy(process.env.ELASTICSEARCH_URL!).start();

@@ -17,6 +17,7 @@ import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 import { canonicalKey } from '../core/change-event';
 import { ensureTopics } from '../core/kafka';
 import { startService, stopService, type RunningService } from '../e2e/support/processes';
+import { kafkajsClient } from '../core/kafkajs-client';
 
 const stackEnv = path.join(process.env.STACK_DIR ?? path.join(__dirname, '..', '.stack'), 'stack.env');
 for (const line of fs.readFileSync(stackEnv, 'utf8').split('\n')) {
@@ -55,7 +56,7 @@ const stats = (xs: number[]): string => {
 
 async function main(): Promise<void> {
   const kafka = new Kafka({ clientId: 'restart-bench', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
-  await ensureTopics(kafka, [topic], 3);
+  await ensureTopics(kafkajsClient(kafka), [topic], 3);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'restart-bench-'));

@@ -31,6 +31,7 @@ import { createIndexer } from '../indexer/indexer-service';
 import { indexBody } from '../indexer/mappings';
 import { createIndexerMetrics } from '../indexer/metrics';
 import { cpuSeconds, stackPid } from './proc-stats';
+import { kafkajsClient } from '../core/kafkajs-client';
 
 // The indexer runs in this process, so this process takes the node flags the indexer service runs with.
 const missingFlags = SERVICE_NODE_FLAGS.indexer.filter((f) => !process.execArgv.includes(f));
@@ -141,7 +142,7 @@ async function pipeline(rows: readonly Row[], variant: Record<string, string>, l
   const topic = `${prefix}.public.items`;
   const kafka = new Kafka({ clientId: 'bench', brokers: BROKERS, logLevel: logLevel.NOTHING });
   const partitions = Number(args.partitions);
-  await ensureTopics(kafka, [topic], partitions);
+  await ensureTopics(kafkajsClient(kafka), [topic], partitions);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const event = (r: Row): ChangeEvent => ({ v: 1, op: 'c', source: { schema: 'public', table: 'items' }, key: { id: r.id }, after: r.doc, lsn: r.lsn.toString(), commitLsn: r.lsn.toString(), txId: 1, ts: new Date().toISOString() });
@@ -160,7 +161,7 @@ async function pipeline(rows: readonly Row[], variant: Record<string, string>, l
   let joinedAt = 0;
   let cpuAtJoin: NodeJS.CpuUsage | undefined;
   let peersAtJoin = { es: NaN, broker: NaN };
-  indexer.consumer.on(indexer.consumer.events.GROUP_JOIN, () => {
+  indexer.group.onAssignment(() => {
     joinedAt ||= performance.now();
     if (!cpuAtJoin) peersAtJoin = { es: cpuOf(ES_PID), broker: cpuOf(BROKER_PID) };
     cpuAtJoin ??= process.cpuUsage();

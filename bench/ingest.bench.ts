@@ -27,6 +27,7 @@ import { serviceNodeArgs } from '../config/service-runtime';
 import { ensureTopics } from '../core/kafka';
 import { freePort, startService, stopService, type RunningService } from '../e2e/support/processes';
 import { cpuSeconds, stackPid } from './proc-stats';
+import { kafkajsClient } from '../core/kafkajs-client';
 
 const ROOT = path.join(__dirname, '..');
 const stackEnv = path.join(ROOT, '.stack', 'stack.env');
@@ -65,7 +66,7 @@ async function topicCount(topic: string): Promise<number> {
 
 async function createTopics(topics: string[]): Promise<void> {
   // The product's own creation: a broker just started answers UNKNOWN_TOPIC_OR_PARTITION for a moment.
-  await ensureTopics(kafka, topics, 3);
+  await ensureTopics(kafkajsClient(kafka), topics, 3);
   cleanups.push(async () => {
     const a = kafka.admin();
     await a.connect();

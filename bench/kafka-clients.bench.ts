@@ -31,6 +31,7 @@ import { keyPartition } from '../core/kafka-partitioner';
 import { WireMessageProducer } from '../ingest/sink/wire/wire-message-producer';
 import { clusterLayout, WireProducer } from '../ingest/sink/wire/wire-producer';
 import { loadStackEnv } from './stack-env';
+import { kafkajsClient } from '../core/kafkajs-client';
 
 type Platformatic = typeof import('@platformatic/kafka', { with: { 'resolution-mode': 'import' } });
 
@@ -283,7 +284,7 @@ async function parent(): Promise<void> {
       const prefixes = new Map(producers.map((p) => [p, `${run}_r${r}_${p}`]));
       const roundTopics = [...prefixes.values()].map(topicOf);
       topics.push(...roundTopics);
-      await ensureTopics(kafka, roundTopics, PARTITIONS);
+      await ensureTopics(kafkajsClient(kafka), roundTopics, PARTITIONS);
       for (const p of producers) {
         const prefix = prefixes.get(p)!;
         const m = await child('produce', p, prefix);

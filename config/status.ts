@@ -2,6 +2,8 @@ import path from 'node:path';
 import { loadElasticsearchConfig, type ElasticsearchConfig } from './elasticsearch';
 import { hostPorts, identifier, int, optionalStr, str, url, type Env } from './env';
 import { slotName } from './index';
+import { loadKafkaSecurity } from './kafka-security';
+import type { KafkaSecurity } from '../core/kafka-security';
 
 /**
  * What `npm run status` and `npm run dead-letters` read: the same variables the services read,
@@ -15,6 +17,8 @@ export interface OpsConfig {
   databaseUrl?: string;
   /** KAFKA_BROKERS: consumer lag, the dead-letter topic. */
   kafkaBrokers?: string[];
+  /** KAFKA_TLS* and KAFKA_SASL_*, as the services read them (config/kafka-security.ts). */
+  kafkaSecurity: KafkaSecurity;
   /** ELASTICSEARCH_URL: watermarks, reindex leases, replayed documents (nodes as given). */
   elasticsearchUrl?: string;
   /** The same with credentials and CA (config/elasticsearch.ts), for the client. */
@@ -53,6 +57,7 @@ export function loadOpsConfig(env: Env = process.env, defaultLogsDir?: string): 
     topicPrefix: identifier(env, 'TOPIC_PREFIX', 'cdc'),
     databaseUrl: opt('DATABASE_URL', () => url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'])),
     kafkaBrokers: opt('KAFKA_BROKERS', () => hostPorts(env, 'KAFKA_BROKERS')),
+    kafkaSecurity: loadKafkaSecurity(env),
     elasticsearchUrl: opt('ELASTICSEARCH_URL', () => loadElasticsearchConfig(env).nodes.join(',')),
     elasticsearch: opt('ELASTICSEARCH_URL', () => loadElasticsearchConfig(env)),
     redisUrl: opt(redisVar, () => url(env, redisVar, ['redis:', 'rediss:'])),

@@ -10,6 +10,8 @@ export interface ConsumedMessage {
   key: Buffer | null;
   value: Buffer | null;
   headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
+  /** Milliseconds since the epoch as decimal text (the producer's create time, or the broker's log-append time). */
+  timestamp: string;
 }
 
 /** One fetched batch of one partition, as handed to the batch handler. */

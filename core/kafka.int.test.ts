@@ -2,12 +2,13 @@ import { Partitioners } from 'kafkajs';
 import { kafka, uniqueName } from '../e2e/support/services';
 import { ConfigResourceTypes } from 'kafkajs';
 import { ensureTopics } from './kafka';
+import { kafkajsClient } from './kafkajs-client';
 
 /** Real Kafka: ingest and indexer ensure the same topics at the same moment on a fresh broker. */
 describe('ensureTopics against Kafka', () => {
   it('lets two racing services create the same topics, and a produce right after succeeds', async () => {
     const topics = [uniqueName('race_a'), uniqueName('race_b')];
-    await Promise.all([ensureTopics(kafka(), topics, 3), ensureTopics(kafka(), topics, 3), ensureTopics(kafka(), [...topics].reverse(), 3)]);
+    await Promise.all([ensureTopics(kafkajsClient(kafka()), topics, 3), ensureTopics(kafkajsClient(kafka()), topics, 3), ensureTopics(kafkajsClient(kafka()), [...topics].reverse(), 3)]);
 
     const admin = kafka().admin();
     await admin.connect();
@@ -35,8 +36,8 @@ describe('ensureTopics against Kafka', () => {
   it('creates topics with the replication factor and min.insync.replicas as topic configs', async () => {
     const auto = uniqueName('repl_auto');
     const explicit = uniqueName('repl_explicit');
-    await ensureTopics(kafka(), [auto], 2);
-    await ensureTopics(kafka(), [explicit], 1, { replication: { replicationFactor: 1, minInsyncReplicas: 1 } });
+    await ensureTopics(kafkajsClient(kafka()), [auto], 2);
+    await ensureTopics(kafkajsClient(kafka()), [explicit], 1, { replication: { replicationFactor: 1, minInsyncReplicas: 1 } });
     const admin = kafka().admin();
     await admin.connect();
     try {
@@ -54,8 +55,8 @@ describe('ensureTopics against Kafka', () => {
       await admin.disconnect();
     }
     const tooMany = uniqueName('repl_too_many');
-    await expect(ensureTopics(kafka(), [tooMany], 1, { replication: { replicationFactor: 3 } })).rejects.toThrow(/KAFKA_REPLICATION_FACTOR=3 but the Kafka cluster has 1 broker\(s\)/);
-    await expect(ensureTopics(kafka(), [auto], 2, { replication: { minInsyncReplicas: 2 } })).rejects.toThrow(/KAFKA_MIN_INSYNC_REPLICAS=2 is above the replication factor 1/);
+    await expect(ensureTopics(kafkajsClient(kafka()), [tooMany], 1, { replication: { replicationFactor: 3 } })).rejects.toThrow(/KAFKA_REPLICATION_FACTOR=3 but the Kafka cluster has 1 broker\(s\)/);
+    await expect(ensureTopics(kafkajsClient(kafka()), [auto], 2, { replication: { minInsyncReplicas: 2 } })).rejects.toThrow(/KAFKA_MIN_INSYNC_REPLICAS=2 is above the replication factor 1/);
     const cleanup = kafka().admin();
     await cleanup.connect();
     await cleanup.deleteTopics({ topics: [auto, explicit] }).finally(() => cleanup.disconnect());

@@ -1,29 +1,24 @@
-import { Kafka, logLevel } from 'kafkajs';
-import { kafkaLogLevel } from './kafka-log';
-import { kafkajsSecurity, PLAINTEXT, type KafkaSecurity } from './kafka-security';
+import type { KafkaClient } from './kafka-client';
+import { PLAINTEXT, type KafkaSecurity } from './kafka-security';
 import { withCluster, type KafkaCluster, type TopicDescription } from './kafka-cluster';
-import { kafkajsCluster } from './kafkajs-cluster';
+import { createKafkajs, createToolKafkajs, kafkajsClient } from './kafkajs-client';
 import type { Logger } from './logger';
 import { backoffDelayMs, sleep } from './retry';
 import { replicationConfigEntries, replicationWarnings, resolveReplication, type TopicReplication } from './topic-replication';
 
-/** A kafkajs client whose logs go through our structured logger; `security`: TLS and SASL (KAFKA_TLS*, KAFKA_SASL_*). */
-export function createKafka(brokers: string[], clientId: string, log: Logger, security: KafkaSecurity = PLAINTEXT): Kafka {
-  return new Kafka({
-    clientId,
-    brokers,
-    ...kafkajsSecurity(security),
-    logLevel: logLevel.WARN,
-    // kafkajs's 1 s default includes the TLS handshake, which a loaded host (or a far broker) can
-    // take longer than: each miss is a logged "Connection timeout" and a retry for nothing.
-    connectionTimeout: security.tls ? 5_000 : 3_000,
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
-    // Known-harmless broker answers go below error (core/kafka-log.ts has the table and why).
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...rest } = entry;
-      log[kafkaLogLevel({ namespace, level, message, error: rest.error })](message, { kafkajs: namespace, ...rest });
-    },
-  });
+/**
+ * The Kafka client of a service: the one place that picks the library behind the ports
+ * (core/kafka-client.ts); kafkajs today (core/kafkajs-client.ts, docs/benchmarks.md "Kafka
+ * clients" for why). Logs go through our structured logger; `security`: TLS and SASL
+ * (KAFKA_TLS*, KAFKA_SASL_*).
+ */
+export function createKafka(brokers: string[], clientId: string, log: Logger, security: KafkaSecurity = PLAINTEXT): KafkaClient {
+  return kafkajsClient(createKafkajs(brokers, clientId, log, security));
+}
+
+/** The client of a one-shot tool (status, dead letters): quiet, since the tool reports failures itself, and quick to give up. */
+export function createToolKafka(brokers: string[], clientId: string, timeoutMs: number, security: KafkaSecurity = PLAINTEXT): KafkaClient {
+  return kafkajsClient(createToolKafkajs(brokers, clientId, timeoutMs, security));
 }
 
 /**
@@ -63,8 +58,8 @@ export interface EnsureTopicsOptions {
  * broker default, and returns only once every partition has a leader, so the first produce or
  * subscribe cannot hit a topic the broker does not serve yet.
  */
-export async function ensureTopics(kafka: Kafka, topics: string[], numPartitions: number, opts: EnsureTopicsOptions = {}): Promise<Map<string, number>> {
-  return withCluster(kafkajsCluster(kafka), (cluster) => ensureTopicsOn(cluster, topics, numPartitions, opts));
+export async function ensureTopics(kafka: KafkaClient, topics: string[], numPartitions: number, opts: EnsureTopicsOptions = {}): Promise<Map<string, number>> {
+  return withCluster(kafka.cluster(), (cluster) => ensureTopicsOn(cluster, topics, numPartitions, opts));
 }
 
 /** ensureTopics through a cluster connection the caller holds (and closes). */

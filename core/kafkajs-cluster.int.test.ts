@@ -2,13 +2,14 @@ import { kafka, uniqueName } from '../e2e/support/services';
 import { ensureTopics } from './kafka';
 import { consumerLag, withCluster } from './kafka-cluster';
 import { kafkajsCluster } from './kafkajs-cluster';
+import { kafkajsClient } from './kafkajs-client';
 
 /** Real Kafka: the cluster port's kafkajs adapter answers what the services ask, and reconnects after close. */
 describe('the kafkajs cluster adapter', () => {
   it('describes partitions in order, reads offsets, commits and configs, and connects again after close', async () => {
     const topic = uniqueName('cluster');
     const group = uniqueName('cluster_g');
-    await ensureTopics(kafka(), [topic], 3);
+    await ensureTopics(kafkajsClient(kafka()), [topic], 3);
     const producer = kafka().producer();
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: [{ key: 'a', value: '1', partition: 2 }, { key: 'b', value: '2', partition: 2 }, { key: 'c', value: '3', partition: 0 }] });

@@ -1,24 +1,30 @@
 import type { Consumer, Kafka } from 'kafkajs';
+import type { GroupConsumerOptions } from './kafka-client';
 import type { GroupConsumer } from './kafka-group-consumer';
 
-export interface KafkajsGroupConsumerOptions {
-  groupId: string;
-  /** How long a fetch waits for data before it returns what it has. */
-  maxWaitTimeMs: number;
-  sessionTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  maxBytesPerPartition: number;
+const natives = new WeakMap<GroupConsumer, Consumer>();
+
+/** kafkajs's own consumer behind a group consumer this adapter made, for tests and benches that watch or break its internals. */
+export function kafkajsConsumerOf(group: GroupConsumer): Consumer {
+  const consumer = natives.get(group);
+  if (!consumer) throw new TypeError('this group consumer is not the kafkajs adapter\'s');
+  return consumer;
 }
 
 /**
  * The consumer-group port through kafkajs's consumer: offsets are committed only when told
- * (autoCommit off, batches not auto-resolved). `consumer` is kafkajs's own, for tests and benches
- * that watch its events.
+ * (autoCommit off, batches not auto-resolved).
  */
-export function kafkajsGroupConsumer(kafka: Kafka, opts: KafkajsGroupConsumerOptions): GroupConsumer & { consumer: Consumer } {
-  const consumer = kafka.consumer({ groupId: opts.groupId, maxWaitTimeInMs: opts.maxWaitTimeMs, sessionTimeout: opts.sessionTimeoutMs, heartbeatInterval: opts.heartbeatIntervalMs, maxBytesPerPartition: opts.maxBytesPerPartition });
-  return {
-    consumer,
+export function kafkajsGroupConsumer(kafka: Kafka, opts: GroupConsumerOptions): GroupConsumer {
+  const consumer = kafka.consumer({
+    groupId: opts.groupId,
+    maxWaitTimeInMs: opts.maxWaitTimeMs,
+    ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeout: opts.sessionTimeoutMs }),
+    ...(opts.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: opts.heartbeatIntervalMs }),
+    ...(opts.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: opts.maxBytesPerPartition }),
+    ...(opts.allowAutoTopicCreation === undefined ? {} : { allowAutoTopicCreation: opts.allowAutoTopicCreation }),
+  });
+  const group: GroupConsumer = {
     connect: () => consumer.connect(),
     subscribe: (topics) => consumer.subscribe({ topics: [...topics], fromBeginning: true }),
     run: ({ partitionsConcurrently, eachBatch }) => consumer.run({
@@ -41,6 +47,8 @@ export function kafkajsGroupConsumer(kafka: Kafka, opts: KafkajsGroupConsumerOpt
     onAssignment: (listener) => void consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => listener(payload.memberAssignment)),
     isRebalance,
   };
+  natives.set(group, consumer);
+  return group;
 }
 
 /** kafkajs's own test for the errors after which the member joins the group again. */

@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
-import { kafkajsSecurity } from '../core/kafka-security';
+import { kafkajsSecurity } from '../core/kafkajs-client';
 import { ensureTopics } from '../core/kafka';
 import { isKafkaUnavailable } from '../core/kafka-unavailable';
 import { confirmedLsn, currentWalLsn, dropPipelineObjects } from '../ingest/test-support/harness';
@@ -14,6 +15,8 @@ import { allDocs, dropSearchIndex } from './support/indexer-harness';
 import { startPrivateKafkaCluster, type PrivateKafkaCluster } from './support/private-kafka-cluster';
 import { startService, stopService, waitForOutput, type RunningService } from './support/processes';
 import { es, eventually, pg, uniqueName } from './support/services';
+import { kafkajsClient } from '../core/kafkajs-client';
+import type { StatusReport } from '../scripts/status/model';
 
 /**
  * docs/reliability.md #21, the Kafka part: a private 3-node KRaft cluster, the pipeline's topics
@@ -74,7 +77,7 @@ describe('a 3-broker Kafka cluster losing its partition leader under writes', ()
 
   it('ingest\'s own producer logs in with PLAIN and SCRAM-SHA-256 too, and is refused, for good and saying why, with a wrong password or without the CA', async () => {
     const probe = uniqueName('kcluster_probe');
-    await ensureTopics(kafkaOf(), [probe], 1);
+    await ensureTopics(kafkajsClient(kafkaOf()), [probe], 1);
     const batch = [{ topic: probe, partition: 0, records: encodeRecordBatch([{ key: 'k', value: 'v' }]) }];
     const send = async (security: ReturnType<NonNullable<PrivateKafkaCluster['secured']>['security']>) => {
       const p = new WireProducer(clusterLayout(() => kafkajsCluster(kafkaOf())), { clientId: 'tests', security });
@@ -162,4 +165,21 @@ describe('a 3-broker Kafka cluster losing its partition leader under writes', ()
       await admin.disconnect();
     }
   }, 600_000);
+
+  it('lets the operator tools in with the same TLS and SASL settings: the status reaches Kafka and reads the dead letters', async () => {
+    const deadLetters = `${prefix}.dead-letters`;
+    const producer = kafkaOf().producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      await producer.send({ topic: deadLetters, acks: -1, messages: [{ key: null, value: JSON.stringify({ stage: 'indexer', errorType: 'mapper_parsing_exception', reason: 'parked by the test', index, id: '1', topic, partition: 0, offset: '0', payload: '{}' }) }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const env = { PIPELINE_CONFIG: path.join(dir!, 'pipeline.json'), TOPIC_PREFIX: prefix, KAFKA_BROKERS: cluster!.brokers, INDEXER_GROUP_ID: 'unused-group', STATUS_TIMEOUT_MS: '20000', ...cluster!.secured!.env('scram-sha-512') };
+    for (const k of ['DATABASE_URL', 'ELASTICSEARCH_URL', 'REDIS_URL', 'API_URL', 'INGEST_METRICS_PORT', 'INDEXER_METRICS_PORT', 'API_REDIS_URL']) (env as Record<string, string>)[k] = '';
+    const run = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'scripts', 'status.ts'), '--json', '--dead-letters', '1'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+    const report = JSON.parse(run.stdout) as StatusReport;
+    expect(report.infra.kafka).toMatchObject({ health: 'ok' });
+    expect(report.deadLetters).toMatchObject({ count: 1, recent: [expect.objectContaining({ reason: 'parked by the test', index })] });
+  }, 180_000);
 });

@@ -10,7 +10,7 @@ import { es, eventually, pg, uniqueName } from './support/services';
 /**
  * A normal first start (new topics, new consumer group, ingest and the indexer racing to create
  * the topics) logs no error-level line: an operator who sees ERROR on every start learns to
- * ignore it. The Kafka client's known-harmless answers are logged below error (core/kafka-log.ts).
+ * ignore it. The Kafka client's known-harmless answers are logged below error (core/kafkajs-log.ts).
  */
 describe('a fresh start of ingest and the indexer', () => {
   const table = uniqueName('quiet');

@@ -27,7 +27,7 @@ describe('indexer under Elasticsearch faults', () => {
     h = await createHarness(3);
     proxy = await new EsFaultProxy(env('ELASTICSEARCH_URL')).start();
     run = indexerFor(h, { esUrl: proxy.url, env: { INDEXER_SESSION_TIMEOUT_MS: '6000', INDEXER_MAX_RETRIES: '3' } });
-    run.indexer.consumer.on(run.indexer.consumer.events.GROUP_JOIN, () => void joins++);
+    run.indexer.group.onAssignment(() => void joins++);
     await run.indexer.start();
     admin = kafka().admin();
     await admin.connect();

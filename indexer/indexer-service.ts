@@ -1,5 +1,4 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { Kafka } from 'kafkajs';
 import pLimit from 'p-limit';
 import type { IndexerConfig } from '../config';
 import { sourceTables, type PipelineConfig } from '../config/pipeline';
@@ -10,10 +9,8 @@ import { checkRelations } from './join/check-relations';
 import { joinedIndexes } from './join/rebuild-requests';
 import { ConfigError, errorMessage } from '../core/errors';
 import { ensureTopics, warnPartitionMismatch } from '../core/kafka';
+import type { KafkaClient } from '../core/kafka-client';
 import { consumerLag, partitionCounts as readPartitionCounts } from '../core/kafka-cluster';
-import { kafkajsCluster } from '../core/kafkajs-cluster';
-import { kafkajsGroupConsumer } from '../core/kafkajs-group-consumer';
-import { kafkajsProducer } from '../core/kafkajs-producer';
 import { untilKafkaAvailable } from '../core/kafka-unavailable';
 import type { Logger } from '../core/logger';
 import { ensureStateIndex } from '../core/watermark-store';
@@ -33,7 +30,7 @@ import { WatermarkPublisher } from './watermark/publisher';
 export interface IndexerDeps {
   config: Readonly<IndexerConfig>;
   pipeline: PipelineConfig;
-  kafka: Kafka;
+  kafka: KafkaClient;
   es: Client;
   metrics: IndexerMetrics;
   log: Logger;
@@ -59,7 +56,7 @@ export function createIndexer(deps: IndexerDeps) {
     }
   }
   const topics = [...indexesByTopic.keys()];
-  const dlq = new DeadLetterPublisher(kafkajsProducer(kafka), `${config.topicPrefix}.dead-letters`);
+  const dlq = new DeadLetterPublisher(kafka.producer(), `${config.topicPrefix}.dead-letters`);
   const sink = new EsDocumentSink(es, log.child('sink'), {
     maxUnknownRetries: config.maxRetries,
     onRetry: (n) => metrics.retries.inc(n),
@@ -73,9 +70,9 @@ export function createIndexer(deps: IndexerDeps) {
   const current = new EsCurrentSource(es, log.child('current'));
   const limit = pLimit(config.concurrency);
   const heartbeatIntervalMs = Math.floor(config.sessionTimeoutMs / 10);
-  const group = kafkajsGroupConsumer(kafka, { groupId: config.groupId, maxWaitTimeMs: config.batchMaxWaitMs, sessionTimeoutMs: config.sessionTimeoutMs, heartbeatIntervalMs, maxBytesPerPartition: config.fetchMaxBytesPerPartition });
+  const group = kafka.groupConsumer({ groupId: config.groupId, maxWaitTimeMs: config.batchMaxWaitMs, sessionTimeoutMs: config.sessionTimeoutMs, heartbeatIntervalMs, maxBytesPerPartition: config.fetchMaxBytesPerPartition });
   // Held for the partition counts and the lag metric; connects on first use.
-  const cluster = kafkajsCluster(kafka);
+  const cluster = kafka.cluster();
   const partitionCounts = new Map<string, number>();
   const tracker = new PositionTracker();
   const tracing = deps.tracing ?? noTracing;
@@ -197,8 +194,8 @@ export function createIndexer(deps: IndexerDeps) {
   });
 
   return {
-    /** kafkajs's consumer, for tests and benches that watch its events. */
-    consumer: group.consumer,
+    /** The group member, for tests and benches that watch it (core/kafkajs-group-consumer.ts kafkajsConsumerOf: the client's own). */
+    group,
     tracker,
     publisher,
     async start(): Promise<void> {

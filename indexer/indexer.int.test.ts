@@ -7,6 +7,7 @@ import { silentLogger } from '../core/logger';
 import { es, eventually, kafka, readTopic, uniqueName } from '../e2e/support/services';
 import { createIndexer } from './indexer-service';
 import { createIndexerMetrics } from './metrics';
+import { kafkajsClient } from '../core/kafkajs-client';
 
 /** Real Kafka and real Elasticsearch. */
 describe('indexer against Kafka and Elasticsearch', () => {
@@ -33,7 +34,7 @@ describe('indexer against Kafka and Elasticsearch', () => {
 
   beforeAll(async () => {
     const k = kafka();
-    await ensureTopics(k, [topic], 3);
+    await ensureTopics(kafkajsClient(k), [topic], 3);
     producer = k.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: uniqueName('g'), INDEXER_MAX_RETRIES: '2' });

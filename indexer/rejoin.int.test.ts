@@ -1,5 +1,6 @@
 import { change, createHarness, indexerFor, type Harness } from '../e2e/support/indexer-harness';
 import { eventually } from '../e2e/support/services';
+import { kafkajsConsumerOf } from '../core/kafkajs-group-consumer';
 
 type CrashListener = (event: { payload: { error: Error; restart: boolean } }) => void;
 
@@ -19,7 +20,7 @@ describe('the indexer after kafkajs gave its consumer up', () => {
   beforeAll(async () => {
     h = await createHarness(1);
     run = indexerFor(h);
-    const consumer = run.indexer.consumer;
+    const consumer = kafkajsConsumerOf(run.indexer.group);
     const on = consumer.on.bind(consumer);
     consumer.on = ((event: string, listener: CrashListener) => {
       if (event === consumer.events.CRASH) crash.push(listener);
@@ -36,7 +37,7 @@ describe('the indexer after kafkajs gave its consumer up', () => {
   });
 
   it('joins the group again when Kafka was unavailable, and consumes what came meanwhile', async () => {
-    await run.indexer.consumer.stop();
+    await kafkajsConsumerOf(run.indexer.group).stop();
     const lookup = Object.assign(new Error('Failed to find group coordinator'), { name: 'KafkaJSGroupCoordinatorNotFound' });
     for (const listener of crash) listener({ payload: { error: lookup, restart: false } });
     await h.send(change(2, 20, { title: 'after', year: 2001 }));

@@ -97,7 +97,7 @@ describe('freshness watermark after a takeover', () => {
       await admin.disconnect();
     }
     await first.indexer.publisher.stop();
-    await first.indexer.consumer.disconnect();
+    await first.indexer.group.disconnect();
     expect((await h.client.count({ index: h.index })).count).toBe(0); // durable, not refreshed
 
     // The next member gets heartbeats only: it writes nothing, yet its watermark covers those writes.

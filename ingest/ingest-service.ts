@@ -1,4 +1,3 @@
-import type { Kafka } from 'kafkajs';
 import { Pool, type Client } from 'pg';
 import type { IngestConfig } from '../config';
 import { sourceTables, type PipelineConfig } from '../config/pipeline';
@@ -15,7 +14,7 @@ import { KafkaEventPublisher } from './sink/kafka-publisher';
 import { isKafkaUnavailable, untilKafkaAvailable } from '../core/kafka-unavailable';
 import { clusterLayout, WireProducer } from './sink/wire/wire-producer';
 import { WireMessageProducer } from './sink/wire/wire-message-producer';
-import { kafkajsCluster } from '../core/kafkajs-cluster';
+import type { KafkaClient } from '../core/kafka-client';
 import { topicsWithEvents } from './sink/topic-history';
 import { startSlotLagMonitor } from './slot-lag';
 import { ChunkWindows } from './snapshot/chunk-window';
@@ -37,7 +36,7 @@ import { createStreamHandler, type ChangeDecoder } from './stream-handler';
 export interface IngestDeps {
   config: Readonly<IngestConfig>;
   pipeline: PipelineConfig;
-  kafka: Kafka;
+  kafka: KafkaClient;
   db: Client;
   metrics: IngestMetrics;
   log: Logger;
@@ -80,7 +79,7 @@ export function createIngest(deps: IngestDeps) {
   const roots = new Set(pipeline.indexes.map((i) => `${i.source.schema}.${i.source.table}`));
   const deadLetterTopic = `${config.topicPrefix}.dead-letters`;
   const traces = deps.tracing?.on ? new ChangeTraces(deps.tracing) : undefined;
-  const cluster = () => kafkajsCluster(kafka);
+  const cluster = () => kafka.cluster();
   const producer = new WireMessageProducer(new WireProducer(clusterLayout(cluster), { clientId: 'ingest', security: config.kafkaSecurity }), cluster);
   const publisher = new KafkaEventPublisher(cluster, producer, config.topicPrefix, topics, deadLetterTopic, (r) => {
     metrics.errors.inc({ kind: r.errorType });

@@ -14,8 +14,9 @@ import { loadPipelineConfig } from '../config/pipeline';
 import { sourceTables } from '../config/pipeline';
 import { loadOpsConfig } from '../config/status';
 import { errorMessage } from '../core/errors';
-import { kafkajsCluster } from '../core/kafkajs-cluster';
-import { readRange, toolKafka, topicRange } from './dead-letters/kafka-reader';
+import type { KafkaSecurity } from '../core/kafka-security';
+import { readRange, topicRange } from './dead-letters/kafka-reader';
+import { createToolKafka } from '../core/kafka';
 import { matches, parseDeadLetter, parseTime, type DeadLetter, type DeadLetterFilter } from './dead-letters/record';
 import { replay, type ReplayResult } from './dead-letters/replay';
 import { opsEnv } from './ops-env';
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
   const pipeline = loadPipelineConfig(config.pipelineConfigPath);
   const tablesOf = (index: string): string[] => sourceTables(pipeline.indexes.find((i) => i.name === index) ?? { name: '', source: { schema: '', table: '' }, fields: [] }).map((t) => `${t.schema}.${t.table}`).filter((t) => t !== '.');
   const topic = `${config.topicPrefix}.dead-letters`;
-  const all = await readAll(config.kafkaBrokers, topic, config.topicPrefix, Math.max(config.timeoutMs, 30_000));
+  const all = await readAll(config.kafkaBrokers, config.kafkaSecurity, topic, config.topicPrefix, Math.max(config.timeoutMs, 30_000));
 
   if (command === 'show') {
     const [ref] = rest;
@@ -98,9 +99,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function readAll(brokers: string[], topic: string, prefix: string, timeoutMs: number): Promise<DeadLetter[]> {
-  const kafka = toolKafka(brokers, 'search-pipeline-dead-letters', timeoutMs);
-  const cluster = kafkajsCluster(kafka);
+async function readAll(brokers: string[], security: KafkaSecurity, topic: string, prefix: string, timeoutMs: number): Promise<DeadLetter[]> {
+  const kafka = createToolKafka(brokers, 'search-pipeline-dead-letters', timeoutMs, security);
+  const cluster = kafka.cluster();
   try {
     const ranges = await topicRange(cluster, topic);
     if (!ranges) return [];

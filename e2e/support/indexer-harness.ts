@@ -10,6 +10,7 @@ import { STATE_INDEX } from '../../core/watermark-store';
 import { createIndexer } from '../../indexer/indexer-service';
 import { createIndexerMetrics } from '../../indexer/metrics';
 import { env, es, kafka, uniqueName } from './services';
+import { kafkajsClient } from '../../core/kafkajs-client';
 
 /**
  * A table topic, an index and an in-process indexer against the real Kafka and Elasticsearch,
@@ -37,7 +38,7 @@ export async function createHarness(partitions = 3): Promise<Harness> {
   const index = uniqueName('docs');
   const topic = `${prefix}.public.${TABLE}`;
   const k = kafka();
-  await ensureTopics(k, [topic], partitions);
+  await ensureTopics(kafkajsClient(k), [topic], partitions);
   const producer = k.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const client = es();

@@ -44,7 +44,7 @@ function fakeGroup() {
     const resolved: string[] = [];
     const done = eachBatch!({
       topic: 't', partition,
-      messages: offsets.map((o) => ({ offset: String(o), key: null, value: Buffer.from(`m${o}`) })),
+      messages: offsets.map((o) => ({ offset: String(o), key: null, value: Buffer.from(`m${o}`), timestamp: '0' })),
       lastOffset: () => String(offsets[offsets.length - 1]),
       resolveOffset: (o) => void resolved.push(o),
       heartbeat, isRunning: () => running, isStale: () => false,

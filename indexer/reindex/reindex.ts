@@ -1,11 +1,10 @@
 import type { Client } from '@elastic/elasticsearch';
-import type { Kafka } from 'kafkajs';
 import type { IndexerConfig } from '../../config';
 import { findIndex, sourceTables, type IndexSpec, type PipelineConfig } from '../../config/pipeline';
 import { topicFor } from '../../core/change-event';
 import { PipelineError } from '../../core/errors';
 import { withCluster, type KafkaCluster } from '../../core/kafka-cluster';
-import { kafkajsCluster } from '../../core/kafkajs-cluster';
+import type { KafkaClient } from '../../core/kafka-client';
 import type { Logger } from '../../core/logger';
 import { sleep } from '../../core/retry';
 import { createIndexer } from '../indexer-service';
@@ -18,7 +17,7 @@ export interface ReindexDeps {
   /** The live indexer's config: its consumer group is the one whose progress the swap waits for. */
   config: Readonly<IndexerConfig>;
   pipeline: PipelineConfig;
-  kafka: Kafka;
+  kafka: KafkaClient;
   es: Client;
   log: Logger;
   /** Messages replayed so far and to replay in all (the total grows while changes keep coming). */
@@ -43,7 +42,7 @@ export async function reindex(deps: ReindexDeps, name: string, opts: { ifChanged
   const spec = specOf(deps.pipeline, name);
   const from = await aliasTarget(deps.es, name);
   if (opts.ifChanged && (await readMeta(deps.es, from)).mapping_hash === mappingHash(spec)) return { index: name, from, to: from, documents: 0, skipped: true };
-  return withCluster(kafkajsCluster(deps.kafka), async (cluster) => {
+  return withCluster(deps.kafka.cluster(), async (cluster) => {
     await assertReplayable(cluster, topicsOf(deps, spec));
     const to = await createNextGeneration(deps.es, spec);
     deps.log.info('reindex: replaying the topic into a new generation', { index: name, from, to });
@@ -62,7 +61,7 @@ export async function rollback(deps: ReindexDeps, name: string): Promise<Reindex
   if (!meta.previous || !meta.cut) throw new PipelineError(`nothing to roll back to: ${from} was not put behind ${name} by a reindex.`, { code: 'ROLLBACK_NONE', retriable: false, context: { index: name } });
   if (!(await deps.es.indices.exists({ index: meta.previous }))) throw new PipelineError(`cannot roll back ${name} to ${meta.previous}: that index was deleted.`, { code: 'ROLLBACK_NONE', retriable: false, context: { index: name } });
   const to = meta.previous;
-  return withCluster(kafkajsCluster(deps.kafka), async (cluster) => {
+  return withCluster(deps.kafka.cluster(), async (cluster) => {
     await assertReplayable(cluster, topicsOf(deps, spec), meta.cut);
     deps.log.info('rollback: catching up the previous generation', { index: name, from, to });
     return fillAndSwap(deps, cluster, spec, from, to, meta.cut);

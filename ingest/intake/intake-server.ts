@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient } from '../../core/kafka-client';
 import type { Registry } from 'prom-client';
 import type { IngestConfig } from '../../config';
 import type { IntakeAuthConfig } from '../../config/intake-auth';
@@ -24,7 +24,7 @@ export interface IntakeServer {
 }
 
 /** Starts POST /v1/events when INGEST_HTTP_PORT is set; undefined when the intake is off. */
-export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; auth: Readonly<IntakeAuthConfig>; pipeline: PipelineConfig; kafka: Kafka; registry: Registry; log: Logger; signal?: AbortSignal; tracing?: Tracing }): Promise<IntakeServer | undefined> {
+export async function startIntakeServer(deps: { config: Readonly<IngestConfig>; auth: Readonly<IntakeAuthConfig>; pipeline: PipelineConfig; kafka: KafkaClient; registry: Registry; log: Logger; signal?: AbortSignal; tracing?: Tracing }): Promise<IntakeServer | undefined> {
   const { config, pipeline, log } = deps;
   if (config.httpPort === 0) return undefined;
   const { accepted } = intakeTables(pipeline, config.httpTables);

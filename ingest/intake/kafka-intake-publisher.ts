@@ -1,10 +1,8 @@
-import type { Kafka } from 'kafkajs';
 import type { TokenPosition } from '../../core/consistency-token';
 import { PipelineError } from '../../core/errors';
 import { existing, partitionCounts, withCluster } from '../../core/kafka-cluster';
-import { kafkajsCluster } from '../../core/kafkajs-cluster';
+import type { KafkaClient } from '../../core/kafka-client';
 import type { MessageProducer, ProducedMessage } from '../../core/kafka-producer';
-import { kafkajsProducer } from '../../core/kafkajs-producer';
 import { noTracing, TRACEPARENT_HEADER, type Tracing } from '../../core/tracing';
 import type { AcceptedEvent } from './event-check';
 import { keyPartition } from '../../core/kafka-partitioner';
@@ -24,13 +22,13 @@ export class KafkaIntakePublisher implements IntakePublisher {
   private stale = true;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly topics: readonly string[],
     /** One `ingest.intake` trace per send, sampled; its records carry the traceparent header to the indexer (core/tracing.ts). */
     private readonly tracing: Tracing = noTracing,
   ) {
     // Few, short retries: a caller waits on this, and a 503 tells it to come back later.
-    this.producer = kafkajsProducer(kafka, { retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 } });
+    this.producer = kafka.producer({ retry: { retries: 3, initialMs: 200, maxMs: 2_000 } });
   }
 
   async connect(): Promise<void> {
@@ -100,7 +98,7 @@ export class KafkaIntakePublisher implements IntakePublisher {
   }
 
   private async refreshPartitions(): Promise<void> {
-    await withCluster(kafkajsCluster(this.kafka), async (cluster) => {
+    await withCluster(this.kafka.cluster(), async (cluster) => {
       this.partitions = await partitionCounts(cluster, await existing(cluster, this.topics));
       this.stale = false;
     });

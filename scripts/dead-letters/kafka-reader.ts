@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaClient } from '../../core/kafka-client';
 import { withCluster, type KafkaCluster } from '../../core/kafka-cluster';
-import { kafkajsCluster } from '../../core/kafkajs-cluster';
-
-/** A Kafka client for a one-shot tool: quiet (the tool reports failures itself) and quick to give up. */
-export function toolKafka(brokers: string[], clientId: string, timeoutMs: number): Kafka {
-  return new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, connectionTimeout: Math.min(timeoutMs, 10_000), requestTimeout: timeoutMs, retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1_000 } });
-}
 
 export interface TopicRange { partition: number; low: bigint; high: bigint }
 
@@ -23,11 +17,11 @@ export interface RawMessage { partition: number; offset: string; timestamp: stri
  * Reads messages of `topic` from `from` (per partition, default the first offset) up to the end
  * as it was when the read began, with a throwaway consumer group that is deleted afterwards.
  */
-export async function readRange(kafka: Kafka, topic: string, ranges: readonly TopicRange[], timeoutMs: number, from?: (r: TopicRange) => bigint): Promise<RawMessage[]> {
+export async function readRange(kafka: KafkaClient, topic: string, ranges: readonly TopicRange[], timeoutMs: number, from?: (r: TopicRange) => bigint): Promise<RawMessage[]> {
   const wanted = ranges.map((r) => ({ ...r, start: from ? (from(r) > r.low ? from(r) : r.low) : r.low })).filter((r) => r.start < r.high);
   if (!wanted.length) return [];
   const groupId = `search-pipeline-tool-${randomBytes(6).toString('hex')}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  const consumer = kafka.groupConsumer({ groupId, maxWaitTimeMs: 100, allowAutoTopicCreation: false });
   const out: RawMessage[] = [];
   const left = new Map(wanted.map((r) => [r.partition, r.high]));
   const starts = new Map(wanted.map((r) => [r.partition, r.start]));
@@ -35,19 +29,22 @@ export async function readRange(kafka: Kafka, topic: string, ranges: readonly To
   const done = new Promise<void>((r) => (finish = r));
   try {
     await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.subscribe([topic]);
     await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        const end = left.get(partition);
-        // The seek below skips what comes before `start`; should it land late, this still does.
-        if (end === undefined || BigInt(message.offset) >= end || BigInt(message.offset) < starts.get(partition)!) return;
-        out.push({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
-        if (BigInt(message.offset) + 1n >= end) left.delete(partition);
+      partitionsConcurrently: 1,
+      eachBatch: async (batch) => {
+        const end = left.get(batch.partition);
+        for (const message of batch.messages) {
+          // The seek below skips what comes before `start`; should it land late, this still does.
+          if (end === undefined || BigInt(message.offset) >= end || BigInt(message.offset) < starts.get(batch.partition)!) continue;
+          out.push({ partition: batch.partition, offset: message.offset, timestamp: message.timestamp, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '' });
+          if (BigInt(message.offset) + 1n >= end) left.delete(batch.partition);
+        }
+        batch.resolveOffset(batch.lastOffset());
         if (!left.size) finish();
       },
     });
-    for (const r of wanted) consumer.seek({ topic, partition: r.partition, offset: r.start.toString() });
+    for (const r of wanted) consumer.seek(topic, r.partition, r.start.toString());
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`reading ${topic} took over ${timeoutMs} ms (${out.length} messages read)`)), timeoutMs)));
     try {
@@ -57,7 +54,7 @@ export async function readRange(kafka: Kafka, topic: string, ranges: readonly To
     }
   } finally {
     await consumer.disconnect().catch(() => undefined);
-    await withCluster(kafkajsCluster(kafka), (cluster) => cluster.deleteGroups([groupId])).catch(() => undefined);
+    await withCluster(kafka.cluster(), (cluster) => cluster.deleteGroups([groupId])).catch(() => undefined);
   }
   return out.sort((a, b) => Number(BigInt(a.timestamp) - BigInt(b.timestamp)) || a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }

@@ -2,8 +2,7 @@ import { Client as PgClient } from 'pg';
 import type { OpsConfig } from '../../config/status';
 import { loadPipelineConfig, type PipelineConfig } from '../../config/pipeline';
 import { errorMessage } from '../../core/errors';
-import { kafkajsCluster } from '../../core/kafkajs-cluster';
-import { toolKafka } from '../dead-letters/kafka-reader';
+import { createToolKafka } from '../../core/kafka';
 import type { Health, InfraPart, PartBase, StatusReport } from './model';
 import { notConfigured } from './model';
 import { probeElasticsearch, probeKafka, probePostgres, probeRedis, redact } from './probes-infra';
@@ -46,8 +45,8 @@ export async function collectStatus(config: OpsConfig, opts: { deadLetters?: num
   db?.on('error', () => undefined); // the failing query reports it
   const dbUp = db ? await db.connect().then(() => undefined, (err: unknown) => `Postgres at ${redact(config.databaseUrl!)}: ${errorMessage(err)}`) : 'not configured: set DATABASE_URL';
   const es = config.elasticsearch ? createElasticsearchClient(config.elasticsearch, { requestTimeout: t, maxRetries: 0 }) : undefined;
-  const kafka = config.kafkaBrokers ? toolKafka(config.kafkaBrokers, 'search-pipeline-status', t) : undefined;
-  const cluster = kafka && kafkajsCluster(kafka);
+  const kafka = config.kafkaBrokers ? createToolKafka(config.kafkaBrokers, 'search-pipeline-status', t, config.kafkaSecurity) : undefined;
+  const cluster = kafka?.cluster();
   const kafkaUp: PartBase | undefined = cluster ? await bounded<PartBase>(t, `Kafka at ${config.kafkaBrokers!.join(',')}`, async () => (await cluster.topicNames(), { health: 'ok' }), down({})) : undefined;
   try {
     const postgres: InfraPart = !db ? notConfigured('DATABASE_URL') : dbUp ? { health: 'fail', address: redact(config.databaseUrl!), error: dbUp } : await bounded(t, 'Postgres', () => probePostgres(db, redact(config.databaseUrl!)), down({}));

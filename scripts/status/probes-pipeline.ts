@@ -1,5 +1,5 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { Kafka } from 'kafkajs';
+import type { KafkaClient } from '../../core/kafka-client';
 import { existing, type KafkaCluster } from '../../core/kafka-cluster';
 import type { Client as PgClient } from 'pg';
 import { sourceTables, type PipelineConfig } from '../../config/pipeline';
@@ -125,7 +125,7 @@ export async function probeIndexes(es: EsClient, byIndex: Map<string, string[]>,
 }
 
 /** How many dead letters the topic holds and the last `recent` of them. */
-export async function probeDeadLetters(kafka: Kafka, cluster: KafkaCluster, topic: string, prefix: string, recent: number, timeoutMs: number): Promise<DeadLettersPart> {
+export async function probeDeadLetters(kafka: KafkaClient, cluster: KafkaCluster, topic: string, prefix: string, recent: number, timeoutMs: number): Promise<DeadLettersPart> {
   const ranges = await topicRange(cluster, topic);
   if (!ranges) return { health: 'ok', topic, count: 0, recent: [], note: 'the dead-letter topic does not exist yet' };
   const count = ranges.reduce((n, r) => n + Number(r.high - r.low), 0);

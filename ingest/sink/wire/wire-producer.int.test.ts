@@ -8,6 +8,7 @@ import type { ProducedMessage } from '../../../core/kafka-producer';
 import { encodeSend } from './wire-message-producer';
 import { encodeRecordBatch } from './record-batch';
 import { clusterLayout, WireProducer } from './wire-producer';
+import { kafkajsClient } from '../../../core/kafkajs-client';
 
 const layout = () => clusterLayout(() => kafkajsCluster(kafka()));
 
@@ -18,7 +19,7 @@ const outcome = (p: Promise<void>) => p.then(() => 'acked', (e: Error) => `${e.n
 describe('WireProducer against Kafka', () => {
   it('writes every partition\'s batch whole and in order, readable by a standard consumer', async () => {
     const [a, b] = [uniqueName('wire_a'), uniqueName('wire_b')];
-    await ensureTopics(kafka(), [a, b], 3);
+    await ensureTopics(kafkajsClient(kafka()), [a, b], 3);
     const producer = new WireProducer(layout(), { clientId: 'wire-test' });
     await producer.connect();
     try {
@@ -42,7 +43,7 @@ describe('WireProducer against Kafka', () => {
 
   it('refuses for good a batch above the topic\'s max.message.bytes, and sends the next one', async () => {
     const topic = uniqueName('wire_small');
-    await ensureTopics(kafka(), [topic], 1);
+    await ensureTopics(kafkajsClient(kafka()), [topic], 1);
     const admin = kafka().admin();
     await admin.connect();
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'max.message.bytes', value: '2000' }] }] });

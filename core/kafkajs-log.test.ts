@@ -1,6 +1,6 @@
 import { logLevel } from 'kafkajs';
-import { createKafka } from './kafka';
-import { HARMLESS_KAFKA_ERRORS, kafkaLogLevel } from './kafka-log';
+import { createKafkajs } from './kafkajs-client';
+import { HARMLESS_KAFKA_ERRORS, kafkaLogLevel } from './kafkajs-log';
 import { createLogger } from './logger';
 
 // Entries as kafkajs 2.2.4's connection logs them (network/connection.js, `Response ${requestInfo}`).
@@ -29,10 +29,10 @@ describe('kafkaLogLevel', () => {
   });
 });
 
-describe('createKafka logs', () => {
+describe('createKafkajs logs', () => {
   it('writes the harmless answers at info and real errors at error, through the service logger', () => {
     const lines: Array<{ level: string; msg: string; kafkajs: string }> = [];
-    const kafka = createKafka(['127.0.0.1:9'], 'test', createLogger('svc', 'debug', (l) => lines.push(JSON.parse(l) as (typeof lines)[number])));
+    const kafka = createKafkajs(['127.0.0.1:9'], 'test', createLogger('svc', 'debug', (l) => lines.push(JSON.parse(l) as (typeof lines)[number])));
     const conn = kafka.logger().namespace('Connection');
     conn.error(topicExists.message, { error: topicExists.error });
     conn.error(noCoordinator.message, { error: noCoordinator.error });

@@ -1,4 +1,4 @@
-import { kafkajsSecurity } from './kafka-security';
+import { kafkajsSecurity } from './kafkajs-client';
 
 describe('Kafka security for kafkajs', () => {
   it('adds nothing for plaintext', () => {
