@@ -48,6 +48,18 @@ describe('untilKafkaAvailable', () => {
     expect(lines).toEqual(Array(3).fill("Kafka unavailable: the indexer's start waits for it"));
   });
 
+  it('waits out a broker that does not serve a topic created a moment ago', async () => {
+    const { lines, log } = logged();
+    let calls = 0;
+    const notYet = Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    const result = await untilKafkaAvailable(async () => {
+      if (++calls < 3) throw notYet;
+      return 'started';
+    }, { what: "ingest's start", log, backoff: fast });
+    expect([result, calls]).toEqual(['started', 3]);
+    expect(lines).toEqual(Array(2).fill("Kafka does not serve the topics yet: ingest's start waits for it"));
+  });
+
   it('does not wait out any other failure', async () => {
     const { lines, log } = logged();
     let calls = 0;

@@ -44,6 +44,21 @@ export function isKafkaUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Broker answers that only mean "the topic is being created right now" — by us or by another
+ * service racing us (ingest and indexer both ensure the same topics at start). kafkajs' own
+ * waitForLeaders retries LEADER_NOT_AVAILABLE but not UNKNOWN_TOPIC_OR_PARTITION, which KRaft
+ * brokers answer for a moment after creation.
+ */
+const TRANSIENT_TOPIC_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'TOPIC_ALREADY_EXISTS', 'NOT_CONTROLLER']);
+
+export function isTransientTopicError(err: unknown): boolean {
+  const type = (err as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && TRANSIENT_TOPIC_ERRORS.has(type)) return true;
+  const nested = (err as { errors?: unknown } | null)?.errors;
+  return Array.isArray(nested) && nested.length > 0 && nested.every(isTransientTopicError);
+}
+
 export interface KafkaWaitOptions {
   /** What waits, for the log line: "ingest's start". */
   what: string;
@@ -65,9 +80,13 @@ export async function untilKafkaAvailable<T>(step: () => Promise<T>, opts: Kafka
     try {
       return await step();
     } catch (err) {
-      if (!isKafkaUnavailable(err) || opts.signal?.aborted) throw err;
+      // A topic answer of "not yet" too: a start step right after ensureTopics can ask a broker
+      // that has not learnt of the topics just created (KRaft brokers hear of them from the
+      // controller one at a time); ingest failed to start so on a loaded 3-broker cluster.
+      const topicNotReady = isTransientTopicError(err);
+      if (!(isKafkaUnavailable(err) || topicNotReady) || opts.signal?.aborted) throw err;
       const retryInMs = backoffDelayMs(attempt, opts.backoff ?? { initialMs: 1_000, maxMs: 30_000 });
-      opts.log.warn(`Kafka unavailable: ${opts.what} waits for it`, { attempt, retryInMs, err: errorMessage(err) });
+      opts.log.warn(`Kafka ${topicNotReady ? 'does not serve the topics yet' : 'unavailable'}: ${opts.what} waits for it`, { attempt, retryInMs, err: errorMessage(err) });
       await sleep(retryInMs, opts.signal);
       if (opts.signal?.aborted) throw err;
     }

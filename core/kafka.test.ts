@@ -1,5 +1,6 @@
 import { silentLogger } from './logger';
-import { isTransientTopicError, warnPartitionMismatch } from './kafka';
+import { warnPartitionMismatch } from './kafka';
+import { isTransientTopicError } from './kafka-unavailable';
 
 describe('isTransientTopicError', () => {
   it('treats "topic is being created" broker answers as transient', () => {

@@ -1,5 +1,6 @@
 import type { KafkaClient } from './kafka-client';
 import { PLAINTEXT, type KafkaSecurity } from './kafka-security';
+import { isTransientTopicError } from './kafka-unavailable';
 import { withCluster, type KafkaCluster, type TopicDescription } from './kafka-cluster';
 import { createKafkajs, createToolKafkajs, kafkajsClient } from './kafkajs-client';
 import type { Logger } from './logger';
@@ -19,21 +20,6 @@ export function createKafka(brokers: string[], clientId: string, log: Logger, se
 /** The client of a one-shot tool (status, dead letters): quiet, since the tool reports failures itself, and quick to give up. */
 export function createToolKafka(brokers: string[], clientId: string, timeoutMs: number, security: KafkaSecurity = PLAINTEXT): KafkaClient {
   return kafkajsClient(createToolKafkajs(brokers, clientId, timeoutMs, security));
-}
-
-/**
- * Broker answers that only mean "the topic is being created right now" — by us or by another
- * service racing us (ingest and indexer both ensure the same topics at start). kafkajs' own
- * waitForLeaders retries LEADER_NOT_AVAILABLE but not UNKNOWN_TOPIC_OR_PARTITION, which KRaft
- * brokers answer for a moment after creation.
- */
-const TRANSIENT_TOPIC_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'TOPIC_ALREADY_EXISTS', 'NOT_CONTROLLER']);
-
-export function isTransientTopicError(err: unknown): boolean {
-  const type = (err as { type?: unknown } | null)?.type;
-  if (typeof type === 'string' && TRANSIENT_TOPIC_ERRORS.has(type)) return true;
-  const nested = (err as { errors?: unknown } | null)?.errors;
-  return Array.isArray(nested) && nested.length > 0 && nested.every(isTransientTopicError);
 }
 
 /**
