@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 import { kafka, pg, uniqueName } from '../e2e/support/services';
-import { confirmedLsn, currentWalLsn, rowEvents, testPipeline } from './test-support/harness';
+import { confirmedLsn, rowEvents, testPipeline } from './test-support/harness';
 
 /**
  * The ack trap (pg-change-source.ts): pg-logical-replication's acknowledge(lsn) sends lsn + 1,
@@ -31,11 +31,14 @@ describe('adjacent commits across a restart', () => {
       await other.query('BEGIN');
       await other.query(`INSERT INTO ${table} VALUES (2, 'b')`); // B's change, before A's
       await db.query(`INSERT INTO ${table} VALUES (1, 'a')`); // A, committed
-      const firstEnd = await currentWalLsn(db);
-      // Confirmed as commit end − 1: the position just before the next transaction's first record.
-      const deadline = Date.now() + 30_000;
-      while (((await confirmedLsn(db, p.slot)) ?? 0n) < firstEnd - 1n) {
-        if (Date.now() > deadline) throw new Error('first transaction never confirmed');
+      // A is confirmed once the slot is at or past its commit record (ingest confirms commit end − 1:
+      // the position just before the next transaction's first record). Not the server's current
+      // WAL position: other tests' writes move that past A's end, and nothing here confirms them.
+      const deadline = Date.now() + 60_000;
+      let aCommit: bigint | undefined;
+      while (aCommit === undefined || ((await confirmedLsn(db, p.slot)) ?? 0n) < aCommit) {
+        if (Date.now() > deadline) throw new Error(`first transaction never confirmed (its commit record at ${aCommit ?? 'not in Kafka yet'}, slot at ${await confirmedLsn(db, p.slot)})`);
+        aCommit ??= ((c) => (c ? BigInt(c) : undefined))((await rowEvents(kafka(), p.topic(table))).find((e) => e.key.id === 1)?.commitLsn);
         await new Promise((r) => setTimeout(r, 50));
       }
       await first.ingest.close();
