@@ -60,6 +60,17 @@ describe('untilKafkaAvailable', () => {
     expect(lines).toEqual(Array(2).fill("Kafka does not serve the topics yet: ingest's start waits for it"));
   });
 
+  it('gives up on a topic the brokers still do not serve after its bound, with that error', async () => {
+    const { log } = logged();
+    let calls = 0;
+    const gone = Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    await expect(untilKafkaAvailable(async () => {
+      calls++;
+      throw gone;
+    }, { what: 'start', log, backoff: fast, topicWaitMs: 30 })).rejects.toBe(gone);
+    expect(calls).toBeGreaterThan(1);
+  });
+
   it('does not wait out any other failure', async () => {
     const { lines, log } = logged();
     let calls = 0;

@@ -65,6 +65,8 @@ export interface KafkaWaitOptions {
   log: Pick<Logger, 'warn'>;
   /** Stops waiting (close() during start): the last error is thrown. */
   signal?: AbortSignal;
+  /** How long "the topic is not served yet" is waited out (default 60 s); then the step's error is thrown. */
+  topicWaitMs?: number;
   /** Default 1 s doubling to 30 s, with jitter. */
   backoff?: BackoffOptions;
 }
@@ -75,7 +77,11 @@ export interface KafkaWaitOptions {
  * outage once running, instead of exiting with "failed to start". `step` must be safe to run again
  * from the top. Any other error, or an aborted `signal`, ends the wait with that error.
  */
+/** How long a start waits for a topic the brokers do not serve: created a moment ago, they learn of it within seconds. */
+const TOPIC_NOT_READY_MS = 60_000;
+
 export async function untilKafkaAvailable<T>(step: () => Promise<T>, opts: KafkaWaitOptions): Promise<T> {
+  let topicWaitSince: number | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       return await step();
@@ -83,8 +89,10 @@ export async function untilKafkaAvailable<T>(step: () => Promise<T>, opts: Kafka
       // A topic answer of "not yet" too: a start step right after ensureTopics can ask a broker
       // that has not learnt of the topics just created (KRaft brokers hear of them from the
       // controller one at a time); ingest failed to start so on a loaded 3-broker cluster.
-      const topicNotReady = isTransientTopicError(err);
-      if (!(isKafkaUnavailable(err) || topicNotReady) || opts.signal?.aborted) throw err;
+      const topicNotReady = !isKafkaUnavailable(err) && isTransientTopicError(err);
+      if (topicNotReady) topicWaitSince ??= Date.now();
+      const topicGaveUp = topicNotReady && Date.now() - topicWaitSince! > (opts.topicWaitMs ?? TOPIC_NOT_READY_MS);
+      if (!(isKafkaUnavailable(err) || topicNotReady) || topicGaveUp || opts.signal?.aborted) throw err;
       const retryInMs = backoffDelayMs(attempt, opts.backoff ?? { initialMs: 1_000, maxMs: 30_000 });
       opts.log.warn(`Kafka ${topicNotReady ? 'does not serve the topics yet' : 'unavailable'}: ${opts.what} waits for it`, { attempt, retryInMs, err: errorMessage(err) });
       await sleep(retryInMs, opts.signal);

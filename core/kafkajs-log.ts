@@ -33,6 +33,12 @@ export const HARMLESS_KAFKA_ERRORS: readonly Harmless[] = [
     why: 'ingest and the indexer create the same topics at start, and the loser gets TOPIC_ALREADY_EXISTS. ensureTopics (core/kafka.ts), the only caller, receives the same error, carries on past the transient ones and throws any other, so start fails with the cause',
   },
   {
+    api: 'Metadata',
+    error: 'This server does not host this topic-partition',
+    level: 'info',
+    why: 'UNKNOWN_TOPIC_OR_PARTITION for a topic created a moment ago: the broker asked has not learnt of it yet (KRaft brokers hear of new topics from the controller). ensureTopics (core/kafka.ts) and the start steps (core/kafka-unavailable.ts untilKafkaAvailable) ask again; a topic still unknown after a minute fails the start with the cause at error',
+  },
+  {
     api: 'GroupCoordinator',
     error: 'The group coordinator is not available',
     level: 'info',
