@@ -103,6 +103,17 @@ async function main(): Promise<void> {
           return n >= want;
         });
       }
+      // Every root has its document now, but a joined one is complete only once the changes of its
+      // child rows are in too (the parts arrive as their own inserts): ready means each index's
+      // watermark covers what was committed so far (the API's read-your-writes, `minLsn`).
+      const committed = (await db.query<{ lsn: string }>("SELECT (pg_current_wal_lsn() - '0/0')::text AS lsn")).rows[0]!.lsn;
+      for (const index of [DEMO_INDEX, JOINED_INDEX]) {
+        await waitFor(`"${index}" to index every change committed before LSN ${committed}`, 600_000, async () => {
+          APP_NAMES.forEach(alive);
+          const res = await fetch(`${env.API_URL}/v1/indexes/${index}/search?size=0&minLsn=${committed}`).catch(() => undefined);
+          return res?.ok === true && ((await res.json()) as { stale?: boolean }).stale === false;
+        });
+      }
       const api = env.API_URL;
       say('');
       say(`Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${total.toLocaleString('en')} MAME software entries flow from Postgres (${DEMO_TABLE}) to the "${DEMO_INDEX}" index,`);
