@@ -71,15 +71,16 @@ export interface KafkaWaitOptions {
   backoff?: BackoffOptions;
 }
 
+/** How long a start waits for a topic the brokers do not serve: created a moment ago, they learn of it within seconds. */
+const TOPIC_NOT_READY_MS = 60_000;
+
 /**
  * Runs `step` again, with backoff, for as long as it fails because Kafka is unavailable. A service
  * started before its broker (or while the broker restarts) then waits for it, as it rides out an
  * outage once running, instead of exiting with "failed to start". `step` must be safe to run again
- * from the top. Any other error, or an aborted `signal`, ends the wait with that error.
+ * from the top. A topic the brokers do not serve yet (just created) is waited out too, for at most
+ * `topicWaitMs`. Any other error, or an aborted `signal`, ends the wait with that error.
  */
-/** How long a start waits for a topic the brokers do not serve: created a moment ago, they learn of it within seconds. */
-const TOPIC_NOT_READY_MS = 60_000;
-
 export async function untilKafkaAvailable<T>(step: () => Promise<T>, opts: KafkaWaitOptions): Promise<T> {
   let topicWaitSince: number | undefined;
   for (let attempt = 0; ; attempt++) {
@@ -89,10 +90,11 @@ export async function untilKafkaAvailable<T>(step: () => Promise<T>, opts: Kafka
       // A topic answer of "not yet" too: a start step right after ensureTopics can ask a broker
       // that has not learnt of the topics just created (KRaft brokers hear of them from the
       // controller one at a time); ingest failed to start so on a loaded 3-broker cluster.
-      const topicNotReady = !isKafkaUnavailable(err) && isTransientTopicError(err);
+      const unavailable = isKafkaUnavailable(err);
+      const topicNotReady = !unavailable && isTransientTopicError(err);
       if (topicNotReady) topicWaitSince ??= Date.now();
-      const topicGaveUp = topicNotReady && Date.now() - topicWaitSince! > (opts.topicWaitMs ?? TOPIC_NOT_READY_MS);
-      if (!(isKafkaUnavailable(err) || topicNotReady) || topicGaveUp || opts.signal?.aborted) throw err;
+      const waitable = unavailable || (topicNotReady && Date.now() - topicWaitSince! <= (opts.topicWaitMs ?? TOPIC_NOT_READY_MS));
+      if (!waitable || opts.signal?.aborted) throw err;
       const retryInMs = backoffDelayMs(attempt, opts.backoff ?? { initialMs: 1_000, maxMs: 30_000 });
       opts.log.warn(`Kafka ${topicNotReady ? 'does not serve the topics yet' : 'unavailable'}: ${opts.what} waits for it`, { attempt, retryInMs, err: errorMessage(err) });
       await sleep(retryInMs, opts.signal);

@@ -16,13 +16,14 @@ export function kafkajsConsumerOf(group: GroupConsumer): Consumer {
  * (autoCommit off, batches not auto-resolved).
  */
 export function kafkajsGroupConsumer(kafka: Kafka, opts: GroupConsumerOptions): GroupConsumer {
+  // kafkajs's defaults apply to the options left undefined (its consumer destructures them with defaults).
   const consumer = kafka.consumer({
     groupId: opts.groupId,
     maxWaitTimeInMs: opts.maxWaitTimeMs,
-    ...(opts.sessionTimeoutMs === undefined ? {} : { sessionTimeout: opts.sessionTimeoutMs }),
-    ...(opts.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: opts.heartbeatIntervalMs }),
-    ...(opts.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: opts.maxBytesPerPartition }),
-    ...(opts.allowAutoTopicCreation === undefined ? {} : { allowAutoTopicCreation: opts.allowAutoTopicCreation }),
+    sessionTimeout: opts.sessionTimeoutMs,
+    heartbeatInterval: opts.heartbeatIntervalMs,
+    maxBytesPerPartition: opts.maxBytesPerPartition,
+    allowAutoTopicCreation: opts.allowAutoTopicCreation,
   });
   const group: GroupConsumer = {
     connect: () => consumer.connect(),
