@@ -12,7 +12,7 @@ import { confirmedLsn, rowEvents, testPipeline } from './test-support/harness';
  * The adjacency is checked in the WAL itself (pg_walinspect), not assumed: any record between the
  * two commits (ingest storing a table's columns when its first change arrives, another test's
  * write) moves B's commit past the trap and the case would pass with the bug. Such an attempt is
- * made again, on a new table.
+ * made again, on a new table (at most 10 times: other suites write to the same cluster).
  */
 describe('adjacent commits across a restart', () => {
   let db: Client;
@@ -39,10 +39,15 @@ describe('adjacent commits across a restart', () => {
     }
     return commit;
   };
-  /** The WAL record right after the commit record at `commit`: [its type, the transaction it is of]. */
+  /**
+   * The WAL record right after the commit record at `commit`: [its type, the transaction it is of].
+   * Read up to the flushed end of WAL: pg_walinspect refuses an end past it ("cannot accept future
+   * end LSN"), and the insert position runs ahead of it while other backends write. B's commit is
+   * flushed by the time its COMMIT returns (synchronous_commit is on).
+   */
   const recordAfter = async (commit: bigint): Promise<[string, string] | undefined> => {
     const lsn = `${(commit >> 32n).toString(16)}/${(commit & 0xffffffffn).toString(16)}`;
-    const { rows } = await db.query<{ record_type: string; xid: string }>(`SELECT record_type, xid::text FROM pg_get_wal_records_info($1::pg_lsn, pg_current_wal_insert_lsn()) LIMIT 2`, [lsn]);
+    const { rows } = await db.query<{ record_type: string; xid: string }>(`SELECT record_type, xid::text FROM pg_get_wal_records_info($1::pg_lsn, pg_current_wal_flush_lsn()) LIMIT 2`, [lsn]);
     return rows[1] && [rows[1].record_type, rows[1].xid];
   };
 
@@ -71,7 +76,7 @@ describe('adjacent commits across a restart', () => {
         other = undefined;
         const next = await recordAfter(aCommit);
         if (next?.[0] !== 'COMMIT' || next[1] !== bXid) {
-          if (attempt >= 5) throw new Error(`could not make B's commit the WAL record right after A's in 5 attempts (last: ${JSON.stringify(next)} after A's commit)`);
+          if (attempt >= 10) throw new Error(`could not make B's commit the WAL record right after A's in 10 attempts (last: ${JSON.stringify(next)} after A's commit)`);
           continue;
         }
         await db.query(`INSERT INTO ${table} VALUES (3, 'c')`);
