@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     const slot = prefix;
     const ingestDb = new Client({ connectionString: process.env.DATABASE_URL });
     await ingestDb.connect();
-    const { ingest, fatal } = startIngestInProcess(ingestDb, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '100', INGEST_FLUSH_INTERVAL_MS: '20' }, { pipeline: json });
+    const { ingest, fatal } = startIngestInProcess(tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '100', INGEST_FLUSH_INTERVAL_MS: '20' }, { pipeline: json });
     const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: `${prefix}_g` });
     const metrics = createIndexerMetrics();
     const indexer = createIndexer({ config, pipeline, kafka: createKafka(config.kafkaBrokers, 'bench', silentLogger), es, metrics, log: silentLogger, onFatal: (e) => void fatal.push(e) });

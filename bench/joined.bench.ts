@@ -353,7 +353,7 @@ async function startOurs(label: string, pipeline: object, tables: string[]): Pro
   const ingestDb = new Client({ connectionString: DATABASE_URL });
   await ingestDb.connect();
   const json = JSON.stringify(pipeline);
-  const { ingest, fatal } = startIngestInProcess(ingestDb, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '1000', INGEST_FLUSH_INTERVAL_MS: '20' /* the service's defaults, not the harness's */ }, { pipeline: json });
+  const { ingest, fatal } = startIngestInProcess(tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '1000', INGEST_FLUSH_INTERVAL_MS: '20' /* the service's defaults, not the harness's */ }, { pipeline: json });
   const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: groupId });
   const metrics = createIndexerMetrics();
   const client = new EsClient({ node: ES_URL });

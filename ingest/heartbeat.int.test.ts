@@ -15,7 +15,7 @@ describe('heartbeats, truncates and slot lag', () => {
   beforeAll(async () => {
     db = await pg();
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text)`);
-    run = startIngestInProcess(db, [table], { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, TOPIC_PARTITIONS: '3', INGEST_HEARTBEAT_INTERVAL_MS: '100', INGEST_SLOT_LAG_INTERVAL_MS: '100' });
+    run = startIngestInProcess([table], { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, TOPIC_PARTITIONS: '3', INGEST_HEARTBEAT_INTERVAL_MS: '100', INGEST_SLOT_LAG_INTERVAL_MS: '100' });
     await run.ingest.start();
     await run.ingest.snapshotDone();
   });

@@ -37,6 +37,10 @@ export interface IngestDeps {
   config: Readonly<IngestConfig>;
   pipeline: PipelineConfig;
   kafka: KafkaClient;
+  /**
+   * Ingest's own connection: set-up runs on it one query at a time, then the heartbeat timer alone.
+   * Another user's query on it would overlap the heartbeat (pg queues it today; pg@9 refuses).
+   */
   db: Client;
   metrics: IngestMetrics;
   log: Logger;
@@ -191,6 +195,7 @@ export function createIngest(deps: IngestDeps) {
         else metrics.movedRowReads.inc({ table }, filled);
       },
     }), held.client);
+    const pending = await pendingTables(db, slot); // before the heartbeat timer shares the connection
     if (config.heartbeatIntervalMs > 0) {
       const hb: Periodic = every(config.heartbeatIntervalMs, async () => {
         await emitHeartbeat(db, slot);
@@ -218,7 +223,7 @@ export function createIngest(deps: IngestDeps) {
     }, (err) => log.warn('checking for re-snapshot requests failed; retrying at the next interval', { err })));
     if (config.reconcileIntervalMs > 0) background.unshift(startReconcileJob({ config, pipeline, metrics, log: log.child('reconcile') }));
     background.unshift(snapshots); // stopped first: its chunk waits for the stream
-    if ((await pendingTables(db, slot)).length) snapshots.request();
+    if (pending.length) snapshots.request();
   }
 
   return {

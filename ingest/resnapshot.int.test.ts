@@ -24,7 +24,7 @@ describe('re-snapshot on demand', () => {
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, v text, n int)`);
     await db.query(`CREATE TABLE ${other} (id int PRIMARY KEY, v text)`);
     await db.query(`INSERT INTO ${table} SELECT g, 'row ' || g, g FROM generate_series(1, 300) g`);
-    run = startIngestInProcess(db, [table], ingestEnv());
+    run = startIngestInProcess([table], ingestEnv());
     await run.ingest.start();
     await run.ingest.snapshotDone();
     await quiesce(db, slot);
@@ -114,7 +114,7 @@ describe('re-snapshot on demand', () => {
     const id = await requestResnapshot(db, slot, `public.${table}`, { from: ['1'], to: ['3'] }, 'test');
     await new Promise((r) => setTimeout(r, 500));
     expect(await readRequest(db, id)).toMatchObject({ done: false, rowsDone: 0 });
-    run = startIngestInProcess(db, [table], ingestEnv());
+    run = startIngestInProcess([table], ingestEnv());
     await run.ingest.start();
     expect(await finished(id)).toMatchObject({ rowsDone: 3, error: null });
   }, 120_000);

@@ -12,7 +12,7 @@ describe('lost replication slot', () => {
   let db: Client;
   const runs: Array<ReturnType<typeof startIngestInProcess>> = [];
   const start = (extra: Record<string, string> = {}) => {
-    const r = startIngestInProcess(db, [table], { ...env, ...extra });
+    const r = startIngestInProcess([table], { ...env, ...extra });
     runs.push(r);
     return r;
   };

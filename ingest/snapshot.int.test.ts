@@ -28,7 +28,7 @@ describe('initial snapshot', () => {
       slot,
       topic: (table: string) => `${prefix}.public.${table}`,
       start(extra: Record<string, string> = {}) {
-        const r = startIngestInProcess(db, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra }, json ? { pipeline: json } : {});
+        const r = startIngestInProcess(tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra }, json ? { pipeline: json } : {});
         runs.push(r);
         return r;
       },
@@ -141,7 +141,7 @@ describe('initial snapshot', () => {
     await db.query(`INSERT INTO ${added} SELECT g, 'before', 0 FROM generate_series(1, 500) g`);
     // The pipeline ran with `first` only; `added` joins the config later and is backfilled while streaming.
     const p = pipeline([first, added], { INGEST_SNAPSHOT_CHUNK_ROWS: '100' });
-    const firstRun = startIngestInProcess(db, [first], { SLOT_NAME: p.slot, PUBLICATION_NAME: p.slot, TOPIC_PREFIX: p.topic(first).split('.')[0]!, INGEST_HEARTBEAT_INTERVAL_MS: '0' });
+    const firstRun = startIngestInProcess([first], { SLOT_NAME: p.slot, PUBLICATION_NAME: p.slot, TOPIC_PREFIX: p.topic(first).split('.')[0]!, INGEST_HEARTBEAT_INTERVAL_MS: '0' });
     await firstRun.ingest.start();
     await firstRun.ingest.snapshotDone();
     await firstRun.ingest.close();

@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import type { Client } from 'pg';
+import { Client } from 'pg';
 import { loadIngestConfig } from '../../config';
 import { parsePipelineConfig } from '../../config/pipeline';
 import { canonicalKey, type ChangeEvent } from '../../core/change-event';
@@ -20,15 +20,29 @@ export function pipelineFor(tables: readonly string[]): string {
 }
 
 /**
- * `seams`: test-only replacements (a faulty decoder), never Kafka or Postgres; `pipeline` (JSON
- * text) and `log` replace the one-field pipeline and the silent logger.
+ * An ingest in this process, on a Postgres connection of its own as ingest/main.ts gives it (the
+ * test's queries on a shared one would overlap the heartbeat). `seams`: test-only replacements (a
+ * faulty decoder), never Kafka or Postgres; `pipeline` (JSON text) and `log` replace the one-field
+ * pipeline and the silent logger.
  */
-export function startIngestInProcess(db: Client, tables: readonly string[], env: Record<string, string>, seams: Pick<IngestDeps, 'decode'> & { pipeline?: string; log?: Logger } = {}) {
+export function startIngestInProcess(tables: readonly string[], env: Record<string, string>, seams: Pick<IngestDeps, 'decode'> & { pipeline?: string; log?: Logger } = {}) {
   const config = loadIngestConfig({ ...process.env, INGEST_FLUSH_INTERVAL_MS: '10', ...env });
   const fatal: unknown[] = [];
   const metrics = createIngestMetrics();
   const { pipeline, log, ...rest } = seams;
-  const ingest = createIngest({ config, pipeline: parsePipelineConfig(pipeline ?? pipelineFor(tables)), kafka: createKafka(config.kafkaBrokers, 'ingest-test', silentLogger), db, metrics, log: log ?? silentLogger, onFatal: (e) => fatal.push(e), ...rest });
+  const db = new Client({ connectionString: config.databaseUrl });
+  const connected = db.connect();
+  connected.catch(() => undefined); // start() reports it
+  const service = createIngest({ config, pipeline: parsePipelineConfig(pipeline ?? pipelineFor(tables)), kafka: createKafka(config.kafkaBrokers, 'ingest-test', silentLogger), db, metrics, log: log ?? silentLogger, onFatal: (e) => fatal.push(e), ...rest });
+  let closing: Promise<void> | undefined;
+  const ingest: typeof service = {
+    ...service,
+    start: async () => {
+      await connected;
+      return service.start();
+    },
+    close: () => (closing ??= service.close().finally(() => connected.then(() => db.end()).catch(() => undefined))),
+  };
   return { ingest, fatal, metrics, config };
 }
 
@@ -179,8 +193,8 @@ export function testPipeline(db: Client, tables: readonly string[], env: Record<
     prefix,
     topic: (table: string, schema = 'public') => `${prefix}.${schema}.${table}`,
     runs,
-    start(extra: Record<string, string> = {}, seams: Parameters<typeof startIngestInProcess>[3] = {}) {
-      const r = startIngestInProcess(db, tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra }, seams);
+    start(extra: Record<string, string> = {}, seams: Parameters<typeof startIngestInProcess>[2] = {}) {
+      const r = startIngestInProcess(tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '50', ...env, ...extra }, seams);
       runs.push(r);
       return r;
     },
