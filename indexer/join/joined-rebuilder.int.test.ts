@@ -1,8 +1,8 @@
 import type { Client as EsClient } from '@elastic/elasticsearch';
-import type { Client } from 'pg';
+import { Pool, type Client } from 'pg';
 import type { IndexSpec } from '../../config/pipeline';
 import { silentLogger } from '../../core/logger';
-import { uniqueName } from '../../e2e/support/services';
+import { env, uniqueName } from '../../e2e/support/services';
 import type { EsDocumentSink } from '../sink/es-document-sink';
 import { createJoinedSchema, type JoinedSchema } from '../../e2e/support/joined-schema';
 import { checkRelations } from './check-relations';
@@ -22,6 +22,8 @@ describe('joined rebuilds and their versions', () => {
   let client: EsClient;
   let spec: IndexSpec;
   let rebuilder: JoinedRebuilder;
+  // The rebuilder's own pool, as the indexer gives it: the racing rebuilds below query at once.
+  const pool = new Pool({ connectionString: env('DATABASE_URL'), max: 4 });
   let sink: EsDocumentSink;
   let fixture: JoinedSchema;
   const origin = { topic: 't', partition: 0, offset: '0' };
@@ -45,10 +47,11 @@ describe('joined rebuilds and their versions', () => {
     await db.query(`INSERT INTO ${schema}.customers VALUES (1, 'one')`);
     await db.query(`INSERT INTO ${schema}.orders VALUES (1, 1)`);
     const catalog = await checkRelations(db, [spec]);
-    rebuilder = createJoinedRebuilder({ db, es: client, catalog, indexes: [spec], batchKeys: 10, log: silentLogger });
+    rebuilder = createJoinedRebuilder({ db: pool, es: client, catalog, indexes: [spec], batchKeys: 10, log: silentLogger });
   });
 
   afterAll(async () => {
+    await pool.end();
     await fixture?.close();
   });
 
@@ -70,7 +73,7 @@ describe('joined rebuilds and their versions', () => {
   });
 
   it('builds a batch of many roots several batches at once, each document written once, exactly as the database prints it', async () => {
-    const many = createJoinedRebuilder({ db, es: client, catalog: await checkRelations(db, [spec]), indexes: [spec], batchKeys: 7, batchesInFlight: 3, log: silentLogger });
+    const many = createJoinedRebuilder({ db: pool, es: client, catalog: await checkRelations(db, [spec]), indexes: [spec], batchKeys: 7, batchesInFlight: 3, log: silentLogger });
     await db.query(`INSERT INTO ${schema}.orders SELECT g, 1, 'bulk ' || g FROM generate_series(1000, 1099) g`);
     let inFlight = 0;
     let peak = 0;
