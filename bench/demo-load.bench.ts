@@ -81,8 +81,6 @@ async function main(): Promise<void> {
     await loadMameDemo(db, firstRecords(parseMameRecords(hashDir), 0), { software: `${SCHEMA}.software`, splitSchema: SCHEMA });
 
     const slot = prefix;
-    const ingestDb = new Client({ connectionString: process.env.DATABASE_URL });
-    await ingestDb.connect();
     const { ingest, fatal } = startIngestInProcess(tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '100', INGEST_FLUSH_INTERVAL_MS: '20' }, { pipeline: json });
     const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: `${prefix}_g` });
     const metrics = createIndexerMetrics();
@@ -91,8 +89,7 @@ async function main(): Promise<void> {
     cleanups.push(async () => {
       await indexer.close().catch(() => undefined);
       await ingest.close().catch(() => undefined);
-      await dropPipelineObjects(ingestDb, slot, []);
-      await ingestDb.end();
+      await dropPipelineObjects(db, slot, []);
       const admin = new Kafka({ clientId: 'bench', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
       await admin.deleteGroups([`${prefix}_g`]).catch(() => undefined);

@@ -350,8 +350,6 @@ async function startOurs(label: string, pipeline: object, tables: string[]): Pro
   const index = Object.keys((pipeline as { indexes: object }).indexes)[0]!;
   const topics = tables.map((t) => `${prefix}.${t}`);
   const groupId = `${prefix}_g`;
-  const ingestDb = new Client({ connectionString: DATABASE_URL });
-  await ingestDb.connect();
   const json = JSON.stringify(pipeline);
   const { ingest, fatal } = startIngestInProcess(tables, { SLOT_NAME: slot, PUBLICATION_NAME: slot, TOPIC_PREFIX: prefix, INGEST_HEARTBEAT_INTERVAL_MS: '1000', INGEST_FLUSH_INTERVAL_MS: '20' /* the service's defaults, not the harness's */ }, { pipeline: json });
   const config = loadIndexerConfig({ ...process.env, TOPIC_PREFIX: prefix, INDEXER_GROUP_ID: groupId });
@@ -364,8 +362,7 @@ async function startOurs(label: string, pipeline: object, tables: string[]): Pro
     closed = true;
     await indexer.close().catch(() => undefined);
     await ingest.close().catch(() => undefined);
-    await dropPipelineObjects(ingestDb, slot, []);
-    await ingestDb.end();
+    await dropPipelineObjects(db, slot, []);
     const admin = kafka.admin();
     await admin.connect();
     await admin.deleteGroups([groupId]).catch(() => undefined);
