@@ -55,6 +55,7 @@ import { dropPipelineObjects, startIngestInProcess } from '../ingest/test-suppor
 import { cpuSeconds, stackPid } from './proc-stats';
 import { minus, settledStats as pgSettledStats, type TableStats } from './pg-table-stats';
 import { runPgsync } from './pgsync-run';
+import { latency, nestedMarker, objectMarker, probeWatcher, sustained, type Contender, type Workload } from './live-measure';
 import { loadStackEnv } from './stack-env';
 
 // The indexer runs in this process, so this process takes the node flags the indexer service runs with.
@@ -101,7 +102,11 @@ const db = new Client({ connectionString: DATABASE_URL });
 const cleanups: Array<{ what: string; fn: () => Promise<unknown> }> = [];
 const ES_PID = stackPid('elasticsearch');
 
-/** The indexer's Postgres queries: it is the only pg.Pool in this process (ingest gets a Client). */
+/**
+ * The indexer's Postgres queries, counted on every pg.Pool of the pipeline process: the indexer's
+ * join pool, and ingest's stream reads (relation descriptions, moved rows, and the re-snapshot
+ * poll every 2 s), so the figure is an upper bound by a query per 2 s.
+ */
 let poolQueries = 0;
 const poolQuery = Pool.prototype.query as unknown as (...a: unknown[]) => unknown;
 (Pool.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: Pool, ...a: unknown[]) {
@@ -158,6 +163,7 @@ async function probeWrite(c: Client): Promise<{ marker: number; committedAt: num
 }
 
 const settledStats = (): Promise<TableStats> => pgSettledStats(db, { schema: SCHEMA });
+const workload: Workload = { es, pollMs: POLL_MS, change, probeWrite, settledStats };
 
 /**
  * What the writers' own statements read per change (subtracted from every contender's figure):
@@ -182,133 +188,6 @@ async function writerPool(): Promise<Client[]> {
     out.push(c);
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Probes: markers found by searches
-
-type MarkerQuery = (marker: number) => Record<string, unknown>;
-const nestedMarker: MarkerQuery = (m) => ({ nested: { path: 'items', query: { term: { 'items.qty': m } } } });
-const objectMarker: MarkerQuery = (m) => ({ term: { 'items.qty': m } });
-
-/** Polls one _msearch of every open probe each POLL_MS; `wait` resolves at the first search that finds its marker. */
-function probeWatcher(index: string, query: MarkerQuery) {
-  const open = new Map<number, (at: number) => void>();
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const markers = [...open.keys()];
-      if (markers.length) {
-        const searches = markers.flatMap((m) => [{ index }, { size: 0, track_total_hits: 1, query: query(m) }]);
-        const res = await es.msearch({ searches }).catch(() => undefined);
-        const at = performance.now();
-        res?.responses.forEach((r, i) => {
-          const total = (r as { hits?: { total?: { value: number } } }).hits?.total?.value ?? 0;
-          if (total > 0) {
-            open.get(markers[i]!)?.(at);
-            open.delete(markers[i]!);
-          }
-        });
-      }
-      await sleep(POLL_MS);
-    }
-  })();
-  return {
-    wait: (marker: number, timeoutMs = 120_000): Promise<number> => new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        open.delete(marker);
-        reject(new Error(`marker ${marker} not visible in ${index} after ${timeoutMs} ms`));
-      }, timeoutMs);
-      open.set(marker, (at) => {
-        clearTimeout(t);
-        resolve(at);
-      });
-    }),
-    stop: async () => {
-      stopped = true;
-      await loop;
-    },
-  };
-}
-
-const pct = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
-};
-
-interface Contender {
-  name: string;
-  index: string;
-  markerQuery: MarkerQuery;
-  /** Resolves once every change committed before the call is searchable. */
-  caughtUp: (writers: Client[], watcher: ReturnType<typeof probeWatcher>) => Promise<void>;
-  /** Postgres queries the contender made so far, where they can be counted. */
-  queries?: () => Promise<number>;
-}
-
-interface Sustained { changes: number; writeSecs: number; totalSecs: number; rate: number; writeRate: number; stats: TableStats; queries: number }
-/** Writers flat out for `secs`, then the time until the contender caught up. */
-async function sustained(c: Contender, writers: Client[], secs: number): Promise<Sustained> {
-  const watcher = probeWatcher(c.index, c.markerQuery);
-  const stats0 = await settledStats();
-  const q0 = (await c.queries?.()) ?? NaN;
-  let changes = 0;
-  const start = performance.now();
-  const until = start + secs * 1000;
-  await Promise.all(writers.map(async (w) => {
-    while (performance.now() < until) {
-      await change(w);
-      changes++;
-    }
-  }));
-  const writeSecs = (performance.now() - start) / 1000;
-  await c.caughtUp(writers, watcher);
-  const totalSecs = (performance.now() - start) / 1000;
-  const queries = ((await c.queries?.()) ?? NaN) - q0;
-  await watcher.stop();
-  const stats = minus(await settledStats(), stats0);
-  return { changes, writeSecs, totalSecs, rate: changes / totalSecs, writeRate: changes / writeSecs, stats, queries };
-}
-
-interface Latency { rate: number; achieved: number; probes: number; p50: number; p90: number; p99: number; max: number }
-/** The background mix paced at `rate` changes/s over the writers, and `probes` probes spread over `secs`. */
-async function latency(c: Contender, writers: Client[], rate: number, secs: number, probes: number): Promise<Latency> {
-  const watcher = probeWatcher(c.index, c.markerQuery);
-  const lat: number[] = [];
-  const waits: Array<Promise<void>> = [];
-  const start = performance.now();
-  const end = start + secs * 1000;
-  const probeEvery = (secs * 1000) / probes;
-  let nextProbe = start + probeEvery / 2;
-  let done = 0;
-  const free = [...writers];
-  const inFlight = new Set<Promise<void>>();
-  for (let i = 0; ; i++) {
-    const due = start + (i * 1000) / rate;
-    if (due >= end) break;
-    const now = performance.now();
-    if (due > now) await sleep(due - now);
-    while (!free.length) await Promise.race(inFlight);
-    const w = free.pop()!;
-    const isProbe = performance.now() >= nextProbe;
-    if (isProbe) nextProbe += probeEvery;
-    const p: Promise<void> = (async () => {
-      if (isProbe) {
-        const { marker, committedAt } = await probeWrite(w);
-        waits.push(watcher.wait(marker).then((at) => void lat.push(at - committedAt)));
-      } else await change(w);
-      done++;
-    })().finally(() => {
-      free.push(w);
-      inFlight.delete(p);
-    });
-    inFlight.add(p);
-  }
-  await Promise.all(inFlight);
-  const achieved = done / ((performance.now() - start) / 1000);
-  await Promise.all(waits);
-  await watcher.stop();
-  return { rate, achieved, probes: lat.length, p50: pct(lat, 50), p90: pct(lat, 90), p99: pct(lat, 99), max: Math.max(...lat) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -601,14 +480,14 @@ async function main(): Promise<void> {
   const writers = await writerPool();
   cleanups.push({ what: 'writers', fn: () => Promise.all(writers.map((w) => w.end())) });
   const oursC: Contender = { name: 'ours', index: ours.index, markerQuery: nestedMarker, caughtUp: () => ours.caughtUp(), queries: () => ours.queries() };
-  const sus = await sustained(oursC, writers, Number(args.sustainSeconds));
+  const sus = await sustained(workload, oursC, writers, Number(args.sustainSeconds));
   const perChange = (st: TableStats, n: number) => {
     const d = (k: keyof TableStats) => st[k] / n - writerReads[k];
     return { scans: d('scans'), rows: d('rows'), detail: `seq ${f(d('seqScans'), 2)} scans ${f(d('seqRows'), 1)} rows, index ${f(d('idxScans'), 2)} scans ${f(d('idxRows'), 1)} rows` };
   };
   const load = perChange(sus.stats, sus.changes);
   say(`ours sustained: ${sus.changes} changes written in ${f(sus.writeSecs, 1)} s (${f(sus.writeRate)}/s), caught up after ${f(sus.totalSecs, 1)} s: ${f(sus.rate)} changes/s; per change ${f(sus.queries / sus.changes, 3)} indexer queries, ${f(load.scans, 2)} scans, ${f(load.rows, 1)} rows read (${load.detail})`);
-  const lat = await latency(oursC, writers, sus.rate / 2, Number(args.latencySeconds), Number(args.probes));
+  const lat = await latency(workload, oursC, writers, sus.rate / 2, Number(args.latencySeconds), Number(args.probes));
   say(`ours latency at ${f(lat.rate)}/s (achieved ${f(lat.achieved)}/s): ${lat.probes} probes p50 ${ms(lat.p50)} p90 ${ms(lat.p90)} p99 ${ms(lat.p99)} max ${ms(lat.max)}`);
   await ours.caughtUp();
   const check1 = await sampleCheck(ours.index);
@@ -638,15 +517,15 @@ async function main(): Promise<void> {
       };
       // Ready once its initial pull is done and a probe comes through.
       {
-        const w = probeWatcher(pg.index, objectMarker);
+        const w = probeWatcher(workload, pg.index, objectMarker);
         const m = await probeWrite(writers[0]!);
         await w.wait(m.marker, 300_000).finally(() => w.stop());
       }
       if (daemon.exitCode !== null) throw new Error(`pgsync --daemon exited:\n${pg.logTail()}`);
-      const psus = await sustained(pgC, writers, Number(args.sustainSeconds));
+      const psus = await sustained(workload, pgC, writers, Number(args.sustainSeconds));
       const pload = perChange(psus.stats, psus.changes);
       say(`pgsync sustained: ${psus.changes} changes written in ${f(psus.writeSecs, 1)} s (${f(psus.writeRate)}/s), caught up after ${f(psus.totalSecs, 1)} s: ${f(psus.rate)} changes/s; per change ${f(pload.scans, 2)} scans, ${f(pload.rows, 1)} rows read (${pload.detail})`);
-      const plat = await latency(pgC, writers, psus.rate / 2, Number(args.latencySeconds), Number(args.probes));
+      const plat = await latency(workload, pgC, writers, psus.rate / 2, Number(args.latencySeconds), Number(args.probes));
       say(`pgsync latency at ${f(plat.rate)}/s (achieved ${f(plat.achieved)}/s): ${plat.probes} probes p50 ${ms(plat.p50)} p90 ${ms(plat.p90)} p99 ${ms(plat.p99)} max ${ms(plat.max)}`);
       results['sustained changes/s (written/s)'].pgsync = `${f(psus.rate)} (${f(psus.writeRate)})`;
       results['latency p50 / p99 at half rate'].pgsync = `${ms(plat.p50)} / ${ms(plat.p99)} at ${f(plat.achieved)}/s`;
