@@ -36,7 +36,7 @@
  * pgsync runs from its own venv under ~/.cache/search-pipeline/pgsync-venv (created with pip when
  * missing), behind a loopback proxy answering `GET /` (this Elasticsearch refuses it).
  */
-import { fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Client as EsClient } from '@elastic/elasticsearch';
 import { Kafka, logLevel } from 'kafkajs';
@@ -55,6 +55,7 @@ import { dropPipelineObjects, startIngestInProcess } from '../ingest/test-suppor
 import { cpuSeconds, stackPid } from './proc-stats';
 import { minus, settledStats as pgSettledStats, type TableStats } from './pg-table-stats';
 import { runPgsync } from './pgsync-run';
+import { forkPipeline, servePipeline, type PipelineHandle, type PipelineRun, type Snapshot } from './pipeline-process';
 import { latency, nestedMarker, objectMarker, probeWatcher, sustained, type Contender, type Workload } from './live-measure';
 import { loadStackEnv } from './stack-env';
 
@@ -213,17 +214,7 @@ const joinedPipeline = (index: string, nested = true) => ({
 });
 const flatPipeline = (index: string) => ({ version: 1, indexes: { [index]: { table: T.orders, fields: { number: { type: 'keyword', searchable: true }, customer_id: { type: 'integer' } } } } });
 
-interface Ours {
-  index: string;
-  topics: string[];
-  metrics: ReturnType<typeof createIndexerMetrics>;
-  snapshot: Snapshot;
-  /** Resolves once the watermark of every topic of the index is past the WAL position of now. */
-  caughtUp: () => Promise<void>;
-  close: () => Promise<void>;
-}
-
-async function startOurs(label: string, pipeline: object, tables: string[]): Promise<Ours> {
+async function startOurs(label: string, pipeline: object, tables: string[]): Promise<PipelineRun> {
   const slot = `bj_${run}_${label}`;
   const prefix = `bj_${run}_${label}`;
   const index = Object.keys((pipeline as { indexes: object }).indexes)[0]!;
@@ -284,7 +275,7 @@ async function startOurs(label: string, pipeline: object, tables: string[]): Pro
   const rebuilds = (await metrics.joinRebuilds.get()).values.reduce((s, v) => s + v.value, 0);
   const { count } = await client.count({ index });
   if (count !== ORDERS) throw new Error(`${index}: ${count} documents after the snapshot, expected ${ORDERS}`);
-  return { index, topics, metrics, snapshot: { secs, startedSecs, ingestSecs, cpuUs: ((cpu.user + cpu.system) / ORDERS), esUs: (esCpu * 1e6) / ORDERS, queries, rebuilds }, caughtUp, close };
+  return { index, snapshot: { secs, startedSecs, ingestSecs, cpuUs: ((cpu.user + cpu.system) / ORDERS), esUs: (esCpu * 1e6) / ORDERS, queries, rebuilds }, caughtUp, close };
 }
 
 /** `n` random orders as SQL computes them against the joined index: documents that differ. */
@@ -336,84 +327,20 @@ const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '?'
 const ms = (n: number): string => `${f(n)} ms`;
 
 // ---------------------------------------------------------------------------------------------
-// The pipeline in a child process (`--role pipeline --label flat|joined`): it runs the snapshot,
-// reports it, then answers `caughtUp` and `close` over IPC.
-
-/** startedSecs: ingest and the indexer started; ingestSecs: ingest's snapshot in Kafka; secs: the index caught up. */
-interface Snapshot { secs: number; startedSecs: number; ingestSecs: number; cpuUs: number; esUs: number; queries: number; rebuilds: number }
-interface OursHandle { index: string; snapshot: Snapshot; caughtUp: () => Promise<void>; queries: () => Promise<number>; close: () => Promise<void> }
-type Request = { id: number; type: 'caughtUp' | 'queries' | 'close' };
-type Reply = { id: number; queries: number; error?: string } | { type: 'snapshot'; index: string; snapshot: Snapshot } | { type: 'failed'; error: string };
+// The pipeline in a child process (`--role pipeline --label flat|object|joined`, pipeline-process.ts)
 
 async function pipelineRole(): Promise<void> {
   await db.connect();
-  const send = (m: Reply) => process.send!(m);
-  let ours: Ours;
-  try {
-    const tables = [T.orders, T.customers, T.items, T.products];
-    ours = args.label === 'flat'
-      ? await startOurs('flat', flatPipeline(`bj_${run}_flat`), [T.orders])
-      : args.label === 'object'
-        ? await startOurs('object', joinedPipeline(`bj_${run}_object`, false), tables)
-        : await startOurs('joined', joinedPipeline(`bj_${run}_joined`), tables);
-  } catch (err) {
-    send({ type: 'failed', error: (err as Error).stack ?? String(err) });
-    return;
-  }
-  send({ type: 'snapshot', index: ours.index, snapshot: ours.snapshot });
-  await new Promise<void>((resolve) => {
-    process.on('message', (m: Request) => void (async () => {
-      try {
-        if (m.type === 'caughtUp') await ours.caughtUp();
-        if (m.type === 'close') await ours.close();
-        send({ id: m.id, queries: poolQueries });
-      } catch (err) {
-        send({ id: m.id, queries: poolQueries, error: String(err) });
-      }
-      if (m.type === 'close') resolve();
-    })());
-    process.on('disconnect', () => resolve());
-  });
+  const tables = [T.orders, T.customers, T.items, T.products];
+  await servePipeline(() => (args.label === 'flat'
+    ? startOurs('flat', flatPipeline(`bj_${run}_flat`), [T.orders])
+    : args.label === 'object'
+      ? startOurs('object', joinedPipeline(`bj_${run}_object`, false), tables)
+      : startOurs('joined', joinedPipeline(`bj_${run}_joined`), tables)), () => poolQueries);
 }
 
-async function pipelineChild(label: 'flat' | 'object' | 'joined'): Promise<OursHandle> {
-  const child = fork(__filename, [...process.argv.slice(2), '--role', 'pipeline', '--run', run, '--label', label], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map<number, { resolve: (q: number) => void; reject: (e: Error) => void }>();
-  let nextId = 1;
-  let exited = false;
-  const first = new Promise<{ index: string; snapshot: Snapshot }>((resolve, reject) => {
-    child.on('message', (m: Reply) => {
-      if ('type' in m && m.type === 'snapshot') resolve(m);
-      else if ('type' in m && m.type === 'failed') reject(new Error(`pipeline ${label}: ${m.error}`));
-      else if ('id' in m) {
-        const p = pending.get(m.id);
-        pending.delete(m.id);
-        if (m.error) p?.reject(new Error(m.error));
-        else p?.resolve(m.queries);
-      }
-    });
-    child.on('exit', (code) => {
-      exited = true;
-      reject(new Error(`pipeline ${label} exited with ${code}`));
-      for (const p of pending.values()) p.reject(new Error(`pipeline ${label} exited with ${code}`));
-    });
-  });
-  const ask = (type: Request['type']): Promise<number> => new Promise((resolve, reject) => {
-    if (exited) return reject(new Error(`pipeline ${label} is gone`));
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    child.send({ id, type } satisfies Request);
-  });
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => (closing ??= (async () => {
-    if (exited) return;
-    await ask('close').catch(() => undefined);
-    if (!exited) await new Promise((r) => child.once('exit', r));
-  })());
-  cleanups.push({ what: `pipeline ${label}`, fn: close });
-  const { index, snapshot } = await first;
-  return { index, snapshot, caughtUp: async () => void (await ask('caughtUp')), queries: () => ask('queries'), close };
-}
+const pipelineChild = (label: 'flat' | 'object' | 'joined'): Promise<PipelineHandle> =>
+  forkPipeline(__filename, [...process.argv.slice(2), '--role', 'pipeline', '--run', run, '--label', label], label, cleanups);
 
 /**
  * Snapshot rows/s, ours over pgsync's: ours from ingest.start() (slot, topics, consumer group
