@@ -3,6 +3,12 @@ import request from 'supertest';
 import { parsePipelineConfig, type IndexSpec } from '../config/pipeline';
 import { silentLogger } from '../core/logger';
 import { createApp } from '../api/app';
+import { EsPositionsSource } from '../api/freshness/positions-source';
+import { WatermarkCache } from '../api/freshness/watermark-cache';
+import { topicFor } from '../core/change-event';
+import { ensureStateIndex, publishPositions } from '../core/watermark-store';
+import { sourceTables } from '../config/pipeline';
+import { dropStateDocs } from './support/indexer-harness';
 import { createApiMetrics } from '../api/metrics';
 import { EsSearchBackend } from '../api/search/es-search-backend';
 import { ordersConfig } from '../api/testing/orders-index';
@@ -77,6 +83,7 @@ describe('API over joined documents against Elasticsearch', () => {
   });
   afterAll(async () => {
     await elastic.indices.delete({ index: concreteIndexName(spec) }, { ignore: [404] });
+    await dropStateDocs(elastic, name).catch(() => undefined);
     await elastic.close();
   });
 
@@ -192,5 +199,29 @@ describe('API over joined documents against Elasticsearch', () => {
     expect([group.status, group.body.error.code]).toEqual([400, 'ANALYTICS_FIELD_NOT_ALLOWED']);
     const refs = await get('search', { filter: '_refs:x' });
     expect([refs.status, refs.body.error.code]).toEqual([400, 'FILTER_INVALID']);
+  });
+
+  it('answers a read-your-writes request (minLsn) as stale until the related tables\' partitions passed it, not only the root\'s', async () => {
+    // The indexer's positions in the real state index: the root topic (orders) past LSN 300, the
+    // items topic still at 100 — a change of an item committed at 200 is not searchable yet.
+    const prefix = uniqueName('ryw');
+    const [root, ...related] = sourceTables(spec).map((t) => topicFor(prefix, t));
+    const publish = (itemsLsn: bigint) => publishPositions(elastic, [root!, ...related].flatMap((topic) => [0, 1].map((partition) => ({
+      index: name, topic, partition, partitions: 2, lsn: topic.endsWith('.items') ? itemsLsn : 300n, dataMark: `${topic}.${itemsLsn}`,
+    }))));
+    await ensureStateIndex(elastic);
+    await publish(100n);
+    const watermarks = new WatermarkCache(new EsPositionsSource(elastic, prefix), { refreshMs: 50, log: silentLogger });
+    const ryw = request(createApp({ pipeline, search: new EsSearchBackend(elastic, { timeoutMs: 5000, cursorKeepAliveS: 60 }), metrics: createApiMetrics(), log: silentLogger, watermarks, consistencyWaitMs: 300 }).callback());
+    try {
+      expect(related.some((t) => t.endsWith('.items'))).toBe(true);
+      const before = await ryw.get(`/v1/indexes/${name}/search`).query({ q: 'toy', minLsn: '200' });
+      expect([before.status, before.body.stale, before.body.asOf?.lsn]).toEqual([200, true, '100']);
+      await publish(250n);
+      const after = await ryw.get(`/v1/indexes/${name}/search`).query({ q: 'toy', minLsn: '200' });
+      expect([after.status, after.body.stale, after.body.asOf?.lsn]).toEqual([200, false, '250']);
+    } finally {
+      watermarks.close();
+    }
   });
 });

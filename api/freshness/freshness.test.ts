@@ -76,6 +76,31 @@ describe('freshness of an index', () => {
   });
 });
 
+describe('freshness of a joined index', () => {
+  // titles joined with parts: a change of a part is searchable once the parts topic's partitions pass it.
+  const joined = (parts: Array<[number, bigint, string?]>, partitions = 2): IndexPositions => ({
+    ...read(2, [[0, 300n], [1, 300n]]),
+    related: [{ topic: 'cdc.public.parts', partitions, positions: new Map(parts.map(([p, lsn, dataMark]) => [p, { lsn, ...(dataMark ? { dataMark } : {}), ...at('2026-01-01T00:00:00.000Z') }])) }],
+  });
+
+  it('has the lowest position over its own and its related topics as its watermark, once all have one', () => {
+    expect(freshnessOf(joined([[0, 120n], [1, 400n]])).lsn).toBe(120n);
+    expect(freshnessOf(joined([[0, 120n]])).lsn).toBeUndefined();
+  });
+
+  it('gets a new generation when documents changed through a related topic', () => {
+    const before = freshnessOf(joined([[0, 120n, 'r.1'], [1, 400n, 'r.2']]));
+    expect(freshnessOf(joined([[0, 130n, 'r.1'], [1, 410n, 'r.2']])).generation).toBe(before.generation);
+    expect(freshnessOf(joined([[0, 130n, 'r.3'], [1, 410n, 'r.2']])).generation).not.toBe(before.generation);
+  });
+
+  it('meets minLsn only once the related topics passed it too', () => {
+    const req = parseRequirement(new Params({ minLsn: '200' }, CONSISTENCY_PARAMS))!;
+    expect(requirementMet(req, freshnessOf(joined([[0, 120n], [1, 400n]])))).toBe(false);
+    expect(requirementMet(req, freshnessOf(joined([[0, 200n], [1, 400n]])))).toBe(true);
+  });
+});
+
 describe('read-your-writes requirements', () => {
   const parse = (raw: Record<string, string>) => parseRequirement(new Params(raw, CONSISTENCY_PARAMS));
   const f = freshnessOf(read(3, [[0, 100n], [1, 50n], [2, 200n]]));

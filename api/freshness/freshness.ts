@@ -9,7 +9,9 @@ export interface Freshness {
   topic: string;
   /** Searchable position per partition of the index's topic. */
   positions: ReadonlyMap<number, bigint>;
-  /** The watermark: the lowest position, once every partition has one. */
+  /** The searchable positions of the partitions of a joined index's other topics (positions-source.ts `related`). */
+  relatedPositions?: readonly bigint[];
+  /** The watermark: the lowest position, once every partition (of every topic the index reads) has one. */
   lsn: bigint | undefined;
   /** Commit time (ms since epoch) up to which every change is searchable: the oldest among partitions. */
   asOfTime: number | undefined;
@@ -25,20 +27,27 @@ export interface Freshness {
 
 export function freshnessOf(read: IndexPositions): Freshness {
   const positions = new Map<number, bigint>();
+  const relatedPositions: bigint[] = [];
   const marks: string[] = [];
   let lsn: bigint | undefined;
   let asOfTime: number | undefined;
-  for (const [p, pos] of read.positions) {
-    positions.set(p, pos.lsn);
-    marks.push(`${p}:${pos.dataMark ?? `@${pos.lsn}`}`);
-    if (lsn === undefined || pos.lsn < lsn) lsn = pos.lsn;
-    const t = Date.parse(pos.commitTs ?? pos.updatedAt);
-    if (Number.isFinite(t) && (asOfTime === undefined || t < asOfTime)) asOfTime = t;
+  // The index's own topic, then a joined index's related topics: one watermark and one generation over all.
+  const topics = [{ prefix: '', ...read }, ...(read.related ?? []).map((r) => ({ prefix: `${r.topic}:`, ...r }))];
+  let complete = true;
+  for (const topic of topics) {
+    for (const [p, pos] of topic.positions) {
+      if (topic === topics[0]) positions.set(p, pos.lsn);
+      else relatedPositions.push(pos.lsn);
+      marks.push(`${topic.prefix}${p}:${pos.dataMark ?? `@${pos.lsn}`}`);
+      if (lsn === undefined || pos.lsn < lsn) lsn = pos.lsn;
+      const t = Date.parse(pos.commitTs ?? pos.updatedAt);
+      if (Number.isFinite(t) && (asOfTime === undefined || t < asOfTime)) asOfTime = t;
+    }
+    complete &&= topic.partitions > 0 && topic.positions.size >= topic.partitions;
   }
-  const complete = read.partitions > 0 && positions.size >= read.partitions;
   if (marks.length && read.target) marks.push(`index:${read.target.name}`, ...read.target.marks);
   const generation = marks.length ? createHash('sha1').update(marks.sort().join(',')).digest('base64url').slice(0, 16) : 'none';
-  return { topic: read.topic, positions, lsn: complete ? lsn : undefined, asOfTime: complete ? asOfTime : undefined, generation };
+  return { topic: read.topic, positions, ...(read.related ? { relatedPositions } : {}), lsn: complete ? lsn : undefined, asOfTime: complete ? asOfTime : undefined, generation };
 }
 
 /** The `asOf` of a response: the watermark LSN (a decimal string; LSNs pass 2^53) and its age. */

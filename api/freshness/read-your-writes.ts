@@ -53,10 +53,11 @@ export function requirementMet(req: Requirement, f: Freshness): boolean {
  * API_CONSISTENCY_WAIT_MS and answer stale, even minLsn=0. At least one position is needed: an
  * index nothing was published for cannot say a write is in. minLsn=0 is before every write.
  * A write to such a partition that is not indexed yet is invisible here; the consistency token
- * names its partition and waits for it exactly.
+ * names its partition and waits for it exactly. A joined index's related topics count too: a
+ * write to a child table is in once their partitions passed it.
  */
 function minLsnMet(minLsn: bigint, f: Freshness): boolean {
   if (minLsn === 0n) return true;
   const positions = [...f.positions.values()];
-  return positions.length > 0 && positions.every((lsn) => lsn >= minLsn);
+  return positions.length > 0 && [...positions, ...(f.relatedPositions ?? [])].every((lsn) => lsn >= minLsn);
 }
